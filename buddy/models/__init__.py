@@ -1,0 +1,54 @@
+"""Models of the buddy app, split by topic; import them from ``buddy.models``."""
+
+from buddy.models.activities import (
+    CheckIn,
+    EventAttendance,
+    Feedback,
+    InformalEvent,
+    MilestoneAchievement,
+    SkillSession,
+)
+from buddy.models.choices import (
+    DataSource,
+    EndReason,
+    EventFormat,
+    FeedbackRole,
+    FormalEventType,
+    LearnerProgress,
+    MatchStatus,
+    MilestoneCategory,
+    Mood,
+    ProficiencyLevel,
+    Role,
+    TargetRole,
+)
+from buddy.models.matches import Match, MatchTransition
+from buddy.models.people import Company, ExternalId, Person
+from buddy.models.users import User
+
+__all__ = [
+    "CheckIn",
+    "Company",
+    "DataSource",
+    "EndReason",
+    "EventAttendance",
+    "EventFormat",
+    "ExternalId",
+    "Feedback",
+    "FeedbackRole",
+    "FormalEventType",
+    "InformalEvent",
+    "LearnerProgress",
+    "Match",
+    "MatchStatus",
+    "MatchTransition",
+    "MilestoneAchievement",
+    "MilestoneCategory",
+    "Mood",
+    "Person",
+    "ProficiencyLevel",
+    "Role",
+    "SkillSession",
+    "TargetRole",
+    "User",
+]

@@ -1,0 +1,77 @@
+"""Shared model building blocks."""
+
+from django.db import models
+from django.db.models import BooleanField, F, Func, Q
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class JSONIntsBetween(Func):
+    """True when a JSON column is an array of integers within ``[low, high]``.
+
+    PostgreSQL checks every element with a jsonpath; SQLite (the demo database)
+    forbids sub-queries in CHECK constraints and only checks that it is an array.
+    """
+
+    output_field = BooleanField()
+    arity = 1
+
+    def __init__(self, field: str, low: int, high: int):
+        self.low, self.high = int(low), int(high)
+        super().__init__(F(field))
+
+    def deconstruct(self):
+        path, _args, kwargs = super().deconstruct()
+        return path, (self.source_expressions[0].name, self.low, self.high), kwargs
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(json_type({sql}) = 'array')", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        path = (
+            f'$[*] ? (@.type() != "number" || @ < {self.low} || @ > {self.high} || @ != @.floor())'
+        )
+        return (
+            f"(jsonb_typeof({sql}) = 'array' AND NOT jsonb_path_exists({sql}, '{path}'))",
+            params + params,
+        )
+
+
+def rating_check(field: str, *, nullable: bool = False) -> models.CheckConstraint:
+    """A named check keeping a normalised rating within 0–1."""
+    within = Q(**{f"{field}__gte": 0, f"{field}__lte": 1})
+    if nullable:
+        within |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(
+        condition=within,
+        name=f"%(app_label)s_%(class)s_{field}_within_0_1",
+        violation_error_message=f"{field} must be between 0 and 1.",
+    )
+
+
+def choices_check(field: str, choices, *, blank: bool = False) -> models.CheckConstraint:
+    """A named check keeping a column within its enumeration."""
+    allowed = [value for value, _label in choices]
+    if blank:
+        allowed.append("")
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": allowed}),
+        name=f"%(app_label)s_%(class)s_{field}_valid",
+        violation_error_message=f"{field} is not one of the allowed values.",
+    )
+
+
+def sdg_check(field: str = "sdg_goals") -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=JSONIntsBetween(field, 1, 17),
+        name=f"%(app_label)s_%(class)s_{field}_within_1_17",
+        violation_error_message="SDG goals must be integers from 1 to 17.",
+    )

@@ -1,0 +1,149 @@
+"""Matches (a participant paired with a buddy in a program) and their audit trail."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from buddy.models.base import TimeStampedModel, choices_check
+from buddy.models.choices import DataSource, EndReason, MatchStatus
+
+S = MatchStatus
+
+#: The match lifecycle: every allowed move, in one place. ``buddy.services.matches``
+#: is the only writer of ``Match.status`` and refuses any move not listed here.
+MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PROPOSED: frozenset({S.ACCEPTED, S.DECLINED, S.ACTIVE, S.ENDED}),
+    S.ACCEPTED: frozenset({S.ACTIVE, S.ENDED}),
+    S.ACTIVE: frozenset({S.INACTIVE, S.ENDED}),
+    S.INACTIVE: frozenset({S.ACTIVE, S.ENDED}),
+    S.ENDED: frozenset(),
+    S.DECLINED: frozenset(),
+}
+
+#: Statuses in which a match still binds its participant and buddy.
+OPEN_STATUSES = (S.PROPOSED, S.ACCEPTED, S.ACTIVE, S.INACTIVE)
+
+#: Matches made in this app: a participant may have only one active such match per program.
+APP_SOURCES = (DataSource.COORDINATOR, DataSource.RECOMMENDATION)
+
+
+class MatchQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=S.ACTIVE)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def ended(self):
+        return self.filter(status=S.ENDED)
+
+    def involving(self, person):
+        return self.filter(Q(participant=person) | Q(buddy=person))
+
+
+class Match(TimeStampedModel):
+    """A participant paired with a buddy in a program.
+
+    Matches arrive from the Buddy System (webhook, import) or are made here
+    (coordinator, recommendation). Status changes go through
+    ``buddy.services.matches`` so that each one lands in ``MatchTransition``.
+    """
+
+    external_id = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="The Buddy System's match id."
+    )
+    program = models.ForeignKey(
+        "enrollments.Program", on_delete=models.PROTECT, related_name="matches"
+    )
+    participant = models.ForeignKey(
+        "buddy.Person", on_delete=models.PROTECT, related_name="matches_as_participant"
+    )
+    buddy = models.ForeignKey(
+        "buddy.Person", on_delete=models.PROTECT, related_name="matches_as_buddy"
+    )
+    status = models.CharField(max_length=20, choices=MatchStatus.choices, default=S.PROPOSED)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
+    duration_days = models.PositiveIntegerField(null=True, blank=True)
+    sessions_completed = models.PositiveIntegerField(null=True, blank=True)
+    events_attended = models.PositiveIntegerField(null=True, blank=True)
+    matching_criteria = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=20, choices=DataSource.choices)
+    concurrent_active = models.BooleanField(
+        default=False,
+        help_text=(
+            "Set when the Buddy System reported this match active while the participant "
+            "already had another active match in the program; for a coordinator to review."
+        ),
+    )
+
+    objects = MatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-matched_at", "-id"]
+        verbose_name_plural = "matches"
+        constraints = [
+            choices_check("status", MatchStatus.choices),
+            choices_check("end_reason", EndReason.choices, blank=True),
+            choices_check("source", DataSource.choices),
+            models.CheckConstraint(
+                condition=~Q(participant=F("buddy")),
+                name="buddy_match_two_people",
+                violation_error_message="A match pairs two different people.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True)
+                | Q(matched_at__isnull=True)
+                | Q(ended_at__gte=F("matched_at")),
+                name="buddy_match_ends_after_start",
+                violation_error_message="A match cannot end before it started.",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "participant"],
+                condition=Q(status=S.ACTIVE, source__in=APP_SOURCES),
+                name="buddy_match_one_active_app_match",
+                violation_error_message=(
+                    "This participant already has an active match in this program."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["participant", "status"], name="buddy_match_participant"),
+            models.Index(fields=["buddy", "status"], name="buddy_match_buddy"),
+            models.Index(fields=["program", "status", "matched_at"], name="buddy_match_program"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Match #{self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class MatchTransition(models.Model):
+    """One status change of a match: who or what moved it, when, from, to and why."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=MatchStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=MatchStatus.choices)
+    at = models.DateTimeField(db_index=True)
+    via = models.CharField(
+        max_length=20, choices=DataSource.choices, help_text="The entry point that moved it."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="match_transitions",
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["match", "at", "id"]
+        indexes = [models.Index(fields=["match", "at"], name="buddy_transition_match")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

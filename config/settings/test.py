@@ -1,0 +1,12 @@
+"""Tests: the database and broker come from DATABASE_URL / CELERY_BROKER_URL like anywhere else."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+BUDDY_WEBHOOK_SECRETS = ["whsec_test_secret"]
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")
+LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MatchingConfig(AppConfig):
+    """Match recommendations: criteria, explained scores, tunable weights, assignment runs."""
+
+    name = "matching"
+    verbose_name = "Matching"

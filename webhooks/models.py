@@ -1,0 +1,1 @@
+"""Event store and delivery records of inbound webhooks."""
