@@ -179,5 +179,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

@@ -1,0 +1,261 @@
+"""Recording activities reported by the Buddy System (webhook or import).
+
+For each entity: ``<entity>_values`` maps a validated record to model columns
+(shared with the bulk import) and ``<entity>_record`` upserts one row by the
+contract's key. Strong references that name nothing known raise
+``UnknownReference``; weak ones are kept and listed as unknown.
+"""
+
+from django.db import transaction
+
+from buddy.models import (
+    CheckIn,
+    DataSource,
+    EventAttendance,
+    Feedback,
+    InformalEvent,
+    Match,
+    MilestoneAchievement,
+    SkillSession,
+)
+from buddy.schemas import (
+    AttendanceRecord,
+    CheckInRecord,
+    FeedbackRecord,
+    InformalEventRecord,
+    MilestoneRecord,
+    SkillSessionRecord,
+)
+from buddy.services.common import (
+    Upserted,
+    after_commit_people_changed,
+    people_by_external_id,
+    require_match,
+    require_person,
+    upsert,
+)
+
+
+def _people_of(match: Match | None, *people) -> None:
+    if match is not None:
+        after_commit_people_changed([match.participant_id, match.buddy_id], match.program_id)
+    for person in people:
+        for enrollment in person.enrollments.all():
+            after_commit_people_changed([person.pk], enrollment.program_id)
+
+
+def unknown_people(ids) -> list[str]:
+    """Weak references to users that name nobody known (kept, flagged)."""
+    known = people_by_external_id(ids)
+    return [str(i) for i in ids if str(i) not in known]
+
+
+# --- Informal events --------------------------------------------------------------------------
+
+
+def informal_event_values(record: InformalEventRecord, *, unknown_attendees: list[str]) -> dict:
+    return {
+        "event_type": record.event_type,
+        "event_date": record.event_date,
+        "description": record.description or "",
+        "location": record.location or "",
+        "duration_minutes": record.duration_minutes,
+        "attendee_ids": [str(a) for a in record.attendees],
+        "unknown_attendee_ids": unknown_attendees,
+    }
+
+
+@transaction.atomic
+def informal_event_record(
+    *, record: InformalEventRecord, via: str = DataSource.WEBHOOK
+) -> Upserted:
+    match = require_match(record.match_id, path="matchId")
+    values = informal_event_values(record, unknown_attendees=unknown_people(record.attendees))
+    values["match"] = match
+    result = upsert(
+        InformalEvent, {"external_id": record.event_id}, values, create_extra={"source": via}
+    )
+    _people_of(match)
+    return result
+
+
+# --- Formal event attendance ------------------------------------------------------------------
+
+
+def attendance_values(record: AttendanceRecord) -> dict:
+    return {
+        "event_title": record.event_title,
+        "event_type": record.event_type,
+        "event_format": record.event_format,
+        "attended_at": record.attended_at,
+        "location": record.location or "",
+        "duration_minutes": record.duration_minutes,
+        "attendee_count": record.attendee_count,
+        "organizer": record.organizer or "",
+        "categories": list(record.categories),
+        "sdg_goals": list(record.sdg_goals),
+    }
+
+
+@transaction.atomic
+def attendance_record(*, record: AttendanceRecord, via: str = DataSource.WEBHOOK) -> Upserted:
+    person = require_person(record.user_id, path="userId")
+    match = require_match(record.match_id, path="matchId") if record.match_id else None
+    values = attendance_values(record)
+    values["match"] = match
+    result = upsert(
+        EventAttendance,
+        {"event_external_id": record.event_id, "person": person},
+        values,
+        create_extra={"source": via},
+    )
+    _people_of(match, person)
+    return result
+
+
+# --- Skill sessions ---------------------------------------------------------------------------
+
+
+def skill_session_values(record: SkillSessionRecord) -> dict:
+    feedback = record.feedback
+    return {
+        "skill_id": record.skill_id,
+        "skill_name": record.skill_name,
+        "skill_category": record.skill_category or "",
+        "completed_at": record.completed_at,
+        "scheduled_at": record.scheduled_at,
+        "duration_minutes": record.duration_minutes,
+        "format": record.format or "",
+        "proficiency_level": record.proficiency_level or "",
+        "teacher_rating": feedback.teacher_rating if feedback else None,
+        "learner_rating": feedback.learner_rating if feedback else None,
+        "teacher_comment": (feedback.teacher_comment or "") if feedback else "",
+        "learner_comment": (feedback.learner_comment or "") if feedback else "",
+        "learner_progress": (feedback.learner_progress or "") if feedback else "",
+        "sdg_goals": list(record.sdg_goals),
+        "valuation_points": record.valuation_points,
+    }
+
+
+@transaction.atomic
+def skill_session_record(*, record: SkillSessionRecord, via: str = DataSource.WEBHOOK) -> Upserted:
+    teacher = require_person(record.teacher_id, path="teacherId")
+    learner = require_person(record.learner_id, path="learnerId")
+    match = require_match(record.match_id, path="matchId") if record.match_id else None
+    values = skill_session_values(record)
+    values.update(teacher=teacher, learner=learner, match=match)
+    result = upsert(
+        SkillSession, {"external_id": record.session_id}, values, create_extra={"source": via}
+    )
+    _people_of(match, teacher, learner)
+    return result
+
+
+# --- Check-ins --------------------------------------------------------------------------------
+
+
+def checkin_values(record: CheckInRecord) -> dict:
+    return {
+        "checkin_date": record.checkin_date,
+        "mood": record.mood or "",
+        "notes": record.notes or "",
+        "question_responses": record.question_responses or {},
+    }
+
+
+@transaction.atomic
+def checkin_record(*, record: CheckInRecord, via: str = DataSource.WEBHOOK) -> Upserted:
+    match = require_match(record.match_id, path="matchId")
+    values = checkin_values(record)
+    values["match"] = match
+    result = upsert(
+        CheckIn, {"external_id": record.checkin_id}, values, create_extra={"source": via}
+    )
+    _people_of(match)
+    return result
+
+
+# --- Feedback ---------------------------------------------------------------------------------
+
+
+def feedback_values(record: FeedbackRecord) -> dict:
+    categories = record.categories
+    return {
+        "from_role": record.from_role,
+        "rating": record.rating,
+        "feedback_text": record.feedback_text or "",
+        "submitted_at": record.submitted_at,
+        "communication": categories.communication if categories else None,
+        "helpfulness": categories.helpfulness if categories else None,
+        "engagement": categories.engagement if categories else None,
+    }
+
+
+@transaction.atomic
+def feedback_record(*, record: FeedbackRecord, via: str = DataSource.WEBHOOK) -> Upserted:
+    match = require_match(record.match_id, path="matchId")
+    values = feedback_values(record)
+    values["match"] = match
+    result = upsert(
+        Feedback, {"external_id": record.feedback_id}, values, create_extra={"source": via}
+    )
+    _people_of(match)
+    return result
+
+
+# --- Milestones -------------------------------------------------------------------------------
+
+
+def unknown_related_ids(record: MilestoneRecord) -> list[str]:
+    """Related entities (weak references) that name no known match, user or activity."""
+    entities = (record.metadata.related_entities or []) if record.metadata else []
+    ids = {e.id for e in entities}
+    if not ids:
+        return []
+    known: set[str] = set(people_by_external_id(ids))
+    uuids = [i for i in ids if _is_uuid(i)]
+    for model in (Match, InformalEvent, SkillSession, CheckIn, Feedback):
+        known.update(
+            str(v)
+            for v in model.objects.filter(external_id__in=uuids).values_list(
+                "external_id", flat=True
+            )
+        )
+    return sorted(ids - known)
+
+
+def _is_uuid(value: str) -> bool:
+    from uuid import UUID
+
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def milestone_values(record: MilestoneRecord, *, unknown_related: list[str]) -> dict:
+    return {
+        "milestone_title": record.milestone_title,
+        "milestone_category": record.milestone_category,
+        "points": record.points,
+        "badge_icon": record.badge_icon or "",
+        "target_role": record.target_role or "",
+        "progress": record.progress.stored() if record.progress else {},
+        "metadata": record.metadata.stored() if record.metadata else {},
+        "unknown_related_ids": unknown_related,
+    }
+
+
+@transaction.atomic
+def milestone_record(*, record: MilestoneRecord, via: str = DataSource.WEBHOOK) -> Upserted:
+    person = require_person(record.user_id, path="userId")
+    values = milestone_values(record, unknown_related=unknown_related_ids(record))
+    result = upsert(
+        MilestoneAchievement,
+        {"milestone_id": record.milestone_id, "person": person, "reached_at": record.reached_at},
+        values,
+        create_extra={"source": via},
+    )
+    _people_of(None, person)
+    return result

@@ -1,0 +1,315 @@
+"""The match lifecycle: the only writer of ``Match.status``.
+
+Every move is checked against ``MATCH_TRANSITIONS`` and written to
+``MatchTransition``. Matches made here (coordinator, recommendation) obey the
+one-active-match and capacity rules; matches reported by the Buddy System are
+recorded as they come, and a second concurrent active match is flagged.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from buddy.errors import FieldError, IllegalTransition, RuleViolation, ValidationFailed
+from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Role
+from buddy.models.matches import APP_SOURCES, MATCH_TRANSITIONS
+from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
+from buddy.services.common import (
+    Outcome,
+    Upserted,
+    after_commit_people_changed,
+    after_commit_references_arrived,
+    require_match,
+    require_person,
+)
+from enrollments.models import Program
+from enrollments.services import enrollment_ensure
+
+S = MatchStatus
+
+
+def _audit(match: Match, from_status: str, *, via: str, by=None, reason: str = "", at=None):
+    MatchTransition.objects.create(
+        match=match,
+        from_status=from_status,
+        to_status=match.status,
+        at=at or timezone.now(),
+        via=via,
+        actor=by,
+        reason=reason[:200],
+    )
+
+
+def _people_changed(match: Match) -> None:
+    after_commit_people_changed([match.participant_id, match.buddy_id], match.program_id)
+
+
+def _check_roles(participant: Person, buddy: Person) -> None:
+    if participant.role != Role.PARTICIPANT:
+        raise RuleViolation(
+            "match.wrong_role", "The participant is not a participant.", "participant"
+        )
+    if buddy.role != Role.BUDDY:
+        raise RuleViolation("match.wrong_role", "The buddy is not a buddy.", "buddy")
+
+
+def _check_app_rules(match: Match) -> None:
+    """One active app-made match per participant and program; a buddy within capacity."""
+    others = Match.objects.filter(program_id=match.program_id).exclude(pk=match.pk)
+    if others.filter(participant_id=match.participant_id, status=S.ACTIVE).exists():
+        raise RuleViolation(
+            "match.participant_already_matched",
+            "This participant already has an active match in this program.",
+            "participant",
+        )
+    buddy = Person.objects.select_for_update().get(pk=match.buddy_id)
+    if others.filter(buddy=buddy, status=S.ACTIVE).count() >= buddy.capacity:
+        raise RuleViolation(
+            "match.buddy_at_capacity", "This buddy has no capacity for another match.", "buddy"
+        )
+
+
+@transaction.atomic
+def match_propose(
+    *,
+    program: Program,
+    participant: Person,
+    buddy: Person,
+    via: str = DataSource.COORDINATOR,
+    by=None,
+    criteria: dict | None = None,
+) -> Match:
+    """A match made in this app, waiting for acceptance."""
+    if via not in APP_SOURCES:
+        raise ValueError("match_propose is for matches made in this app")
+    if participant.pk == buddy.pk:
+        raise RuleViolation("match.same_person", "A match pairs two different people.")
+    _check_roles(participant, buddy)
+    if Match.objects.open().filter(program=program, participant=participant, buddy=buddy).exists():
+        raise RuleViolation("match.duplicate", "These two people already have an open match.")
+    match = Match.objects.create(
+        program=program,
+        participant=participant,
+        buddy=buddy,
+        status=S.PROPOSED,
+        source=via,
+        matching_criteria=criteria or {},
+    )
+    _audit(match, "", via=via, by=by, reason="proposed")
+    return match
+
+
+@transaction.atomic
+def match_transition(
+    *, match: Match, to_status: str, via: str, by=None, reason: str = "", at: datetime | None = None
+) -> Match:
+    """Move a match to another status, if the lifecycle allows it. Ending goes through
+    ``match_end`` (it needs the end fields)."""
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if to_status == S.ENDED:
+        raise ValueError("use match_end to end a match")
+    if to_status not in MATCH_TRANSITIONS[match.status]:
+        raise IllegalTransition(match.status, to_status)
+    from_status, match.status = match.status, to_status
+    at = at or timezone.now()
+    if to_status == S.ACTIVE:
+        if match.source in APP_SOURCES:
+            _check_app_rules(match)
+        if match.matched_at is None:
+            match.matched_at = at
+        for person in (match.participant, match.buddy):
+            enrollment_ensure(person=person, program=match.program, enrolled_at=at, via=via)
+    match.save(update_fields=["status", "matched_at", "updated_at"])
+    _audit(match, from_status, via=via, by=by, reason=reason, at=at)
+    _people_changed(match)
+    return match
+
+
+@transaction.atomic
+def match_end(
+    *,
+    match: Match,
+    ended_at: datetime,
+    end_reason: str,
+    via: str,
+    by=None,
+    duration_days: int | None = None,
+    sessions_completed: int | None = None,
+    events_attended: int | None = None,
+) -> Match:
+    """End a match; the duration is computed from the dates when not given."""
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if S.ENDED not in MATCH_TRANSITIONS[match.status]:
+        raise IllegalTransition(match.status, S.ENDED)
+    if match.matched_at is not None and ended_at < match.matched_at:
+        raise ValidationFailed([FieldError("endedAt", "must not be before matchedAt")])
+    from_status = match.status
+    match.status, match.ended_at, match.end_reason = S.ENDED, ended_at, end_reason
+    if duration_days is None and match.matched_at is not None:
+        duration_days = (ended_at - match.matched_at).days
+    match.duration_days = duration_days
+    if sessions_completed is not None:
+        match.sessions_completed = sessions_completed
+    if events_attended is not None:
+        match.events_attended = events_attended
+    match.save()
+    _audit(match, from_status, via=via, by=by, reason=end_reason, at=ended_at)
+    _people_changed(match)
+    return match
+
+
+# --- Matches reported by the Buddy System ---------------------------------------------------
+
+
+def _flag_if_concurrent(match: Match) -> None:
+    match.concurrent_active = (
+        match.status == S.ACTIVE
+        and Match.objects.active()
+        .filter(program_id=match.program_id, participant_id=match.participant_id)
+        .exclude(pk=match.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def match_record_created(
+    *, record: MatchCreatedRecord, program: Program, via: str = DataSource.WEBHOOK
+) -> Upserted:
+    """``buddy.match.created``: record the match as active; never reopen an ended one."""
+    participant = require_person(record.participant_id, path="participantId", role=Role.PARTICIPANT)
+    buddy = require_person(record.buddy_id, path="buddyId", role=Role.BUDDY)
+    criteria = record.matching_criteria.stored() if record.matching_criteria else {}
+    match = Match.objects.select_for_update().filter(external_id=record.match_id).first()
+    if match is None:
+        match = Match(
+            external_id=record.match_id,
+            program=program,
+            participant=participant,
+            buddy=buddy,
+            status=S.ACTIVE,
+            matched_at=record.matched_at,
+            matching_criteria=criteria,
+            source=via,
+        )
+        _flag_if_concurrent(match)
+        match.save()
+        _audit(match, "", via=via, reason="created", at=record.matched_at)
+        outcome = Outcome.CREATED
+        after_commit_references_arrived(match_ids=[record.match_id])
+    else:
+        values = {
+            "participant": participant,
+            "buddy": buddy,
+            "matched_at": record.matched_at,
+            "matching_criteria": criteria,
+        }
+        changed = [k for k, v in values.items() if getattr(match, k) != v]
+        for name in changed:
+            setattr(match, name, values[name])
+        if changed:
+            match.save()
+        outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
+    for person in (participant, buddy):
+        enrollment_ensure(person=person, program=program, enrolled_at=record.matched_at, via=via)
+    _people_changed(match)
+    return Upserted(match, outcome)
+
+
+@transaction.atomic
+def match_record_ended(*, record: MatchEndedRecord, via: str = DataSource.WEBHOOK) -> Upserted:
+    """``buddy.match.ended``: set the end fields; a match already ended keeps its first end."""
+    match = require_match(record.match_id, path="matchId", lock=True)
+    if match.status == S.ENDED and match.ended_at is not None:
+        return Upserted(match, Outcome.UNCHANGED)
+    if match.status == S.ENDED:  # ended by an export that carried no end date
+        match.ended_at, match.end_reason = record.ended_at, record.end_reason
+        match.duration_days = record.duration_days
+        match.save()
+        _people_changed(match)
+        return Upserted(match, Outcome.UPDATED)
+    match = match_end(
+        match=match,
+        ended_at=record.ended_at,
+        end_reason=record.end_reason,
+        via=via,
+        duration_days=record.duration_days,
+        sessions_completed=record.sessions_completed,
+        events_attended=record.events_attended,
+    )
+    return Upserted(match, Outcome.UPDATED)
+
+
+_STATUS_RANK = {S.ACTIVE: 1, S.INACTIVE: 1, S.ENDED: 2}
+
+
+def export_match_values(match: Match | None, record: MatchRecord) -> dict:
+    """The columns an export row sets on a match, under the reconciliation rules.
+
+    Status only moves forward (active ↔ inactive → ended); an ended match is
+    never reopened and end fields already set (by a webhook) are kept. Other
+    fields take the export's values. Shared by the single-row and bulk import.
+    """
+    values = {
+        "matched_at": record.matched_at,
+        "matching_criteria": record.matching_criteria.stored() if record.matching_criteria else {},
+        "status": record.status,
+        "ended_at": record.ended_at,
+        "end_reason": record.end_reason or "",
+        "duration_days": record.duration_days,
+        "sessions_completed": record.sessions_completed,
+        "events_attended": record.events_attended,
+    }
+    if values["status"] == S.ENDED and values["duration_days"] is None and record.ended_at:
+        values["duration_days"] = (record.ended_at - record.matched_at).days
+    if match is None:
+        return values
+    if match.status == S.ENDED:
+        values["status"] = S.ENDED
+        for name in ("ended_at", "end_reason", "duration_days"):
+            if getattr(match, name) not in (None, ""):
+                values[name] = getattr(match, name)
+    elif _STATUS_RANK.get(match.status, 0) > _STATUS_RANK[record.status]:
+        values["status"] = match.status
+    for name in ("sessions_completed", "events_attended"):
+        if values[name] is None:
+            values[name] = getattr(match, name)
+    return values
+
+
+@transaction.atomic
+def match_record_export(
+    *, record: MatchRecord, program: Program, via: str = DataSource.IMPORT
+) -> Upserted:
+    """A ``matches.csv`` row: create or reconcile the match."""
+    participant = require_person(
+        record.participant_id, path="participant_id", role=Role.PARTICIPANT
+    )
+    buddy = require_person(record.buddy_id, path="buddy_id", role=Role.BUDDY)
+    match = Match.objects.select_for_update().filter(external_id=record.match_id).first()
+    values = export_match_values(match, record)
+    values.update(participant=participant, buddy=buddy)
+    if match is None:
+        match = Match(external_id=record.match_id, program=program, source=via, **values)
+        _flag_if_concurrent(match)
+        match.save()
+        _audit(match, "", via=via, reason="imported", at=record.matched_at)
+        after_commit_references_arrived(match_ids=[record.match_id])
+        outcome = Outcome.CREATED
+    else:
+        from_status = match.status
+        changed = [k for k, v in values.items() if getattr(match, k) != v]
+        if "status" in changed and values["status"] not in MATCH_TRANSITIONS[from_status]:
+            raise IllegalTransition(from_status, values["status"])
+        for name in changed:
+            setattr(match, name, values[name])
+        if changed:
+            _flag_if_concurrent(match)
+            match.save()
+        if "status" in changed:
+            _audit(match, from_status, via=via, reason="export status")
+        outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
+    for person in (participant, buddy):
+        enrollment_ensure(person=person, program=program, enrolled_at=record.matched_at, via=via)
+    _people_changed(match)
+    return Upserted(match, outcome)
