@@ -10,3 +10,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 BUDDY_WEBHOOK_SECRETS = ["whsec_test_secret"]
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")
 LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405
+
+# Tasks run in-process so tests are deterministic; tests marked `redis` switch the Celery app
+# to the real broker (CELERY_BROKER_URL) with an in-process worker.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,47 @@
+# Two commands matter: `make run` (demo on SQLite, tasks in-process) and `make test`.
+# Everything else is here for operators and developers.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+PYTEST_WORKERS ?= 2
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/buddy_bench
+
+.PHONY: install run test lint format bench serve migrate
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# PostgreSQL + Redis with a real Celery worker and beat (see README: "Running on PostgreSQL + Redis").
+serve: migrate
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(VENV)/bin/honcho start
+
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/webhooks/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/import/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/recompute/run.py

@@ -1,0 +1,143 @@
+"""The match lifecycle: allowed moves, the app-made match rules, and the audit trail."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from buddy.errors import IllegalTransition, RuleViolation, ValidationFailed
+from buddy.models import DataSource, Match, MatchStatus, MatchTransition
+from buddy.models.matches import MATCH_TRANSITIONS
+from buddy.services.matches import match_end, match_propose, match_transition
+from enrollments.models import Enrollment
+from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
+
+pytestmark = pytest.mark.django_db
+S = MatchStatus
+
+
+def propose(program, coordinator, **kwargs):
+    return match_propose(
+        program=program,
+        participant=kwargs.get("participant") or ParticipantFactory(),
+        buddy=kwargs.get("buddy") or BuddyFactory(),
+        by=coordinator,
+    )
+
+
+def test_a_proposal_is_recorded_in_the_audit_trail(program, coordinator):
+    match = propose(program, coordinator)
+    (row,) = match.transitions.all()
+    assert (row.from_status, row.to_status, row.via, row.actor) == (
+        "",
+        S.PROPOSED,
+        DataSource.COORDINATOR,
+        coordinator,
+    )
+
+
+def test_every_transition_records_who_when_from_to_and_why(program, coordinator):
+    match = propose(program, coordinator)
+    match_transition(
+        match=match, to_status=S.ACCEPTED, via=DataSource.COORDINATOR, by=coordinator, reason="ok"
+    )
+    row = MatchTransition.objects.filter(match=match).last()
+    assert (row.from_status, row.to_status, row.actor, row.reason) == (
+        S.PROPOSED,
+        S.ACCEPTED,
+        coordinator,
+        "ok",
+    )
+    assert row.at <= timezone.now()
+
+
+def test_activating_sets_matched_at_and_enrolls_both_people(program, coordinator):
+    match = propose(program, coordinator)
+    match = match_transition(match=match, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    assert match.matched_at is not None
+    assert Enrollment.objects.filter(program=program).count() == 2
+
+
+def test_an_illegal_transition_is_refused_and_changes_nothing(program, coordinator):
+    match = MatchFactory(ended=True)
+    with pytest.raises(IllegalTransition) as error:
+        match_transition(match=match, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    assert error.value.code == "match.illegal_transition"
+    match.refresh_from_db()
+    assert match.status == S.ENDED
+    assert not match.transitions.exists()
+
+
+def test_declined_and_ended_matches_are_final():
+    assert MATCH_TRANSITIONS[S.ENDED] == frozenset()
+    assert MATCH_TRANSITIONS[S.DECLINED] == frozenset()
+
+
+def test_a_second_active_app_match_for_a_participant_is_refused(program, coordinator):
+    participant = ParticipantFactory()
+    first = propose(program, coordinator, participant=participant)
+    match_transition(match=first, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    second = propose(program, coordinator, participant=participant)
+    with pytest.raises(RuleViolation) as error:
+        match_transition(match=second, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    assert error.value.code == "match.participant_already_matched"
+    assert Match.objects.get(pk=second.pk).status == S.PROPOSED
+
+
+def test_a_buddy_at_capacity_cannot_take_another_match(program, coordinator):
+    buddy = BuddyFactory(capacity=1)
+    first = propose(program, coordinator, buddy=buddy)
+    match_transition(match=first, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    second = propose(program, coordinator, buddy=buddy)
+    with pytest.raises(RuleViolation) as error:
+        match_transition(match=second, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    assert error.value.code == "match.buddy_at_capacity"
+
+
+def test_a_match_needs_a_participant_and_a_buddy(program, coordinator):
+    with pytest.raises(RuleViolation) as error:
+        propose(program, coordinator, participant=BuddyFactory())
+    assert error.value.code == "match.wrong_role"
+
+
+def test_ending_computes_the_duration_from_the_dates():
+    match = MatchFactory(matched_at=timezone.now() - timedelta(days=40))
+    match = match_end(
+        match=match,
+        ended_at=match.matched_at + timedelta(days=12, hours=5),
+        end_reason="completed",
+        via=DataSource.COORDINATOR,
+    )
+    assert (match.status, match.duration_days) == (S.ENDED, 12)
+    assert match.transitions.get().to_status == S.ENDED
+
+
+def test_ending_before_the_start_is_refused():
+    match = MatchFactory()
+    with pytest.raises(ValidationFailed):
+        match_end(
+            match=match,
+            ended_at=match.matched_at - timedelta(days=1),
+            end_reason="completed",
+            via=DataSource.COORDINATOR,
+        )
+    match.refresh_from_db()
+    assert match.status == S.ACTIVE
+
+
+def test_ending_the_last_match_completed_completes_the_enrollment(
+    program, django_capture_on_commit_callbacks
+):
+    match = MatchFactory()
+    from enrollments.services import enrollment_ensure
+
+    for person in (match.participant, match.buddy):
+        enrollment_ensure(person=person, program=program, enrolled_at=match.matched_at, via="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        match_end(
+            match=match,
+            ended_at=timezone.now(),
+            end_reason="completed",
+            via=DataSource.COORDINATOR,
+        )
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {"completed"}
