@@ -1,0 +1,96 @@
+"""API representations. Serializers shape data; every change goes through a service."""
+
+from rest_framework import serializers
+
+from buddy.models import EndReason, Match, MatchTransition, Person
+from enrollments.models import Program, ProgramType
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    company = serializers.StringRelatedField()
+    external_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "role",
+            "first_name",
+            "last_name",
+            "email",
+            "joined_at",
+            "languages",
+            "interests",
+            "location",
+            "company",
+            "capacity",
+            "external_ids",
+        ]
+
+    def get_external_ids(self, person) -> dict[str, list[str]]:
+        ids: dict[str, list[str]] = {}
+        for link in person.external_ids.all():
+            ids.setdefault(link.provider, []).append(link.external_id)
+        return ids
+
+
+class MatchTransitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MatchTransition
+        fields = ["from_status", "to_status", "at", "via", "actor", "reason"]
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "external_id",
+            "program",
+            "participant",
+            "buddy",
+            "status",
+            "matched_at",
+            "ended_at",
+            "end_reason",
+            "duration_days",
+            "sessions_completed",
+            "events_attended",
+            "matching_criteria",
+            "source",
+            "concurrent_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MatchDetailSerializer(MatchSerializer):
+    transitions = MatchTransitionSerializer(many=True, read_only=True)
+
+    class Meta(MatchSerializer.Meta):
+        fields = [*MatchSerializer.Meta.fields, "transitions"]
+        read_only_fields = fields
+
+
+class MatchProposeSerializer(serializers.Serializer):
+    program = serializers.SlugRelatedField(
+        slug_field="program_type",
+        queryset=Program.objects.all(),
+        default=lambda: Program.objects.get(program_type=ProgramType.BUDDY),
+        help_text="Program type; default: buddy.",
+    )
+    participant = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    buddy = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    matching_criteria = serializers.JSONField(required=False)
+
+
+class MatchTransitionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, default="")
+
+
+class MatchEndSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(required=False)
+    end_reason = serializers.ChoiceField(choices=EndReason.choices)
