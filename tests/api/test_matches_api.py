@@ -67,7 +67,15 @@ def test_an_unknown_end_reason_is_a_400_naming_the_field(api):
     match = MatchFactory()
     response = api.post(f"/api/matches/{match.pk}/end/", {"end_reason": "bored"})
     assert response.status_code == 400
-    assert "end_reason" in response.json()
+    body = response.json()
+    assert body["code"] == "validation.failed"
+    assert [e["path"] for e in body["errors"]] == ["end_reason"]
+
+
+def test_api_errors_share_one_shape(api):
+    response = api.get("/api/matches/999999/")
+    assert response.status_code == 404
+    assert response.json()["status"] == "error" and response.json()["code"] == "not_found"
 
 
 def test_the_openapi_schema_describes_the_match_actions(api):
