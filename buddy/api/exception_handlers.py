@@ -4,6 +4,8 @@ Domain errors keep their code and status; DRF's own errors (validation, auth,
 not found) are reshaped to the same body so clients parse one format.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -26,6 +28,10 @@ def _join(prefix: str, key) -> str:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.ValidationError):
         exc = ValidationFailed(_flatten(exc.detail))
     if isinstance(exc, DomainError):
