@@ -197,6 +197,9 @@ def match_record_created(
         _audit(match, "", via=via, reason="created", at=record.matched_at)
         outcome = Outcome.CREATED
         after_commit_references_arrived(match_ids=[record.match_id])
+    elif match.status == S.ENDED:
+        # Stale: the match ended already. Nothing it says may roll the end back.
+        outcome = Outcome.UNCHANGED
     else:
         values = {
             "participant": participant,
