@@ -1,0 +1,55 @@
+"""Building blocks shared by the buddy admin classes."""
+
+from uuid import UUID
+
+from django.db.models import Q
+
+from buddy.models import DataSource
+
+
+def as_uuid(term: str) -> UUID | None:
+    try:
+        return UUID(term)
+    except ValueError:
+        return None
+
+
+class KeySearchMixin:
+    """Search a changelist by key first, by text second.
+
+    A number finds the row with that id; a UUID finds the rows whose
+    ``uuid_search_fields`` hold it (indexed, exact). Anything else falls back to
+    Django's ``search_fields``. An exact id never needs a name to be typed.
+    """
+
+    uuid_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lstrip("#")
+        if term.isdigit():
+            return queryset.filter(pk=int(term)), False
+        uuid = as_uuid(term)
+        if uuid is not None and self.uuid_search_fields:
+            condition = Q()
+            for name in self.uuid_search_fields:
+                condition |= Q(**{name: uuid})
+            joins = any("__" in name for name in self.uuid_search_fields)
+            return queryset.filter(condition), joins
+        return super().get_search_results(request, queryset, search_term)
+
+
+class AuditReadOnlyMixin:
+    """Audit columns are never edited by hand."""
+
+    audit_fields: tuple[str, ...] = ("source", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        names = {f.name for f in self.model._meta.get_fields()}
+        return fields + [f for f in self.audit_fields if f in names and f not in fields]
+
+    def save_model(self, request, obj, form, change):
+        # A row typed in by staff is a coordinator's row; its source is not a form field.
+        if not change and hasattr(obj, "source") and not obj.source:
+            obj.source = DataSource.COORDINATOR
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,129 @@
+"""Admin for logins, companies, people and their external ids."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Q
+
+from buddy.admin.common import AuditReadOnlyMixin
+from buddy.models import Company, ExternalId, Person, Role, User
+from buddy.models.people import email_digest, normalize_email
+
+#: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
+ROLE_OF_FIELD = {
+    ("match", "participant"): Role.PARTICIPANT,
+    ("match", "buddy"): Role.BUDDY,
+}
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "is_staff", "is_superuser", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+
+
+@admin.register(Company)
+class CompanyAdmin(AuditReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "people_count", "created_at")
+    search_fields = ("name",)
+    readonly_fields = ("people_count",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(people_count=Count("people"))
+
+    @admin.display(description="people", ordering="people_count")
+    def people_count(self, obj):
+        return obj.people_count
+
+
+class ExternalIdInline(admin.TabularInline):
+    model = ExternalId
+    extra = 0
+    fields = ("provider", "external_id", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Person)
+class PersonAdmin(AuditReadOnlyMixin, admin.ModelAdmin):
+    """People: staff may see names here; ``__str__`` (history, autocomplete) never shows them.
+
+    Search takes an id (``42``), a Buddy System id (a UUID), an email (compared by its
+    hash, any case) or a name.
+    """
+
+    list_display = (
+        "id",
+        "role",
+        "name",
+        "company",
+        "location",
+        "joined_at",
+        "language_list",
+        "buddy_system_id",
+    )
+    list_display_links = ("id", "role")
+    list_filter = ("role", "location", "company")
+    list_select_related = ("company",)
+    search_fields = ("=external_ids__external_id", "first_name", "last_name")
+    search_help_text = "An id, a Buddy System id, an email address or a name."
+    autocomplete_fields = ("company",)
+    readonly_fields = ("email_hash",)
+    date_hierarchy = "joined_at"
+    inlines = (ExternalIdInline,)
+    fieldsets = (
+        (None, {"fields": ("role", "first_name", "last_name", "email", "email_hash")}),
+        ("Program", {"fields": ("joined_at", "company", "capacity")}),
+        ("Matching", {"fields": ("languages", "interests", "location")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("external_ids")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset = self._only_role_of_autocomplete_field(request, queryset)
+        term = search_term.strip().lstrip("#")
+        if "@" in term:
+            return queryset.filter(email_hash=email_digest(normalize_email(term))), False
+        if term.isdigit():
+            return queryset.filter(Q(pk=int(term)) | Q(external_ids__external_id=term)), True
+        return super().get_search_results(request, queryset, search_term)
+
+    @staticmethod
+    def _only_role_of_autocomplete_field(request, queryset):
+        key = (request.GET.get("model_name"), request.GET.get("field_name"))
+        if request.path.endswith("/autocomplete/") and key in ROLE_OF_FIELD:
+            return queryset.filter(role=ROLE_OF_FIELD[key])
+        return queryset
+
+    @admin.display(description="name", ordering="last_name")
+    def name(self, obj):
+        return f"{obj.first_name} {obj.last_name}".strip() or "—"
+
+    @admin.display(description="languages")
+    def language_list(self, obj):
+        return ", ".join(obj.languages or [])
+
+    @admin.display(description="Buddy System id")
+    def buddy_system_id(self, obj):
+        # Uses the prefetched rows: no query per line.
+        ids = [
+            e.external_id for e in obj.external_ids.all() if e.provider == settings.BUDDY_PROVIDER
+        ]
+        return ids[0] if ids else "—"
+
+
+@admin.register(ExternalId)
+class ExternalIdAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "provider", "person", "created_at")
+    list_filter = ("provider",)
+    list_select_related = ("person",)
+    search_fields = ("=external_id",)
+    autocomplete_fields = ("person",)
+    readonly_fields = ("created_at",)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lstrip("#")
+        if term.isdigit():  # an id here may be a person's id or a numeric external id
+            return queryset.filter(Q(person_id=int(term)) | Q(external_id=term)), False
+        return super().get_search_results(request, queryset, search_term)
