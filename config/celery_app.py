@@ -12,4 +12,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("buddy")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_after_configure.connect
+def _in_memory_transport_without_a_broker(sender, **kwargs):
+    """Eager mode still builds a producer; an in-memory transport keeps it from looking
+    for a broker that is not there (and logging about it)."""
+    if not sender.conf.broker_url:
+        sender.conf.broker_url = "memory://"
 app.autodiscover_tasks()
