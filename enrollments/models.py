@@ -107,3 +107,39 @@ class EnrollmentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class JourneyFlags(models.Model):
+    """A person's journey in one program: counters and the flags coordinators act on.
+
+    Derived data, recomputed with the enrollment (``enrollments.services``); never
+    edited by hand. ``changed_at`` is when any value last changed.
+    """
+
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.CASCADE, primary_key=True, related_name="journey"
+    )
+    matches_count = models.PositiveIntegerField(default=0)
+    events_count = models.PositiveIntegerField(
+        default=0, help_text="Informal events of their matches plus formal events attended."
+    )
+    checkins_count = models.PositiveIntegerField(default=0)
+    skill_sessions_count = models.PositiveIntegerField(default=0)
+    milestones_count = models.PositiveIntegerField(default=0)
+    match_active = models.BooleanField(default=False)
+    joined_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    checkin_due = models.BooleanField(default=False)
+    feedback_pending = models.BooleanField(default=False)
+    no_contact_14 = models.BooleanField(default=False)
+    no_contact_30 = models.BooleanField(default=False)
+    struggling = models.BooleanField(default=False)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["enrollment"]
+        verbose_name = "journey flags"
+        verbose_name_plural = "journey flags"
+
+    def __str__(self) -> str:
+        return f"Journey of enrollment #{self.enrollment_id}"

@@ -1,14 +1,45 @@
-"""Enrollment lifecycle (seed 002): the one place that decides a person's state in a program."""
+"""Enrollment lifecycle (seed 002): the one place that decides a person's state in a program.
 
+The rules (``enrollments.journey`` states them per person; ``enrollments.recompute_sql``
+applies the same rules to a whole program in SQL):
+
+- an enrollment is created ``active`` when a person joins a program;
+- ``completed`` when all the person's matches in the program ended and the last one
+  (latest ``ended_at``) ended ``completed``; ``dropped`` when all ended and the last did not;
+- ``dropped`` when a coordinator records that the person left (``enrollment_record_left``),
+  until a match starts after that date (a new match reactivates);
+- ``dropped`` after 6 months (setting) without any activity;
+- otherwise ``active``.
+
+Every status change is kept in ``EnrollmentStatusChange`` (from, to, when, why). The
+journey flags (``JourneyFlags``) are recomputed together with the status.
+"""
+
+import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from buddy.models import EndReason, Match, MatchStatus
-from enrollments.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange, Program
+from buddy.errors import FieldError, ValidationFailed
+from enrollments import journey
+from enrollments.models import (
+    Enrollment,
+    EnrollmentStatus,
+    EnrollmentStatusChange,
+    JourneyFlags,
+    Program,
+)
+from enrollments.recompute_sql import recompute_set_based
+
+logger = logging.getLogger(__name__)
+
+#: Up to this many people the per-person path is used (a few indexed queries each);
+#: above it the set-based SQL recomputes them in chunks.
+PER_PERSON_LIMIT = 20
+SET_BASED_CHUNK = 5000
 
 
 def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: str) -> Enrollment:
@@ -36,50 +67,116 @@ def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: s
         return Enrollment.objects.get(person=person, program=program)
 
 
-def derive_status(matches: list[Match]) -> tuple[str, datetime | None, str]:
-    """Status, completed_at and reason from a person's matches in one program.
-
-    Completed when every match ended and the last one (latest ``ended_at``)
-    ended ``completed``; dropped when every match ended and the last did not;
-    otherwise active (a person with no match yet is active).
-    """
-    if not matches or any(m.status != MatchStatus.ENDED for m in matches):
-        return EnrollmentStatus.ACTIVE, None, "has an open match or no match yet"
-    last = max(matches, key=lambda m: (m.ended_at is not None, m.ended_at, m.pk))
-    if last.end_reason == EndReason.COMPLETED:
-        return EnrollmentStatus.COMPLETED, last.ended_at, "last match ended completed"
-    return EnrollmentStatus.DROPPED, last.ended_at, "last match ended early"
-
-
-@transaction.atomic
-def enrollments_recompute(*, program: Program, person_ids: Iterable[int]) -> int:
-    """Recompute the enrollments of these people in the program; return how many changed."""
-    ids = list(person_ids)
-    matches_by_person: dict[int, list[Match]] = {i: [] for i in ids}
-    for match in Match.objects.filter(program=program).filter(
-        Q(participant_id__in=ids) | Q(buddy_id__in=ids)
-    ):
-        for pid in (match.participant_id, match.buddy_id):
-            if pid in matches_by_person:
-                matches_by_person[pid].append(match)
-    changed = 0
-    now = timezone.now()
-    for enrollment in Enrollment.objects.select_for_update().filter(
-        program=program, person_id__in=ids
-    ):
-        if enrollment.left_at is not None:
-            continue
-        status, completed_at, reason = derive_status(matches_by_person[enrollment.person_id])
-        if (status, completed_at) == (enrollment.status, enrollment.completed_at):
-            continue
+def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime) -> bool:
+    """Write one enrollment's derived state; True when its status changed."""
+    status_changed = derived.status != enrollment.status
+    if status_changed:
         EnrollmentStatusChange.objects.create(
             enrollment=enrollment,
             from_status=enrollment.status,
-            to_status=status,
+            to_status=derived.status,
             at=now,
-            reason=reason,
+            reason=derived.reason,
         )
-        enrollment.status, enrollment.completed_at = status, completed_at
-        enrollment.save(update_fields=["status", "completed_at", "updated_at"])
-        changed += 1
+    if status_changed or derived.completed_at != enrollment.completed_at:
+        enrollment.status, enrollment.completed_at = derived.status, derived.completed_at
+        Enrollment.objects.filter(pk=enrollment.pk).update(
+            status=derived.status, completed_at=derived.completed_at, updated_at=now
+        )
+    flags = JourneyFlags.objects.filter(enrollment=enrollment).first()
+    if flags is None:
+        JourneyFlags.objects.create(enrollment=enrollment, changed_at=now, **derived.flags)
+    elif any(getattr(flags, k) != v for k, v in derived.flags.items()):
+        JourneyFlags.objects.filter(pk=flags.pk).update(changed_at=now, **derived.flags)
+    return status_changed
+
+
+@transaction.atomic
+def enrollment_recompute(*, enrollment: Enrollment, now: datetime | None = None) -> bool:
+    """Recompute one enrollment and its journey flags (per-person path); True if the
+    status changed."""
+    now = now or timezone.now()
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    return _apply(enrollment, journey.derive(journey.person_facts(enrollment), now=now), now=now)
+
+
+@transaction.atomic
+def enrollments_recompute(
+    *, program: Program, person_ids: Iterable[int], now: datetime | None = None
+) -> int:
+    """Recompute the enrollments of these people in the program; return how many changed
+    status. A few people go through the per-person path, more through the set-based SQL."""
+    now = now or timezone.now()
+    ids = sorted({int(i) for i in person_ids})
+    started = time.monotonic()
+    if len(ids) <= PER_PERSON_LIMIT:
+        changed = 0
+        for enrollment in Enrollment.objects.select_for_update().filter(
+            program=program, person_id__in=ids
+        ):
+            facts = journey.person_facts(enrollment)
+            changed += _apply(enrollment, journey.derive(facts, now=now), now=now)
+        path = "per_person"
+    else:
+        changed = sum(
+            recompute_set_based(
+                program_id=program.pk, now=now, person_ids=ids[i : i + SET_BASED_CHUNK]
+            )
+            for i in range(0, len(ids), SET_BASED_CHUNK)
+        )
+        path = "set_based"
+    logger.info(
+        "enrollments.recompute",
+        extra={
+            "program_id": program.pk,
+            "people": len(ids),
+            "changed": changed,
+            "path": path,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        },
+    )
     return changed
+
+
+@transaction.atomic
+def enrollments_recompute_program(*, program: Program, now: datetime | None = None) -> int:
+    """Recompute every enrollment of the program in SQL (nightly, on demand)."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    changed = recompute_set_based(program_id=program.pk, now=now)
+    logger.info(
+        "enrollments.recompute_program",
+        extra={
+            "program_id": program.pk,
+            "changed": changed,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        },
+    )
+    return changed
+
+
+@transaction.atomic
+def enrollment_record_left(
+    *, enrollment: Enrollment, left_at: datetime | None = None, by=None
+) -> Enrollment:
+    """A coordinator records that the person left the program: the enrollment is dropped
+    (history reason ``left the program``) until a match starts after ``left_at``."""
+    now = timezone.now()
+    left_at = left_at or now
+    if left_at > now:
+        raise ValidationFailed([FieldError("left_at", "must not be in the future")])
+    if left_at < enrollment.enrolled_at:
+        raise ValidationFailed([FieldError("left_at", "must not be before the enrollment")])
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    enrollment.left_at = left_at
+    enrollment.save(update_fields=["left_at", "updated_at"])
+    _apply(enrollment, journey.derive(journey.person_facts(enrollment), now=now), now=now)
+    logger.info(
+        "enrollments.left",
+        extra={
+            "enrollment_id": enrollment.pk,
+            "by_user_id": getattr(by, "pk", None),
+            "status": enrollment.status,
+        },
+    )
+    return enrollment

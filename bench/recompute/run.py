@@ -1,0 +1,493 @@
+"""Benchmark: set-based recompute of enrollments + journey flags, and impact figures.
+
+Generates PEOPLE people (60 % participants, 40 % buddies in 200 companies) with a
+year of activity into a fresh PostgreSQL database (COPY, not factories), then times:
+
+- reference: ``SELECT count(*)`` over every activity table (sequential scans);
+- the full set-based recompute of the buddy program (first run: every enrollment
+  changes and every flags row is inserted; second run: steady state);
+- the impact figures for all companies, and the program figures.
+
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
+       .venv/bin/python bench/recompute/run.py [--people 100000]
+The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def fresh_database(url: str) -> str:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/") + "_recompute"
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def timed(label: str, fn, results: dict):
+    started = time.perf_counter()
+    value = fn()
+    results[label] = round(time.perf_counter() - started, 3)
+    print(f"{label:<48} {results[label]:>8.3f} s", flush=True)
+    return value
+
+
+def generate(people: int, now: datetime, seed: int = 1) -> dict[str, int]:
+    """COPY a year of activity; returns row counts."""
+    from django.db import connection
+
+    from enrollments.models import Program
+
+    rng = random.Random(seed)
+    program_id = Program.objects.get(program_type="buddy").pk
+    n_participants = int(people * 0.6)
+    n_companies = 200
+    year = 365 * 86400
+    ago = lambda seconds: now - timedelta(seconds=seconds)  # noqa: E731
+    counts: dict[str, int] = {}
+    raw = connection.connection  # psycopg 3
+
+    def copy(table: str, columns: list[str], rows) -> None:
+        n = 0
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+                n += 1
+        counts[table] = n
+
+    stamp = [now, now]
+    copy(
+        "buddy_company",
+        ["id", "name", "created_at", "updated_at"],
+        ((i, f"Company {i}", *stamp) for i in range(1, n_companies + 1)),
+    )
+    joined = {}
+
+    def people_rows():
+        for pid in range(1, people + 1):
+            role = "participant" if pid <= n_participants else "buddy"
+            joined[pid] = ago(rng.uniform(0, 1.5 * year))
+            company = rng.randint(1, n_companies) if role == "buddy" else None
+            yield (pid, role, "", "", "", "", joined[pid], "[]", "[]", "", company, 3, *stamp)
+
+    copy(
+        "buddy_person",
+        [
+            "id",
+            "role",
+            "first_name",
+            "last_name",
+            "email",
+            "email_hash",
+            "joined_at",
+            "languages",
+            "interests",
+            "location",
+            "company_id",
+            "capacity",
+            "created_at",
+            "updated_at",
+        ],
+        people_rows(),
+    )
+    copy(
+        "enrollments_enrollment",
+        ["id", "person_id", "program_id", "status", "enrolled_at", "created_at", "updated_at"],
+        ((pid, pid, program_id, "active", joined[pid], *stamp) for pid in range(1, people + 1)),
+    )
+    matches = []  # (id, participant, buddy, status, matched_at, ended_at)
+    statuses = (
+        ["active"] * 40 + ["ended"] * 45 + ["inactive"] * 5 + ["proposed"] * 5 + ["declined"] * 5
+    )
+    mid = 0
+    for participant in range(1, n_participants + 1):
+        for _ in range(rng.choice([0, 1, 1, 1, 2])):
+            mid += 1
+            status = rng.choice(statuses)
+            start = ago(rng.uniform(0, year))
+            matched = None if status in ("proposed", "declined") else start
+            ended = None
+            if status == "ended":
+                ended = min(now, start + timedelta(days=rng.uniform(0, 200)))
+            buddy = rng.randint(n_participants + 1, people)
+            matches.append((mid, participant, buddy, status, matched, ended))
+    reasons = ["completed"] * 6 + ["participant_request", "buddy_request", "inactivity", "other"]
+    copy(
+        "buddy_match",
+        [
+            "id",
+            "external_id",
+            "program_id",
+            "participant_id",
+            "buddy_id",
+            "status",
+            "matched_at",
+            "ended_at",
+            "end_reason",
+            "duration_days",
+            "matching_criteria",
+            "source",
+            "concurrent_active",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                i,
+                uuid.UUID(int=i),
+                program_id,
+                p,
+                b,
+                s,
+                m,
+                e,
+                rng.choice(reasons) if s == "ended" else "",
+                (e - m).days if e else None,
+                "{}",
+                "import",
+                False,
+                *stamp,
+            )
+            for i, p, b, s, m, e in matches
+        ),
+    )
+    started = [row for row in matches if row[4] is not None]
+
+    def during(row):
+        _, _, _, _, matched, ended = row
+        end = ended or now
+        return matched + (end - matched) * rng.random()
+
+    def per_match(n_max):
+        for row in started:
+            for _ in range(rng.randint(0, n_max)):
+                yield row, during(row)
+
+    seq = iter(range(1, 10**9))
+    copy(
+        "buddy_informalevent",
+        [
+            "external_id",
+            "match_id",
+            "event_type",
+            "event_date",
+            "description",
+            "location",
+            "duration_minutes",
+            "attendee_ids",
+            "unknown_attendee_ids",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                uuid.UUID(int=next(seq)),
+                row[0],
+                "hangout",
+                at,
+                "",
+                "",
+                rng.choice([None, 60, 90, 120]),
+                "[]",
+                "[]",
+                "import",
+                *stamp,
+            )
+            for row, at in per_match(8)
+        ),
+    )
+    moods = ["great", "good", "okay", "struggling", "difficult", ""]
+    copy(
+        "buddy_checkin",
+        [
+            "external_id",
+            "match_id",
+            "checkin_date",
+            "mood",
+            "notes",
+            "question_responses",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (uuid.UUID(int=next(seq)), row[0], at, rng.choice(moods), "", "{}", "import", *stamp)
+            for row, at in per_match(12)
+        ),
+    )
+    copy(
+        "buddy_feedback",
+        [
+            "external_id",
+            "match_id",
+            "from_role",
+            "rating",
+            "feedback_text",
+            "submitted_at",
+            "communication",
+            "helpfulness",
+            "engagement",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                uuid.UUID(int=next(seq)),
+                row[0],
+                rng.choice(["participant", "buddy"]),
+                round(rng.random(), 2),
+                "",
+                at,
+                round(rng.random(), 2),
+                None,
+                None,
+                "import",
+                *stamp,
+            )
+            for row, at in per_match(4)
+        ),
+    )
+    categories = ["language", "professional", "tech", ""]
+    copy(
+        "buddy_skillsession",
+        [
+            "external_id",
+            "skill_id",
+            "skill_name",
+            "skill_category",
+            "teacher_id",
+            "learner_id",
+            "match_id",
+            "completed_at",
+            "duration_minutes",
+            "format",
+            "proficiency_level",
+            "teacher_rating",
+            "learner_rating",
+            "teacher_comment",
+            "learner_comment",
+            "learner_progress",
+            "sdg_goals",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                uuid.UUID(int=next(seq)),
+                1,
+                "Skill",
+                rng.choice(categories),
+                row[2],
+                row[1],
+                row[0],
+                at,
+                rng.choice([30, 60, 90]),
+                "",
+                "",
+                None,
+                round(rng.random(), 2),
+                "",
+                "",
+                "",
+                "[4, 8]",
+                "import",
+                *stamp,
+            )
+            for row, at in per_match(4)
+        ),
+    )
+
+    def attendance_rows():
+        for pid in range(1, people + 1):
+            for _ in range(rng.choice([0, 0, 1, 2])):
+                company = rng.randint(1, n_companies)
+                yield (
+                    uuid.UUID(int=next(seq)),
+                    pid,
+                    None,
+                    "Event",
+                    "social",
+                    "in-person",
+                    ago(rng.uniform(0, year)),
+                    "",
+                    rng.choice([None, 60, 120]),
+                    None,
+                    f"Company {company}",
+                    "[]",
+                    "[10, 11]",
+                    "import",
+                    *stamp,
+                )
+
+    copy(
+        "buddy_eventattendance",
+        [
+            "event_external_id",
+            "person_id",
+            "match_id",
+            "event_title",
+            "event_type",
+            "event_format",
+            "attended_at",
+            "location",
+            "duration_minutes",
+            "attendee_count",
+            "organizer",
+            "categories",
+            "sdg_goals",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        attendance_rows(),
+    )
+    milestone_categories = ["community", "cultural", "language", "onboarding", "other"]
+    copy(
+        "buddy_milestoneachievement",
+        [
+            "milestone_id",
+            "person_id",
+            "milestone_title",
+            "milestone_category",
+            "reached_at",
+            "points",
+            "badge_icon",
+            "target_role",
+            "progress",
+            "metadata",
+            "unknown_related_ids",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                next(seq),
+                pid,
+                "Milestone",
+                rng.choice(milestone_categories),
+                ago(rng.uniform(0, year)),
+                10,
+                "",
+                "",
+                "{}",
+                "{}",
+                "[]",
+                "import",
+                *stamp,
+            )
+            for pid in range(1, n_participants + 1)
+            for _ in range(rng.choice([0, 1, 2, 3]))
+        ),
+    )
+    with connection.cursor() as cur:
+        for table in ("buddy_company", "buddy_person", "enrollments_enrollment", "buddy_match"):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (our tables)
+                f"(SELECT MAX(id) FROM {table}))"
+            )
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=100_000)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
+    if not url.startswith("postgres"):
+        sys.exit("bench/recompute needs DATABASE_URL=postgres://…")
+    os.environ["DATABASE_URL"] = fresh_database(url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from enrollments.impact import impact_by_company, program_figures
+    from enrollments.models import Program
+    from enrollments.services import enrollments_recompute_program
+
+    call_command("migrate", verbosity=0)
+    now = datetime.now(UTC)
+    results: dict = {}
+    with transaction.atomic():
+        counts = timed("generate (COPY)", lambda: generate(args.people, now), results)
+    with connection.cursor() as cur:
+        timed("VACUUM ANALYZE", lambda: cur.execute("VACUUM ANALYZE"), results)
+    activity_tables = [
+        "buddy_match",
+        "buddy_informalevent",
+        "buddy_checkin",
+        "buddy_feedback",
+        "buddy_skillsession",
+        "buddy_eventattendance",
+        "buddy_milestoneachievement",
+    ]
+
+    def count_all():
+        with connection.cursor() as cur:
+            for table in activity_tables:
+                cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (our tables)
+                cur.fetchone()
+
+    count_all()  # warm the cache once, like the runs below
+    timed("reference: SELECT count(*) over activity tables", count_all, results)
+    program = Program.objects.get(program_type="buddy")
+    changed = timed(
+        "recompute program, first run (all change)",
+        lambda: enrollments_recompute_program(program=program, now=now),
+        results,
+    )
+    timed(
+        "recompute program, second run (steady state)",
+        lambda: enrollments_recompute_program(program=program, now=now),
+        results,
+    )
+    start, end = now - timedelta(days=365), now
+    companies = timed(
+        "impact figures, all companies (1 year)",
+        lambda: impact_by_company(program=program, start=start, end=end),
+        results,
+    )
+    timed(
+        "program figures (1 year)",
+        lambda: program_figures(program=program, start=start, end=end),
+        results,
+    )
+    print(
+        json.dumps(
+            {
+                "rows": counts,
+                "status_changes": changed,
+                "companies": len(companies),
+                "seconds": results,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

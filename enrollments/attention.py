@@ -1,0 +1,363 @@
+"""The needs-attention queue: what a coordinator works through each morning.
+
+``attention_queue(program=)`` returns typed, ranked items; the page ``/attention/``,
+the API ``GET /api/attention/`` and the weekly digest email all render it. Each
+item says why it is there and links to where to act (the admin change page for
+now). Titles and reasons carry ids and numbers only, never a name or free text.
+
+Sources: waiting participants and the program's match rate, active matches
+without contact (14 / 30 / 60 days) or due a check-in, struggling moods, recent
+low ratings, the data-quality flags of ``buddy.selectors`` (no feedback after 90
+days, zero-duration matches, negative-feedback share) and dead-lettered webhooks.
+Every threshold is in ``settings.ENROLLMENTS``.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from buddy import selectors as buddy_selectors
+from buddy.models import (
+    CheckIn,
+    EventAttendance,
+    Feedback,
+    InformalEvent,
+    Match,
+    Role,
+    SkillSession,
+)
+from enrollments.models import Enrollment, EnrollmentStatus, Program
+
+#: Rank of each kind of item (higher first); ties go to the longest-waiting.
+PRIORITY = {
+    "webhooks.dead_lettered": 100,
+    "program.negative_feedback": 90,
+    "match.struggling": 85,
+    "match.no_contact_60": 80,
+    "feedback.low_rating": 70,
+    "match.no_contact_30": 60,
+    "program.match_rate_below_target": 55,
+    "match.zero_duration": 50,
+    "participant.waiting": 40,
+    "match.no_feedback": 35,
+    "match.no_contact_14": 30,
+    "match.checkin_due": 20,
+}
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    kind: str  # stable code, one of PRIORITY
+    title: str
+    reason: str
+    action_url: str
+    subject_type: str  # enrollment, match, feedback, program, webhook_delivery
+    subject_id: int | None
+    days: int | None = None
+
+    @property
+    def priority(self) -> int:
+        return PRIORITY[self.kind]
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "priority": self.priority}
+
+
+def _admin_url(app_model: str, pk: int | None = None) -> str:
+    """The admin page to act on a row (its change page) or a model (its list)."""
+    try:
+        if pk is None:
+            return reverse(f"admin:{app_model}_changelist")
+        return reverse(f"admin:{app_model}_change", args=[pk])
+    except NoReverseMatch:  # model not registered in admin (yet)
+        return reverse("admin:index")
+
+
+def _days(now: datetime, since: datetime | None) -> int | None:
+    return None if since is None else (now - since).days
+
+
+def _last(model, date_field: str):
+    return Subquery(
+        model.objects.filter(match=OuterRef("pk"))
+        .order_by()
+        .values("match")
+        .annotate(last=Max(date_field))
+        .values("last")[:1]
+    )
+
+
+def _mood(offset: int):
+    return Subquery(
+        CheckIn.objects.filter(match=OuterRef("pk"))
+        .exclude(mood="")
+        .order_by("-checkin_date", "-id")
+        .values("mood")[offset : offset + 1]
+    )
+
+
+def _waiting(program: Program, now: datetime) -> list[AttentionItem]:
+    open_match = Match.objects.open().filter(program=program, participant=OuterRef("person_id"))
+    last_ended = Subquery(
+        Match.objects.filter(program=program, participant=OuterRef("person_id"))
+        .order_by()
+        .values("participant")
+        .annotate(last=Max("ended_at"))
+        .values("last")[:1]
+    )
+    waiting = (
+        Enrollment.objects.filter(
+            program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT
+        )
+        .exclude(Exists(open_match))
+        .annotate(waiting_since=Greatest("enrolled_at", Coalesce(last_ended, "enrolled_at")))
+        .order_by("waiting_since")
+        .values("pk", "person_id", "waiting_since")
+    )
+    return [
+        AttentionItem(
+            kind="participant.waiting",
+            title=f"Participant #{row['person_id']} waiting {_days(now, row['waiting_since'])} "
+            "days for a match",
+            reason="Active in the program with no open match.",
+            action_url=_admin_url("enrollments_enrollment", row["pk"]),
+            subject_type="enrollment",
+            subject_id=row["pk"],
+            days=_days(now, row["waiting_since"]),
+        )
+        for row in waiting
+    ]
+
+
+def _match_rate(program: Program) -> list[AttentionItem]:
+    active_match = Match.objects.active().filter(program=program, participant=OuterRef("person_id"))
+    counts = (
+        Enrollment.objects.filter(
+            program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT
+        )
+        .annotate(has_match=Exists(active_match))
+        .aggregate(total=Count("pk"), matched=Count("pk", filter=Q(has_match=True)))
+    )
+    if not counts["total"]:
+        return []
+    rate = counts["matched"] / counts["total"]
+    if rate >= program.match_rate_target:
+        return []
+    return [
+        AttentionItem(
+            kind="program.match_rate_below_target",
+            title=f"{program.program_type}: {rate:.0%} of participants matched "
+            f"(target {program.match_rate_target:.0%})",
+            reason=f"{counts['matched']} of {counts['total']} active participants have an "
+            "active match.",
+            action_url=_admin_url("enrollments_program", program.pk),
+            subject_type="program",
+            subject_id=program.pk,
+        )
+    ]
+
+
+def _matches(program: Program, now: datetime) -> list[AttentionItem]:
+    c = settings.ENROLLMENTS
+    d14, d30, d60 = c["NO_CONTACT_DAYS"][:3]
+    ago = lambda days: now - timedelta(days=days)  # noqa: E731
+    contact_sources = (
+        (InformalEvent, "event_date"),
+        (CheckIn, "checkin_date"),
+        (Feedback, "submitted_at"),
+        (SkillSession, "completed_at"),
+        (EventAttendance, "attended_at"),
+    )
+    matches = (
+        Match.objects.active()
+        .filter(program=program, matched_at__isnull=False)
+        .annotate(
+            last_checkin=_last(CheckIn, "checkin_date"),
+            last_contact=Greatest(
+                "matched_at", *(Coalesce(_last(m, f), "matched_at") for m, f in contact_sources)
+            ),
+            mood_1=_mood(0),
+            mood_2=_mood(1),
+        )
+        .annotate(checkin_since=Coalesce("last_checkin", "matched_at"))
+        .filter(
+            Q(last_contact__lt=ago(d14))
+            | Q(checkin_since__lt=ago(c["CHECKIN_DUE_DAYS"]))
+            | Q(mood_1__in=c["STRUGGLING_MOODS"], mood_2__in=c["STRUGGLING_MOODS"])
+        )
+        .values("pk", "last_contact", "checkin_since", "mood_1", "mood_2")
+    )
+    items = []
+    for row in matches:
+        url = _admin_url("buddy_match", row["pk"])
+        silent = _days(now, row["last_contact"])
+        bucket = next((d for d in (d60, d30, d14) if row["last_contact"] < ago(d)), None)
+        if bucket is not None:
+            items.append(
+                AttentionItem(
+                    kind=f"match.no_contact_{bucket}",
+                    title=f"Match #{row['pk']}: no contact for {silent} days",
+                    reason=f"No activity of any kind logged for more than {bucket} days.",
+                    action_url=url,
+                    subject_type="match",
+                    subject_id=row["pk"],
+                    days=silent,
+                )
+            )
+        if row["checkin_since"] < ago(c["CHECKIN_DUE_DAYS"]):
+            since = _days(now, row["checkin_since"])
+            items.append(
+                AttentionItem(
+                    kind="match.checkin_due",
+                    title=f"Match #{row['pk']}: check-in due ({since} days since the last)",
+                    reason=f"No check-in for more than {c['CHECKIN_DUE_DAYS']} days.",
+                    action_url=url,
+                    subject_type="match",
+                    subject_id=row["pk"],
+                    days=since,
+                )
+            )
+        moods = {row["mood_1"], row["mood_2"]}
+        if None not in moods and moods <= set(c["STRUGGLING_MOODS"]):
+            items.append(
+                AttentionItem(
+                    kind="match.struggling",
+                    title=f"Match #{row['pk']}: the last two moods were "
+                    f"{row['mood_2']} and {row['mood_1']}",
+                    reason="The last two check-ins report struggling or difficult.",
+                    action_url=url,
+                    subject_type="match",
+                    subject_id=row["pk"],
+                )
+            )
+    return items
+
+
+def _low_ratings(program: Program, now: datetime) -> list[AttentionItem]:
+    c = settings.ENROLLMENTS
+    rows = (
+        Feedback.objects.filter(
+            match__program=program,
+            rating__lt=c["LOW_RATING"],
+            submitted_at__gte=now - timedelta(days=c["LOW_RATING_RECENT_DAYS"]),
+        )
+        .order_by("submitted_at")
+        .values("pk", "match_id", "rating", "from_role", "submitted_at")
+    )
+    return [
+        AttentionItem(
+            kind="feedback.low_rating",
+            title=f"Match #{row['match_id']}: rated {row['rating']:.2f} by the {row['from_role']}",
+            reason=f"A rating below {c['LOW_RATING']} in the last "
+            f"{c['LOW_RATING_RECENT_DAYS']} days.",
+            action_url=_admin_url("buddy_feedback", row["pk"]),
+            subject_type="feedback",
+            subject_id=row["pk"],
+            days=_days(now, row["submitted_at"]),
+        )
+        for row in rows
+    ]
+
+
+def _data_quality(program: Program, now: datetime) -> list[AttentionItem]:
+    c = settings.ENROLLMENTS
+    items = [
+        AttentionItem(
+            kind="match.no_feedback",
+            title=f"Match #{m.pk}: active {_days(now, m.matched_at)} days without feedback",
+            reason=f"Active for more than {c['NO_FEEDBACK_DAYS']} days with no feedback at all.",
+            action_url=_admin_url("buddy_match", m.pk),
+            subject_type="match",
+            subject_id=m.pk,
+            days=_days(now, m.matched_at),
+        )
+        for m in buddy_selectors.matches_active_without_feedback(
+            program=program, days=c["NO_FEEDBACK_DAYS"], now=now
+        )
+        .select_related(None)
+        .only("pk", "matched_at")
+    ]
+    items += [
+        AttentionItem(
+            kind="match.zero_duration",
+            title=f"Match #{m.pk}: ended the moment it started",
+            reason="Zero-duration match (ended_at equals matched_at): check the data.",
+            action_url=_admin_url("buddy_match", m.pk),
+            subject_type="match",
+            subject_id=m.pk,
+        )
+        for m in buddy_selectors.matches_zero_duration(program=program)
+        .select_related(None)
+        .only("pk")
+    ]
+    negative, total, share = buddy_selectors.feedback_negative_share(program=program)
+    if total and share > c["NEGATIVE_SHARE"]:
+        items.append(
+            AttentionItem(
+                kind="program.negative_feedback",
+                title=f"{program.program_type}: {share:.0%} of ratings are below {c['LOW_RATING']}",
+                reason=f"{negative} of {total} ratings are low (threshold "
+                f"{c['NEGATIVE_SHARE']:.0%}).",
+                action_url=_admin_url("buddy_feedback"),
+                subject_type="program",
+                subject_id=program.pk,
+            )
+        )
+    return items
+
+
+def _dead_letters() -> list[AttentionItem]:
+    try:
+        from webhooks.selectors import deliveries_dead_lettered
+    except ImportError:  # the webhooks app has no selectors yet
+        return []
+    queryset = deliveries_dead_lettered()
+    count = queryset.count()
+    if not count:
+        return []
+    meta = queryset.model._meta
+    return [
+        AttentionItem(
+            kind="webhooks.dead_lettered",
+            title=f"{count} webhook deliveries dead-lettered",
+            reason="Processing failed on every attempt; fix the cause and replay them.",
+            action_url=_admin_url(f"{meta.app_label}_{meta.model_name}"),
+            subject_type="webhook_delivery",
+            subject_id=None,
+            days=None,
+        )
+    ]
+
+
+def attention_queue(*, program: Program, now: datetime | None = None) -> list[AttentionItem]:
+    """The program's needs-attention items, most urgent first."""
+    now = now or timezone.now()
+    items = [
+        *_dead_letters(),
+        *_match_rate(program),
+        *_waiting(program, now),
+        *_matches(program, now),
+        *_low_ratings(program, now),
+        *_data_quality(program, now),
+    ]
+    return sorted(items, key=lambda i: (-i.priority, -(i.days or 0), i.subject_id or 0))
+
+
+def attention_summary(items: list[AttentionItem]) -> dict[str, int]:
+    """How many items of each kind (for headings and the digest)."""
+    summary: dict[str, int] = {}
+    for item in items:
+        summary[item.kind] = summary.get(item.kind, 0) + 1
+    return dict(sorted(summary.items(), key=lambda kv: -PRIORITY[kv[0]]))

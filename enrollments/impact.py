@@ -1,0 +1,558 @@
+"""Impact figures (seed 001 "Integration Points"): selectors computed in the database.
+
+Grouped ``per`` volunteer (a buddy's person id), company (the buddy's company id) or
+program, over an optional date range ``[start, end)`` on each activity's own date.
+Every coefficient is in ``settings.IMPACT`` (documented in the README).
+
+How things are attributed (decisions, documented):
+- **Volunteer hours** go to the buddy who took part: informal events to their match's
+  buddy; formal event attendances to the attending buddy; skill sessions to the teacher
+  when a buddy, else to the learner when a buddy. Duration in minutes / 60 times the
+  kind's weight; informal events without a duration count ``INFORMAL_EVENT_DEFAULT_MINUTES``;
+  formal events and sessions without one count 0. A formal event is **organised by the
+  buddy** when its ``organizer`` equals (trimmed, case-insensitive) the name of the
+  buddy's company: weight 1.2 instead of 1.0. Activities linked to no match count in
+  a program when the volunteer is enrolled in it.
+- **Quality**: feedback given by participants on the volunteer's matches (mean rating
+  and category means); mean ``learner_rating`` of sessions the volunteer taught.
+- **Outcomes**: milestones reached by the participants of the volunteer's matches;
+  mood trend = mean over matches of (last mood score - first mood score) within the
+  range, for matches with two or more moods (difficult 1 … great 5).
+- **SROI**: investment = unweighted hours × ``VOLUNTEER_HOUR_VALUE``; social value =
+  points × ``VALUE_PER_POINT`` where points are integration (community/cultural
+  milestones × 0.1), language (language sessions × 0.01) and job readiness
+  (professional sessions × 0.1); ratio = value / investment.
+"""
+
+import statistics
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
+
+from buddy.models import (
+    CheckIn,
+    Company,
+    EventAttendance,
+    Feedback,
+    InformalEvent,
+    Match,
+    MatchStatus,
+    MilestoneAchievement,
+    Role,
+    SkillSession,
+)
+from enrollments.models import Enrollment, EnrollmentStatus, Program
+
+MOOD_SCORE = {"difficult": 1, "struggling": 2, "okay": 3, "good": 4, "great": 5}
+PER = ("volunteer", "company", "program")
+
+
+def conf() -> dict:
+    return settings.IMPACT
+
+
+@contextmanager
+def _without_jit():
+    """PostgreSQL JIT-compiles these grouped queries (high estimated cost) and spends longer
+    compiling than running them; switched off for the duration, then restored."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('jit', %s, false)", [previous])
+
+
+@dataclass
+class Hours:
+    skill_session: float = 0.0
+    informal_event: float = 0.0
+    formal_event: float = 0.0
+    hours: float = 0.0
+    weighted_hours: float = 0.0
+
+
+@dataclass
+class Quality:
+    feedback_count: int = 0
+    mean_rating: float | None = None
+    communication: float | None = None
+    helpfulness: float | None = None
+    engagement: float | None = None
+    learner_rating: float | None = None
+
+
+@dataclass
+class Outcomes:
+    milestones: int = 0
+    integration_milestones: int = 0
+    mood_trend: float | None = None
+
+
+@dataclass
+class Sroi:
+    investment: float = 0.0
+    integration_points: float = 0.0
+    language_points: float = 0.0
+    job_readiness_points: float = 0.0
+    social_value: float = 0.0
+    ratio: float | None = None
+
+
+@dataclass
+class Impact:
+    key: int
+    hours: Hours = field(default_factory=Hours)
+    quality: Quality = field(default_factory=Quality)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    sroi: Sroi = field(default_factory=Sroi)
+
+
+def _range(date_field: str, start: datetime | None, end: datetime | None) -> Q:
+    q = Q()
+    if start is not None:
+        q &= Q(**{f"{date_field}__gte": start})
+    if end is not None:
+        q &= Q(**{f"{date_field}__lt": end})
+    return q
+
+
+def _enrolled(program: Program, person_ref: str):
+    return Exists(Enrollment.objects.filter(program=program, person_id=OuterRef(person_ref)))
+
+
+def _grouped(queryset, per: str, program: Program, **aggregates) -> dict[int, dict]:
+    """``{key: {aggregate: value}}`` grouped in the database by the ``per`` key."""
+    if per == "program":
+        return {program.pk: queryset.aggregate(**aggregates)}
+    key = f"{per}_key"
+    rows = queryset.exclude(**{f"{key}__isnull": True}).values(key).annotate(**aggregates)
+    return {row.pop(key): row for row in rows.order_by()}
+
+
+# --- Rows of each kind, with their volunteer and company ------------------------------------
+
+
+def _sessions(program, start, end):
+    teacher_is_buddy = Q(teacher__role=Role.BUDDY)
+    learner_is_buddy = Q(learner__role=Role.BUDDY)
+    return (
+        SkillSession.objects.filter(_range("completed_at", start, end))
+        .annotate(
+            volunteer_key=Case(
+                When(teacher_is_buddy, then=F("teacher_id")),
+                When(learner_is_buddy, then=F("learner_id")),
+            ),
+            company_key=Case(
+                When(teacher_is_buddy, then=F("teacher__company_id")),
+                When(learner_is_buddy, then=F("learner__company_id")),
+            ),
+        )
+        .filter(volunteer_key__isnull=False)
+        .annotate(volunteer_enrolled=_enrolled(program, "volunteer_key"))
+        .filter(Q(match__program=program) | Q(match__isnull=True, volunteer_enrolled=True))
+    )
+
+
+def _informal_events(program, start, end):
+    return InformalEvent.objects.filter(
+        _range("event_date", start, end), match__program=program
+    ).annotate(volunteer_key=F("match__buddy_id"), company_key=F("match__buddy__company_id"))
+
+
+def _attendances(program, start, end):
+    return (
+        EventAttendance.objects.filter(_range("attended_at", start, end), person__role=Role.BUDDY)
+        .annotate(
+            volunteer_key=F("person_id"),
+            company_key=F("person__company_id"),
+            volunteer_enrolled=_enrolled(program, "person_id"),
+            organizer_norm=Lower(Trim("organizer")),
+            company_norm=Lower(Trim("person__company__name")),
+        )
+        .filter(Q(match__program=program) | Q(match__isnull=True, volunteer_enrolled=True))
+    )
+
+
+def _minutes_sum(minutes, weight=None):
+    expr = Cast(minutes, FloatField()) / 60.0
+    if weight is not None:
+        expr = expr * weight
+    return Coalesce(Sum(expr, output_field=FloatField()), Value(0.0))
+
+
+def volunteer_hours(*, program: Program, per: str, start=None, end=None) -> dict[int, Hours]:
+    """Hours per kind, total and weighted, grouped ``per`` volunteer, company or program."""
+    c = conf()
+    w = c["HOUR_WEIGHTS"]
+    organised = Q(organizer_norm=F("company_norm")) & ~Q(organizer_norm="")
+    formal_weight = Case(
+        When(organised, then=Value(w["formal_event_organised"])),
+        default=Value(w["formal_event"]),
+        output_field=FloatField(),
+    )
+    kinds = {
+        "skill_session": (
+            _sessions(program, start, end),
+            Coalesce("duration_minutes", 0),
+            Value(w["skill_session"]),
+        ),
+        "informal_event": (
+            _informal_events(program, start, end),
+            Coalesce("duration_minutes", c["INFORMAL_EVENT_DEFAULT_MINUTES"]),
+            Value(w["informal_event"]),
+        ),
+        "formal_event": (
+            _attendances(program, start, end),
+            Coalesce("duration_minutes", 0),
+            formal_weight,
+        ),
+    }
+    result: dict[int, Hours] = {}
+    for kind, (queryset, minutes, weight) in kinds.items():
+        grouped = _grouped(
+            queryset,
+            per,
+            program,
+            h=_minutes_sum(minutes),
+            wh=_minutes_sum(minutes, weight),
+        )
+        for key, row in grouped.items():
+            hours = result.setdefault(key, Hours())
+            setattr(hours, kind, row["h"])
+            hours.hours += row["h"]
+            hours.weighted_hours += row["wh"]
+    return result
+
+
+def quality_scores(*, program: Program, per: str, start=None, end=None) -> dict[int, Quality]:
+    feedback = Feedback.objects.filter(
+        _range("submitted_at", start, end),
+        match__program=program,
+        from_role=Role.PARTICIPANT,
+    ).annotate(volunteer_key=F("match__buddy_id"), company_key=F("match__buddy__company_id"))
+    result: dict[int, Quality] = {}
+    for key, row in _grouped(
+        feedback,
+        per,
+        program,
+        feedback_count=Count("id"),
+        mean_rating=Avg("rating"),
+        communication=Avg("communication"),
+        helpfulness=Avg("helpfulness"),
+        engagement=Avg("engagement"),
+    ).items():
+        if row["feedback_count"]:
+            result[key] = Quality(**row)
+    taught = _sessions(program, start, end).filter(
+        teacher__role=Role.BUDDY, learner_rating__isnull=False
+    )
+    for key, row in _grouped(taught, per, program, learner_rating=Avg("learner_rating")).items():
+        if row["learner_rating"] is not None:
+            result.setdefault(key, Quality()).learner_rating = row["learner_rating"]
+    return result
+
+
+def _mood_score(field_name: str):
+    return Case(
+        *(When(**{field_name: mood}, then=Value(score)) for mood, score in MOOD_SCORE.items()),
+        output_field=IntegerField(),
+    )
+
+
+def outcome_signals(*, program: Program, per: str, start=None, end=None) -> dict[int, Outcomes]:
+    c = conf()
+    integration = Q(milestone_category__in=c["INTEGRATION_MILESTONE_CATEGORIES"])
+    milestones = MilestoneAchievement.objects.filter(
+        _range("reached_at", start, end), person__role=Role.PARTICIPANT
+    )
+    if per == "program":
+        milestones = milestones.filter(person__enrollments__program=program)
+    else:
+        milestones = milestones.filter(person__matches_as_participant__program=program).annotate(
+            volunteer_key=F("person__matches_as_participant__buddy_id"),
+            company_key=F("person__matches_as_participant__buddy__company_id"),
+        )
+    result: dict[int, Outcomes] = {}
+    for key, row in _grouped(
+        milestones,
+        per,
+        program,
+        milestones=Count("id", distinct=True),
+        integration_milestones=Count("id", filter=integration, distinct=True),
+    ).items():
+        if row["milestones"]:
+            result[key] = Outcomes(**row)
+
+    moods = CheckIn.objects.filter(_range("checkin_date", start, end), match=OuterRef("pk"))
+    moods = moods.exclude(mood="")
+    first = moods.order_by("checkin_date", "id")
+    last = moods.order_by("-checkin_date", "-id")
+    matches = (
+        Match.objects.filter(program=program)
+        .annotate(
+            first_id=Subquery(first.values("id")[:1]),
+            last_id=Subquery(last.values("id")[:1]),
+            first_mood=Subquery(first.values("mood")[:1]),
+            last_mood=Subquery(last.values("mood")[:1]),
+        )
+        .filter(first_id__isnull=False)
+        .exclude(first_id=F("last_id"))
+        .annotate(
+            trend=_mood_score("last_mood") - _mood_score("first_mood"),
+            volunteer_key=F("buddy_id"),
+            company_key=F("buddy__company_id"),
+        )
+    )
+    for key, row in _grouped(
+        matches, per, program, mood_trend=Avg("trend", output_field=FloatField())
+    ).items():
+        if row["mood_trend"] is not None:
+            result.setdefault(key, Outcomes()).mood_trend = row["mood_trend"]
+    return result
+
+
+def sroi(
+    *, program: Program, per: str, start=None, end=None, hours: dict[int, Hours] | None = None
+) -> dict[int, Sroi]:
+    c = conf()
+    hours = (
+        hours
+        if hours is not None
+        else volunteer_hours(program=program, per=per, start=start, end=end)
+    )
+    outcomes = outcome_signals(program=program, per=per, start=start, end=end)
+    sessions = _grouped(
+        _sessions(program, start, end),
+        per,
+        program,
+        language=Count("id", filter=Q(skill_category__iexact="language")),
+        professional=Count("id", filter=Q(skill_category__iexact="professional")),
+    )
+    result: dict[int, Sroi] = {}
+    for key in {*hours, *outcomes, *sessions}:
+        s = Sroi(
+            investment=hours.get(key, Hours()).hours * c["VOLUNTEER_HOUR_VALUE"],
+            integration_points=outcomes.get(key, Outcomes()).integration_milestones
+            * c["INTEGRATION_POINTS_PER_MILESTONE"],
+            language_points=(sessions.get(key) or {}).get("language", 0)
+            * c["LANGUAGE_POINTS_PER_SESSION"],
+            job_readiness_points=(sessions.get(key) or {}).get("professional", 0)
+            * c["JOB_READINESS_POINTS_PER_SESSION"],
+        )
+        points = s.integration_points + s.language_points + s.job_readiness_points
+        s.social_value = points * c["VALUE_PER_POINT"]
+        s.ratio = s.social_value / s.investment if s.investment else None
+        result[key] = s
+    return result
+
+
+def impact(*, program: Program, per: str, start=None, end=None) -> dict[int, Impact]:
+    """Hours, quality, outcomes and SROI together, grouped ``per`` volunteer/company/program."""
+    if per not in PER:
+        raise ValueError(f"per must be one of {PER}")
+    with _without_jit():
+        return _impact(program=program, per=per, start=start, end=end)
+
+
+def _impact(*, program: Program, per: str, start, end) -> dict[int, Impact]:
+    hours = volunteer_hours(program=program, per=per, start=start, end=end)
+    quality = quality_scores(program=program, per=per, start=start, end=end)
+    outcomes = outcome_signals(program=program, per=per, start=start, end=end)
+    returns = sroi(program=program, per=per, start=start, end=end, hours=hours)
+    return {
+        key: Impact(
+            key=key,
+            hours=hours.get(key, Hours()),
+            quality=quality.get(key, Quality()),
+            outcomes=outcomes.get(key, Outcomes()),
+            sroi=returns.get(key, Sroi()),
+        )
+        for key in sorted({*hours, *quality, *outcomes, *returns})
+    }
+
+
+def impact_by_company(*, program: Program, start=None, end=None) -> list[tuple[Company, Impact]]:
+    """Every company with volunteers active in the range, with its impact."""
+    figures = impact(program=program, per="company", start=start, end=end)
+    companies = Company.objects.in_bulk(list(figures))
+    return [(companies[key], figures[key]) for key in figures if key in companies]
+
+
+# --- Program figures -------------------------------------------------------------------------
+
+
+class _PercentileCont(Func):
+    """PostgreSQL's exact median (``PERCENTILE_CONT(0.5) WITHIN GROUP``) as an aggregate."""
+
+    contains_aggregate = True
+    template = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+def _median(queryset, expression, output_field):
+    """The median of ``expression`` over the queryset: PERCENTILE_CONT on PostgreSQL;
+    on SQLite (no percentile function) the values are read and the median taken in Python."""
+    if connection.vendor == "postgresql":
+        return queryset.aggregate(m=_PercentileCont(expression, output_field=output_field))["m"]
+    values = list(
+        queryset.annotate(_v=expression).exclude(_v__isnull=True).values_list("_v", flat=True)
+    )
+    return statistics.median(values) if values else None
+
+
+def _days(value) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() / 86400 if hasattr(value, "total_seconds") else float(value)
+
+
+@dataclass
+class ProgramFigures:
+    enrolled: int
+    active: int
+    completed: int
+    dropped: int
+    completion_rate: float | None
+    match_rate: float | None
+    median_days_to_match: float | None
+    median_match_duration_days: float | None
+    mood_distribution: list[dict]
+    sdg_goals: list[int]
+
+
+def _sdg_goals(program: Program, start, end) -> list[int]:
+    tables = (
+        (EventAttendance, "attended_at"),
+        (SkillSession, "completed_at"),
+    )
+    goals: set[int] = set()
+    for model, date_field in tables:
+        queryset = model.objects.filter(_range(date_field, start, end)).filter(
+            Q(match__program=program) | Q(match__isnull=True)
+        )
+        if model is EventAttendance:
+            queryset = queryset.filter(person__enrollments__program=program)
+        ids_sql, ids_params = queryset.values("id").query.sql_with_params()
+        table = model._meta.db_table
+        # Table name from the model, ids from the ORM's own SQL: nothing from input.
+        if connection.vendor == "postgresql":
+            elements = "(jsonb_array_elements_text(t.sdg_goals))::int"
+            source = f"{table} t"
+        else:
+            elements = "CAST(j.value AS INTEGER)"
+            source = f"{table} t, json_each(t.sdg_goals) j"
+        sql = f"SELECT DISTINCT {elements} FROM {source} WHERE t.id IN ({ids_sql})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids_params)
+            goals.update(row[0] for row in cursor.fetchall())
+    return sorted(goals)
+
+
+def program_figures(*, program: Program, start=None, end=None) -> ProgramFigures:
+    """Enrollment states and rates (current), medians over matches started in the range,
+    moods per month and SDG goals touched in the range."""
+    with _without_jit():
+        return _program_figures(program=program, start=start, end=end)
+
+
+def _program_figures(*, program: Program, start, end) -> ProgramFigures:
+    enrollments = Enrollment.objects.filter(program=program)
+    counts = enrollments.aggregate(
+        enrolled=Count("id"),
+        active=Count("id", filter=Q(status=EnrollmentStatus.ACTIVE)),
+        completed=Count("id", filter=Q(status=EnrollmentStatus.COMPLETED)),
+        dropped=Count("id", filter=Q(status=EnrollmentStatus.DROPPED)),
+    )
+    active_match = Match.objects.active().filter(program=program, participant=OuterRef("person_id"))
+    rate = (
+        enrollments.filter(status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT)
+        .annotate(has_match=Exists(active_match))
+        .aggregate(total=Count("id"), matched=Count("id", filter=Q(has_match=True)))
+    )
+    first_match = (
+        Match.objects.filter(
+            program=program, participant=OuterRef("person_id"), matched_at__isnull=False
+        )
+        .order_by()
+        .values("participant")
+        .annotate(first=Min("matched_at"))
+        .values("first")[:1]
+    )
+    to_match = (
+        enrollments.filter(person__role=Role.PARTICIPANT)
+        .annotate(first_matched_at=Subquery(first_match))
+        .filter(first_matched_at__isnull=False, **_range_kwargs("first_matched_at", start, end))
+    )
+    days_to_match = _median(
+        to_match,
+        ExpressionWrapper(F("first_matched_at") - F("enrolled_at"), output_field=DurationField()),
+        DurationField(),
+    )
+    ended = Match.objects.filter(
+        _range("matched_at", start, end),
+        program=program,
+        status=MatchStatus.ENDED,
+        duration_days__isnull=False,
+    )
+    duration = _median(ended, F("duration_days"), FloatField())
+    moods = (
+        CheckIn.objects.filter(_range("checkin_date", start, end), match__program=program)
+        .exclude(mood="")
+        .annotate(month=TruncMonth("checkin_date"))
+        .values("month", "mood")
+        .annotate(count=Count("id"))
+        .order_by("month", "mood")
+    )
+    return ProgramFigures(
+        enrolled=counts["enrolled"],
+        active=counts["active"],
+        completed=counts["completed"],
+        dropped=counts["dropped"],
+        completion_rate=counts["completed"] / counts["enrolled"] if counts["enrolled"] else None,
+        match_rate=rate["matched"] / rate["total"] if rate["total"] else None,
+        median_days_to_match=_days(days_to_match),
+        median_match_duration_days=None if duration is None else float(duration),
+        mood_distribution=[
+            {"month": row["month"].date(), "mood": row["mood"], "count": row["count"]}
+            for row in moods
+        ],
+        sdg_goals=_sdg_goals(program, start, end),
+    )
+
+
+def _range_kwargs(name: str, start, end) -> dict:
+    kwargs = {}
+    if start is not None:
+        kwargs[f"{name}__gte"] = start
+    if end is not None:
+        kwargs[f"{name}__lt"] = end
+    return kwargs

@@ -1,0 +1,14 @@
+"""Reads of the enrollments app used by views, the API and tasks."""
+
+from buddy.errors import FieldError, ValidationFailed
+from enrollments.models import Program, ProgramType
+
+
+def program_by_type(program_type: str) -> Program:
+    """The program of that type, or a validation error naming the parameter."""
+    program = Program.objects.filter(program_type=program_type).first()
+    if program is None:
+        raise ValidationFailed(
+            [FieldError("program", f"must be one of {', '.join(ProgramType.values)}")]
+        )
+    return program

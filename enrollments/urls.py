@@ -1,0 +1,13 @@
+"""URLs of the enrollments app: the attention page and its API (included from config.urls)."""
+
+from django.urls import path
+
+from enrollments import views
+from enrollments.api.views import AttentionView
+
+app_name = "enrollments"
+
+urlpatterns = [
+    path("attention/", views.attention, name="attention"),
+    path("api/attention/", AttentionView.as_view(), name="api-attention"),
+]

@@ -1,0 +1,51 @@
+"""The attention page and API are thin readers of the queue."""
+
+from datetime import timedelta
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import MatchFactory
+
+
+@pytest.fixture
+def silent_match(program, now):
+    return MatchFactory(matched_at=now - timedelta(days=70))
+
+
+def test_the_api_lists_the_ranked_items(coordinator, silent_match):
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    response = client.get("/api/attention/?program=buddy")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["program"] == "buddy"
+    assert body["count"] == len(body["items"]) >= 1
+    first = body["items"][0]
+    assert first["kind"] == "match.no_contact_60"
+    assert {"title", "reason", "action_url", "priority", "days"} <= set(first)
+
+
+def test_the_api_needs_authentication(db):
+    assert APIClient().get("/api/attention/").status_code in (401, 403)
+
+
+def test_the_api_refuses_an_unknown_program(coordinator):
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    response = client.get("/api/attention/?program=chess")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "program"
+
+
+def test_the_page_lists_the_items_for_staff(client, coordinator, silent_match):
+    client.force_login(coordinator)
+    response = client.get("/attention/")
+    assert response.status_code == 200
+    assert f"Match #{silent_match.pk}: no contact" in response.content.decode()
+
+
+def test_the_page_redirects_anonymous_users_to_login(client, db):
+    response = client.get("/attention/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

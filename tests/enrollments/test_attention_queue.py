@@ -1,0 +1,129 @@
+"""The needs-attention queue: one item per reason, ranked, linked, without personal data."""
+
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+
+from buddy.models import User
+from enrollments.attention import PRIORITY, attention_queue
+from enrollments.services import enrollment_ensure
+from tests.factories import (
+    CheckInFactory,
+    FeedbackFactory,
+    InformalEventFactory,
+    MatchFactory,
+    ParticipantFactory,
+)
+
+
+def kinds(items):
+    return [item.kind for item in items]
+
+
+def by_kind(items, kind):
+    return [item for item in items if item.kind == kind]
+
+
+@pytest.fixture
+def busy_program(program, now):
+    """A program with one situation of each kind."""
+    waiting = ParticipantFactory(first_name="Olena", last_name="Secretname")
+    enrollment_ensure(
+        person=waiting, program=program, enrolled_at=now - timedelta(days=12), via="test"
+    )
+    silent = MatchFactory(matched_at=now - timedelta(days=80))
+    FeedbackFactory(match=silent, submitted_at=now - timedelta(days=65), rating=0.9)
+    quiet = MatchFactory(matched_at=now - timedelta(days=40))
+    CheckInFactory(match=quiet, checkin_date=now - timedelta(days=20), mood="struggling")
+    CheckInFactory(match=quiet, checkin_date=now - timedelta(days=18), mood="difficult")
+    busy = MatchFactory(matched_at=now - timedelta(days=10))
+    InformalEventFactory(match=busy, event_date=now - timedelta(days=1))
+    CheckInFactory(match=busy, checkin_date=now - timedelta(days=2), mood="good")
+    FeedbackFactory(match=busy, submitted_at=now - timedelta(days=3), rating=0.2)
+    never = MatchFactory(matched_at=now - timedelta(days=120))
+    FeedbackFactory(match=never, submitted_at=now - timedelta(days=100), rating=0.1)
+    never.feedback.all().delete()
+    InformalEventFactory(match=never, event_date=now - timedelta(days=1))
+    CheckInFactory(match=never, checkin_date=now - timedelta(days=1))
+    zero = MatchFactory(
+        matched_at=now - timedelta(days=5), status="ended", ended_at=now - timedelta(days=5)
+    )
+    return {"waiting": waiting, "silent": silent, "quiet": quiet, "busy": busy,
+            "never": never, "zero": zero}  # fmt: skip
+
+
+def test_each_situation_gives_its_item(program, now, busy_program):
+    items = attention_queue(program=program, now=now)
+    b = busy_program
+    assert [i.subject_id for i in by_kind(items, "match.no_contact_60")] == [b["silent"].pk]
+    assert [i.subject_id for i in by_kind(items, "match.no_contact_14")] == [b["quiet"].pk]
+    assert {i.subject_id for i in by_kind(items, "match.checkin_due")} == {
+        b["silent"].pk,
+        b["quiet"].pk,
+    }
+    assert [i.subject_id for i in by_kind(items, "match.struggling")] == [b["quiet"].pk]
+    assert len(by_kind(items, "feedback.low_rating")) == 1
+    assert [i.subject_id for i in by_kind(items, "match.no_feedback")] == [b["never"].pk]
+    assert [i.subject_id for i in by_kind(items, "match.zero_duration")] == [b["zero"].pk]
+    waiting = by_kind(items, "participant.waiting")
+    assert [(i.days, i.subject_type) for i in waiting] == [(12, "enrollment")]
+    assert b["busy"].pk not in {i.subject_id for i in items if i.subject_type == "match"}
+
+
+def test_a_program_with_too_many_low_ratings_is_flagged(program, now, busy_program):
+    # 1 of 2 ratings below 0.5 is over 30 %; 1 of 4 is not.
+    items = attention_queue(program=program, now=now)
+    assert kinds(items)[0] == "program.negative_feedback"
+    FeedbackFactory.create_batch(2, match=busy_program["busy"], rating=0.9)
+    assert "program.negative_feedback" not in kinds(attention_queue(program=program, now=now))
+
+
+def test_a_program_below_its_match_rate_target_is_flagged(program, now):
+    for _ in range(2):
+        enrollment_ensure(person=ParticipantFactory(), program=program, enrolled_at=now, via="t")
+    match = MatchFactory(matched_at=now - timedelta(days=1))
+    enrollment_ensure(person=match.participant, program=program, enrolled_at=now, via="t")
+    [item] = by_kind(attention_queue(program=program, now=now), "program.match_rate_below_target")
+    assert "33%" in item.title and "70%" in item.title
+
+
+def test_items_are_ranked_by_priority_then_days(program, now, busy_program):
+    items = attention_queue(program=program, now=now)
+    ranks = [(-i.priority, -(i.days or 0)) for i in items]
+    assert ranks == sorted(ranks)
+    assert set(kinds(items)) <= set(PRIORITY)
+
+
+def test_items_link_to_where_to_act_and_never_show_names(program, now, busy_program):
+    items = attention_queue(program=program, now=now)
+    for item in items:
+        assert item.action_url.startswith("/admin/")
+        assert "Olena" not in item.title + item.reason
+        assert "Secretname" not in item.title + item.reason
+    [waiting] = by_kind(items, "participant.waiting")
+    assert waiting.action_url.endswith(f"/{waiting.subject_id}/change/")
+
+
+def test_the_queue_takes_a_fixed_number_of_queries(
+    program, now, busy_program, django_assert_max_num_queries
+):
+    MatchFactory.create_batch(5, matched_at=now - timedelta(days=70))
+    with django_assert_max_num_queries(12):
+        attention_queue(program=program, now=now)
+
+
+def test_dead_lettered_webhooks_are_one_item(program, now, monkeypatch):
+    fake = types.ModuleType("webhooks.selectors")
+    fake.deliveries_dead_lettered = lambda: User.objects.all()  # any queryset with rows
+    monkeypatch.setitem(sys.modules, "webhooks.selectors", fake)
+    User.objects.create(username="x")
+    [item] = by_kind(attention_queue(program=program, now=now), "webhooks.dead_lettered")
+    assert item.title.startswith("1 webhook")
+    assert item.action_url == "/admin/buddy/user/"
+
+
+def test_missing_webhook_selectors_count_as_no_dead_letters(program, now, monkeypatch):
+    monkeypatch.setitem(sys.modules, "webhooks.selectors", None)  # import raises ImportError
+    assert by_kind(attention_queue(program=program, now=now), "webhooks.dead_lettered") == []
