@@ -1,0 +1,158 @@
+"""Benchmark of the export import on PostgreSQL.
+
+Generates one year of a medium program (2,400 users, 6,000 matches, 24,000 informal
+events, 9,600 attendances, 6,000 skill sessions, 14,400 check-ins, 7,200 feedback,
+4,800 milestones; ``--scale 10`` for ten times that), then times a first import and a
+re-import with no changes, and reports the peak memory (RSS) of the process. The
+reference figure is PostgreSQL's raw COPY of the same number of rows, measured in the
+same run.
+
+It creates (drops first) its own database ``<DATABASE_URL name>_import`` and migrates it.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench .venv/bin/python bench/import/run.py
+    ... bench/import/run.py --scale 10 --form json
+"""
+
+import argparse
+import io
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {1: (15.0, 10.0), 10: (150.0, None)}  # scale → (first import s, re-import s)
+MEMORY_TARGET_MB = 400
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _fresh_database(url: str) -> str:
+    import psycopg
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("bench/import needs DATABASE_URL=postgres://…")
+    name = f"{parsed.path.lstrip('/') or 'buddy_bench'}_import"
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def _copy_reference(rows: int) -> float:
+    """Seconds PostgreSQL takes to COPY ``rows`` rows of a similar width (the reference)."""
+    from django.db import connection
+
+    buffer = io.StringIO()
+    for i in range(rows):
+        buffer.write(
+            f"{i:08d}-0000-4000-8000-000000000000\t{i}\t2025-03-01T10:00:00Z\t"
+            f'Coffee and a walk\tBerlin\t{{"language": "uk"}}\n'
+        )
+    data = buffer.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_copy (id uuid PRIMARY KEY, n integer, at timestamptz, "
+            "description text, location text, criteria jsonb)"
+        )
+        started = time.perf_counter()
+        with cursor.cursor.copy("COPY bench_copy FROM STDIN") as copy:
+            copy.write(data)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--form", choices=["folder", "zip", "json"], default="folder")
+    parser.add_argument("--batch-size", type=int, default=None)
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
+    os.environ["DATABASE_URL"] = _fresh_database(url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    os.environ.pop("CELERY_BROKER_URL", None)  # tasks (recompute) run in-process
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from buddy.imports.exportgen import ProgramHistory
+    from buddy.imports.pipeline import BATCH_SIZE, import_export
+    from enrollments.models import Program, ProgramType
+
+    call_command("migrate", verbosity=0)
+    program = Program.objects.get(program_type=ProgramType.BUDDY)
+    history = ProgramHistory(scale=args.scale, seed=2025)
+    batch_size = args.batch_size or BATCH_SIZE
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = (
+            Path(tmp) / {"folder": "export", "zip": "export.zip", "json": "export.json"}[args.form]
+        )
+        started = time.perf_counter()
+        history.write(target, form=args.form)
+        generated = time.perf_counter() - started
+        size_mb = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file()) / 2**20
+
+        rows = sum(history.metadata()["record_counts"].values())
+        reference = _copy_reference(rows)
+        memory_before = _peak_mb()
+
+        started = time.perf_counter()
+        first = import_export(path=target, program=program, batch_size=batch_size)
+        first_s = time.perf_counter() - started
+        memory_first = _peak_mb()
+
+        started = time.perf_counter()
+        again = import_export(path=target, program=program, batch_size=batch_size)
+        again_s = time.perf_counter() - started
+        memory_peak = _peak_mb()
+
+    def totals(report, key):
+        return sum(c[key] for c in report.entities.values())
+
+    first_target, again_target = TARGETS.get(round(args.scale), (None, None))
+    print(f"Import benchmark: scale {args.scale:g}, form {args.form}, batch {batch_size}")
+    print(f"  export: {rows:,} rows, {size_mb:.1f} MiB on disk, generated in {generated:.1f} s")
+    print(
+        f"  reference: PostgreSQL COPY of {rows:,} rows: {reference:.2f} s "
+        f"({rows / reference:,.0f} rows/s)"
+    )
+    print(
+        f"  first import: {first_s:.1f} s ({rows / first_s:,.0f} rows/s, "
+        f"{first_s / reference:.0f}x COPY); created {totals(first, 'created'):,}, "
+        f"rejected {totals(first, 'rejected'):,}"
+        + (f"  [target < {first_target:.0f} s]" if first_target else "")
+    )
+    print(
+        f"  re-import:    {again_s:.1f} s ({rows / again_s:,.0f} rows/s); "
+        f"unchanged {totals(again, 'unchanged'):,}, updated {totals(again, 'updated'):,}, "
+        f"created {totals(again, 'created'):,}"
+        + (f"  [target < {again_target:.0f} s]" if again_target else "")
+    )
+    print(
+        f"  peak RSS: {memory_peak:.0f} MB (before importing {memory_before:.0f} MB, "
+        f"after the first import {memory_first:.0f} MB)  [target < {MEMORY_TARGET_MB} MB]"
+    )
+    if totals(again, "unchanged") != totals(first, "created") + totals(first, "updated") + totals(
+        first, "unchanged"
+    ):
+        sys.exit("re-import did not report every row unchanged")
+
+
+if __name__ == "__main__":
+    main()

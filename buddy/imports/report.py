@@ -1,0 +1,171 @@
+"""The report of one import: counts per entity, then every warning and rejection.
+
+Lines read ``file:line: reason`` (CSV) or ``entity[index].field: reason`` (JSON).
+They carry ids, field names and fixed messages only: never an email, a name or
+free text from the export.
+"""
+
+from dataclasses import dataclass, field
+
+from buddy.services.common import Outcome
+
+#: A report keeps at most this many lines of each kind (the counts stay exact).
+MAX_LINES = 5000
+
+OUTCOMES = ("created", "updated", "unchanged", "rejected")
+
+
+@dataclass
+class Lines:
+    items: list[str] = field(default_factory=list)
+    dropped: int = 0
+
+    def add(self, line: str) -> None:
+        if len(self.items) < MAX_LINES:
+            self.items.append(line)
+        else:
+            self.dropped += 1
+
+    def extend(self, lines) -> None:
+        for line in lines:
+            self.add(line)
+
+    def as_list(self) -> list[str]:
+        if self.dropped:
+            return [*self.items, f"… and {self.dropped} more"]
+        return list(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items) + self.dropped
+
+
+@dataclass
+class BatchResult:
+    """What writing one batch did; merged into the report only once the batch committed."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    rejections: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    merges: list[str] = field(default_factory=list)
+    person_ids: set[int] = field(default_factory=set)
+    arrived_people: list[str] = field(default_factory=list)
+    arrived_matches: list[str] = field(default_factory=list)
+
+    def count(self, outcome: Outcome | str, weight: int = 1) -> None:
+        """``weight`` > 1: the row also stands for earlier rows of the same key in the export.
+        The first of them created the row, the later ones updated it."""
+        outcome = str(outcome)
+        if outcome == Outcome.CREATED and weight > 1:
+            self.counts["created"] += 1
+            self.counts["updated"] += weight - 1
+        else:
+            self.counts[outcome] += weight
+
+    def reject(self, line: str, weight: int = 1) -> None:
+        self.counts["rejected"] += weight
+        self.rejections.append(line)
+
+    def absorb(self, other: "BatchResult") -> None:
+        for key, value in other.counts.items():
+            self.counts[key] += value
+        self.rejections += other.rejections
+        self.warnings += other.warnings
+        self.merges += other.merges
+        self.person_ids |= other.person_ids
+        self.arrived_people += other.arrived_people
+        self.arrived_matches += other.arrived_matches
+
+
+@dataclass
+class ImportReport:
+    form: str = ""
+    dry_run: bool = False
+    entities: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: Lines = field(default_factory=Lines)
+    rejections: Lines = field(default_factory=Lines)
+    merges: Lines = field(default_factory=Lines)
+    files_rejected: list[str] = field(default_factory=list)
+    #: Set when the import could not run (every file rejected); the command exits non-zero.
+    fatal: str = ""
+    flags: dict = field(default_factory=dict)
+    enrollments_changed: int = 0
+    duration_seconds: float = 0.0
+
+    def entity(self, name: str) -> dict[str, int]:
+        return self.entities.setdefault(name, {**dict.fromkeys(OUTCOMES, 0), "total": 0})
+
+    def merge(self, name: str, result: BatchResult) -> None:
+        counts = self.entity(name)
+        for key, value in result.counts.items():
+            counts[key] += value
+        self.rejections.extend(result.rejections)
+        self.warnings.extend(result.warnings)
+        self.merges.extend(result.merges)
+
+    def reject_file(self, file_name: str, reason: str) -> None:
+        line = f"{file_name}: file rejected: {reason}"
+        self.files_rejected.append(file_name)
+        self.rejections.add(line)
+
+    @property
+    def rows_total(self) -> int:
+        return sum(c["total"] for c in self.entities.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "form": self.form,
+            "dry_run": self.dry_run,
+            "counts": self.entities,
+            "warnings": self.warnings.as_list(),
+            "rejections": self.rejections.as_list(),
+            "merges": self.merges.as_list(),
+            "files_rejected": self.files_rejected,
+            "fatal": self.fatal,
+            "flags": self.flags,
+            "enrollments_changed": self.enrollments_changed,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+
+    def render(self) -> str:
+        """The report as text (the management command prints it)."""
+        out = [
+            f"Import of a Buddy System export ({self.form}{', dry run' if self.dry_run else ''})"
+        ]
+        out.append(f"{'entity':<18}{'created':>9}{'updated':>9}{'unchanged':>11}{'rejected':>10}")
+        for name, c in self.entities.items():
+            out.append(
+                f"{name:<18}{c['created']:>9}{c['updated']:>9}{c['unchanged']:>11}{c['rejected']:>10}"
+            )
+        for title, lines in (
+            ("Merged people", self.merges),
+            ("Warnings", self.warnings),
+            ("Rejected", self.rejections),
+        ):
+            if len(lines):
+                out.append(f"{title} ({len(lines)}):")
+                out.extend(f"  {line}" for line in lines.as_list())
+        if self.flags:
+            out.append("Flags:")
+            out.extend(f"  {line}" for line in flag_lines(self.flags))
+        out.append(f"Enrollments changed: {self.enrollments_changed}")
+        out.append(f"Duration: {self.duration_seconds:.2f} s")
+        return "\n".join(out)
+
+
+def flag_lines(flags: dict) -> list[str]:
+    lines = []
+    zero = flags.get("zero_duration_matches", {})
+    lines.append(f"zero-duration matches: {zero.get('count', 0)}")
+    stale = flags.get("active_without_feedback", {})
+    days, count = stale.get("days", 90), stale.get("count", 0)
+    lines.append(f"matches active over {days} days without feedback: {count}")
+    negative = flags.get("negative_feedback", {})
+    if negative:
+        state = "FLAGGED" if negative.get("flagged") else "ok"
+        lines.append(
+            f"feedback below 0.5: {negative['negative']}/{negative['total']} "
+            f"({negative['share']:.0%}) {state}"
+        )
+    for name, count in flags.get("orphaned_references", {}).items():
+        lines.append(f"{name.replace('_', ' ')}: {count}")
+    return lines

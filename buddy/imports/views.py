@@ -1,0 +1,35 @@
+"""Upload API of imports: ``POST /api/imports/`` (202 + run id), ``GET /api/imports/{id}/``."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+
+from buddy.imports.serializers import ImportRunSerializer, ImportUploadSerializer
+from buddy.imports.services import import_run_upload
+from buddy.models import ImportRun
+
+
+class ImportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Imports of Buddy System exports; staff (coordinators) only."""
+
+    queryset = ImportRun.objects.select_related("program", "created_by")
+    serializer_class = ImportRunSerializer
+    permission_classes = [IsAdminUser]
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status"]
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer})
+    def create(self, request, *args, **kwargs):
+        """Upload an export (.zip, .json or one entity .csv); the import runs on a worker."""
+        data = ImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = import_run_upload(
+            upload=data.validated_data["file"],
+            program=data.validated_program(),
+            by=request.user,
+            dry_run=data.validated_data["dry_run"],
+        )
+        run.refresh_from_db()
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,76 @@
+"""Imports of Buddy System exports and their reports."""
+
+from django.conf import settings
+from django.db import models
+
+from buddy.models.base import TimeStampedModel, choices_check
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportRun(TimeStampedModel):
+    """One import of an export: who started it, when, which file, its progress and report.
+
+    The report holds counts, warnings and rejections as ``file:line: reason`` lines and the
+    post-import flags; none of it carries an email, a name or free text.
+    """
+
+    program = models.ForeignKey(
+        "enrollments.Program", on_delete=models.PROTECT, related_name="import_runs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_runs",
+        help_text="Empty when started from the command line.",
+    )
+    file_name = models.CharField(max_length=255, help_text="The export's file or folder name.")
+    file_path = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Where the export waits for the worker; cleared once an upload is imported.",
+    )
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    progress = models.JSONField(
+        default=dict, blank=True, help_text='{"users": {"done": 10, "total": 20}, …}'
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Per entity: created, updated, unchanged, rejected."
+    )
+    warnings = models.JSONField(default=list, blank=True)
+    rejections = models.JSONField(default=list, blank=True)
+    merges = models.JSONField(default=list, blank=True, help_text="People merged (ids only).")
+    flags = models.JSONField(default=dict, blank=True, help_text="Post-import data-quality flags.")
+    enrollments_changed = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=60, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "import run"
+        constraints = [choices_check("status", ImportStatus.choices)]
+        indexes = [models.Index(fields=["status", "created_at"], name="buddy_importrun_status")]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.status})"
+
+    @property
+    def rows_done(self) -> int:
+        return sum(p.get("done", 0) for p in self.progress.values())
+
+    @property
+    def rows_total(self) -> int:
+        return sum(p.get("total", 0) for p in self.progress.values())

@@ -1,0 +1,57 @@
+"""Fixtures of the import tests: the contract's sample export and an import runner."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from buddy.imports.pipeline import import_export
+
+CONTRACT = Path(settings.BASE_DIR).parent / "shared" / "contract"
+SAMPLE_DIR = CONTRACT / "export" / "sample"
+SAMPLE_JSON = CONTRACT / "export" / "sample.json"
+
+
+@pytest.fixture
+def sample_dir() -> Path:
+    return SAMPLE_DIR
+
+
+@pytest.fixture
+def sample_json() -> Path:
+    return SAMPLE_JSON
+
+
+@pytest.fixture
+def run_import(program):
+    """Import an export into the buddy program and return the report."""
+
+    def run(path, **kwargs):
+        return import_export(path=path, program=program, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def sample_rows() -> dict[str, list[dict]]:
+    """The sample export's rows (JSON form), fresh copies for each test to change."""
+    import json
+
+    data = json.loads(SAMPLE_JSON.read_text())
+    data.pop("export_metadata")
+    return data
+
+
+@pytest.fixture
+def export(tmp_path):
+    """Write an export from rows: ``export({"users": [...]}, form="zip")`` → its path."""
+    from buddy.imports.exportgen import write_export
+
+    counter = iter(range(1000))
+
+    def write(entities, *, form="folder", **kwargs):
+        n = next(counter)
+        name = {"folder": f"export{n}", "zip": f"export{n}.zip", "json": f"export{n}.json"}[form]
+        return write_export(tmp_path / name, entities, form=form, **kwargs)
+
+    return write
