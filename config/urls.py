@@ -8,6 +8,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
     path("api/", include("buddy.api.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("enrollments.urls")),  # /attention/ and /api/attention/
     path("", include("buddy.urls")),
 ]

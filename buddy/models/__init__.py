@@ -22,6 +22,7 @@ from buddy.models.choices import (
     Role,
     TargetRole,
 )
+from buddy.models.imports import ImportRun, ImportStatus
 from buddy.models.matches import Match, MatchTransition
 from buddy.models.people import Company, ExternalId, Person
 from buddy.models.users import User
@@ -37,6 +38,8 @@ __all__ = [
     "Feedback",
     "FeedbackRole",
     "FormalEventType",
+    "ImportRun",
+    "ImportStatus",
     "InformalEvent",
     "LearnerProgress",
     "Match",

@@ -148,12 +148,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
+CELERY_IMPORTS = ["buddy.imports.tasks"]
 CELERY_BEAT_SCHEDULE: dict = {
     # Journey flags and enrollment states age with time (no-contact, 6-month inactivity),
     # so the whole program is recomputed once a night, after the day's webhooks.
     "recompute-all-programs-nightly": {
         "task": "enrollments.tasks.recompute_all_programs",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Coordinators work through the attention queue; the weekly digest reminds those who
+    # don't open the page (Monday morning, after the nightly recompute).
+    "attention-digest-weekly": {
+        "task": "enrollments.tasks.send_attention_digest",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=30),
     },
 }
 
@@ -167,6 +175,56 @@ BUDDY_WEBHOOK_MAX_ATTEMPTS = 3
 BUDDY_PROVIDER = "buddy"
 # Dates further than this in the future are refused by webhooks and imports.
 BUDDY_FUTURE_TOLERANCE_SECONDS = 300
+# Uploaded exports wait here for the import worker (deleted once imported: personal data).
+BUDDY_IMPORT_UPLOAD_DIR = env.path("BUDDY_IMPORT_UPLOAD_DIR", default=BASE_DIR / "var" / "imports")
+
+# --- Enrollments: lifecycle, journey flags, attention queue, impact (enrollments app) -------
+# Every threshold of the enrollment rules and flags lives here, not in code (seed 002).
+ENROLLMENTS = {
+    # An otherwise active enrollment is dropped after this long without any activity.
+    "INACTIVE_AFTER_DAYS": 182,
+    # checkin_due: an active match with no check-in for more than this.
+    "CHECKIN_DUE_DAYS": 7,
+    # feedback_pending: no feedback this long after matching, then again every N days.
+    "FEEDBACK_FIRST_DAYS": 30,
+    "FEEDBACK_EVERY_DAYS": 60,
+    # no_contact_<n>: no logged activity of any kind on an active match for more than n days.
+    "NO_CONTACT_DAYS": (14, 30, 60),
+    # struggling: the last two moods reported are all among these.
+    "STRUGGLING_MOODS": ("struggling", "difficult"),
+    # Attention queue: ratings below this are low; a program is flagged when more than
+    # NEGATIVE_SHARE of its ratings are low (seed 001, "Negative Feedback Spike").
+    "LOW_RATING": 0.5,
+    "LOW_RATING_RECENT_DAYS": 30,
+    "NEGATIVE_SHARE": 0.30,
+    "NO_FEEDBACK_DAYS": 90,
+}
+# The weekly attention digest goes to staff users with an email; printed to the console
+# unless a real backend is configured.
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="buddy@localhost")
+# Impact figures (seed 001, "Integration Points": VIS and SROI inputs). Documented in README.
+IMPACT = {
+    # Volunteer hours are weighted by the kind of activity.
+    "HOUR_WEIGHTS": {
+        "skill_session": 1.0,  # direct mentoring
+        "informal_event": 0.9,  # event support
+        "formal_event": 1.0,
+        "formal_event_organised": 1.2,  # group facilitation: organizer = the buddy's company
+    },
+    # Informal events reported without a duration count this many minutes.
+    "INFORMAL_EVENT_DEFAULT_MINUTES": 60,
+    # SROI investment: volunteer hours (unweighted) x this value per hour.
+    "VOLUNTEER_HOUR_VALUE": 29.95,
+    # SROI social value: points per dimension, then money per point.
+    "INTEGRATION_MILESTONE_CATEGORIES": ("community", "cultural"),
+    "INTEGRATION_POINTS_PER_MILESTONE": 0.1,
+    "LANGUAGE_POINTS_PER_SESSION": 0.01,  # +0.1 level per 10 language sessions
+    "JOB_READINESS_POINTS_PER_SESSION": 0.1,  # professional skill sessions
+    "VALUE_PER_POINT": 5000.0,  # 500 per 0.1 point (seed 002)
+}
 
 # --- Logging: JSON lines, ids and outcomes only (never names, emails or free text) ---------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")

@@ -1,0 +1,104 @@
+"""Stats (authenticated), liveness, readiness and Prometheus metrics."""
+
+from datetime import UTC, datetime
+
+from rest_framework.authtoken.models import Token
+
+from tests.factories import MatchFactory
+from tests.webhooks.conftest import MATCH_ID, deliver, example
+from webhooks.validation import EVENT_TYPES
+
+
+def test_stats_without_credentials_is_401_json(db, client):
+    response = client.get("/webhooks/stats")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == "error"
+
+
+def test_stats_counts_deliveries_events_and_drift(db, client, coordinator):
+    MatchFactory(external_id=MATCH_ID, matched_at=datetime(2025, 3, 1, tzinfo=UTC))
+    deliver(client, example("buddy.checkin.completed"), delivery_id="ok")
+    deliver(client, example("buddy.checkin.completed"), delivery_id="ok")  # duplicate
+    deliver(client, example("buddy.checkin.completed"), delivery_id="ok2")  # duplicate
+    drift = example("buddy.match.ended", endReason="relocated")
+    assert deliver(client, drift).status_code == 200
+    for _ in range(3):  # unknown user: fails, dead-lettered at the third attempt
+        deliver(client, example("buddy.milestone.reached"), delivery_id="dead")
+    deliver(client, example("buddy.event.attended", userId=MATCH_ID), delivery_id="failing")
+
+    token = Token.objects.create(user=coordinator)
+    with_token = client.get("/webhooks/stats", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert with_token.status_code == 200
+    body = with_token.json()
+    assert body["service"] == "buddy-connector"
+    assert body["supportedEventTypes"] == list(EVENT_TYPES) and len(EVENT_TYPES) == 8
+    assert body["deliveries"] == {"processed": 2, "failed": 1, "deadLettered": 1, "duplicates": 2}
+    assert body["eventsByType"]["buddy.checkin.completed"] == 1
+    assert body["eventsByType"]["buddy.match.created"] == 0
+    assert body["warnings"]["enumDrift"] == 1
+    assert body["timestamp"].endswith("Z")
+
+    client.force_login(coordinator)  # a coordinator's session works too
+    assert client.get("/webhooks/stats").json()["deliveries"] == body["deliveries"]
+
+
+def test_health_is_public(db, client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["service"] and body["uptime"] >= 0
+    assert body["timestamp"]
+
+
+def test_ready_checks_the_database(db, client, settings):
+    settings.CELERY_BROKER_URL = ""
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok"}
+
+
+def test_ready_names_a_broker_that_is_down(db, client, settings, monkeypatch):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr("webhooks.views._broker_ok", lambda: False)
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["broker"] and body["checks"]["database"] == "ok"
+
+
+def test_ready_names_a_database_that_is_down(db, client, monkeypatch):
+    monkeypatch.setattr("webhooks.views._database_ok", lambda: False)
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert "database" in response.json()["down"]
+
+
+def test_broker_check_fails_for_an_unreachable_broker(settings):
+    from config.celery_app import app
+    from webhooks.views import _broker_ok
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        assert _broker_ok() is False
+    finally:
+        app.conf.broker_url = previous
+
+
+def test_metrics_expose_the_counters(db, client):
+    MatchFactory(external_id=MATCH_ID)
+    deliver(client, example("buddy.checkin.completed"))
+    deliver(
+        client, example("buddy.feedback.submitted", matchId="c1d2e3f4-0000-4000-8000-000000000000")
+    )
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for name in (
+        "buddy_webhook_deliveries_received_total",
+        'buddy_webhook_events_processed_total{event_type="buddy.checkin.completed"}',
+        "buddy_webhook_duplicates_total",
+        'buddy_webhook_failures_total{event_type="buddy.feedback.submitted",reason="waiting"}',
+        "buddy_webhook_dead_letters_total",
+        'buddy_webhook_processing_seconds_bucket{event_type="buddy.checkin.completed"',
+    ):
+        assert name in text, name

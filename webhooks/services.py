@@ -1,0 +1,327 @@
+"""Every state change of the webhooks app: store, process, park, replay.
+
+Storing and processing are separate transactions: the raw event and its delivery
+record are committed first (``event_store``), then ``event_process`` runs the
+event's processor in one transaction while holding the event row's lock, so
+concurrent deliveries of one event serialise and only one of them changes domain
+tables. A failure rolls back the domain writes (a savepoint) and records the error
+on the event and the delivery in the same transaction.
+
+An event that failed only because a user or match does not exist yet waits for it
+(``EventReference``); ``references_arrived`` re-runs it (``events_rerun_for``).
+Replay (admin, API, command) is ``event_replay``: re-process from the stored payload.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from buddy.errors import DomainError, UnknownReference
+from buddy.models import ExternalId, Match
+from buddy.services.common import provider
+from webhooks import metrics
+from webhooks.models import (
+    DeliveryStatus,
+    EventReference,
+    EventStatus,
+    WebhookConflict,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from webhooks.processors import PROCESSORS, weak_unknown_ids
+from webhooks.validation import ValidEvent, parse_data
+
+logger = logging.getLogger("webhooks")
+
+D = DeliveryStatus
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    WAITING = "waiting"  # failed: a referenced user or match does not exist yet
+    FAILED = "failed"
+    SKIPPED = "skipped"  # a re-run found nothing left to do
+
+
+@dataclass
+class Stored:
+    event: WebhookEvent
+    delivery: WebhookDelivery | None
+    created: bool
+    conflict: bool = False
+
+
+@dataclass
+class Processed:
+    outcome: Outcome
+    event: WebhookEvent
+    error: str = ""
+    dead_lettered: bool = False
+    seconds: float = 0.0
+
+
+# --- Receiving ------------------------------------------------------------------------------
+
+
+def delivery_mark_repeat(*, delivery_id: str) -> bool:
+    """True (and counted as a duplicate) when this delivery id already succeeded."""
+    done = WebhookDelivery.objects.filter(
+        delivery_id=delivery_id, status__in=[D.PROCESSED, D.DUPLICATE]
+    ).update(duplicate_count=F("duplicate_count") + 1)
+    return bool(done)
+
+
+def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
+    """Commit the raw event (once per event id) and the delivery record before processing.
+
+    The same event id with a different payload (compared as parsed JSON) is recorded
+    as a conflict and changes nothing else.
+    """
+    envelope = valid.envelope
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = WebhookEvent.objects.create(
+                    event_id=envelope.id,
+                    event_type=envelope.type,
+                    version=envelope.version,
+                    user_id=valid.user_id,
+                    match_id=valid.match_id,
+                    timestamp=envelope.timestamp,
+                    correlation_id=envelope.correlation_id,
+                    payload=valid.payload,
+                    drift_warnings=valid.drift_warnings,
+                    new_value_warnings=valid.new_value_warnings,
+                )
+            created = True
+        except IntegrityError:
+            event = WebhookEvent.objects.get(event_id=envelope.id)
+            created = False
+            if event.payload != valid.payload:
+                WebhookConflict.objects.create(
+                    event=event, delivery_id=delivery_id, payload=valid.payload
+                )
+                metrics.CONFLICTS.inc()
+                return Stored(event, None, created=False, conflict=True)
+        delivery = _delivery_for(event, delivery_id)
+    if created and valid.drift_warnings:
+        metrics.ENUM_DRIFT.inc(valid.drift_warnings)
+    return Stored(event, delivery, created)
+
+
+def _delivery_for(event: WebhookEvent, delivery_id: str) -> WebhookDelivery | None:
+    try:
+        with transaction.atomic():
+            return WebhookDelivery.objects.create(delivery_id=delivery_id, event=event)
+    except IntegrityError:
+        delivery = WebhookDelivery.objects.get(delivery_id=delivery_id)
+    if delivery.event_id != event.pk:
+        # The sender reused a delivery id for another event: process the event, but keep
+        # the first event's delivery record untouched.
+        logger.warning(
+            "webhook.delivery_id_reused",
+            extra={"delivery_id": delivery_id, "event_id": str(event.event_id)},
+        )
+        return None
+    return delivery
+
+
+# --- Processing -----------------------------------------------------------------------------
+
+
+def event_process(*, event: WebhookEvent, delivery: WebhookDelivery | None = None) -> Processed:
+    """Process a stored event for a delivery; a processed event is a duplicate (no change)."""
+    return _run(event_pk=event.pk, delivery_pk=delivery.pk if delivery else None, rerun=False)
+
+
+def event_replay(*, event: WebhookEvent) -> Processed:
+    """Re-process any stored event from its stored payload. Idempotent: the processors
+    upsert by the contract's keys, so replaying a processed event changes nothing."""
+    return _run(event_pk=event.pk, delivery_pk=None, rerun=True)
+
+
+def events_rerun_for(*, external_ids) -> list[Processed]:
+    """Re-run the events that wait for (or flagged) these users or matches, oldest first."""
+    ids = sorted({str(i) for i in external_ids})
+    if not ids:
+        return []
+    pks = list(
+        WebhookEvent.objects.filter(references__external_id__in=ids)
+        .order_by("timestamp", "pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return [_run(event_pk=pk, delivery_pk=None, rerun=True, only_for=ids) for pk in pks]
+
+
+def _run(
+    *, event_pk: int, delivery_pk: int | None, rerun: bool, only_for: list[str] | None = None
+) -> Processed:
+    started = time.perf_counter()
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if only_for is not None and not event.references.filter(external_id__in=only_for).exists():
+            return Processed(Outcome.SKIPPED, event)
+        if event.status == EventStatus.PROCESSED and not rerun:
+            if delivery_pk is not None:
+                _delivery_duplicate(delivery_pk)
+            metrics.DUPLICATES.inc()
+            return Processed(Outcome.DUPLICATE, event)
+
+        had_references = event.status != EventStatus.RECEIVED
+        event.attempts += 1
+        try:
+            with transaction.atomic():
+                record = parse_data(event.event_type, event.payload.get("data"))
+                result = PROCESSORS[event.event_type](record)
+        except Exception as exc:  # every failure keeps the event for a retry
+            # the delivery row is read (locked) only here: success updates it by id
+            delivery = _locked(delivery_pk)
+            outcome, reason = _failure(event, delivery, exc, had_references)
+        else:
+            delivery = None
+            outcome, reason = Outcome.PROCESSED, ""
+            _success(event, delivery_pk, weak_unknown_ids(result), had_references)
+    seconds = time.perf_counter() - started
+    metrics.PROCESSING_SECONDS.labels(event.event_type).observe(seconds)
+    dead = delivery is not None and delivery.status == D.DEAD_LETTERED
+    if outcome is Outcome.PROCESSED:
+        metrics.PROCESSED.labels(event.event_type).inc()
+    else:
+        metrics.FAILURES.labels(event.event_type, outcome.value).inc()
+        if dead and delivery.retry_count == settings.BUDDY_WEBHOOK_MAX_ATTEMPTS:
+            metrics.DEAD_LETTERS.inc()
+    return Processed(outcome, event, error=reason, dead_lettered=dead, seconds=seconds)
+
+
+def _locked(delivery_pk: int | None) -> WebhookDelivery | None:
+    if delivery_pk is None:
+        return None
+    return WebhookDelivery.objects.select_for_update().get(pk=delivery_pk)
+
+
+def _success(event, delivery_pk, weak_ids: list[str], had_references: bool) -> None:
+    now = timezone.now()
+    event.status, event.processed_at, event.last_error = EventStatus.PROCESSED, now, ""
+    event.save(update_fields=["status", "processed_at", "last_error", "attempts", "updated_at"])
+    _references_replace(event, [("any", i, False) for i in weak_ids], had_references)
+    # Success clears the event's failed and dead-lettered deliveries: the sender's later
+    # retries of them are answered 202.
+    failed = event.deliveries.filter(status__in=[D.FAILED, D.DEAD_LETTERED])
+    if delivery_pk is not None:
+        failed = failed.exclude(pk=delivery_pk)
+        WebhookDelivery.objects.filter(pk=delivery_pk).update(
+            status=D.PROCESSED, processed_at=now, last_attempt_at=now, last_error=""
+        )
+    if had_references:
+        failed.update(status=D.PROCESSED, processed_at=now)
+
+
+def _failure(event, delivery, exc: Exception, had_references: bool) -> tuple[Outcome, str]:
+    reason = failure_reason(exc)
+    now = timezone.now()
+    if isinstance(exc, UnknownReference):
+        outcome = Outcome.WAITING
+        event.status = EventStatus.WAITING
+        references = [(exc.kind, exc.external_id, True)]
+    else:
+        outcome = Outcome.FAILED
+        event.status = EventStatus.FAILED
+        references = []
+    event.last_error = reason
+    event.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+    _references_replace(event, references, had_references)
+    if delivery is not None:
+        delivery.retry_count += 1
+        delivery.last_error, delivery.last_attempt_at = reason, now
+        if delivery.retry_count >= settings.BUDDY_WEBHOOK_MAX_ATTEMPTS:
+            if delivery.status != D.DEAD_LETTERED:
+                delivery.dead_lettered_at = now
+            delivery.status = D.DEAD_LETTERED
+        else:
+            delivery.status = D.FAILED
+        delivery.save(
+            update_fields=[
+                "status",
+                "retry_count",
+                "last_error",
+                "last_attempt_at",
+                "dead_lettered_at",
+            ]
+        )
+    return outcome, reason
+
+
+def failure_reason(exc: Exception) -> str:
+    """A short reason without personal data: domain messages never carry any; other
+    exceptions (database errors may quote values) are named by their class only."""
+    if isinstance(exc, DomainError):
+        return f"{exc.code}: {exc.message}"[:300]
+    return f"{exc.__class__.__module__}.{exc.__class__.__name__}"[:300]
+
+
+def _delivery_duplicate(delivery_pk: int) -> None:
+    """Count a 202 on the delivery; a delivery that never processed it is a duplicate."""
+    WebhookDelivery.objects.filter(pk=delivery_pk, status=D.RECEIVED).update(status=D.DUPLICATE)
+    WebhookDelivery.objects.filter(pk=delivery_pk).update(duplicate_count=F("duplicate_count") + 1)
+
+
+def _references_replace(event, references, had_references: bool) -> None:
+    """Record what the event still waits for; re-check once committed, in case the
+    user or match arrived while this transaction ran (its signal found nothing parked)."""
+    if had_references:
+        EventReference.objects.filter(event=event).delete()
+    if not references:
+        return
+    EventReference.objects.bulk_create(
+        [
+            EventReference(event=event, kind=kind, external_id=str(ref), blocking=blocking)
+            for kind, ref, blocking in references
+        ],
+        ignore_conflicts=True,
+    )
+    blocking = [(kind, str(ref)) for kind, ref, is_blocking in references if is_blocking]
+    if blocking:
+        transaction.on_commit(lambda: _rerun_if_arrived(blocking))
+
+
+def reference_exists(kind: str, external_id: str) -> bool:
+    """Whether a Buddy System user or match id now names a known row."""
+    if kind == "user":
+        return ExternalId.objects.filter(provider=provider(), external_id=external_id).exists()
+    if kind == "match" and _is_uuid(external_id):
+        return Match.objects.filter(external_id=external_id).exists()
+    return False
+
+
+def _rerun_if_arrived(blocking: list[tuple[str, str]]) -> None:
+    arrived = [(kind, ref) for kind, ref in blocking if reference_exists(kind, ref)]
+    if arrived:
+        from webhooks.tasks import reprocess_waiting
+
+        reprocess_waiting.delay(
+            person_ids=[ref for kind, ref in arrived if kind == "user"],
+            match_ids=[ref for kind, ref in arrived if kind == "match"],
+        )
+
+
+def _is_uuid(value: str) -> bool:
+    from uuid import UUID
+
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def conflicts_mark_reviewed(*, conflicts) -> int:
+    """A coordinator looked at these conflicts (the stored events stay as they are)."""
+    return conflicts.filter(reviewed=False).update(reviewed=True)

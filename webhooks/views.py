@@ -1,0 +1,217 @@
+"""HTTP entry points: the Buddy System receiver, stats, health and metrics.
+
+The receiver applies the contract's checks in its order (size, signature, delivery
+id, repeat delivery, validation, event id) and hands the event to the services.
+It reads the raw body itself (never DRF's parsed data): the signature covers the
+bytes as received.
+"""
+
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from buddy.errors import ValidationFailed
+from webhooks import metrics, selectors, services
+from webhooks.signature import SignatureInvalid, verify
+from webhooks.validation import validate_event
+
+logger = logging.getLogger("webhooks")
+
+_STARTED = time.monotonic()
+SERVICE = "buddy-connector"
+
+
+def _error(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"status": "error", "message": message, **extra}, status=status)
+
+
+def _read_body(request: HttpRequest, limit: int) -> bytes | None:
+    """The raw body, or None when it is over the limit (reads at most limit + 1 bytes)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
+
+
+@csrf_exempt
+def buddy_events(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        return _error(405, "Use POST.")
+    started = time.perf_counter()
+    metrics.RECEIVED.inc()
+    log = {"delivery_id": "", "event_id": "", "event_type": "", "outcome": ""}
+    try:
+        response = _receive(request, log)
+    except Exception as exc:  # never a stack trace or PII in the response
+        reason = services.failure_reason(exc)
+        log.update(outcome="error", error=reason)
+        response = _error(500, "The event could not be stored or processed.", error=reason)
+    if response.status_code in (400, 401, 413):
+        metrics.REJECTED.labels(str(response.status_code)).inc()
+    log.update(
+        status=response.status_code, duration_ms=round((time.perf_counter() - started) * 1e3, 2)
+    )
+    level = logging.WARNING if response.status_code >= 500 else logging.INFO
+    logger.log(level, "webhook.delivery", extra=log)
+    return response
+
+
+def _receive(request: HttpRequest, log: dict) -> JsonResponse:
+    # 1. size, before anything is computed over the body
+    body = _read_body(request, settings.BUDDY_WEBHOOK_MAX_BODY_BYTES)
+    if body is None:
+        log["outcome"] = "too_large"
+        return _error(413, "The body is larger than 1 MiB.")
+
+    # 2. signature
+    try:
+        verify(
+            request.headers.get("X-Buddy-Signature"),
+            body,
+            secrets=settings.BUDDY_WEBHOOK_SECRETS,
+            tolerance=settings.BUDDY_WEBHOOK_TOLERANCE_SECONDS,
+        )
+    except SignatureInvalid as exc:
+        log.update(outcome="unauthorized", reason=str(exc))
+        if not settings.BUDDY_WEBHOOK_SECRETS:
+            logger.error("webhook.no_secret_configured")
+        return JsonResponse(
+            {"error": "Unauthorized", "message": "Invalid or missing signature."}, status=401
+        )
+
+    # 3. delivery id
+    delivery_id = (request.headers.get("X-Delivery-Id") or "").strip()
+    if not delivery_id or len(delivery_id) > 200:
+        log["outcome"] = "bad_delivery_id"
+        return _error(400, "X-Delivery-Id is required (at most 200 characters).")
+    log["delivery_id"] = delivery_id
+
+    # 4. a delivery that already succeeded
+    if services.delivery_mark_repeat(delivery_id=delivery_id):
+        metrics.DUPLICATES.inc()
+        log["outcome"] = "duplicate_delivery"
+        return _accepted(delivery_id, "This delivery was already processed.")
+
+    # 5. validation (nothing stored on failure)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        log["outcome"] = "invalid"
+        return _error(400, "The body is not valid JSON.", errors=[])
+    try:
+        valid = validate_event(payload)
+    except ValidationFailed as exc:
+        log.update(outcome="invalid", error_paths=[e.path for e in exc.errors][:20])
+        return _error(400, "The event is not valid.", errors=[e.as_dict() for e in exc.errors])
+    log.update(event_id=str(valid.envelope.id), event_type=valid.envelope.type)
+    for warning in valid.warnings:
+        logger.warning(
+            "webhook.schema_warning",
+            extra={"event_id": log["event_id"], "kind": warning.kind, "field": warning.field},
+        )
+
+    # 6. event id: stored once; a different payload is a conflict
+    stored = services.event_store(valid=valid, delivery_id=delivery_id)
+    if stored.conflict:
+        log["outcome"] = "conflict"
+        return _error(409, "This event id was already received with a different payload.")
+
+    # 7./8. process (or find it processed)
+    result = services.event_process(event=stored.event, delivery=stored.delivery)
+    log.update(outcome=result.outcome.value, processing_ms=round(result.seconds * 1e3, 2))
+    if result.outcome is services.Outcome.DUPLICATE:
+        return _accepted(delivery_id, "This event was already processed.")
+    if result.outcome is services.Outcome.PROCESSED:
+        return JsonResponse(
+            {"status": "success", "message": "Event processed.", "deliveryId": delivery_id}
+        )
+    log.update(error=result.error, dead_lettered=result.dead_lettered)
+    return _error(500, "Processing failed; the event is kept for retry.", error=result.error)
+
+
+def _accepted(delivery_id: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"status": "accepted", "message": message, "deliveryId": delivery_id}, status=202
+    )
+
+
+class WebhookStatsView(APIView):
+    """``GET /webhooks/stats``: coordinator session or API token (none → 401 JSON)."""
+
+    def get(self, request):
+        return Response(selectors.webhook_stats())
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "status": "ok",
+            "service": SERVICE,
+            "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+            "uptime": round(time.monotonic() - _STARTED, 3),
+        }
+    )
+
+
+@require_GET
+def health_ready(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _database_ok()}
+    if settings.CELERY_BROKER_URL:
+        checks["broker"] = _broker_ok()
+    down = [name for name, ok in checks.items() if not ok]
+    body = {
+        "status": "ok" if not down else "unavailable",
+        "service": SERVICE,
+        "checks": {name: "ok" if ok else "down" for name, ok in checks.items()},
+        "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+    }
+    if down:
+        body["down"] = down
+        body["message"] = "Not ready: " + ", ".join(down) + " down."
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _broker_ok() -> bool:
+    from config.celery_app import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:  # any broker error means "down"
+        return False
+
+
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    body, content_type = metrics.render()
+    return HttpResponse(body, content_type=content_type)
