@@ -43,6 +43,35 @@ def pytest_runtest_setup(item):
         pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _programs_exist(request):
+    """Programs come from a data migration; a transactional test's flush deletes them, so
+    put them back for every database test (whatever ran before on this worker)."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+        from enrollments.models import Program
+        from enrollments.program_templates import PROGRAM_TEMPLATES
+
+        if Program.objects.count() < len(PROGRAM_TEMPLATES):
+            for template in PROGRAM_TEMPLATES:
+                Program.objects.get_or_create(
+                    program_type=template["program_type"],
+                    defaults={k: v for k, v in template.items() if k != "program_type"},
+                )
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
 @pytest.fixture
 def program(db):
     return buddy_program()
