@@ -201,10 +201,10 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    from config.celery_app import app
+    from kombu import Connection
 
     try:
-        with app.connection_for_write() as conn:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:  # any broker error means "down"
