@@ -22,6 +22,11 @@ How things are attributed (decisions, documented):
   points × ``VALUE_PER_POINT`` where points are integration (community/cultural
   milestones × 0.1), language (language sessions × 0.01) and job readiness
   (professional sessions × 0.1); ratio = value / investment.
+
+Cost: ``impact`` reads each table once, grouped by the ``per`` key (skill sessions
+once for hours, quality and SROI; milestones and moods once for outcomes and SROI);
+the mood trend is one window pass over the check-ins (covering index
+``buddy_checkin_match_mood``). Figures in ``bench/README.md``.
 """
 
 import statistics
@@ -45,7 +50,6 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
@@ -61,6 +65,7 @@ from buddy.models import (
     Match,
     MatchStatus,
     MilestoneAchievement,
+    Person,
     Role,
     SkillSession,
 )
@@ -210,8 +215,31 @@ def _minutes_sum(minutes, weight=None):
     return Coalesce(Sum(expr, output_field=FloatField()), Value(0.0))
 
 
-def volunteer_hours(*, program: Program, per: str, start=None, end=None) -> dict[int, Hours]:
-    """Hours per kind, total and weighted, grouped ``per`` volunteer, company or program."""
+def _session_aggregates(w: dict) -> dict:
+    """Every figure taken from skill sessions, computed in one grouped query."""
+    minutes = Coalesce("duration_minutes", 0)
+    return {
+        "h": _minutes_sum(minutes),
+        "wh": _minutes_sum(minutes, Value(w["skill_session"])),
+        "language": Count("id", filter=Q(skill_category__iexact="language")),
+        "professional": Count("id", filter=Q(skill_category__iexact="professional")),
+        # Sessions the volunteer taught (AVG skips sessions without a rating).
+        "learner_rating": Avg("learner_rating", filter=Q(teacher__role=Role.BUDDY)),
+    }
+
+
+def _session_figures(program, per, start, end) -> dict[int, dict]:
+    return _grouped(
+        _sessions(program, start, end), per, program, **_session_aggregates(conf()["HOUR_WEIGHTS"])
+    )
+
+
+def volunteer_hours(
+    *, program: Program, per: str, start=None, end=None, sessions: dict | None = None
+) -> dict[int, Hours]:
+    """Hours per kind, total and weighted, grouped ``per`` volunteer, company or program.
+
+    ``sessions`` is the result of ``_session_figures`` when the caller already has it."""
     c = conf()
     w = c["HOUR_WEIGHTS"]
     organised = Q(organizer_norm=F("company_norm")) & ~Q(organizer_norm="")
@@ -221,11 +249,6 @@ def volunteer_hours(*, program: Program, per: str, start=None, end=None) -> dict
         output_field=FloatField(),
     )
     kinds = {
-        "skill_session": (
-            _sessions(program, start, end),
-            Coalesce("duration_minutes", 0),
-            Value(w["skill_session"]),
-        ),
         "informal_event": (
             _informal_events(program, start, end),
             Coalesce("duration_minutes", c["INFORMAL_EVENT_DEFAULT_MINUTES"]),
@@ -237,16 +260,22 @@ def volunteer_hours(*, program: Program, per: str, start=None, end=None) -> dict
             formal_weight,
         ),
     }
-    result: dict[int, Hours] = {}
+    grouped_by_kind = {
+        "skill_session": sessions
+        if sessions is not None
+        else _session_figures(program, per, start, end)
+    }
     for kind, (queryset, minutes, weight) in kinds.items():
-        grouped = _grouped(
+        grouped_by_kind[kind] = _grouped(
             queryset,
             per,
             program,
             h=_minutes_sum(minutes),
             wh=_minutes_sum(minutes, weight),
         )
-        for key, row in grouped.items():
+    result: dict[int, Hours] = {}
+    for kind in ("skill_session", "informal_event", "formal_event"):
+        for key, row in grouped_by_kind[kind].items():
             hours = result.setdefault(key, Hours())
             setattr(hours, kind, row["h"])
             hours.hours += row["h"]
@@ -254,7 +283,9 @@ def volunteer_hours(*, program: Program, per: str, start=None, end=None) -> dict
     return result
 
 
-def quality_scores(*, program: Program, per: str, start=None, end=None) -> dict[int, Quality]:
+def quality_scores(
+    *, program: Program, per: str, start=None, end=None, sessions: dict | None = None
+) -> dict[int, Quality]:
     feedback = Feedback.objects.filter(
         _range("submitted_at", start, end),
         match__program=program,
@@ -273,10 +304,9 @@ def quality_scores(*, program: Program, per: str, start=None, end=None) -> dict[
     ).items():
         if row["feedback_count"]:
             result[key] = Quality(**row)
-    taught = _sessions(program, start, end).filter(
-        teacher__role=Role.BUDDY, learner_rating__isnull=False
-    )
-    for key, row in _grouped(taught, per, program, learner_rating=Avg("learner_rating")).items():
+    if sessions is None:
+        sessions = _session_figures(program, per, start, end)
+    for key, row in sessions.items():
         if row["learner_rating"] is not None:
             result.setdefault(key, Quality()).learner_rating = row["learner_rating"]
     return result
@@ -313,51 +343,74 @@ def outcome_signals(*, program: Program, per: str, start=None, end=None) -> dict
         if row["milestones"]:
             result[key] = Outcomes(**row)
 
-    moods = CheckIn.objects.filter(_range("checkin_date", start, end), match=OuterRef("pk"))
-    moods = moods.exclude(mood="")
-    first = moods.order_by("checkin_date", "id")
-    last = moods.order_by("-checkin_date", "-id")
-    matches = (
-        Match.objects.filter(program=program)
-        .annotate(
-            first_id=Subquery(first.values("id")[:1]),
-            last_id=Subquery(last.values("id")[:1]),
-            first_mood=Subquery(first.values("mood")[:1]),
-            last_mood=Subquery(last.values("mood")[:1]),
-        )
-        .filter(first_id__isnull=False)
-        .exclude(first_id=F("last_id"))
-        .annotate(
-            trend=_mood_score("last_mood") - _mood_score("first_mood"),
-            volunteer_key=F("buddy_id"),
-            company_key=F("buddy__company_id"),
-        )
-    )
-    for key, row in _grouped(
-        matches, per, program, mood_trend=Avg("trend", output_field=FloatField())
-    ).items():
-        if row["mood_trend"] is not None:
-            result.setdefault(key, Outcomes()).mood_trend = row["mood_trend"]
+    for key, trend in _mood_trends(program, per, start, end).items():
+        result.setdefault(key, Outcomes()).mood_trend = trend
     return result
 
 
+def _mood_trends(program: Program, per: str, start, end) -> dict[int, float]:
+    """Mean over matches of (last mood score - first mood score) in the range, for matches
+    with two or more moods: one pass over the check-ins (a row number and a count per
+    match) instead of four correlated sub-queries per match."""
+    checkins = (
+        CheckIn.objects.filter(_range("checkin_date", start, end), match__program=program)
+        .exclude(mood="")
+        .values("match_id", "mood", "checkin_date", "id")
+        .order_by()
+    )
+    inner_sql, params = checkins.query.sql_with_params()
+    key = {
+        "volunteer": "m.buddy_id",
+        "company": "p.company_id",
+        "program": str(int(program.pk)),
+    }[per]
+    scores = " ".join(f"WHEN %s THEN {score}" for score in MOOD_SCORE.values())
+    score_params = list(MOOD_SCORE)
+    # Table names from the models, the check-ins from the ORM's own SQL: nothing from input.
+    sql = f"""
+        SELECT {key} AS k, AVG(f.trend) AS trend FROM (
+            SELECT c.match_id,
+                MAX(CASE WHEN c.rn = c.n THEN CASE c.mood {scores} END END)
+                - MAX(CASE WHEN c.rn = 1 THEN CASE c.mood {scores} END END) AS trend
+            FROM (
+                SELECT x.match_id, x.mood,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY x.match_id ORDER BY x.checkin_date, x.id
+                    ) AS rn,
+                    COUNT(*) OVER (PARTITION BY x.match_id) AS n
+                FROM ({inner_sql}) x
+            ) c
+            WHERE c.n >= 2 AND (c.rn = 1 OR c.rn = c.n)
+            GROUP BY c.match_id
+        ) f
+        JOIN {Match._meta.db_table} m ON m.id = f.match_id
+        LEFT JOIN {Person._meta.db_table} p ON p.id = m.buddy_id
+        WHERE {key} IS NOT NULL
+        GROUP BY {key}
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*score_params, *score_params, *params])
+        return {row[0]: float(row[1]) for row in cursor.fetchall() if row[1] is not None}
+
+
 def sroi(
-    *, program: Program, per: str, start=None, end=None, hours: dict[int, Hours] | None = None
+    *,
+    program: Program,
+    per: str,
+    start=None,
+    end=None,
+    hours: dict[int, Hours] | None = None,
+    outcomes: dict[int, Outcomes] | None = None,
+    sessions: dict[int, dict] | None = None,
 ) -> dict[int, Sroi]:
+    """SROI from hours, outcomes and session counts (computed here unless passed in)."""
     c = conf()
-    hours = (
-        hours
-        if hours is not None
-        else volunteer_hours(program=program, per=per, start=start, end=end)
-    )
-    outcomes = outcome_signals(program=program, per=per, start=start, end=end)
-    sessions = _grouped(
-        _sessions(program, start, end),
-        per,
-        program,
-        language=Count("id", filter=Q(skill_category__iexact="language")),
-        professional=Count("id", filter=Q(skill_category__iexact="professional")),
-    )
+    if sessions is None:
+        sessions = _session_figures(program, per, start, end)
+    if hours is None:
+        hours = volunteer_hours(program=program, per=per, start=start, end=end, sessions=sessions)
+    if outcomes is None:
+        outcomes = outcome_signals(program=program, per=per, start=start, end=end)
     result: dict[int, Sroi] = {}
     for key in {*hours, *outcomes, *sessions}:
         s = Sroi(
@@ -385,10 +438,14 @@ def impact(*, program: Program, per: str, start=None, end=None) -> dict[int, Imp
 
 
 def _impact(*, program: Program, per: str, start, end) -> dict[int, Impact]:
-    hours = volunteer_hours(program=program, per=per, start=start, end=end)
-    quality = quality_scores(program=program, per=per, start=start, end=end)
-    outcomes = outcome_signals(program=program, per=per, start=start, end=end)
-    returns = sroi(program=program, per=per, start=start, end=end, hours=hours)
+    # Each table is read once: the skill-session figures feed hours, quality and SROI;
+    # hours and outcomes feed SROI.
+    span = {"program": program, "per": per, "start": start, "end": end}
+    sessions = _session_figures(program, per, start, end)
+    hours = volunteer_hours(**span, sessions=sessions)
+    quality = quality_scores(**span, sessions=sessions)
+    outcomes = outcome_signals(**span)
+    returns = sroi(**span, hours=hours, outcomes=outcomes, sessions=sessions)
     return {
         key: Impact(
             key=key,
@@ -450,6 +507,10 @@ class ProgramFigures:
 
 
 def _sdg_goals(program: Program, start, end) -> list[int]:
+    """The SDG goals of the formal events attended and skill sessions in the range.
+
+    Only the distinct ``sdg_goals`` arrays are read (a handful: they repeat across rows)
+    and expanded here, instead of expanding every row's array in the database."""
     tables = (
         (EventAttendance, "attended_at"),
         (SkillSession, "completed_at"),
@@ -461,19 +522,8 @@ def _sdg_goals(program: Program, start, end) -> list[int]:
         )
         if model is EventAttendance:
             queryset = queryset.filter(person__enrollments__program=program)
-        ids_sql, ids_params = queryset.values("id").query.sql_with_params()
-        table = model._meta.db_table
-        # Table name from the model, ids from the ORM's own SQL: nothing from input.
-        if connection.vendor == "postgresql":
-            elements = "(jsonb_array_elements_text(t.sdg_goals))::int"
-            source = f"{table} t"
-        else:
-            elements = "CAST(j.value AS INTEGER)"
-            source = f"{table} t, json_each(t.sdg_goals) j"
-        sql = f"SELECT DISTINCT {elements} FROM {source} WHERE t.id IN ({ids_sql})"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ids_params)
-            goals.update(row[0] for row in cursor.fetchall())
+        for values in queryset.order_by().values_list("sdg_goals", flat=True).distinct():
+            goals.update(int(goal) for goal in values or ())
     return sorted(goals)
 
 
@@ -498,18 +548,14 @@ def _program_figures(*, program: Program, start, end) -> ProgramFigures:
         .annotate(has_match=Exists(active_match))
         .aggregate(total=Count("id"), matched=Count("id", filter=Q(has_match=True)))
     )
-    first_match = (
-        Match.objects.filter(
-            program=program, participant=OuterRef("person_id"), matched_at__isnull=False
-        )
-        .order_by()
-        .values("participant")
-        .annotate(first=Min("matched_at"))
-        .values("first")[:1]
-    )
+    # First match per participant: one grouped join (hash aggregate), not a correlated
+    # sub-query per enrollment.
+    in_program = Q(person__matches_as_participant__program=program)
     to_match = (
         enrollments.filter(person__role=Role.PARTICIPANT)
-        .annotate(first_matched_at=Subquery(first_match))
+        .annotate(
+            first_matched_at=Min("person__matches_as_participant__matched_at", filter=in_program)
+        )
         .filter(first_matched_at__isnull=False, **_range_kwargs("first_matched_at", start, end))
     )
     days_to_match = _median(

@@ -1,24 +1,27 @@
 """Set-based recompute of enrollments and journey flags: a few SQL statements per program.
 
 The rules are those of ``enrollments.journey`` (the readable per-person path),
-written as aggregations and window functions over the activity tables, in steps
-whose intermediate results are temporary tables (``ANALYZE``d on PostgreSQL, so
-the planner knows their size and picks hash joins and hash aggregates for a whole
-program, index lookups for a few thousand people):
+written as aggregations and window functions over the activity tables:
 
-1. ``rc_enr``  the enrollments to recompute (the program's, or those of ``person_ids``);
-2. ``rc_pm``   each enrollment's matches in the program (any status but declined);
-   ``rc_m``    the distinct matches;
-3. ``rc_mf``   per match: each activity table aggregated once (``GROUP BY match_id``)
-   and the last contact; ``rc_mood`` its two newest moods;
-4. ``rc_own``  per enrollment: the person's own attendances, sessions and milestones;
-5. ``rc_new``  per enrollment: the new status, completed_at, reason and every flag;
-6. ``INSERT … SELECT`` a history row for each status that changes;
-   ``UPDATE … FROM`` the enrollments whose status or completed_at changed;
-   ``INSERT … ON CONFLICT DO UPDATE`` only the journey flags that changed.
+1. (some people only) ``rc_people``: those of ``person_ids`` enrolled in the program;
+   ``rc_scope``: their matches in the program;
+2. ``rc_mf``: per match in scope (any status but declined), each activity table
+   aggregated once (``GROUP BY match_id``: hash aggregates) and the last contact;
+3. per enrollment in scope (``_NEW``): the person's matches (as participant or
+   buddy), their two newest moods, their own attendances, sessions and milestones,
+   then the new status, completed_at, reason and every flag; kept only where the
+   enrollment or its flags change;
+4. the writes: a history row per status that changes, ``UPDATE`` of the enrollments
+   whose status or completed_at changed, ``INSERT … ON CONFLICT DO UPDATE`` of the
+   flags that changed. On PostgreSQL step 3 and the writes are one statement
+   (data-modifying CTEs, nothing written to a temporary table); on SQLite step 3
+   goes to the temporary table ``rc_new`` and the writes follow.
 
-Plain SQL that runs on PostgreSQL and SQLite (≥ 3.33 for ``UPDATE … FROM``);
-thresholds come from settings as parameters (``now - n days`` computed once).
+Temporary tables are ``ANALYZE``d on PostgreSQL (never auto-analysed, they would be
+estimated at a few hundred rows and get nested loops). JIT is off and ``work_mem``
+raised for the transaction, then both restored. Plain SQL that runs on PostgreSQL and
+SQLite (≥ 3.33 for ``UPDATE … FROM``); thresholds come from settings as parameters
+(``now - n days`` computed once). Profiled with ``bench/recompute/run.py``.
 """
 
 import re
@@ -41,243 +44,246 @@ from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
 
 #: Temporary tables, in creation order (dropped at the end, and before in case a
 #: previous run in this session failed half-way).
-TEMP_TABLES = ("rc_enr", "rc_pm", "rc_m", "rc_mf", "rc_mood", "rc_own", "rc_new")
+TEMP_TABLES = ("rc_people", "rc_scope", "rc_mf", "rc_new")  # rc_new: SQLite only
 
-_STEPS = (
-    (
-        "rc_enr",
-        """
-SELECT id AS enrollment_id, person_id, enrolled_at, left_at, status, completed_at
-FROM {enrollment} WHERE program_id = %(program)s {person_filter}
-""",
-    ),
-    (
-        "rc_pm",
-        """
-SELECT e.enrollment_id, m.id AS match_id, m.status, m.matched_at, m.ended_at, m.end_reason
-FROM rc_enr e JOIN {match} m ON m.participant_id = e.person_id
-WHERE m.program_id = %(program)s AND m.status <> 'declined'
-UNION ALL
-SELECT e.enrollment_id, m.id, m.status, m.matched_at, m.ended_at, m.end_reason
-FROM rc_enr e JOIN {match} m ON m.buddy_id = e.person_id
-WHERE m.program_id = %(program)s AND m.status <> 'declined'
-""",
-    ),
-    ("rc_m", "SELECT DISTINCT match_id, matched_at FROM rc_pm"),
-    (
-        "rc_mf",
-        """
-SELECT m.match_id,
+_IN_PROGRAM = "m.program_id = %(program)s AND m.status <> 'declined'"
+# A subset: the people enrolled among the ids, and their matches in the program.
+_SCOPE_PEOPLE = """
+SELECT person_id FROM {enrollment} WHERE program_id = %(program)s AND person_id IN ({id_list})
+"""
+_SCOPE_MATCHES = """
+SELECT m.id AS match_id FROM {match} m JOIN rc_people p ON p.person_id = m.participant_id
+WHERE {in_program}
+UNION
+SELECT m.id FROM {match} m JOIN rc_people p ON p.person_id = m.buddy_id
+WHERE {in_program}
+"""
+
+# Per match of the scope: the match itself, each activity table aggregated once
+# (GROUP BY match_id: hash aggregates over a whole program) and its last contact.
+_MATCH_FACTS = """
+SELECT m.id AS match_id, m.participant_id, m.buddy_id, m.status, m.matched_at, m.ended_at,
+    m.end_reason,
     COALESCE(ev.n, 0) AS events, COALESCE(ci.n, 0) AS checkins,
     ci.last AS last_checkin, fb.last AS last_feedback,
     {last_contact} AS last_contact
-FROM rc_m m
+FROM {match} m
 LEFT JOIN (
     SELECT t.match_id, COUNT(*) AS n, MAX(t.event_date) AS last FROM {informalevent} t
-    WHERE t.match_id IN (SELECT match_id FROM rc_m) GROUP BY t.match_id
-) ev ON ev.match_id = m.match_id
+    WHERE {t_in_scope} GROUP BY t.match_id
+) ev ON ev.match_id = m.id
 LEFT JOIN (
     SELECT t.match_id, COUNT(*) AS n, MAX(t.checkin_date) AS last FROM {checkin} t
-    WHERE t.match_id IN (SELECT match_id FROM rc_m) GROUP BY t.match_id
-) ci ON ci.match_id = m.match_id
+    WHERE {t_in_scope} GROUP BY t.match_id
+) ci ON ci.match_id = m.id
 LEFT JOIN (
     SELECT t.match_id, MAX(t.submitted_at) AS last FROM {feedback} t
-    WHERE t.match_id IN (SELECT match_id FROM rc_m) GROUP BY t.match_id
-) fb ON fb.match_id = m.match_id
+    WHERE {t_in_scope} GROUP BY t.match_id
+) fb ON fb.match_id = m.id
 LEFT JOIN (
     SELECT t.match_id, MAX(t.completed_at) AS last FROM {skillsession} t
-    WHERE t.match_id IN (SELECT match_id FROM rc_m) GROUP BY t.match_id
-) ss ON ss.match_id = m.match_id
+    WHERE {t_in_scope} GROUP BY t.match_id
+) ss ON ss.match_id = m.id
 LEFT JOIN (
     SELECT t.match_id, MAX(t.attended_at) AS last FROM {attendance} t
-    WHERE t.match_id IN (SELECT match_id FROM rc_m) GROUP BY t.match_id
-) at ON at.match_id = m.match_id
-""",
-    ),
-    (
-        "rc_mood",
-        """
-SELECT match_id, checkin_date, id, mood FROM (
-    SELECT c.match_id, c.checkin_date, c.id, c.mood,
-        ROW_NUMBER() OVER (
-            PARTITION BY c.match_id ORDER BY c.checkin_date DESC, c.id DESC
-        ) AS rn
-    FROM {checkin} c
-    WHERE c.match_id IN (SELECT match_id FROM rc_m) AND c.mood <> ''
-) x WHERE rn <= 2
-""",
-    ),
-    (
-        "rc_own",
-        """
-SELECT e.enrollment_id,
-    COALESCE(att.n, 0) AS att_n, att.last AS att_last,
-    COALESCE(ss.n, 0) AS ss_n, ss.last AS ss_last,
-    COALESCE(ms.n, 0) AS ms_n, ms.last AS ms_last
-FROM rc_enr e
-LEFT JOIN (
+    WHERE {t_in_scope} GROUP BY t.match_id
+) at ON at.match_id = m.id
+WHERE {match_scope}
+"""
+
+# Per enrollment of the scope: the new status, completed_at, reason and every flag,
+# kept only where the enrollment or its flags change.
+_NEW = """
+WITH
+pm AS (
+    SELECT participant_id AS person_id, match_id, status, matched_at, ended_at, end_reason,
+        events, checkins, last_checkin, last_feedback, last_contact
+    FROM rc_mf
+    UNION ALL
+    SELECT buddy_id, match_id, status, matched_at, ended_at, end_reason,
+        events, checkins, last_checkin, last_feedback, last_contact
+    FROM rc_mf
+),
+agg AS (
+    SELECT person_id,
+        COUNT(*) AS matches_count,
+        SUM(events) AS events,
+        SUM(checkins) AS checkins,
+        SUM(CASE WHEN status IN ('proposed', 'accepted', 'active', 'inactive')
+            THEN 1 ELSE 0 END) AS open_n,
+        MAX(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS match_active,
+        MAX(CASE WHEN status = 'active' AND COALESCE(last_checkin, matched_at) < %(checkin_due)s
+            THEN 1 ELSE 0 END) AS checkin_due,
+        MAX(CASE WHEN status = 'active' AND (last_feedback < %(feedback_every)s
+                 OR (last_feedback IS NULL AND matched_at < %(feedback_first)s))
+            THEN 1 ELSE 0 END) AS feedback_pending,
+        MAX(CASE WHEN status = 'active' AND last_contact < %(no_contact_a)s
+            THEN 1 ELSE 0 END) AS no_contact_a,
+        MAX(CASE WHEN status = 'active' AND last_contact < %(no_contact_b)s
+            THEN 1 ELSE 0 END) AS no_contact_b,
+        MAX(last_contact) AS last_contact,
+        MAX(ended_at) AS last_ended,
+        MAX(matched_at) AS last_matched
+    FROM pm GROUP BY person_id
+),
+le AS (
+    SELECT person_id, end_reason, ended_at FROM (
+        SELECT person_id, end_reason, ended_at,
+            ROW_NUMBER() OVER (
+                PARTITION BY person_id
+                ORDER BY CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END DESC,
+                         ended_at DESC, match_id DESC
+            ) AS rn
+        FROM pm
+    ) x WHERE rn = 1
+),
+md AS (
+    SELECT person_id, COUNT(*) AS n,
+        SUM(CASE WHEN mood IN ({struggling}) THEN 1 ELSE 0 END) AS bad
+    FROM (
+        SELECT pm.person_id, c.mood,
+            ROW_NUMBER() OVER (
+                PARTITION BY pm.person_id ORDER BY c.checkin_date DESC, c.id DESC
+            ) AS rn
+        FROM pm JOIN (
+            -- The two newest moods of each match: the last two in ascending order, so
+            -- that the covering index (match, checkin_date, id) INCLUDE (mood) is read
+            -- in order without a sort.
+            SELECT match_id, checkin_date, id, mood FROM (
+                SELECT t.match_id, t.checkin_date, t.id, t.mood,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY t.match_id ORDER BY t.checkin_date, t.id
+                    ) AS rn,
+                    COUNT(*) OVER (PARTITION BY t.match_id) AS n
+                FROM {checkin} t
+                WHERE t.match_id IN (SELECT match_id FROM rc_mf) AND t.mood <> ''
+            ) y WHERE rn >= n - 1
+        ) c ON c.match_id = pm.match_id
+    ) x WHERE rn <= 2 GROUP BY person_id
+),
+att AS (
     SELECT a.person_id, COUNT(*) AS n, MAX(a.attended_at) AS last
     FROM {attendance} a LEFT JOIN {match} m ON m.id = a.match_id
-    WHERE a.person_id IN (SELECT person_id FROM rc_enr)
+    WHERE {a_in_scope}
       AND (a.match_id IS NULL OR m.program_id = %(program)s)
     GROUP BY a.person_id
-) att ON att.person_id = e.person_id
-LEFT JOIN (
+),
+ss AS (
     SELECT person_id, COUNT(*) AS n, MAX(completed_at) AS last FROM (
         SELECT s.teacher_id AS person_id, s.completed_at
         FROM {skillsession} s LEFT JOIN {match} m ON m.id = s.match_id
-        WHERE s.teacher_id IN (SELECT person_id FROM rc_enr)
+        WHERE {teacher_in_scope}
           AND (s.match_id IS NULL OR m.program_id = %(program)s)
         UNION ALL
         SELECT s.learner_id, s.completed_at
         FROM {skillsession} s LEFT JOIN {match} m ON m.id = s.match_id
-        WHERE s.learner_id IN (SELECT person_id FROM rc_enr)
+        WHERE {learner_in_scope}
           AND s.teacher_id <> s.learner_id
           AND (s.match_id IS NULL OR m.program_id = %(program)s)
     ) x GROUP BY person_id
-) ss ON ss.person_id = e.person_id
-LEFT JOIN (
+),
+ms AS (
     SELECT x.person_id, COUNT(*) AS n, MAX(x.reached_at) AS last FROM {milestone} x
-    WHERE x.person_id IN (SELECT person_id FROM rc_enr) GROUP BY x.person_id
-) ms ON ms.person_id = e.person_id
-""",
-    ),
-    (
-        "rc_new",
-        """
-WITH
-agg AS (
-    SELECT pm.enrollment_id,
-        COUNT(*) AS matches_count,
-        SUM(mf.events) AS events,
-        SUM(mf.checkins) AS checkins,
-        SUM(CASE WHEN pm.status IN ('proposed', 'accepted', 'active', 'inactive')
-            THEN 1 ELSE 0 END) AS open_n,
-        MAX(CASE WHEN pm.status = 'active' THEN 1 ELSE 0 END) AS match_active,
-        MAX(CASE WHEN pm.status = 'active'
-                 AND COALESCE(mf.last_checkin, pm.matched_at) < %(checkin_due)s
-            THEN 1 ELSE 0 END) AS checkin_due,
-        MAX(CASE WHEN pm.status = 'active' AND (mf.last_feedback < %(feedback_every)s
-                 OR (mf.last_feedback IS NULL AND pm.matched_at < %(feedback_first)s))
-            THEN 1 ELSE 0 END) AS feedback_pending,
-        MAX(CASE WHEN pm.status = 'active' AND mf.last_contact < %(no_contact_a)s
-            THEN 1 ELSE 0 END) AS no_contact_a,
-        MAX(CASE WHEN pm.status = 'active' AND mf.last_contact < %(no_contact_b)s
-            THEN 1 ELSE 0 END) AS no_contact_b,
-        MAX(mf.last_contact) AS last_contact,
-        MAX(pm.ended_at) AS last_ended
-    FROM rc_pm pm JOIN rc_mf mf ON mf.match_id = pm.match_id
-    GROUP BY pm.enrollment_id
-),
-le AS (
-    SELECT enrollment_id, end_reason, ended_at FROM (
-        SELECT enrollment_id, end_reason, ended_at,
-            ROW_NUMBER() OVER (
-                PARTITION BY enrollment_id
-                ORDER BY CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END DESC,
-                         ended_at DESC, match_id DESC
-            ) AS rn
-        FROM rc_pm
-    ) x WHERE rn = 1
-),
-md AS (
-    SELECT enrollment_id, COUNT(*) AS n,
-        SUM(CASE WHEN mood IN ({struggling}) THEN 1 ELSE 0 END) AS bad
-    FROM (
-        SELECT pm.enrollment_id, c.mood,
-            ROW_NUMBER() OVER (
-                PARTITION BY pm.enrollment_id ORDER BY c.checkin_date DESC, c.id DESC
-            ) AS rn
-        FROM rc_pm pm JOIN rc_mood c ON c.match_id = pm.match_id
-    ) x WHERE rn <= 2 GROUP BY enrollment_id
-),
-back AS (
-    SELECT DISTINCT pm.enrollment_id FROM rc_pm pm JOIN rc_enr e
-        ON e.enrollment_id = pm.enrollment_id
-    WHERE e.left_at IS NOT NULL AND pm.matched_at > e.left_at
+    WHERE {x_in_scope} GROUP BY x.person_id
 ),
 facts AS (
-    SELECT e.enrollment_id, e.enrolled_at, e.left_at, e.last_activity,
-        CASE WHEN e.last_activity > e.enrolled_at THEN e.last_activity
-             ELSE e.enrolled_at END AS last_seen,
-        e.matches_count, e.open_n, e.events, e.checkins, e.att_n, e.ss_n, e.ms_n,
-        e.match_active, e.checkin_due, e.feedback_pending, e.no_contact_a, e.no_contact_b,
-        e.back_id, le.end_reason AS last_end_reason, le.ended_at AS last_ended_at,
-        md.n AS mood_n, md.bad AS mood_bad
-    FROM (
-        SELECT e.enrollment_id, e.enrolled_at, e.left_at,
-            {last_activity} AS last_activity,
-            COALESCE(agg.matches_count, 0) AS matches_count, agg.open_n,
-            COALESCE(agg.events, 0) AS events, COALESCE(agg.checkins, 0) AS checkins,
-            o.att_n, o.ss_n, o.ms_n,
-            COALESCE(agg.match_active, 0) AS match_active,
-            COALESCE(agg.checkin_due, 0) AS checkin_due,
-            COALESCE(agg.feedback_pending, 0) AS feedback_pending,
-            COALESCE(agg.no_contact_a, 0) AS no_contact_a,
-            COALESCE(agg.no_contact_b, 0) AS no_contact_b,
-            b.enrollment_id AS back_id
-        FROM rc_enr e
-        JOIN rc_own o ON o.enrollment_id = e.enrollment_id
-        LEFT JOIN agg ON agg.enrollment_id = e.enrollment_id
-        LEFT JOIN back b ON b.enrollment_id = e.enrollment_id
-    ) e
-    LEFT JOIN le ON le.enrollment_id = e.enrollment_id
-    LEFT JOIN md ON md.enrollment_id = e.enrollment_id
+    SELECT e.id AS enrollment_id, e.status AS old_status, e.completed_at AS old_completed_at,
+        e.enrolled_at, e.left_at,
+        {last_activity} AS last_activity,
+        COALESCE(agg.matches_count, 0) AS matches_count, agg.open_n,
+        COALESCE(agg.events, 0) + COALESCE(att.n, 0) AS events_count,
+        COALESCE(agg.checkins, 0) AS checkins_count,
+        COALESCE(ss.n, 0) AS skill_sessions_count,
+        COALESCE(ms.n, 0) AS milestones_count,
+        COALESCE(agg.match_active, 0) AS match_active,
+        COALESCE(agg.checkin_due, 0) AS checkin_due,
+        COALESCE(agg.feedback_pending, 0) AS feedback_pending,
+        COALESCE(agg.no_contact_a, 0) AS no_contact_a,
+        COALESCE(agg.no_contact_b, 0) AS no_contact_b,
+        CASE WHEN e.left_at IS NOT NULL AND agg.last_matched > e.left_at THEN 1 ELSE 0 END
+            AS came_back,
+        le.end_reason AS last_end_reason, le.ended_at AS last_ended_at,
+        CASE WHEN COALESCE(md.n, 0) = 2 AND md.bad = 2 THEN 1 ELSE 0 END AS struggling
+    FROM {enrollment} e
+    LEFT JOIN agg ON agg.person_id = e.person_id
+    LEFT JOIN le ON le.person_id = e.person_id
+    LEFT JOIN md ON md.person_id = e.person_id
+    LEFT JOIN att ON att.person_id = e.person_id
+    LEFT JOIN ss ON ss.person_id = e.person_id
+    LEFT JOIN ms ON ms.person_id = e.person_id
+    WHERE {enrollment_scope}
+),
+seen AS (
+    SELECT facts.*,
+        CASE WHEN last_activity > enrolled_at THEN last_activity ELSE enrolled_at END
+            AS last_seen
+    FROM facts
 ),
 ruled AS (
-    SELECT facts.*,
-        CASE WHEN left_at IS NOT NULL AND back_id IS NULL THEN 1
+    SELECT seen.*,
+        CASE WHEN left_at IS NOT NULL AND came_back = 0 THEN 1
              WHEN matches_count > 0 AND open_n = 0 THEN 2
              WHEN last_seen < %(inactive)s THEN 3
              ELSE 4 END AS rule
-    FROM facts
+    FROM seen
+),
+new AS (
+    SELECT enrollment_id, old_status, old_completed_at,
+        CASE rule WHEN 1 THEN 'dropped'
+                  WHEN 2 THEN (CASE WHEN last_end_reason = 'completed' THEN 'completed'
+                                    ELSE 'dropped' END)
+                  WHEN 3 THEN 'dropped' ELSE 'active' END AS status,
+        CASE rule WHEN 1 THEN left_at WHEN 2 THEN last_ended_at WHEN 3 THEN last_seen
+                  ELSE NULL END AS completed_at,
+        CASE rule WHEN 1 THEN %(r_left)s
+                  WHEN 2 THEN (CASE WHEN last_end_reason = 'completed' THEN %(r_completed)s
+                                    ELSE %(r_early)s END)
+                  WHEN 3 THEN %(r_inactive)s ELSE %(r_active)s END AS reason,
+        matches_count, events_count, checkins_count, skill_sessions_count, milestones_count,
+        (match_active = 1) AS match_active,
+        enrolled_at AS joined_at,
+        last_activity AS last_activity_at,
+        (checkin_due = 1) AS checkin_due,
+        (feedback_pending = 1) AS feedback_pending,
+        (no_contact_a = 1) AS no_contact_14,
+        (no_contact_b = 1) AS no_contact_30,
+        (struggling = 1) AS struggling
+    FROM ruled
 )
-SELECT enrollment_id,
-    CASE rule WHEN 1 THEN 'dropped'
-              WHEN 2 THEN (CASE WHEN last_end_reason = 'completed' THEN 'completed'
-                                ELSE 'dropped' END)
-              WHEN 3 THEN 'dropped' ELSE 'active' END AS status,
-    CASE rule WHEN 1 THEN left_at WHEN 2 THEN last_ended_at WHEN 3 THEN last_seen
-              ELSE NULL END AS completed_at,
-    CASE rule WHEN 1 THEN %(r_left)s
-              WHEN 2 THEN (CASE WHEN last_end_reason = 'completed' THEN %(r_completed)s
-                                ELSE %(r_early)s END)
-              WHEN 3 THEN %(r_inactive)s ELSE %(r_active)s END AS reason,
-    matches_count, events + att_n AS events_count, checkins AS checkins_count,
-    ss_n AS skill_sessions_count, ms_n AS milestones_count,
-    (match_active = 1) AS match_active,
-    enrolled_at AS joined_at,
-    last_activity AS last_activity_at,
-    (checkin_due = 1) AS checkin_due,
-    (feedback_pending = 1) AS feedback_pending,
-    (no_contact_a = 1) AS no_contact_14,
-    (no_contact_b = 1) AS no_contact_30,
-    (COALESCE(mood_n, 0) = 2 AND mood_bad = 2) AS struggling
-FROM ruled
-""",
-    ),
-)
+SELECT r.*,
+    CASE WHEN f.enrollment_id IS NULL OR {flags_changed} THEN 1 ELSE 0 END AS flags_changed
+FROM new r LEFT JOIN {flags} f ON f.enrollment_id = r.enrollment_id
+WHERE r.old_status <> r.status OR r.old_completed_at {distinct} r.completed_at
+   OR f.enrollment_id IS NULL OR {flags_changed}
+"""
 
 _HISTORY = """
 INSERT INTO {history} (enrollment_id, from_status, to_status, at, reason)
-SELECT r.enrollment_id, e.status, r.status, %(now)s, r.reason
-FROM rc_new r JOIN rc_enr e ON e.enrollment_id = r.enrollment_id
-WHERE e.status <> r.status
+SELECT enrollment_id, old_status, status, %(now)s, reason FROM {new}
+WHERE old_status <> status
 """
 
 _UPDATE = """
 UPDATE {enrollment} SET status = r.status, completed_at = r.completed_at, updated_at = %(now)s
-FROM rc_new r JOIN rc_enr e ON e.enrollment_id = r.enrollment_id
+FROM {new} r
 WHERE {enrollment}.id = r.enrollment_id
-  AND (e.status <> r.status OR e.completed_at {distinct} r.completed_at)
+  AND (r.old_status <> r.status OR r.old_completed_at {distinct} r.completed_at)
 """
 
 _FLAGS = """
 INSERT INTO {flags} (enrollment_id, {columns}, changed_at)
-SELECT r.enrollment_id, {r_columns}, %(now)s
-FROM rc_new r LEFT JOIN {flags} f ON f.enrollment_id = r.enrollment_id
-WHERE f.enrollment_id IS NULL OR {changed}
+SELECT enrollment_id, {columns}, %(now)s FROM {new} WHERE flags_changed = 1
 ON CONFLICT (enrollment_id) DO UPDATE SET {assignments}, changed_at = excluded.changed_at
+"""
+
+# PostgreSQL: the new rows and the three writes in one statement (data-modifying CTEs):
+# the new rows stay in memory instead of a temporary table written to local buffers.
+_PG_WRITES = """
+WITH new_rows AS MATERIALIZED ({new_select}),
+history AS ({history} RETURNING 1),
+moved AS ({update} RETURNING 1),
+flagged AS ({flags} RETURNING 1)
+SELECT (SELECT COUNT(*) FROM history)
 """
 
 
@@ -301,8 +307,7 @@ def _greatest(*expressions: str) -> str:
     if connection.vendor == "postgresql":
         return f"GREATEST({', '.join(expressions)})"
     rotations = [
-        f"COALESCE({', '.join(expressions[i:] + expressions[:i])})"
-        for i in range(len(expressions))
+        f"COALESCE({', '.join(expressions[i:] + expressions[:i])})" for i in range(len(expressions))
     ]
     return f"MAX({', '.join(rotations)})"
 
@@ -323,7 +328,10 @@ def _tables() -> dict[str, str]:
 
 
 def _drop_temp_tables(cursor) -> None:
-    for table in reversed(TEMP_TABLES):
+    if connection.vendor == "postgresql":
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+        return
+    for table in reversed(TEMP_TABLES):  # SQLite drops one table per statement
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -353,37 +361,69 @@ def recompute_set_based(
         "r_inactive": journey.REASON_INACTIVE,
         "r_active": journey.REASON_ACTIVE,
     }
-    person_filter = ""
-    if person_ids is not None:
+    scope_steps: list[tuple[str, str]] = []
+    if person_ids is None:
+        # The whole program: each activity table is aggregated whole (one hash aggregate,
+        # no join before it) and the LEFT JOINs keep the program's matches and people.
+        # Activity of other programs is aggregated too, which costs less than a hash
+        # semi-join of every row with the program's matches.
+        match_scope, enrollment_scope = _IN_PROGRAM, "e.program_id = %(program)s"
+        matches_in_scope = people_in_scope = None
+    else:  # some people: their ids and their matches in two small analysed tables
         ids = sorted({int(i) for i in person_ids})
         if not ids:
             return 0
-        person_filter = f"AND person_id IN ({', '.join(str(i) for i in ids)})"
+        scope_steps = [("rc_people", _SCOPE_PEOPLE), ("rc_scope", _SCOPE_MATCHES)]
+        match_scope = "m.id IN (SELECT match_id FROM rc_scope)"
+        enrollment_scope = (
+            "e.program_id = %(program)s AND e.person_id IN (SELECT person_id FROM rc_people)"
+        )
+        matches_in_scope = "IN (SELECT match_id FROM rc_scope)"
+        people_in_scope = "IN (SELECT person_id FROM rc_people)"
+
+    def in_scope(column: str, condition: str | None) -> str:
+        return f"{column} {condition}" if condition else "1 = 1"
+
     moods = ", ".join(f"%(mood{i})s" for i in range(len(c["STRUGGLING_MOODS"])))
     params.update({f"mood{i}": m for i, m in enumerate(c["STRUGGLING_MOODS"])})
 
     postgres = connection.vendor == "postgresql"
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
     flag_columns = list(journey.FLAG_FIELDS)
+    tables = _tables()
     fmt = {
-        **_tables(),
-        "person_filter": person_filter,
+        **tables,
+        # Integers only: nothing from input reaches the SQL as text.
+        "id_list": ", ".join(str(i) for i in ids) if person_ids is not None else "",
+        "in_program": _IN_PROGRAM,
+        "match_scope": match_scope,
+        "t_in_scope": in_scope("t.match_id", matches_in_scope),
+        "a_in_scope": in_scope("a.person_id", people_in_scope),
+        "teacher_in_scope": in_scope("s.teacher_id", people_in_scope),
+        "learner_in_scope": in_scope("s.learner_id", people_in_scope),
+        "x_in_scope": in_scope("x.person_id", people_in_scope),
+        "enrollment_scope": enrollment_scope,
         "struggling": moods,
         "distinct": distinct,
         "last_contact": _greatest(
             "m.matched_at", "ev.last", "ci.last", "fb.last", "ss.last", "at.last"
         ),
         "last_activity": _greatest(
-            "agg.last_contact", "agg.last_ended", "o.att_last", "o.ss_last", "o.ms_last"
+            "agg.last_contact", "agg.last_ended", "att.last", "ss.last", "ms.last"
         ),
         "columns": ", ".join(flag_columns),
-        "r_columns": ", ".join(f"r.{f}" for f in flag_columns),
         "assignments": ", ".join(f"{f} = excluded.{f}" for f in flag_columns),
-        "changed": " OR ".join(f"f.{f} {distinct} r.{f}" for f in flag_columns),
+        "flags_changed": "(" + " OR ".join(f"f.{f} {distinct} r.{f}" for f in flag_columns) + ")",
     }
 
-    def run(cursor, template: str) -> int:
-        sql, values = _named_to_positional(template.format(**fmt), params)
+    def run(cursor, template: str, pieces: dict[str, str] | None = None) -> int:
+        """Format the template (and the statements ``pieces`` it embeds), then execute."""
+        sql = template
+        if pieces:
+            sql = sql.format(**{name: piece.format(**fmt) for name, piece in pieces.items()})
+        else:
+            sql = sql.format(**fmt)
+        sql, values = _named_to_positional(sql, params)
         cursor.execute(sql, values)
         return cursor.rowcount
 
@@ -394,18 +434,27 @@ def recompute_set_based(
             # 4 MB. Both for this transaction only, restored at the end.
             cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
             previous_jit, previous_work_mem = cursor.fetchone()
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute(
+                "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+            )
         _drop_temp_tables(cursor)
-        for table, select in _STEPS:
+        for table, select in [*scope_steps, ("rc_mf", _MATCH_FACTS)]:
             run(cursor, f"CREATE TEMPORARY TABLE {table} AS {select}")
             if postgres:
-                # Temporary tables are never auto-analysed: without statistics the
-                # planner assumes a few hundred rows and picks nested loops.
+                # A temporary table is never auto-analysed: without statistics the
+                # planner would assume a few hundred rows and pick nested loops.
                 cursor.execute(f"ANALYZE {table}")
-        changed = run(cursor, _HISTORY)
-        run(cursor, _UPDATE)
-        run(cursor, _FLAGS)
+        if postgres:
+            fmt["new"] = "new_rows"
+            pieces = {"new_select": _NEW, "history": _HISTORY, "update": _UPDATE, "flags": _FLAGS}
+            run(cursor, _PG_WRITES, pieces=pieces)
+            changed = cursor.fetchone()[0]
+        else:
+            fmt["new"] = "rc_new"
+            run(cursor, f"CREATE TEMPORARY TABLE rc_new AS {_NEW}")
+            changed = run(cursor, _HISTORY)
+            run(cursor, _UPDATE)
+            run(cursor, _FLAGS)
         _drop_temp_tables(cursor)
         if postgres:
             cursor.execute(

@@ -187,6 +187,13 @@ class CheckIn(Activity):
         ]
         indexes = [
             models.Index(fields=["match", "checkin_date"], name="buddy_checkin_match_date"),
+            # Covering (PostgreSQL): the newest/oldest moods per match in index order, read
+            # without the table (journey recompute, impact mood trend).
+            models.Index(
+                fields=["match", "checkin_date", "id"],
+                include=["mood"],
+                name="buddy_checkin_match_mood",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,75 @@
+"""The set-based recompute costs a fixed number of statements and rewrites only what changed;
+the impact figures read each table once."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+
+from enrollments.impact import impact_by_company
+from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
+from enrollments.recompute_sql import recompute_set_based
+from enrollments.services import (
+    PER_PERSON_LIMIT,
+    enrollments_recompute,
+    enrollments_recompute_program,
+)
+from tests.enrollments.conftest import build_varied_program
+
+
+@pytest.mark.parametrize("people", [24, 48])
+@pytest.mark.parametrize("scope", ["program", "people"])
+def test_statement_count_does_not_grow_with_people(
+    program, now, people, scope, django_assert_max_num_queries
+):
+    build_varied_program(program, now, seed=13, people=people)
+    ids = list(Enrollment.objects.filter(program=program).values_list("person_id", flat=True))
+    assert len(ids) > PER_PERSON_LIMIT  # the set-based path, one chunk
+    # Temporary tables (+ ANALYZE on PostgreSQL), the writes, drops, session settings.
+    with django_assert_max_num_queries(20):
+        if scope == "program":
+            enrollments_recompute_program(program=program, now=now)
+        else:
+            enrollments_recompute(program=program, person_ids=ids, now=now)
+
+
+def test_a_steady_state_run_rewrites_no_row(program, now):
+    build_varied_program(program, now, seed=17, people=16)
+    enrollments_recompute_program(program=program, now=now)
+    flags_before = dict(JourneyFlags.objects.values_list("pk", "changed_at"))
+    updated_before = dict(Enrollment.objects.values_list("pk", "updated_at"))
+    history_before = EnrollmentStatusChange.objects.count()
+
+    later = now + timedelta(seconds=1)  # no threshold is crossed in one second
+    assert enrollments_recompute_program(program=program, now=later) == 0
+
+    assert dict(JourneyFlags.objects.values_list("pk", "changed_at")) == flags_before
+    assert dict(Enrollment.objects.values_list("pk", "updated_at")) == updated_before
+    assert EnrollmentStatusChange.objects.count() == history_before
+
+
+def test_an_empty_person_list_does_nothing(program, now, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert recompute_set_based(program_id=program.pk, now=now, person_ids=[]) == 0
+
+
+@pytest.mark.postgres
+def test_session_settings_are_restored_after_the_recompute(program, now):
+    build_varied_program(program, now, seed=19, people=8)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        before = cursor.fetchone()
+        recompute_set_based(program_id=program.pk, now=now)
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        assert cursor.fetchone() == before
+        # The temporary tables are gone: a second run in the same transaction works.
+        assert recompute_set_based(program_id=program.pk, now=now) == 0
+
+
+def test_company_figures_read_each_table_once(program, now, django_assert_max_num_queries):
+    build_varied_program(program, now, seed=23, people=12)
+    start, end = now - timedelta(days=365), now
+    # Sessions, informal events, attendances, feedback, milestones, moods, the companies;
+    # on PostgreSQL three more statements switch JIT off and back.
+    with django_assert_max_num_queries(10):
+        impact_by_company(program=program, start=start, end=end)
