@@ -73,7 +73,8 @@ class Enrollment(TimeStampedModel):
     )
 
     class Meta:
-        ordering = ["program", "-enrolled_at"]
+        # program_id, not program: ordering by the relation would join Program on every read.
+        ordering = ["program_id", "-enrolled_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "program"],
@@ -102,7 +103,7 @@ class EnrollmentStatusChange(models.Model):
     reason = models.CharField(max_length=200)
 
     class Meta:
-        ordering = ["enrollment", "at", "id"]
+        ordering = ["enrollment_id", "at", "id"]
         indexes = [models.Index(fields=["enrollment", "at"], name="enroll_change_enrollment")]
 
     def __str__(self) -> str:
@@ -137,7 +138,7 @@ class JourneyFlags(models.Model):
     changed_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["enrollment"]
+        ordering = ["enrollment_id"]
         verbose_name = "journey flags"
         verbose_name_plural = "journey flags"
 

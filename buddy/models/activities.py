@@ -186,7 +186,6 @@ class CheckIn(Activity):
             choices_check("source", DataSource.choices),
         ]
         indexes = [
-            models.Index(fields=["match", "checkin_date"], name="buddy_checkin_match_date"),
             # Covering (PostgreSQL): the newest/oldest moods per match in index order, read
             # without the table (journey recompute, impact mood trend).
             models.Index(

@@ -142,7 +142,8 @@ class MatchTransition(models.Model):
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["match", "at", "id"]
+        # match_id, not match: ordering by the relation would join Match for its own ordering.
+        ordering = ["match_id", "at", "id"]
         indexes = [models.Index(fields=["match", "at"], name="buddy_transition_match")]
 
     def __str__(self) -> str:
