@@ -4,6 +4,7 @@ Each takes the validated ``data`` record and returns the service's ``Upserted``.
 Webhook events belong to the buddy program.
 """
 
+import copy
 from collections.abc import Callable
 
 from buddy.models import DataSource
@@ -15,8 +16,24 @@ from enrollments.models import Program, ProgramType
 WEBHOOK = DataSource.WEBHOOK
 
 
+_program_cache: dict[str, Program] = {}
+
+
 def buddy_program() -> Program:
-    return Program.objects.get(program_type=ProgramType.BUDDY)
+    """The buddy program, read once per process (a copy per call: callers may set fields).
+
+    Programs come from a data migration and are not edited on the request path; any
+    save or delete of a program clears the cache (``apps.py`` connects the signals).
+    """
+    program = _program_cache.get(ProgramType.BUDDY)
+    if program is None:
+        program = Program.objects.get(program_type=ProgramType.BUDDY)
+        _program_cache[ProgramType.BUDDY] = program
+    return copy.copy(program)
+
+
+def forget_programs(**kwargs) -> None:
+    _program_cache.clear()
 
 
 def _match_created(record) -> Upserted:

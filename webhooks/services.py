@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from buddy.errors import DomainError, UnknownReference
 from buddy.models import ExternalId, Match
-from buddy.services.common import provider
+from buddy.schemas import Schema
+from buddy.services.common import insert_or_nothing, provider
 from webhooks import metrics
 from webhooks.models import (
     DeliveryStatus,
@@ -71,39 +72,46 @@ class Processed:
 
 
 def delivery_mark_repeat(*, delivery_id: str) -> bool:
-    """True (and counted as a duplicate) when this delivery id already succeeded."""
-    done = WebhookDelivery.objects.filter(
-        delivery_id=delivery_id, status__in=[D.PROCESSED, D.DUPLICATE]
-    ).update(duplicate_count=F("duplicate_count") + 1)
-    return bool(done)
+    """True (and counted as a duplicate) when this delivery id already succeeded.
+
+    Runs for every request: one fixed statement, without building an ORM query each time.
+    """
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET duplicate_count = duplicate_count + 1"  # noqa: S608 - model table
+            " WHERE delivery_id = %s AND status IN (%s, %s)",
+            [delivery_id, D.PROCESSED.value, D.DUPLICATE.value],
+        )
+        return cursor.rowcount > 0
 
 
 def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
     """Commit the raw event (once per event id) and the delivery record before processing.
 
+    One short transaction, no savepoints: ``INSERT … ON CONFLICT DO NOTHING RETURNING id``
+    for the event, then for the delivery (a repeat finds the existing row instead).
     The same event id with a different payload (compared as parsed JSON) is recorded
     as a conflict and changes nothing else.
     """
     envelope = valid.envelope
+    event = WebhookEvent(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        version=envelope.version,
+        user_id=valid.user_id,
+        match_id=valid.match_id,
+        timestamp=envelope.timestamp,
+        correlation_id=envelope.correlation_id,
+        payload=valid.payload,
+        drift_warnings=valid.drift_warnings,
+        new_value_warnings=valid.new_value_warnings,
+    )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = WebhookEvent.objects.create(
-                    event_id=envelope.id,
-                    event_type=envelope.type,
-                    version=envelope.version,
-                    user_id=valid.user_id,
-                    match_id=valid.match_id,
-                    timestamp=envelope.timestamp,
-                    correlation_id=envelope.correlation_id,
-                    payload=valid.payload,
-                    drift_warnings=valid.drift_warnings,
-                    new_value_warnings=valid.new_value_warnings,
-                )
-            created = True
-        except IntegrityError:
+        created = insert_or_nothing(event, conflict_field="event_id")
+        if not created:
             event = WebhookEvent.objects.get(event_id=envelope.id)
-            created = False
             if event.payload != valid.payload:
                 WebhookConflict.objects.create(
                     event=event, delivery_id=delivery_id, payload=valid.payload
@@ -117,11 +125,10 @@ def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
 
 
 def _delivery_for(event: WebhookEvent, delivery_id: str) -> WebhookDelivery | None:
-    try:
-        with transaction.atomic():
-            return WebhookDelivery.objects.create(delivery_id=delivery_id, event=event)
-    except IntegrityError:
-        delivery = WebhookDelivery.objects.get(delivery_id=delivery_id)
+    delivery = WebhookDelivery(delivery_id=delivery_id, event=event)
+    if insert_or_nothing(delivery, conflict_field="delivery_id"):
+        return delivery
+    delivery = WebhookDelivery.objects.get(delivery_id=delivery_id)
     if delivery.event_id != event.pk:
         # The sender reused a delivery id for another event: process the event, but keep
         # the first event's delivery record untouched.
@@ -136,9 +143,20 @@ def _delivery_for(event: WebhookEvent, delivery_id: str) -> WebhookDelivery | No
 # --- Processing -----------------------------------------------------------------------------
 
 
-def event_process(*, event: WebhookEvent, delivery: WebhookDelivery | None = None) -> Processed:
-    """Process a stored event for a delivery; a processed event is a duplicate (no change)."""
-    return _run(event_pk=event.pk, delivery_pk=delivery.pk if delivery else None, rerun=False)
+def event_process(
+    *, event: WebhookEvent, delivery: WebhookDelivery | None = None, record: Schema | None = None
+) -> Processed:
+    """Process a stored event for a delivery; a processed event is a duplicate (no change).
+
+    ``record``: the event's ``data`` as the receiver just validated it (from this very
+    payload), so it is not parsed a second time; without it the stored payload is parsed.
+    """
+    return _run(
+        event_pk=event.pk,
+        delivery_pk=delivery.pk if delivery else None,
+        rerun=False,
+        record=record,
+    )
 
 
 def event_replay(*, event: WebhookEvent) -> Processed:
@@ -162,11 +180,18 @@ def events_rerun_for(*, external_ids) -> list[Processed]:
 
 
 def _run(
-    *, event_pk: int, delivery_pk: int | None, rerun: bool, only_for: list[str] | None = None
+    *,
+    event_pk: int,
+    delivery_pk: int | None,
+    rerun: bool,
+    only_for: list[str] | None = None,
+    record: Schema | None = None,
 ) -> Processed:
     started = time.perf_counter()
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        locked = WebhookEvent.objects.select_for_update()
+        # the payload is read only when it has to be parsed (re-runs and replays)
+        event = (locked if record is None else locked.defer("payload")).get(pk=event_pk)
         if only_for is not None and not event.references.filter(external_id__in=only_for).exists():
             return Processed(Outcome.SKIPPED, event)
         if event.status == EventStatus.PROCESSED and not rerun:
@@ -179,7 +204,8 @@ def _run(
         event.attempts += 1
         try:
             with transaction.atomic():
-                record = parse_data(event.event_type, event.payload.get("data"))
+                if record is None:
+                    record = parse_data(event.event_type, event.payload.get("data"))
                 result = PROCESSORS[event.event_type](record)
         except Exception as exc:  # every failure keeps the event for a retry
             # the delivery row is read (locked) only here: success updates it by id
@@ -269,8 +295,10 @@ def failure_reason(exc: Exception) -> str:
 
 def _delivery_duplicate(delivery_pk: int) -> None:
     """Count a 202 on the delivery; a delivery that never processed it is a duplicate."""
-    WebhookDelivery.objects.filter(pk=delivery_pk, status=D.RECEIVED).update(status=D.DUPLICATE)
-    WebhookDelivery.objects.filter(pk=delivery_pk).update(duplicate_count=F("duplicate_count") + 1)
+    WebhookDelivery.objects.filter(pk=delivery_pk).update(
+        status=Case(When(status=D.RECEIVED, then=Value(D.DUPLICATE)), default=F("status")),
+        duplicate_count=F("duplicate_count") + 1,
+    )
 
 
 def _references_replace(event, references, had_references: bool) -> None:

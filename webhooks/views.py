@@ -136,7 +136,9 @@ def _receive(request: HttpRequest, log: dict) -> JsonResponse:
         return _error(409, "This event id was already received with a different payload.")
 
     # 7./8. process (or find it processed)
-    result = services.event_process(event=stored.event, delivery=stored.delivery)
+    result = services.event_process(
+        event=stored.event, delivery=stored.delivery, record=valid.record
+    )
     log.update(outcome=result.outcome.value, processing_ms=round(result.seconds * 1e3, 2))
     if result.outcome is services.Outcome.DUPLICATE:
         return _accepted(delivery_id, "This event was already processed.")

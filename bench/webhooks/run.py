@@ -5,14 +5,20 @@
 
 Sets up the database (migrate, people and matches the events name), starts gunicorn with the
 production settings, sends N signed events of mixed types (5 % of them a second time under a
-new delivery id) at concurrency C from an asyncio + httpx load generator, then reports
+new delivery id) at concurrency C from an asyncio keep-alive load generator, then reports
 events/s and latency percentiles, verifies by counting rows that nothing was lost or
 duplicated, and measures PostgreSQL's own single-row insert rate with pgbench at the same
 concurrency for comparison.
 
-Options (environment): BENCH_EVENTS (N, default 6000), BENCH_CONCURRENCY (C, default 16),
-BENCH_WORKERS (gunicorn workers, default 2 × cores + 1), BENCH_BROKER (Celery broker for the
-tasks the processing enqueues; default redis://127.0.0.1:6379/3, "" = run them in-process).
+Options (environment): BENCH_EVENTS (N, default 6000), BENCH_CONCURRENCY (C, default 8),
+BENCH_WORKERS (gunicorn worker processes, default = cores), BENCH_THREADS (threads per worker,
+default 4; 1 = sync workers), BENCH_BROKER (Celery broker for the recompute each event
+enqueues; default redis://127.0.0.1:6379/3, "" = run them in-process), BENCH_SEED_PAIRS.
+
+The load generator is a raw asyncio HTTP/1.1 keep-alive client (no HTTP library: it must
+not take the CPU the server needs); its own CPU time is reported. So are the CPU seconds
+the gunicorn workers and their PostgreSQL backends spent per event (from /proc) and the
+commits per event (pg_stat_database), which say what bounds the throughput.
 """
 
 import asyncio
@@ -37,11 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
 EVENTS = int(os.environ.get("BENCH_EVENTS", "6000"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 2) + 1)))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/3")
 SECRET = "whsec_bench_secret"  # noqa: S105 - the benchmark's own throwaway secret
-PAIRS = 300
+PAIRS = int(os.environ.get("BENCH_SEED_PAIRS", "300"))
 DUPLICATE_SHARE = 0.05
 
 ENV = {
@@ -50,7 +57,7 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "bench-only-secret-key",
     "BUDDY_WEBHOOK_SECRET": SECRET,
-    "DJANGO_CONN_MAX_AGE": "60",
+    "DJANGO_CONN_MAX_AGE": "3600",  # persistent: no reconnects during the run
     "DJANGO_LOG_LEVEL": "WARNING",
     "CELERY_BROKER_URL": BROKER,
 }
@@ -192,61 +199,131 @@ def free_port() -> int:
 def start_gunicorn(port: int, metrics_dir: str) -> subprocess.Popen:
     env = {**ENV, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    # gthread: keep-alive connections and a few requests in flight per process while
+    # others wait on PostgreSQL; sync workers (BENCH_THREADS=1) close every connection.
+    kind = ["-k", "gthread", "--threads", str(THREADS)] if THREADS > 1 else ["-k", "sync"]
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own venv
-        [gunicorn, "config.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-         "--backlog", "2048", "--log-level", "warning"],
+        [gunicorn, "config.wsgi", "-w", str(WORKERS), *kind, "-b", f"127.0.0.1:{port}",
+         "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
-    import httpx
-
-    for _ in range(100):
+    for _ in range(150):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
     proc.kill()
     raise SystemExit("gunicorn did not start")
 
 
-async def send_all(port: int, deliveries: list[tuple[bytes, str]]) -> tuple[list, dict, float]:
-    import httpx
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return seconds
 
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two snapshots; a process that appeared in between counts whole."""
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return [server.pid, *map(int, children)]
+
+
+def backend_pids() -> list[int]:
+    """PostgreSQL backends connected to the benchmark database (the workers' connections)."""
+    import psycopg
+
+    name = urlparse(DATABASE_URL).path.lstrip("/")
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def commits() -> int:
+    import psycopg
+
+    name = urlparse(DATABASE_URL).path.lstrip("/")
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        return conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [name]
+        ).fetchone()[0]
+
+
+async def _post(conn, port: int, body: bytes, delivery_id: str):
+    """One POST on a keep-alive connection (reopened when the server closes it)."""
     from webhooks.signature import signature_header
 
+    head = (
+        f"POST /webhooks/buddy-events HTTP/1.1\r\nHost: localhost\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"X-Buddy-Signature: {signature_header(SECRET, body)}\r\n"
+        f"X-Delivery-Id: {delivery_id}\r\n\r\n"
+    ).encode()
+    if conn[0] is None:
+        conn[:] = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = conn
+    writer.write(head + body)
+    status_line = await reader.readline()
+    if not status_line:  # closed between requests: reconnect once
+        conn[:] = await asyncio.open_connection("127.0.0.1", port)
+        return await _post(conn, port, body, delivery_id)
+    length, close = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "connection" and value.strip().lower() == "close":
+            close = True
+    await reader.readexactly(length)
+    if close:
+        writer.close()
+        conn[:] = [None, None]
+    return int(status_line.split()[1])
+
+
+async def send_all(port: int, deliveries: list[tuple[bytes, str]]) -> tuple[list, dict, float]:
     latencies: list[float] = []
     codes: dict[int, int] = {}
     queue: asyncio.Queue = asyncio.Queue()
     for item in deliveries:
         queue.put_nowait(item)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
 
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60
-    ) as client:
+    async def worker():
+        conn = [None, None]
+        while not queue.empty():
+            body, delivery_id = queue.get_nowait()
+            for attempt in range(3):  # a sender retries a failed delivery
+                started = time.perf_counter()
+                code = await _post(conn, port, body, delivery_id)
+                latencies.append(time.perf_counter() - started)
+                codes[code] = codes.get(code, 0) + 1
+                if code < 500 or attempt == 2:
+                    break
+        if conn[1] is not None:
+            conn[1].close()
 
-        async def worker():
-            while not queue.empty():
-                body, delivery_id = queue.get_nowait()
-                headers = {
-                    "X-Buddy-Signature": signature_header(SECRET, body),
-                    "X-Delivery-Id": delivery_id,
-                    "Content-Type": "application/json",
-                }
-                for attempt in range(3):  # a sender retries a failed delivery
-                    started = time.perf_counter()
-                    response = await client.post(
-                        "/webhooks/buddy-events", content=body, headers=headers
-                    )
-                    latencies.append(time.perf_counter() - started)
-                    codes[response.status_code] = codes.get(response.status_code, 0) + 1
-                    if response.status_code < 500 or attempt == 2:
-                        break
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return latencies, codes, elapsed
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return latencies, codes, time.perf_counter() - started
 
 
 def pgbench_inserts() -> float | None:
@@ -350,7 +427,14 @@ def main() -> None:
         try:
             # match.created first (the activities name those matches only as weak refs)
             asyncio.run(send_all(port, head))
+            pids = server_pids(server)
+            server_before, db_before = cpu_seconds(pids), cpu_seconds(backend_pids())
+            commits_before, cpu_client = commits(), time.process_time()
             latencies, codes, elapsed = asyncio.run(send_all(port, tail))
+            cpu_client = time.process_time() - cpu_client
+            cpu_server = cpu_spent(server_before, cpu_seconds(pids))
+            cpu_db = cpu_spent(db_before, cpu_seconds(backend_pids()))
+            commits_per_event = (commits() - commits_before) / len(tail)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -367,12 +451,20 @@ def main() -> None:
     pg = pgbench_inserts()
     ms = [v * 1000 for v in latencies]
     print()
-    print(f"machine: {os.cpu_count()} cores; gunicorn sync workers: {WORKERS}; "
-          f"concurrency: {CONCURRENCY}; broker: {BROKER or 'none (tasks in-process)'}")  # fmt: skip
+    load = os.getloadavg()
+    kind = f"gthread × {THREADS} threads" if THREADS > 1 else "sync"
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f}; "
+          f"gunicorn workers: {WORKERS} ({kind}); concurrency: {CONCURRENCY}; "
+          f"broker: {BROKER or 'none (tasks in-process)'}")  # fmt: skip
     print(f"requests: {len(tail)} ({len(repeats)} duplicates) in {elapsed:.1f} s; codes: {codes}")
     print(f"throughput: {rate:.0f} events/s")
     print(f"latency ms: p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
           f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")  # fmt: skip
+    n = len(tail)
+    print(f"CPU ms per event: gunicorn {cpu_server / n * 1e3:.1f}, PostgreSQL backends "
+          f"{cpu_db / n * 1e3:.1f}, load generator {cpu_client / n * 1e3:.1f}; "
+          f"commits per event {commits_per_event:.2f}; CPU-bound ceiling ≈ "
+          f"{(os.cpu_count() or 2) / ((cpu_server + cpu_db) / n):.0f} events/s")  # fmt: skip
     print(f"verification: {result}")
     if pg:
         print(f"pgbench single-row inserts at c={CONCURRENCY}: {pg:.0f} tps; "

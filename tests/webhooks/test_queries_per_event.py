@@ -1,0 +1,60 @@
+"""SQL statements per delivered event, by type, on the receiver's whole request path
+(repeat-delivery check, validation, the committed event + delivery, the processing
+transaction), and one recompute enqueued per event. A change here is a throughput change:
+update a figure only on purpose."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.webhooks.conftest import EXAMPLE_FILES, deliver, example
+from webhooks.processors import buddy_program
+
+#: Statements for the first delivery of each event, in contract order, every reference
+#: known. BEGIN/COMMIT/SAVEPOINT count: they are round trips too. match.created enrolls
+#: both people here (8 of its statements); match.ended is the lifecycle's audited end.
+QUERIES = {
+    "buddy.match.created": 31,
+    "buddy.event.logged": 17,
+    "buddy.event.attended": 18,
+    "buddy.skill_share.completed": 19,
+    "buddy.checkin.completed": 16,
+    "buddy.feedback.submitted": 16,
+    "buddy.milestone.reached": 19,
+    "buddy.match.ended": 21,
+}
+#: Callbacks run after the processing commits: the enrollment recompute once per event;
+#: for a new match also the references-arrived signal and its check for parked events.
+ON_COMMIT = dict.fromkeys(QUERIES, 1) | {"buddy.match.created": 3}
+#: The same event again under a new delivery id: repeat check; event found (payload
+#: compared), delivery stored, committed; event locked, delivery counted, 202.
+DUPLICATE_EVENT = 10
+#: A retry of a delivery that already succeeded: one UPDATE, 202 before validation.
+REPEAT_DELIVERY = 1
+
+
+def test_statements_and_enqueues_per_event_type(pair, client, django_capture_on_commit_callbacks):
+    buddy_program()  # read once per process, then cached
+    counts, callbacks_run = {}, {}
+    for event_type in EXAMPLE_FILES:
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = deliver(client, example(event_type), delivery_id=event_type)
+        assert response.status_code == 200, response.json()
+        counts[event_type], callbacks_run[event_type] = len(queries), len(callbacks)
+    assert counts == QUERIES
+    assert callbacks_run == ON_COMMIT
+
+
+def test_statements_for_a_duplicate_event_and_a_repeated_delivery(pair, client, send):
+    send(example("buddy.match.created"))
+    payload = example("buddy.checkin.completed")
+    assert send(payload, delivery_id="d-1").status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(client, payload, delivery_id="d-2").status_code == 202
+    assert len(queries) == DUPLICATE_EVENT
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(client, payload, delivery_id="d-1").status_code == 202
+    assert len(queries) == REPEAT_DELIVERY
