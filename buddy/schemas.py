@@ -12,13 +12,15 @@ Messages never echo the input: it may hold personal data.
 """
 
 import re
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from django.conf import settings
-from django.utils import timezone
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -61,11 +63,28 @@ def _bare_date_is_midnight_utc(value: Any) -> Any:
     return value
 
 
+#: (POSIX second it was computed in, tolerance, latest accepted instant). It runs for every
+#: date of every imported row, so "now + tolerance" is built at most once a second, not per
+#: value; the tolerance setting is re-read each second too (tests override it).
+_future_limit: tuple[int, float, datetime] = (0, 0.0, datetime.min.replace(tzinfo=UTC))
+
+
 def _not_in_future(value: datetime) -> datetime:
-    limit = timezone.now() + timedelta(seconds=settings.BUDDY_FUTURE_TOLERANCE_SECONDS)
-    if value > limit:
+    global _future_limit
+    second = int(time.time())
+    if second != _future_limit[0]:
+        tolerance = settings.BUDDY_FUTURE_TOLERANCE_SECONDS
+        _future_limit = (second, tolerance, datetime.fromtimestamp(second + 1 + tolerance, UTC))
+    if value > _future_limit[2]:
         raise ValueError("must not be in the future")
     return value
+
+
+@receiver(setting_changed)
+def _tolerance_changed(*, setting: str, **kwargs) -> None:
+    global _future_limit
+    if setting == "BUDDY_FUTURE_TOLERANCE_SECONDS":
+        _future_limit = (0, 0.0, _future_limit[2])
 
 
 def _warn(info: ValidationInfo, kind: str, value: str) -> None:

@@ -20,4 +20,6 @@ def _in_memory_transport_without_a_broker(sender, **kwargs):
     for a broker that is not there (and logging about it)."""
     if not sender.conf.broker_url:
         sender.conf.broker_url = "memory://"
+
+
 app.autodiscover_tasks()

@@ -7,6 +7,7 @@ dates from strings).
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from buddy.schemas import (
     AttendanceRecord,
@@ -160,9 +161,30 @@ BY_NAME: dict[str, EntitySpec] = {spec.name: spec for spec in ENTITIES}
 FILE_NAMES: dict[str, EntitySpec] = {spec.file_name: spec for spec in ENTITIES}
 
 
+#: Key columns holding a date-time: ``Z``, ``+00:00`` and other offsets name one instant.
+TIME_KEYS = frozenset({"reached_at"})
+
+
+def _instant(text: str) -> str:
+    """A date-time as its UTC ISO form (a bare date is midnight UTC); unparseable text as is
+    (the schema rejects it)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
 def row_key(spec: EntitySpec, data: dict) -> tuple[str, ...]:
-    """The contract key of a raw row, normalised enough to find repeats of it in one export."""
-    return tuple(
-        str(data.get(name) if data.get(name) is not None else "").strip().lower()
-        for name in spec.key
-    )
+    """The contract key of a raw row, normalised enough to find repeats of it in one export
+    (trimmed, case-insensitive; date-times compared as instants)."""
+    key = []
+    for name in spec.key:
+        value = data.get(name)
+        part = "" if value is None else str(value).strip().lower()
+        if part and name in TIME_KEYS:
+            part = _instant(part.upper())
+        key.append(part)
+    return tuple(key)

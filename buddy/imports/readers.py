@@ -26,7 +26,16 @@ from typing import IO
 import ijson
 
 from buddy.errors import DomainError
-from buddy.imports.entities import ARRAY, BY_NAME, ENTITIES, FILE_NAMES, OBJECT, EntitySpec, row_key
+from buddy.imports.entities import (
+    ARRAY,
+    BY_NAME,
+    ENTITIES,
+    FILE_NAMES,
+    OBJECT,
+    TEXT,
+    EntitySpec,
+    row_key,
+)
 
 
 class ExportUnreadable(DomainError):
@@ -44,7 +53,7 @@ class FileRejected(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Ref:
     """Where a record is: ``users.csv`` line 3, or ``users[2]`` in the JSON form."""
 
@@ -63,7 +72,7 @@ class Ref:
         return f"{self.at(path)}: {message}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawRow:
     ref: Ref
     data: dict | None
@@ -137,12 +146,43 @@ def _csv_header(reader, spec: EntitySpec) -> list[str]:
     return names
 
 
+def _known_columns(names: list[str], spec: EntitySpec) -> list[tuple[int, str, str]]:
+    """(cell index, column, kind) of the header's known columns; a repeated column name
+    counts once, at its last position (as a dict built from the row would)."""
+    last = {name: index for index, name in enumerate(names) if name in spec.columns}
+    return [(index, name, spec.columns[name]) for name, index in last.items()]
+
+
+def _coerce_cells(cells: list[str], known: list[tuple[int, str, str]]) -> dict:
+    """``coerce_csv`` straight from the row's cells (no intermediate dict)."""
+    data: dict = {}
+    size = len(cells)
+    for index, name, kind in known:
+        if index >= size:
+            continue
+        value = cells[index].strip()
+        if not value:
+            continue
+        if kind == TEXT:
+            data[name] = value
+        elif kind == ARRAY:
+            data[name] = [part.strip() for part in value.split(";") if part.strip()]
+        else:
+            try:
+                data[name] = json.loads(value)
+            except ValueError:
+                raise CellError(f"{name}: not valid JSON") from None
+    return data
+
+
 def csv_rows(binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True) -> Iterator[RawRow]:
-    """Rows of one CSV file; ``coerce=False`` keeps the raw text cells (for the scan)."""
+    """Rows of one CSV file; ``coerce=False`` keeps the raw text cells."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     names = _csv_header(reader, spec)
     width = len(names)
+    known_columns = _known_columns(names, spec)
+    file_name = spec.file_name
     start = reader.line_num + 1
     while True:
         try:
@@ -153,20 +193,55 @@ def csv_rows(binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True) -> Ite
             ref = Ref(spec.file_name, line=start)
             yield RawRow(ref, None, "the file cannot be read from this line on (encoding/quoting)")
             return
-        ref, start = Ref(spec.file_name, line=start), reader.line_num + 1
+        ref, start = Ref(file_name, start), reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > width:
             yield RawRow(ref, None, f"the row has {len(cells)} cells, the header {width}")
             continue
-        known = {n: c for n, c in zip(names, cells, strict=False) if n in spec.columns}
         if not coerce:
-            yield RawRow(ref, known)
+            raw = {n: c for n, c in zip(names, cells, strict=False) if n in spec.columns}
+            yield RawRow(ref, raw)
             continue
         try:
-            yield RawRow(ref, coerce_csv(known, spec))
+            yield RawRow(ref, _coerce_cells(cells, known_columns))
         except CellError as exc:
             yield RawRow(ref, None, str(exc))
+
+
+def csv_scan(binary: IO[bytes], spec: EntitySpec) -> Scan:
+    """The cheap first pass over a CSV file: rows counted as ``csv_rows`` yields them, and
+    the keys that repeat. Only the key cells are looked at."""
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    names = _csv_header(reader, spec)
+    width = len(names)
+    key_columns = [(i, n, k) for i, n, k in _known_columns(names, spec) if n in spec.key]
+    scan = Scan()
+    seen: set[tuple] = set()
+    last: dict[tuple, int] = {}
+    ordinal = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except (csv.Error, UnicodeDecodeError):
+            scan.total += 1
+            break
+        if not any(c.strip() for c in cells):
+            continue
+        ordinal, scan.total = scan.total, scan.total + 1
+        if len(cells) > width:
+            continue
+        size = len(cells)
+        key = row_key(spec, {n: cells[i] for i, n, _k in key_columns if i < size})
+        if key in seen:
+            last[key] = ordinal
+        else:
+            seen.add(key)
+    scan.last_of_repeated = last
+    return scan
 
 
 def csv_unknown_columns(binary: IO[bytes], spec: EntitySpec) -> list[str]:
@@ -237,7 +312,7 @@ class CsvSource(ExportSource):
         with self._binary(spec) as binary:
             unknown = csv_unknown_columns(binary, spec)
         with self._binary(spec) as binary:
-            scan = _scan(csv_rows(binary, spec, coerce=False), spec)
+            scan = csv_scan(binary, spec)
         if unknown:
             shown = ", ".join(u[:40] for u in unknown[:10])
             scan.warnings.append(f"{spec.file_name}: unknown column(s) ignored: {shown}")

@@ -1,10 +1,18 @@
 """Batch writers: one per entity, each writes a batch of validated records.
 
-A batch costs a fixed number of queries whatever its size: strong references are
-resolved with one query per kind, existing rows are read with one query, new
-rows go in with ``bulk_create`` and changed ones with ``bulk_update``. The column
-mappings and the reconciliation rules are the services' (``person_values``,
-``export_match_values``, ``<entity>_values``); only the batching lives here.
+A batch costs a fixed number of queries whatever its size. Strong references are
+resolved with one query per kind (``person_refs``, ``match_refs``: ``= ANY(array)``
+on PostgreSQL, one parameter for the whole batch). Activities are upserted by
+``upsert_batch``: on PostgreSQL the batch is COPYed into a temporary table and the
+database compares, inserts and updates (nothing of the stored rows is decoded in
+Python); elsewhere (SQLite) existing rows are read as plain values and written with
+``bulk_create`` / ``bulk_update``. New matches go in by COPY, changed people and
+matches with one ``UPDATE … FROM UNNEST`` (``update_rows``).
+
+The column mappings and the rules are the services' (``person_values`` and the merge
+rule ``person_update_values``, ``companies_for``, ``export_match_values``,
+``<entity>_values``, ``known_related_ids``, ``enrollments_ensure``); only the
+batching lives here.
 
 A writer runs inside the batch's transaction; it rejects rows whose strong
 references are unknown and reports every other row as created / updated /
@@ -14,11 +22,11 @@ unchanged.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import JSONField, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import JSONField, QuerySet
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -26,7 +34,6 @@ from buddy.imports.readers import Ref
 from buddy.imports.report import BatchResult
 from buddy.models import (
     CheckIn,
-    Company,
     DataSource,
     EventAttendance,
     ExternalId,
@@ -47,13 +54,29 @@ from buddy.services.activities import (
     checkin_values,
     feedback_values,
     informal_event_values,
+    known_related_ids,
     milestone_values,
+    related_ids,
     skill_session_values,
 )
-from buddy.services.common import Outcome, after_commit_references_arrived, provider
+from buddy.services.common import (
+    Outcome,
+    after_commit_references_arrived,
+    among,
+    enrollments_ensure,
+    match_refs,
+    person_refs,
+    provider,
+)
 from buddy.services.matches import export_match_values
-from buddy.services.people import person_values
-from enrollments.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange, Program
+from buddy.services.people import (
+    companies_for,
+    company_key,
+    person_ids_of,
+    person_update_values,
+    person_values,
+)
+from enrollments.models import Program
 
 
 @dataclass
@@ -72,36 +95,49 @@ class Context:
     via: str = DataSource.IMPORT
 
 
-# --- Lookups (one query each) -----------------------------------------------------------------
-
-
-def people_by_id(ids: Iterable) -> dict[str, tuple[int, str]]:
-    """Buddy System user ids → (person id, role)."""
-    keys = {str(i) for i in ids if i is not None}
-    if not keys:
-        return {}
-    rows = ExternalId.objects.filter(provider=provider(), external_id__in=keys).values_list(
-        "external_id", "person_id", "person__role"
-    )
-    return {ext: (pid, role) for ext, pid, role in rows}
-
-
-def matches_by_id(ids: Iterable) -> dict[str, tuple[int, int, int]]:
-    """Buddy System match ids → (match id, participant id, buddy id)."""
-    keys = {i for i in ids if i is not None}
-    if not keys:
-        return {}
-    rows = Match.objects.filter(external_id__in=keys).values_list(
-        "external_id", "pk", "participant_id", "buddy_id"
-    )
-    return {str(ext): (pk, p, b) for ext, pk, p, b in rows}
+# --- Lookups and writes (a fixed number of queries per batch) --------------------------------
 
 
 def _unknown(result: BatchResult, item: Item, path: str, kind: str, value) -> None:
     result.reject(item.ref.says(f"unknown {kind} {value}", path), item.weight)
 
 
-# --- Generic upsert -------------------------------------------------------------------------
+def update_rows(model, rows: dict[int, dict], fields: Iterable[str]) -> None:
+    """Write ``fields`` of these rows (pk → column values) and move their ``updated_at``.
+
+    PostgreSQL: one ``UPDATE … FROM UNNEST(<one array per column>)``, a handful of
+    parameters whatever the number of rows (Django's ``bulk_update`` builds a CASE per
+    field and row). Elsewhere ``bulk_update`` (SQLite, tests).
+    """
+    fields = sorted(fields)
+    if not rows or not fields:
+        return
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        objs = [
+            model(pk=pk, updated_at=now, **{n: row[n] for n in fields}) for pk, row in rows.items()
+        ]
+        model.objects.bulk_update(objs, [*fields, "updated_at"])
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    arrays = [[meta.pk.get_db_prep_value(pk, connection) for pk in rows]]
+    arrays += [
+        [column.get_db_prep_save(row[column.attname], connection) for row in rows.values()]
+        for column in columns[1:]
+    ]
+    names = [quote(column.column) for column in columns]
+    unnest = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    table = quote(meta.db_table)
+    # Only quoted column and table names and fixed SQL go into the text; values are parameters.
+    sql = (
+        f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
+        f"FROM UNNEST({unnest}) AS v({', '.join(names)}) "
+        f"WHERE {table}.{names[0]} = v.{names[0]}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *arrays])
 
 
 def upsert_batch(
@@ -121,10 +157,15 @@ def upsert_batch(
     """
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        upsert_staged(model, rows, result, via=via)
+        return
     key_names = list(rows[0][1])
     fields = list(rows[0][2])
+    width = len(key_names)
     current_rows = {
-        tuple(d[k] for k in key_names): d for d in existing.values("pk", *key_names, *fields)
+        row[1 : 1 + width]: dict(zip(fields, row[1 + width :], strict=True)) | {"pk": row[0]}
+        for row in existing.values_list("pk", *key_names, *fields)
     }
     new: dict[tuple, dict] = {}
     changed: dict[int, dict] = {}
@@ -146,13 +187,118 @@ def upsert_batch(
         result.count(outcome, item.weight)
     if new:
         insert_rows(model, list(new.values()), via=via)
-    if changed:
+    update_rows(model, changed, changed_fields)
+
+
+STAGE = "buddy_import_stage"
+
+
+def upsert_staged(model, rows: list[tuple[Item, dict, dict]], result: BatchResult, *, via: str):
+    """``upsert_batch`` on PostgreSQL: the batch is COPYed into a temporary table and the
+    database compares, inserts and updates (five statements, whatever the batch size).
+
+    Nothing of the existing rows travels back but (position, changed?) pairs, so a
+    re-import costs no decoding of stored JSON and dates. ``IS NOT DISTINCT FROM`` on
+    the model's own column types compares as Python does (jsonb by value, timestamps
+    as instants). A key repeated inside the batch: its last values are written; the
+    earlier occurrences count as in ``upsert_batch``.
+    """
+    meta, quote = model._meta, connection.ops.quote_name
+    key_names, names = list(rows[0][1]), list(rows[0][2])
+    staged: dict[tuple, int] = {}  # key → position in ``final``
+    final: list[tuple[tuple, dict]] = []  # (key, values) to stage
+    outcomes: list[tuple[Item, int | None, Outcome | None]] = []  # (item, position, fixed)
+    for item, key_fields, values in rows:
+        key = tuple(key_fields.values())
+        position = staged.get(key)
+        if position is None:
+            staged[key] = len(final)
+            final.append((key, values))
+            outcomes.append((item, len(final) - 1, None))
+        else:
+            earlier = final[position][1]
+            same = all(earlier[n] == values[n] for n in names)
+            final[position] = (key, values)
+            outcomes.append((item, None, Outcome.UNCHANGED if same else Outcome.UPDATED))
+
+    keys = [meta.get_field(n) for n in key_names]
+    fields = [meta.get_field(n) for n in names]
+    stage_columns = [quote(f.column) for f in (*keys, *fields)]
+    table = quote(meta.db_table)
+    join = " AND ".join(f"t.{c} = s.{c}" for c in stage_columns[: len(keys)])
+    field_columns = stage_columns[len(keys) :]
+    same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in field_columns) or "TRUE"
+    # Only quoted table and column names and fixed SQL go into these texts; values are
+    # parameters or COPY data.
+    with connection.cursor() as cursor:
+        # Joins of the stage with its table probe the key index row by row (a nested loop):
+        # a hash join would scan the whole table for every batch, quadratic over an import.
+        # Right after a bulk load the table's statistics are stale, so the planner is told.
+        stage = quote(f"{STAGE}_{meta.db_table}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "  # noqa: S608
+            f"SELECT 0 AS ord, {', '.join(stage_columns)} FROM {table} WITH NO DATA; "
+            f"DELETE FROM {stage}; "
+            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+        )
+        copy_sql = f"COPY {stage} (ord, {', '.join(stage_columns)}) FROM STDIN"
+        pick = itemgetter(*names)
+        first = 1 + len(keys)
+        json_at = [first + i for i, f in enumerate(fields) if isinstance(f, JSONField)]
+        with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+            for ordinal, (key, values) in enumerate(final):
+                row = [ordinal, *key, *(pick(values) if len(names) > 1 else (pick(values),))]
+                for at in json_at:
+                    row[at] = Jsonb(row[at])
+                copy.write_row(row)
+        cursor.execute(
+            f"SELECT s.ord, t.id IS NOT NULL, {same} FROM {stage} s "  # noqa: S608
+            f"LEFT JOIN {table} t ON {join}"
+        )
+        found = {ordinal: (exists, unchanged) for ordinal, exists, unchanged in cursor.fetchall()}
+        new = [o for o, (exists, _same) in found.items() if not exists]
+        changed = [o for o, (exists, unchanged) in found.items() if exists and not unchanged]
         now = timezone.now()
-        names = sorted(changed_fields)
-        objs = [
-            model(pk=pk, updated_at=now, **{n: d[n] for n in names}) for pk, d in changed.items()
-        ]
-        model.objects.bulk_update(objs, [*names, "updated_at"])
+        if new:
+            constant = {"created_at": now, "updated_at": now, "source": via}
+            extra = [
+                f
+                for f in meta.concrete_fields
+                if not f.primary_key and f.attname not in key_names and f.attname not in names
+            ]
+            extra_values = [
+                f.get_db_prep_save(constant.get(f.attname, f.get_default()), connection)
+                for f in extra
+            ]
+            columns = ", ".join([*stage_columns, *(quote(f.column) for f in extra)])
+            selected = ", ".join(
+                [
+                    *(f"s.{c}" for c in stage_columns),
+                    *(f"%s::{f.db_type(connection)}" for f in extra),
+                ]
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {selected} "  # noqa: S608
+                f"FROM {stage} s WHERE s.ord = ANY(%s::integer[])",
+                [*extra_values, new],
+            )
+        if changed:
+            assignments = ", ".join(f"{c} = s.{c}" for c in field_columns)
+            cursor.execute(
+                f"UPDATE {table} t SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
+                f"FROM {stage} s WHERE {join} AND s.ord = ANY(%s::integer[])",
+                [now, changed],
+            )
+        cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
+    for item, position, fixed in outcomes:
+        if fixed is None:
+            exists, unchanged = found[position]
+            fixed = (
+                Outcome.CREATED
+                if not exists
+                else (Outcome.UNCHANGED if unchanged else Outcome.UPDATED)
+            )
+        result.count(fixed, item.weight)
 
 
 def insert_rows(model, rows: list[dict], *, via: str) -> None:
@@ -190,41 +336,6 @@ def insert_rows(model, rows: list[dict], *, via: str) -> None:
             copy.write_row(values)
 
 
-def enroll_batch(ctx: Context, joined: dict[int, datetime]) -> None:
-    """Enroll these people (person id → enrolled at) in the program where they are not yet.
-
-    The bulk form of ``enrollments.services.enrollment_ensure``: created active, with the
-    same status-change row."""
-    if not joined:
-        return
-    present = set(
-        Enrollment.objects.filter(program=ctx.program, person_id__in=joined).values_list(
-            "person_id", flat=True
-        )
-    )
-    new = [
-        Enrollment(
-            person_id=pid, program=ctx.program, enrolled_at=at, status=EnrollmentStatus.ACTIVE
-        )
-        for pid, at in joined.items()
-        if pid not in present
-    ]
-    if not new:
-        return
-    Enrollment.objects.bulk_create(new)
-    now = timezone.now()
-    EnrollmentStatusChange.objects.bulk_create(
-        EnrollmentStatusChange(
-            enrollment=e,
-            from_status="",
-            to_status=EnrollmentStatus.ACTIVE,
-            at=now,
-            reason=f"joined ({ctx.via})",
-        )
-        for e in new
-    )
-
-
 # --- Users ----------------------------------------------------------------------------------
 
 PERSON_FIELDS = (
@@ -241,58 +352,40 @@ PERSON_FIELDS = (
 )
 
 
-def companies_by_name(names: Iterable[str | None]) -> dict[str, Company]:
-    """Companies by lower-cased name (case-insensitive, created on first sight), in bulk."""
-    wanted = {}
-    for name in names:
-        name = (name or "").strip()
-        if name:
-            wanted.setdefault(name.lower(), name)
-    if not wanted:
-        return {}
-    found = {
-        c.lname: c for c in Company.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)
-    }
-    missing = [Company(name=wanted[k]) for k in wanted if k not in found]
-    if missing:
-        Company.objects.bulk_create(missing, ignore_conflicts=True)
-        found = {
-            c.lname: c
-            for c in Company.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)
-        }
-    return found
-
-
 def write_users(items: list[Item], ctx: Context) -> BatchResult:
     """Identity: the user id first, then the normalised email (two ids with one email are one
-    person, merged, both ids kept). A merged row keeps the person's role and earliest join
-    date and takes the rest (as ``person_record``)."""
+    person, merged, both ids kept). What a row changes on a known person is the services'
+    merge rule (``person_update_values``), the same as ``person_record``."""
     result = BatchResult()
-    ids = [str(it.record.id) for it in items]
+    me = provider()
     links = dict(
-        ExternalId.objects.filter(provider=provider(), external_id__in=ids).values_list(
-            "external_id", "person_id"
-        )
+        ExternalId.objects.filter(
+            among("external_id", {str(it.record.id) for it in items}), provider=me
+        ).values_list("external_id", "person_id")
     )
-    companies = companies_by_name(it.record.company for it in items)
+    companies = companies_for(it.record.company for it in items)
     prepared = [
-        (it, person_values(it.record, companies.get((it.record.company or "").strip().lower())))
+        (it, person_values(it.record, companies.get(company_key(it.record.company))))
         for it in items
     ]
     hashes = {values["email_hash"] for _it, values in prepared}
     people = {
-        p.pk: p for p in Person.objects.filter(Q(pk__in=links.values()) | Q(email_hash__in=hashes))
+        p.pk: p
+        for p in Person.objects.filter(
+            among("pk", set(links.values())) | among("email_hash", hashes)
+        )
     }
     by_hash = {p.email_hash: p for p in people.values() if p.email_hash}
+    by_link = {ext: people[pid] for ext, pid in links.items() if pid in people}
+    ids_of = {id(people[pid]): ids for pid, ids in person_ids_of(people).items()}
 
-    snapshots: dict[int, tuple[Person, dict]] = {}  # id(person) → (person, columns before)
+    before: dict[int, tuple[Person, dict]] = {}  # id(person) → (person, columns before)
     new_people: list[Person] = []
     new_links: list[ExternalId] = []
-    touched: list[tuple[Item, Person, str]] = []  # (item, person, "new" | "merged" | "linked")
+    touched: list[tuple[Item, Person, str]] = []  # (item, person, "created" | "merged" | "linked")
     for item, values in prepared:
         external_id = str(item.record.id)
-        person_id = links.get(external_id)
-        person = people.get(person_id) if person_id is not None else None
+        person = by_link.get(external_id)
         email_owner = by_hash.get(values["email_hash"])
         if person is not None:
             if email_owner is not None and email_owner is not person:
@@ -304,54 +397,57 @@ def write_users(items: list[Item], ctx: Context) -> BatchResult:
             kind = "linked"
         elif email_owner is not None:
             person, kind = email_owner, "merged"
-            new_links.append(ExternalId(provider=provider(), external_id=external_id))
-            new_links[-1].person = person
         else:
-            person = Person(**values)
+            person, kind = Person(**values), "created"
             new_people.append(person)
-            new_links.append(ExternalId(provider=provider(), external_id=external_id))
-            new_links[-1].person = person
             by_hash[values["email_hash"]] = person
-            touched.append((item, person, "new"))
-            continue
-        first_touch = id(person) not in snapshots and person.pk is not None
-        if first_touch:
-            snapshots[id(person)] = (person, {f: getattr(person, f) for f in PERSON_FIELDS})
-        if kind == "merged" or not first_touch:
-            # Another row already described this person: keep its role and earliest join date.
-            values.pop("role")
-            values["joined_at"] = min(person.joined_at, values["joined_at"])
-        if person.email_hash != values["email_hash"]:
-            by_hash.pop(person.email_hash, None)
-            by_hash[values["email_hash"]] = person
-        for name, value in values.items():
-            setattr(person, name, value)
+        if kind != "linked":
+            link = ExternalId(provider=me, external_id=external_id)
+            link.person = person
+            new_links.append(link)
+            ids_of.setdefault(id(person), []).append((me, external_id))
+            by_link[external_id] = person  # a repeat of this id in the batch finds the person
+        if kind != "created":
+            if person.pk is not None and id(person) not in before:
+                before[id(person)] = (person, {f: getattr(person, f) for f in PERSON_FIELDS})
+            ids = ids_of.get(id(person), [])
+            values = person_update_values(
+                values,
+                joined_at=person.joined_at,
+                ids=len(ids),
+                owner=bool(ids) and ids[-1] == (me, external_id),
+            )
+            if "email_hash" in values and person.email_hash != values["email_hash"]:
+                by_hash.pop(person.email_hash, None)
+                by_hash[values["email_hash"]] = person
+            for name, value in values.items():
+                setattr(person, name, value)
         touched.append((item, person, kind))
 
     if new_people:
         Person.objects.bulk_create(new_people)
     if new_links:
+        for link in new_links:
+            link.person_id = link.person.pk
         ExternalId.objects.bulk_create(new_links)
     changed_people, fields = {}, set()
-    for person_key, (person, before) in snapshots.items():
-        changed = [f for f in PERSON_FIELDS if getattr(person, f) != before[f]]
+    for key, (person, columns) in before.items():
+        changed = [f for f in PERSON_FIELDS if getattr(person, f) != columns[f]]
         if changed:
-            changed_people[person_key] = person
+            changed_people[key] = person
             fields.update(changed)
-    if changed_people:
-        now = timezone.now()
-        for person in changed_people.values():
-            person.updated_at = now
-        Person.objects.bulk_update(list(changed_people.values()), [*sorted(fields), "updated_at"])
+    update_rows(
+        Person,
+        {p.pk: {f: getattr(p, f) for f in fields} for p in changed_people.values()},
+        fields,
+    )
 
-    seen_new: set[int] = set()
     joined: dict[int, datetime] = {}
     for item, person, kind in touched:
-        if kind == "new" and id(person) not in seen_new:
-            seen_new.add(id(person))
+        if kind == "created":
             result.count(Outcome.CREATED, item.weight)
             result.arrived_people.append(str(item.record.id))
-        elif kind in ("new", "merged"):
+        elif kind == "merged":
             result.count(Outcome.UPDATED, item.weight)
             result.merges.append(
                 item.ref.says(f"user {item.record.id} merged into person #{person.pk} (same email)")
@@ -362,7 +458,7 @@ def write_users(items: list[Item], ctx: Context) -> BatchResult:
             result.count(outcome, item.weight)
         result.person_ids.add(person.pk)
         joined.setdefault(person.pk, person.joined_at)
-    enroll_batch(ctx, joined)
+    enrollments_ensure(program=ctx.program, joined=joined, via=ctx.via)
     after_commit_references_arrived(person_ids=result.arrived_people)
     return result
 
@@ -370,16 +466,54 @@ def write_users(items: list[Item], ctx: Context) -> BatchResult:
 # --- Matches --------------------------------------------------------------------------------
 
 S = MatchStatus
+MATCH_FIELDS = (
+    "participant_id",
+    "buddy_id",
+    "matched_at",
+    "matching_criteria",
+    "status",
+    "ended_at",
+    "end_reason",
+    "duration_days",
+    "sessions_completed",
+    "events_attended",
+    "concurrent_active",
+)
+
+
+def _create_matches(matches: list[Match], transitions: list[MatchTransition], *, via: str):
+    """Insert new matches and their ``imported`` transitions.
+
+    PostgreSQL: the matches go in by COPY and their transitions with one INSERT … SELECT
+    (the transitions need the new ids; ``bulk_create`` builds and binds every value of
+    every row in Python). Elsewhere ``bulk_create``; the transitions follow with the rest.
+    """
+    if connection.vendor != "postgresql":
+        Match.objects.bulk_create(matches)
+        return
+    fields = [f.attname for f in Match._meta.concrete_fields if not f.primary_key]
+    insert_rows(Match, [{f: getattr(m, f) for f in fields} for m in matches], via=via)
+    created = {id(m) for m in matches}
+    transitions[:] = [t for t in transitions if id(t.match) not in created]
+    quote = connection.ops.quote_name
+    table, matches_table = quote(MatchTransition._meta.db_table), quote(Match._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (match_id, from_status, to_status, at, via, reason) "  # noqa: S608
+            f"SELECT m.id, '', m.status, m.matched_at, %s, 'imported' FROM {matches_table} m "
+            "WHERE m.external_id = ANY(%s::uuid[])",
+            [via, "{" + ",".join(str(m.external_id) for m in matches) + "}"],
+        )
 
 
 def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     """Create or reconcile matches (``export_match_values``: status only moves forward, an
     ended match stays ended with the end fields a webhook set)."""
     result = BatchResult()
-    people = people_by_id(i for it in items for i in (it.record.participant_id, it.record.buddy_id))
+    people = person_refs(i for it in items for i in (it.record.participant_id, it.record.buddy_id))
     existing = {
         m.external_id: m
-        for m in Match.objects.filter(external_id__in=[it.record.match_id for it in items])
+        for m in Match.objects.filter(among("external_id", {it.record.match_id for it in items}))
     }
     participants = {
         people[str(it.record.participant_id)][0]
@@ -389,7 +523,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     active: dict[int, set] = {}
     for pid, ext, pk in (
         Match.objects.active()
-        .filter(program=ctx.program, participant_id__in=participants)
+        .filter(among("participant_id", participants), program=ctx.program)
         .values_list("participant_id", "external_id", "pk")
     ):
         active.setdefault(pid, set()).add(ext or pk)
@@ -419,11 +553,6 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
         match = seen.get(record.match_id) or existing.get(record.match_id)
         values = export_match_values(match, record)
         values.update(participant_id=participant[0], buddy_id=buddy[0])
-        if values["ended_at"] is not None and values["ended_at"] < values["matched_at"]:
-            result.reject(
-                item.ref.says("the match would end before it started", "matched_at"), item.weight
-            )
-            continue
         if match is None:
             match = Match(
                 external_id=record.match_id, program=ctx.program, source=ctx.via, **values
@@ -487,14 +616,13 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
             joined.setdefault(pid, record.matched_at)
 
     if to_create:
-        Match.objects.bulk_create(to_create)
-    if to_update:
-        for match in to_update.values():
-            match.updated_at = now
-        Match.objects.bulk_update(list(to_update.values()), [*sorted(fields), "updated_at"])
+        _create_matches(to_create, transitions, via=ctx.via)
+    update_rows(
+        Match, {pk: {f: getattr(m, f) for f in fields} for pk, m in to_update.items()}, fields
+    )
     if transitions:
         MatchTransition.objects.bulk_create(transitions)
-    enroll_batch(ctx, joined)
+    enrollments_ensure(program=ctx.program, joined=joined, via=ctx.via)
     after_commit_references_arrived(match_ids=result.arrived_matches)
     return result
 
@@ -503,7 +631,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
 
 
 def _by_external_id(model, items: list[Item], attr: str) -> QuerySet:
-    return model.objects.filter(external_id__in=[getattr(it.record, attr) for it in items])
+    return model.objects.filter(among("external_id", {getattr(it.record, attr) for it in items}))
 
 
 def _match_people(result: BatchResult, match: tuple[int, int, int] | None) -> int | None:
@@ -515,12 +643,12 @@ def _match_people(result: BatchResult, match: tuple[int, int, int] | None) -> in
 
 def write_events(items: list[Item], ctx: Context) -> BatchResult:
     result = BatchResult()
-    matches = matches_by_id(it.record.match_id for it in items)
-    known = people_by_id(a for it in items for a in it.record.attendees)
+    matches = match_refs(it.record.match_id for it in items)
+    known = person_refs(a for it in items for a in it.record.attendees)
     rows = []
     for item in items:
         record = item.record
-        match = matches.get(str(record.match_id))
+        match = matches.get(record.match_id)
         if match is None:
             _unknown(result, item, "match_id", "match", record.match_id)
             continue
@@ -540,8 +668,8 @@ def write_events(items: list[Item], ctx: Context) -> BatchResult:
 
 def write_attendance(items: list[Item], ctx: Context) -> BatchResult:
     result = BatchResult()
-    people = people_by_id(it.record.user_id for it in items)
-    matches = matches_by_id(it.record.match_id for it in items)
+    people = person_refs(it.record.user_id for it in items)
+    matches = match_refs(it.record.match_id for it in items)
     rows = []
     for item in items:
         record = item.record
@@ -549,7 +677,7 @@ def write_attendance(items: list[Item], ctx: Context) -> BatchResult:
         if person is None:
             _unknown(result, item, "user_id", "user", record.user_id)
             continue
-        match = matches.get(str(record.match_id)) if record.match_id else None
+        match = matches.get(record.match_id) if record.match_id else None
         if record.match_id and match is None:
             _unknown(result, item, "match_id", "match", record.match_id)
             continue
@@ -558,8 +686,8 @@ def write_attendance(items: list[Item], ctx: Context) -> BatchResult:
         result.person_ids.add(person[0])
         rows.append((item, {"event_external_id": record.event_id, "person_id": person[0]}, values))
     existing = EventAttendance.objects.filter(
-        event_external_id__in={k["event_external_id"] for _i, k, _v in rows},
-        person_id__in={k["person_id"] for _i, k, _v in rows},
+        among("event_external_id", {k["event_external_id"] for _i, k, _v in rows}),
+        among("person_id", {k["person_id"] for _i, k, _v in rows}),
     )
     upsert_batch(EventAttendance, rows, existing, result, via=ctx.via)
     return result
@@ -567,8 +695,8 @@ def write_attendance(items: list[Item], ctx: Context) -> BatchResult:
 
 def write_skill_sessions(items: list[Item], ctx: Context) -> BatchResult:
     result = BatchResult()
-    people = people_by_id(i for it in items for i in (it.record.teacher_id, it.record.learner_id))
-    matches = matches_by_id(it.record.match_id for it in items)
+    people = person_refs(i for it in items for i in (it.record.teacher_id, it.record.learner_id))
+    matches = match_refs(it.record.match_id for it in items)
     rows = []
     for item in items:
         record = item.record
@@ -579,7 +707,7 @@ def write_skill_sessions(items: list[Item], ctx: Context) -> BatchResult:
         if learner is None:
             _unknown(result, item, "learner_id", "user", record.learner_id)
             continue
-        match = matches.get(str(record.match_id)) if record.match_id else None
+        match = matches.get(record.match_id) if record.match_id else None
         if record.match_id and match is None:
             _unknown(result, item, "match_id", "match", record.match_id)
             continue
@@ -603,11 +731,11 @@ def _write_match_activity(
     model, key_attr: str, values_of: Callable, items: list[Item], ctx: Context
 ) -> BatchResult:
     result = BatchResult()
-    matches = matches_by_id(it.record.match_id for it in items)
+    matches = match_refs(it.record.match_id for it in items)
     rows = []
     for item in items:
         record = item.record
-        match = matches.get(str(record.match_id))
+        match = matches.get(record.match_id)
         if match is None:
             _unknown(result, item, "match_id", "match", record.match_id)
             continue
@@ -626,36 +754,10 @@ def write_feedback(items: list[Item], ctx: Context) -> BatchResult:
     return _write_match_activity(Feedback, "feedback_id", feedback_values, items, ctx)
 
 
-def _related_ids(record) -> set[str]:
-    entities = (record.metadata.related_entities or []) if record.metadata else []
-    return {e.id for e in entities}
-
-
-def known_related_ids(ids: set[str]) -> set[str]:
-    """The bulk form of ``unknown_related_ids``: which related ids name something known."""
-    if not ids:
-        return set()
-    known = set(people_by_id(ids))
-    uuids = []
-    for value in ids:
-        try:
-            uuids.append(UUID(value))
-        except ValueError:
-            continue
-    for model in (Match, InformalEvent, SkillSession, CheckIn, Feedback):
-        known.update(
-            str(v)
-            for v in model.objects.filter(external_id__in=uuids).values_list(
-                "external_id", flat=True
-            )
-        )
-    return known
-
-
 def write_milestones(items: list[Item], ctx: Context) -> BatchResult:
     result = BatchResult()
-    people = people_by_id(it.record.user_id for it in items)
-    known = known_related_ids({i for it in items for i in _related_ids(it.record)})
+    people = person_refs(it.record.user_id for it in items)
+    known = known_related_ids({i for it in items for i in related_ids(it.record)})
     rows = []
     for item in items:
         record = item.record
@@ -663,7 +765,7 @@ def write_milestones(items: list[Item], ctx: Context) -> BatchResult:
         if person is None:
             _unknown(result, item, "user_id", "user", record.user_id)
             continue
-        unknown = sorted(_related_ids(record) - known)
+        unknown = sorted(related_ids(record) - known)
         if unknown:
             result.warnings.append(
                 item.ref.says(
@@ -680,8 +782,8 @@ def write_milestones(items: list[Item], ctx: Context) -> BatchResult:
         }
         rows.append((item, key, values))
     existing = MilestoneAchievement.objects.filter(
-        milestone_id__in={k["milestone_id"] for _i, k, _v in rows},
-        person_id__in={k["person_id"] for _i, k, _v in rows},
+        among("milestone_id", {k["milestone_id"] for _i, k, _v in rows}),
+        among("person_id", {k["person_id"] for _i, k, _v in rows}),
     )
     upsert_batch(MilestoneAchievement, rows, existing, result, via=ctx.via)
     return result

@@ -6,6 +6,9 @@ contract's key. Strong references that name nothing known raise
 ``UnknownReference``; weak ones are kept and listed as unknown.
 """
 
+from collections.abc import Iterable
+from uuid import UUID
+
 from django.db import transaction
 
 from buddy.models import (
@@ -29,24 +32,32 @@ from buddy.schemas import (
 from buddy.services.common import (
     Upserted,
     after_commit_people_changed,
-    people_by_external_id,
+    among,
+    person_refs,
     require_match,
     require_person,
     upsert,
 )
+from enrollments.models import Enrollment
 
 
 def _people_of(match: Match | None, *people) -> None:
+    """Recompute the match's two people and these people in every program they are in:
+    one enrollments query and one enqueue per program (usually one), not one per person."""
+    by_program: dict[int, set[int]] = {}
     if match is not None:
-        after_commit_people_changed([match.participant_id, match.buddy_id], match.program_id)
-    for person in people:
-        for enrollment in person.enrollments.all():
-            after_commit_people_changed([person.pk], enrollment.program_id)
+        by_program[match.program_id] = {match.participant_id, match.buddy_id}
+    if people:
+        rows = Enrollment.objects.filter(person__in=[p.pk for p in people])
+        for person_id, program_id in rows.values_list("person_id", "program_id"):
+            by_program.setdefault(program_id, set()).add(person_id)
+    for program_id, person_ids in by_program.items():
+        after_commit_people_changed(person_ids, program_id)
 
 
 def unknown_people(ids) -> list[str]:
     """Weak references to users that name nobody known (kept, flagged)."""
-    known = people_by_external_id(ids)
+    known = person_refs(ids)
     return [str(i) for i in ids if str(i) not in known]
 
 
@@ -206,32 +217,38 @@ def feedback_record(*, record: FeedbackRecord, via: str = DataSource.WEBHOOK) ->
 # --- Milestones -------------------------------------------------------------------------------
 
 
+def related_ids(record: MilestoneRecord) -> set[str]:
+    """The ids a milestone's ``metadata.related_entities`` name (weak references)."""
+    entities = (record.metadata.related_entities or []) if record.metadata else []
+    return {e.id for e in entities}
+
+
+def known_related_ids(ids: Iterable[str]) -> set[str]:
+    """Which of these related ids name a known user, match or activity (one query per
+    kind, whatever the number of ids): the bulk form of ``unknown_related_ids``."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    known = set(person_refs(ids))
+    uuids = []
+    for value in ids:
+        try:
+            uuids.append(UUID(value))
+        except ValueError:
+            continue
+    for model in (Match, InformalEvent, SkillSession, CheckIn, Feedback):
+        uuids = [u for u in uuids if str(u) not in known]
+        if not uuids:  # every id is resolved: the remaining kinds need no query
+            break
+        rows = model.objects.filter(among("external_id", uuids))
+        known.update(str(v) for v in rows.values_list("external_id", flat=True))
+    return known
+
+
 def unknown_related_ids(record: MilestoneRecord) -> list[str]:
     """Related entities (weak references) that name no known match, user or activity."""
-    entities = (record.metadata.related_entities or []) if record.metadata else []
-    ids = {e.id for e in entities}
-    if not ids:
-        return []
-    known: set[str] = set(people_by_external_id(ids))
-    uuids = [i for i in ids if _is_uuid(i)]
-    for model in (Match, InformalEvent, SkillSession, CheckIn, Feedback):
-        known.update(
-            str(v)
-            for v in model.objects.filter(external_id__in=uuids).values_list(
-                "external_id", flat=True
-            )
-        )
-    return sorted(ids - known)
-
-
-def _is_uuid(value: str) -> bool:
-    from uuid import UUID
-
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True
+    ids = related_ids(record)
+    return sorted(ids - known_related_ids(ids))
 
 
 def milestone_values(record: MilestoneRecord, *, unknown_related: list[str]) -> dict:

@@ -2,12 +2,15 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Lookup, Q
+from django.utils import timezone
 
 from buddy.errors import RuleViolation, UnknownReference
 from buddy.models import ExternalId, Match, Person
@@ -31,14 +34,91 @@ def provider() -> str:
     return settings.BUDDY_PROVIDER
 
 
+class Values:
+    """An opaque list of lookup values: Django passes it to the lookup untouched instead of
+    resolving every element as a possible expression (``AnyOf``'s right-hand side)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable):
+        self.items = list(items)
+
+
+def _array_element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | UUID):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+class AnyOf(Lookup):
+    """``column = ANY(%s::type[])``: one array parameter instead of one placeholder per value.
+
+    The bulk form of ``__in`` on PostgreSQL: a thousand ids cost one parameter (an array
+    literal built here in one pass), not a thousand placeholders for Django to resolve
+    and build and psycopg to split, adapt and quote.
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        items = value.items if isinstance(value, Values) else list(value)
+        return "%s", ["{" + ",".join(map(_array_element, items)) + "}"]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        field = self.lhs.output_field
+        db_type = (field.target_field if field.is_relation else field).db_type(connection)
+        return f"{lhs} = ANY({rhs}::{db_type}[])", [*lhs_params, *rhs_params]
+
+
+for _field in (models.CharField, models.UUIDField, models.IntegerField, models.ForeignKey):
+    _field.register_lookup(AnyOf)
+
+
+def among(field: str, values: Iterable) -> Q:
+    """``Q(field__in=values)``, written ``= ANY(array)`` on PostgreSQL (see ``AnyOf``)."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__any": Values(values)})
+    return Q(**{f"{field}__in": list(values)})
+
+
+def person_refs(ids: Iterable) -> dict[str, tuple[int, str]]:
+    """Buddy System user ids → (person id, role), in one query; unknown ids are absent.
+    The bulk form of ``require_person`` (no model instances)."""
+    keys = {str(i) for i in ids if i is not None}
+    if not keys:
+        return {}
+    rows = ExternalId.objects.filter(among("external_id", keys), provider=provider())
+    return {
+        ext: (pid, role)
+        for ext, pid, role in rows.values_list("external_id", "person_id", "person__role")
+    }
+
+
+def match_refs(ids: Iterable[UUID]) -> dict[UUID, tuple[int, int, int]]:
+    """Buddy System match ids (UUIDs) → (match id, participant id, buddy id), in one query.
+    The bulk form of ``require_match``."""
+    keys = {i for i in ids if i is not None}
+    if not keys:
+        return {}
+    rows = Match.objects.filter(among("external_id", keys)).values_list(
+        "external_id", "pk", "participant_id", "buddy_id"
+    )
+    return {ext: (pk, p, b) for ext, pk, p, b in rows}
+
+
 def people_by_external_id(ids: Iterable[UUID | str]) -> dict[str, Person]:
     """Buddy System user ids → people, in one query; unknown ids are absent."""
     keys = {str(i) for i in ids}
     if not keys:
         return {}
-    rows = ExternalId.objects.filter(provider=provider(), external_id__in=keys).select_related(
-        "person"
-    )
+    rows = ExternalId.objects.filter(among("external_id", keys), provider=provider())
+    rows = rows.select_related("person")
     return {row.external_id: row.person for row in rows}
 
 
@@ -64,19 +144,15 @@ def upsert(
 ) -> Upserted:
     """Insert or update one row by its natural key; report what happened.
 
-    Safe against a concurrent insert of the same key: the loser re-reads the
-    winner's row (inside a savepoint) and updates it.
+    Insert first (``insert_or_nothing``: one statement, no savepoint); when the key
+    exists, or a concurrent writer inserted it first, lock and update that row.
     """
+    obj = model(**key, **values, **(create_extra or {}))
+    if insert_or_nothing(obj):
+        return Upserted(obj, Outcome.CREATED)
     existing = model.objects.select_for_update().filter(**key).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                obj = model.objects.create(**key, **values, **(create_extra or {}))
-            return Upserted(obj, Outcome.CREATED)
-        except IntegrityError:
-            existing = model.objects.select_for_update().filter(**key).first()
-            if existing is None:
-                raise
+    if existing is None:  # the conflict was on another unique constraint
+        raise IntegrityError(f"{model._meta.label}: a unique constraint refused the row")
     changed = [name for name, value in values.items() if getattr(existing, name) != value]
     if not changed:
         return Upserted(existing, Outcome.UNCHANGED)
@@ -84,6 +160,35 @@ def upsert(
         setattr(existing, name, values[name])
     existing.save(update_fields=[*changed, "updated_at"])
     return Upserted(existing, Outcome.UPDATED)
+
+
+def insert_or_nothing(obj: models.Model, *, conflict_field: str | None = None) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING pk`` for one unsaved instance: True (and
+    ``obj.pk`` set) when inserted, False when a unique constraint (``conflict_field``'s
+    only, when given) already holds the row. One statement where ``create()`` in a
+    savepoint is three; PostgreSQL and SQLite >= 3.35. Sends no model signals."""
+    meta = obj._meta
+    conn = transaction.get_connection()
+    quote = conn.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(obj, add=True), conn) for f in fields]
+    target = f"({quote(meta.get_field(conflict_field).column)}) " if conflict_field else ""
+    # only quoted model metadata is formatted in; every value is a parameter
+    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {}DO NOTHING RETURNING {}".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        target,
+        quote(meta.pk.column),
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding, obj._state.db = False, conn.alias
+    return True
 
 
 def after_commit_people_changed(person_ids: Iterable[int], program_id: int) -> None:
@@ -104,3 +209,43 @@ def after_commit_references_arrived(*, person_ids=(), match_ids=()) -> None:
                 sender=Person if people else Match, person_ids=people, match_ids=matches
             )
         )
+
+
+def enrollments_ensure(*, program, joined: dict[int, datetime], via: str) -> int:
+    """Enroll these people (person id → enrolled at) in the program where they are not yet;
+    return how many were enrolled.
+
+    The bulk form of ``enrollments.services.enrollment_ensure`` (same rows: an active
+    enrollment and its ``joined (via)`` status change), in two to four queries. Run it
+    inside the caller's transaction; a concurrent enroller makes the transaction fail
+    (unique constraint) rather than enroll twice.
+    """
+    from enrollments.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
+
+    if not joined:
+        return 0
+    present = set(
+        Enrollment.objects.filter(among("person_id", joined), program=program).values_list(
+            "person_id", flat=True
+        )
+    )
+    new = [
+        Enrollment(person_id=pid, program=program, enrolled_at=at, status=EnrollmentStatus.ACTIVE)
+        for pid, at in joined.items()
+        if pid not in present
+    ]
+    if not new:
+        return 0
+    Enrollment.objects.bulk_create(new)
+    now = timezone.now()
+    EnrollmentStatusChange.objects.bulk_create(
+        EnrollmentStatusChange(
+            enrollment=e,
+            from_status="",
+            to_status=EnrollmentStatus.ACTIVE,
+            at=now,
+            reason=f"joined ({via})",
+        )
+        for e in new
+    )
+    return len(new)

@@ -251,7 +251,9 @@ def export_match_values(match: Match | None, record: MatchRecord) -> dict:
 
     Status only moves forward (active ↔ inactive → ended); an ended match is
     never reopened and end fields already set (by a webhook) are kept. Other
-    fields take the export's values. Shared by the single-row and bulk import.
+    fields take the export's values, except that a match never starts after it
+    ended: an export ``matched_at`` later than the ``ended_at`` kept leaves the
+    stored start as it is. Shared by the single-row and bulk import.
     """
     values = {
         "matched_at": record.matched_at,
@@ -272,6 +274,9 @@ def export_match_values(match: Match | None, record: MatchRecord) -> dict:
         for name in ("ended_at", "end_reason", "duration_days"):
             if getattr(match, name) not in (None, ""):
                 values[name] = getattr(match, name)
+        ended_at = values["ended_at"]
+        if ended_at is not None and values["matched_at"] > ended_at:
+            values["matched_at"] = match.matched_at or ended_at
     elif _STATUS_RANK.get(match.status, 0) > _STATUS_RANK[record.status]:
         values["status"] = match.status
     for name in ("sessions_completed", "events_attended"):

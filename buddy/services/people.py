@@ -1,6 +1,15 @@
-"""People from the Buddy System: identity by external id, then by normalised email."""
+"""People from the Buddy System: identity by external id, then by normalised email.
+
+The rules live here once and serve both the single-row service (``person_record``,
+webhooks) and the bulk import (``buddy.imports.writers.write_users``):
+``companies_for`` (companies by name), ``person_values`` (the columns a user row
+sets) and ``person_update_values`` (what a row may change on a known person).
+"""
+
+from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models.functions import Lower
 
 from buddy.models import Company, DataSource, ExternalId, Person
 from buddy.models.people import email_digest, normalize_email
@@ -9,19 +18,43 @@ from buddy.services.common import (
     Outcome,
     Upserted,
     after_commit_references_arrived,
+    among,
     provider,
 )
 from enrollments.models import Program
 from enrollments.services import enrollment_ensure
 
 
+def company_key(name: str | None) -> str:
+    """How company names compare: trimmed, case-insensitive ("" for none)."""
+    return (name or "").strip().lower()
+
+
+def companies_for(names: Iterable[str | None]) -> dict[str, Company]:
+    """The companies of these names by ``company_key``, created on first sight (two queries,
+    three when some are new). A name differing only in case is the same company."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        if key := company_key(name):
+            wanted.setdefault(key, name.strip())
+    if not wanted:
+        return {}
+
+    def found() -> dict[str, Company]:
+        rows = Company.objects.annotate(lname=Lower("name")).filter(among("lname", wanted))
+        return {c.lname: c for c in rows.order_by("-pk")}  # the oldest of a name wins
+
+    companies = found()
+    missing = [Company(name=wanted[k]) for k in wanted if k not in companies]
+    if missing:
+        Company.objects.bulk_create(missing, ignore_conflicts=True)
+        companies = found()
+    return companies
+
+
 def company_for(name: str | None) -> Company | None:
     """The company of that name (case-insensitive), created on first sight."""
-    name = (name or "").strip()
-    if not name:
-        return None
-    company = Company.objects.filter(name__iexact=name).first()
-    return company or Company.objects.get_or_create(name=name)[0]
+    return companies_for([name]).get(company_key(name))
 
 
 def person_values(record: UserRecord, company: Company | None) -> dict:
@@ -41,6 +74,35 @@ def person_values(record: UserRecord, company: Company | None) -> dict:
     }
 
 
+def person_update_values(values: dict, *, joined_at, ids: int, owner: bool) -> dict:
+    """The columns a user row changes on a person already known (the merge rule).
+
+    ``ids`` is how many external ids the person has (the row's included, also when this
+    row just linked it); ``owner`` says whether the row's id is the one linked last.
+
+    A person known under one id takes the row as it is. A person known under several
+    (two rows with one email) keeps its first role and the earliest join date; its other
+    columns follow the row of the id linked last, and rows of its earlier ids change
+    nothing else. The result depends on the set of rows, not on their order or on how
+    they fall into batches, so importing the same rows again changes nothing.
+    """
+    if ids <= 1:
+        return values
+    earliest = min(joined_at, values["joined_at"])
+    if not owner:
+        return {"joined_at": earliest}
+    return {**{k: v for k, v in values.items() if k != "role"}, "joined_at": earliest}
+
+
+def person_ids_of(person_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each person's external ids as (provider, external id), oldest link first."""
+    links: dict[int, list[tuple[str, str]]] = {}
+    rows = ExternalId.objects.filter(among("person_id", person_ids)).order_by("pk")
+    for pid, prov, ext in rows.values_list("person_id", "provider", "external_id"):
+        links.setdefault(pid, []).append((prov, ext))
+    return links
+
+
 @transaction.atomic
 def person_record(
     *, record: UserRecord, program: Program, via: str = DataSource.IMPORT
@@ -48,14 +110,11 @@ def person_record(
     """Create or update the person a Buddy System user row describes, and enroll them.
 
     Identity: the user's Buddy System id first; otherwise a person with the same
-    normalised email is the same person (merged: the new id is linked to them).
+    normalised email is the same person (merged: the new id is linked to them, and
+    ``person_update_values`` says what the row may change).
     """
     external_id = str(record.id)
-    link = (
-        ExternalId.objects.select_related("person")
-        .filter(provider=provider(), external_id=external_id)
-        .first()
-    )
+    link = ExternalId.objects.filter(provider=provider(), external_id=external_id).first()
     values = person_values(record, company_for(record.company))
     notes: list[str] = []
     if link is not None:
@@ -71,9 +130,13 @@ def person_record(
         ExternalId.objects.create(provider=provider(), external_id=external_id, person=person)
         outcome = Outcome.CREATED
     else:
-        if notes:  # merged: keep the first row's role and join date, take the rest
-            values.pop("role")
-            values["joined_at"] = min(person.joined_at, values["joined_at"])
+        links = person_ids_of([person.pk]).get(person.pk, [])
+        values = person_update_values(
+            values,
+            joined_at=person.joined_at,
+            ids=len(links),
+            owner=bool(links) and links[-1] == (provider(), external_id),
+        )
         changed = [k for k, v in values.items() if getattr(person, k) != v]
         for name in changed:
             setattr(person, name, values[name])

@@ -1,6 +1,5 @@
 """Bad rows are rejected with ``file:line: reason`` (or the JSON path); the rest goes in."""
 
-
 import pytest
 
 from buddy.models import CheckIn, Feedback, InformalEvent, Match
