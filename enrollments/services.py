@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buddy.errors import FieldError, ValidationFailed
+from buddy.services.common import among
 from enrollments import journey
 from enrollments.models import (
     Enrollment,
@@ -65,6 +66,44 @@ def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: s
             return enrollment
     except IntegrityError:  # a concurrent writer enrolled them first
         return Enrollment.objects.get(person=person, program=program)
+
+
+def enrollments_ensure(*, program, joined: dict[int, datetime], via: str) -> int:
+    """Enroll these people (person id → enrolled at) in the program where they are not yet;
+    return how many were enrolled.
+
+    The bulk form of ``enrollments.services.enrollment_ensure`` (same rows: an active
+    enrollment and its ``joined (via)`` status change), in two to four queries. Run it
+    inside the caller's transaction; a concurrent enroller makes the transaction fail
+    (unique constraint) rather than enroll twice.
+    """
+    if not joined:
+        return 0
+    present = set(
+        Enrollment.objects.filter(among("person_id", joined), program=program).values_list(
+            "person_id", flat=True
+        )
+    )
+    new = [
+        Enrollment(person_id=pid, program=program, enrolled_at=at, status=EnrollmentStatus.ACTIVE)
+        for pid, at in joined.items()
+        if pid not in present
+    ]
+    if not new:
+        return 0
+    Enrollment.objects.bulk_create(new)
+    now = timezone.now()
+    EnrollmentStatusChange.objects.bulk_create(
+        EnrollmentStatusChange(
+            enrollment=e,
+            from_status="",
+            to_status=EnrollmentStatus.ACTIVE,
+            at=now,
+            reason=f"joined ({via})",
+        )
+        for e in new
+    )
+    return len(new)
 
 
 def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime) -> bool:

@@ -63,7 +63,6 @@ from buddy.services.common import (
     Outcome,
     after_commit_references_arrived,
     among,
-    enrollments_ensure,
     match_refs,
     person_refs,
     provider,
@@ -77,6 +76,7 @@ from buddy.services.people import (
     person_values,
 )
 from enrollments.models import Program
+from enrollments.services import enrollments_ensure
 
 
 @dataclass

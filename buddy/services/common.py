@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -10,7 +9,6 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Lookup, Q
-from django.utils import timezone
 
 from buddy.errors import RuleViolation, UnknownReference
 from buddy.models import ExternalId, Match, Person
@@ -209,43 +207,3 @@ def after_commit_references_arrived(*, person_ids=(), match_ids=()) -> None:
                 sender=Person if people else Match, person_ids=people, match_ids=matches
             )
         )
-
-
-def enrollments_ensure(*, program, joined: dict[int, datetime], via: str) -> int:
-    """Enroll these people (person id → enrolled at) in the program where they are not yet;
-    return how many were enrolled.
-
-    The bulk form of ``enrollments.services.enrollment_ensure`` (same rows: an active
-    enrollment and its ``joined (via)`` status change), in two to four queries. Run it
-    inside the caller's transaction; a concurrent enroller makes the transaction fail
-    (unique constraint) rather than enroll twice.
-    """
-    from enrollments.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
-
-    if not joined:
-        return 0
-    present = set(
-        Enrollment.objects.filter(among("person_id", joined), program=program).values_list(
-            "person_id", flat=True
-        )
-    )
-    new = [
-        Enrollment(person_id=pid, program=program, enrolled_at=at, status=EnrollmentStatus.ACTIVE)
-        for pid, at in joined.items()
-        if pid not in present
-    ]
-    if not new:
-        return 0
-    Enrollment.objects.bulk_create(new)
-    now = timezone.now()
-    EnrollmentStatusChange.objects.bulk_create(
-        EnrollmentStatusChange(
-            enrollment=e,
-            from_status="",
-            to_status=EnrollmentStatus.ACTIVE,
-            at=now,
-            reason=f"joined ({via})",
-        )
-        for e in new
-    )
-    return len(new)
