@@ -235,7 +235,11 @@ def _matches(program: Program, now: datetime) -> list[AttentionItem]:
                 AttentionItem(
                     kind="match.struggling",
                     title=f"Match #{row['pk']}: the last two moods were "
-                    f"{row['mood_2']} and {row['mood_1']}",
+                    + (
+                        f"both {row['mood_1']}"
+                        if row["mood_1"] == row["mood_2"]
+                        else f"{row['mood_2']} and {row['mood_1']}"
+                    ),
                     reason="The last two check-ins report struggling or difficult.",
                     action_url=url,
                     subject_type="match",
