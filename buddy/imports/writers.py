@@ -67,7 +67,7 @@ from buddy.services.common import (
     person_refs,
     provider,
 )
-from buddy.services.matches import export_match_values
+from buddy.services.matches import export_match_values, matches_refresh_concurrent
 from buddy.services.people import (
     companies_for,
     company_key,
@@ -520,14 +520,6 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
         for it in items
         if str(it.record.participant_id) in people
     }
-    active: dict[int, set] = {}
-    for pid, ext, pk in (
-        Match.objects.active()
-        .filter(among("participant_id", participants), program=ctx.program)
-        .values_list("participant_id", "external_id", "pk")
-    ):
-        active.setdefault(pid, set()).add(ext or pk)
-
     to_create, to_update, fields, transitions = [], {}, set(), []
     joined: dict[int, datetime] = {}
     seen: dict[UUID, Match] = {}
@@ -598,17 +590,6 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
                 to_update[match.pk] = match
                 fields.update(changed)
             outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-        if changed:
-            # Flag a second concurrent active match of the participant (as _flag_if_concurrent).
-            me = match.external_id
-            others = active.setdefault(match.participant_id, set())
-            match.concurrent_active = match.status == S.ACTIVE and bool(others - {me})
-            if match.pk is not None:
-                fields.add("concurrent_active")
-            if match.status == S.ACTIVE:
-                others.add(me)
-            else:
-                others.discard(me)
         seen[record.match_id] = match
         result.count(outcome, item.weight)
         for pid in (match.participant_id, match.buddy_id):
@@ -622,6 +603,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     )
     if transitions:
         MatchTransition.objects.bulk_create(transitions)
+    matches_refresh_concurrent(program_id=ctx.program.pk, participant_ids=participants)
     enrollments_ensure(program=ctx.program, joined=joined, via=ctx.via)
     after_commit_references_arrived(match_ids=result.arrived_matches)
     return result

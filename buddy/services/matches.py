@@ -9,6 +9,7 @@ recorded as they come, and a second concurrent active match is flagged.
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
 from buddy.errors import FieldError, IllegalTransition, RuleViolation, ValidationFailed
@@ -41,7 +42,35 @@ def _audit(match: Match, from_status: str, *, via: str, by=None, reason: str = "
     )
 
 
+def matches_refresh_concurrent(*, program_id: int, participant_ids) -> set[int]:
+    """Flag every active match of a participant who has more than one active match in the
+    program (the Buddy System may report that; we record it and show it), and clear the flag
+    everywhere else. Order-independent; writes only rows whose flag changes. Two queries.
+    Returns the participants that have several active matches."""
+    ids = list(participant_ids)
+    if not ids:
+        return set()
+    scope = Match.objects.filter(program_id=program_id, participant_id__in=ids)
+    doubled = set(
+        scope.filter(status=S.ACTIVE)
+        .values("participant_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("participant_id", flat=True)
+    )
+    flagged = Q(status=S.ACTIVE, participant_id__in=doubled)
+    scope.filter(
+        (flagged & Q(concurrent_active=False)) | (~flagged & Q(concurrent_active=True))
+    ).update(concurrent_active=Case(When(flagged, then=Value(True)), default=Value(False)))
+    return doubled
+
+
 def _people_changed(match: Match) -> None:
+    """After any change of a match: its concurrency flag, then the people's recompute."""
+    doubled = matches_refresh_concurrent(
+        program_id=match.program_id, participant_ids=[match.participant_id]
+    )
+    match.concurrent_active = match.status == S.ACTIVE and match.participant_id in doubled
     after_commit_people_changed([match.participant_id, match.buddy_id], match.program_id)
 
 
@@ -162,16 +191,6 @@ def match_end(
 # --- Matches reported by the Buddy System ---------------------------------------------------
 
 
-def _flag_if_concurrent(match: Match) -> None:
-    match.concurrent_active = (
-        match.status == S.ACTIVE
-        and Match.objects.active()
-        .filter(program_id=match.program_id, participant_id=match.participant_id)
-        .exclude(pk=match.pk)
-        .exists()
-    )
-
-
 @transaction.atomic
 def match_record_created(
     *, record: MatchCreatedRecord, program: Program, via: str = DataSource.WEBHOOK
@@ -192,7 +211,6 @@ def match_record_created(
             matching_criteria=criteria,
             source=via,
         )
-        _flag_if_concurrent(match)
         match.save()
         _audit(match, "", via=via, reason="created", at=record.matched_at)
         outcome = Outcome.CREATED
@@ -299,7 +317,6 @@ def match_record_export(
     values.update(participant=participant, buddy=buddy)
     if match is None:
         match = Match(external_id=record.match_id, program=program, source=via, **values)
-        _flag_if_concurrent(match)
         match.save()
         _audit(match, "", via=via, reason="imported", at=record.matched_at)
         after_commit_references_arrived(match_ids=[record.match_id])
@@ -312,7 +329,6 @@ def match_record_export(
         for name in changed:
             setattr(match, name, values[name])
         if changed:
-            _flag_if_concurrent(match)
             match.save()
         if "status" in changed:
             _audit(match, from_status, via=via, reason="export status")

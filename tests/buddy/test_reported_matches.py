@@ -49,6 +49,28 @@ def test_a_second_concurrent_active_reported_match_is_flagged_not_refused(progra
     assert Match.objects.active().filter(participant=participant).count() == 2
 
 
+def test_both_concurrent_active_matches_are_flagged_whatever_arrived_first(program):
+    participant = ParticipantFactory()
+    first = match_record_created(record=created(participant, BuddyFactory()), program=program)
+    match_record_created(record=created(participant, BuddyFactory()), program=program)
+    first.obj.refresh_from_db()
+    assert first.obj.concurrent_active is True
+
+
+def test_ending_one_of_two_active_matches_clears_the_flag(program):
+    participant = ParticipantFactory()
+    first = match_record_created(record=created(participant, BuddyFactory()), program=program)
+    second = match_record_created(record=created(participant, BuddyFactory()), program=program)
+    match_record_ended(
+        record=MatchEndedRecord(
+            match_id=first.obj.external_id, ended_at=timezone.now(), end_reason="completed"
+        )
+    )
+    assert not Match.objects.filter(concurrent_active=True).exists()
+    second.obj.refresh_from_db()
+    assert second.obj.status == S.ACTIVE
+
+
 def test_a_reported_match_with_an_unknown_user_names_the_reference(program):
     participant = ParticipantFactory()
     record = created(participant, BuddyFactory()).model_copy(update={"buddy_id": uuid.uuid4()})

@@ -12,15 +12,16 @@ from webhooks.processors import buddy_program
 #: Statements for the first delivery of each event, in contract order, every reference
 #: known. BEGIN/COMMIT/SAVEPOINT count: they are round trips too. match.created enrolls
 #: both people here (8 of its statements); match.ended is the lifecycle's audited end.
+#: Both match events also refresh the participant's concurrent-match flag (2 statements).
 QUERIES = {
-    "buddy.match.created": 31,
+    "buddy.match.created": 32,
     "buddy.event.logged": 17,
     "buddy.event.attended": 18,
     "buddy.skill_share.completed": 19,
     "buddy.checkin.completed": 16,
     "buddy.feedback.submitted": 16,
     "buddy.milestone.reached": 19,
-    "buddy.match.ended": 21,
+    "buddy.match.ended": 23,
 }
 #: Callbacks run after the processing commits: the enrollment recompute once per event;
 #: for a new match also the references-arrived signal and its check for parked events.
