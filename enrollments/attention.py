@@ -85,6 +85,14 @@ def _admin_url(app_model: str, pk: int | None = None) -> str:
         return reverse("admin:index")
 
 
+def _review_url() -> str | None:
+    """The coordinator screen listing dead-lettered webhook events (None if not installed)."""
+    try:
+        return reverse("webhooks:review") + "?status=dead"
+    except NoReverseMatch:
+        return None
+
+
 def _days(now: datetime, since: datetime | None) -> int | None:
     return None if since is None else (now - since).days
 
@@ -337,7 +345,7 @@ def _dead_letters() -> list[AttentionItem]:
             kind="webhooks.dead_lettered",
             title=f"{count} webhook deliveries dead-lettered",
             reason="Processing failed on every attempt; fix the cause and replay them.",
-            action_url=_admin_url(f"{meta.app_label}_{meta.model_name}"),
+            action_url=_review_url() or _admin_url(f"{meta.app_label}_{meta.model_name}"),
             subject_type="webhook_delivery",
             subject_id=None,
             days=None,

@@ -28,6 +28,14 @@ from buddy.models import (
     User,
 )
 from enrollments.models import Enrollment, EnrollmentStatus, Program, ProgramType
+from webhooks.models import (
+    DeliveryStatus,
+    EventReference,
+    EventStatus,
+    WebhookConflict,
+    WebhookDelivery,
+    WebhookEvent,
+)
 
 LANGUAGES = ["uk", "ru", "ar", "fa", "en", "de", "tr", "ti", "so", "fr", "es", "pl"]
 INTERESTS = [
@@ -222,3 +230,80 @@ class MilestoneAchievementFactory(DjangoModelFactory):
     reached_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=5))
     points = 50
     source = DataSource.WEBHOOK
+
+
+# --- Webhook event store (events as the receiver stores them) ------------------------------
+
+
+class WebhookEventFactory(DjangoModelFactory):
+    """A stored check-in event that waits for its match (use ``status=`` for others)."""
+
+    class Meta:
+        model = WebhookEvent
+
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "buddy.checkin.completed"
+    match_id = factory.LazyFunction(uuid.uuid4)
+    timestamp = factory.LazyFunction(timezone.now)
+    status = EventStatus.WAITING
+    attempts = 1
+    last_error = factory.LazyAttribute(
+        lambda o: (
+            f"reference.unknown: Unknown match {o.match_id}."
+            if o.status == EventStatus.WAITING
+            else ""
+        )
+    )
+    processed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == EventStatus.PROCESSED else None
+    )
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "id": str(o.event_id),
+            "version": "v1",
+            "type": o.event_type,
+            "timestamp": o.timestamp.isoformat(),
+            "data": {
+                "checkinId": str(uuid.uuid4()),
+                "matchId": str(o.match_id),
+                "checkinDate": o.timestamp.isoformat(),
+                "mood": "good",
+            },
+        }
+    )
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    delivery_id = factory.Sequence(lambda n: f"delivery-{n}")
+    event = factory.SubFactory(WebhookEventFactory)
+    status = DeliveryStatus.FAILED
+    retry_count = 1
+
+    class Params:
+        dead = factory.Trait(
+            status=DeliveryStatus.DEAD_LETTERED,
+            retry_count=3,
+            dead_lettered_at=factory.LazyFunction(timezone.now),
+        )
+
+
+class EventReferenceFactory(DjangoModelFactory):
+    class Meta:
+        model = EventReference
+
+    event = factory.SubFactory(WebhookEventFactory)
+    kind = "match"
+    external_id = factory.LazyAttribute(lambda o: str(o.event.match_id or uuid.uuid4()))
+    blocking = True
+
+
+class WebhookConflictFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookConflict
+
+    event = factory.SubFactory(WebhookEventFactory)
+    delivery_id = factory.Sequence(lambda n: f"conflict-delivery-{n}")
+    payload = factory.LazyAttribute(lambda o: {**o.event.payload, "version": "v1"})

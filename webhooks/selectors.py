@@ -1,11 +1,32 @@
-"""Reads of the webhooks app: stats, the dead-letter queue, replay selections."""
+"""Reads of the webhooks app: stats, the dead-letter queue, replay selections, the review screen."""
 
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from webhooks.models import DeliveryStatus, EventStatus, WebhookDelivery, WebhookEvent
+from webhooks.models import (
+    DeliveryStatus,
+    EventReference,
+    EventStatus,
+    WebhookConflict,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from webhooks.validation import EVENT_TYPES
 
 D = DeliveryStatus
@@ -76,3 +97,121 @@ def events_for_replay(
     if since:
         events = events.filter(received_at__gte=since)
     return events.distinct().order_by("timestamp", "id")
+
+
+# --- Coordinator review screen (``/webhooks/review/``) --------------------------------------
+
+#: The review screen's status filter. The default, "attention", is what a coordinator
+#: has to look at: waiting and failed events, and events with a dead-lettered delivery.
+REVIEW_STATUSES = {
+    "attention": "Needs attention",
+    "waiting": "Waiting for a user or match",
+    "failed": "Failed",
+    "dead": "Dead-lettered delivery",
+    "processed": "Processed",
+    "all": "All",
+}
+
+#: The columns a review list reads: never the payload (it holds free text and names).
+_REVIEW_FIELDS = [
+    "id",
+    "event_id",
+    "event_type",
+    "status",
+    "attempts",
+    "last_error",
+    "timestamp",
+    "received_at",
+]
+
+
+def _events_reviewed(*, status: str, event_type: str | None) -> QuerySet[WebhookEvent]:
+    dead = Exists(WebhookDelivery.objects.filter(event=OuterRef("pk"), status=D.DEAD_LETTERED))
+    events = WebhookEvent.objects.only(*_REVIEW_FIELDS)
+    if status == "attention":
+        events = events.filter(Q(status__in=[EventStatus.WAITING, EventStatus.FAILED]) | Q(dead))
+    elif status == "dead":
+        events = events.filter(dead)
+    elif status in (EventStatus.WAITING, EventStatus.FAILED, EventStatus.PROCESSED):
+        events = events.filter(status=status)
+    elif status != "all":
+        raise ValueError(f"unknown review status {status!r}")
+    if event_type:
+        events = events.filter(event_type=event_type)
+    return events
+
+
+def events_for_review(
+    *, status: str = "attention", event_type: str | None = None
+) -> QuerySet[WebhookEvent]:
+    """The review screen's rows, newest first, without payloads, in a fixed number of
+    queries: delivery counts are correlated subqueries (evaluated for the shown page only)
+    and the awaited references one prefetch."""
+    deliveries = WebhookDelivery.objects.filter(event=OuterRef("pk")).order_by()
+    return (
+        _events_reviewed(status=status, event_type=event_type)
+        .annotate(
+            delivery_count=Coalesce(Subquery(_counted(deliveries), output_field=IntegerField()), 0),
+            dead_lettered_count=Coalesce(
+                Subquery(
+                    _counted(deliveries.filter(status=D.DEAD_LETTERED)),
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "references",
+                queryset=EventReference.objects.only("event_id", "kind", "external_id", "blocking"),
+            )
+        )
+        .order_by("-received_at", "-id")
+    )
+
+
+def _counted(queryset: QuerySet) -> QuerySet:
+    return queryset.values("event").annotate(n=Count("pk")).values("n")
+
+
+def events_for_review_replay(
+    *, status: str = "attention", event_type: str | None = None, limit: int = 500
+) -> list[WebhookEvent]:
+    """What "Replay all shown" replays: the review selection, oldest first (by the event's
+    own timestamp, like ``events_for_replay``, so a match is created before its check-ins),
+    at most ``limit`` events."""
+    events = _events_reviewed(status=status, event_type=event_type)
+    return list(events.only("id", "event_id", "event_type").order_by("timestamp", "id")[:limit])
+
+
+def webhook_review_summary() -> dict[str, int]:
+    """The counts at the top of the review screen, in one query (a UNION of three counts)."""
+
+    def counts(queryset: QuerySet, key) -> QuerySet:
+        return queryset.annotate(key=key).values_list("key").annotate(n=Count("pk")).order_by()
+
+    events = counts(
+        WebhookEvent.objects.filter(status__in=[EventStatus.WAITING, EventStatus.FAILED]),
+        F("status"),
+    )
+    dead = counts(
+        WebhookDelivery.objects.filter(status=D.DEAD_LETTERED),
+        Value("dead_lettered", output_field=CharField()),
+    )
+    conflicts = counts(
+        WebhookConflict.objects.filter(reviewed=False),
+        Value("conflicts", output_field=CharField()),
+    )
+    summary = dict.fromkeys(["waiting", "failed", "dead_lettered", "conflicts"], 0)
+    summary.update(dict(events.union(dead, conflicts, all=True)))
+    return summary
+
+
+def conflicts_unreviewed() -> QuerySet[WebhookConflict]:
+    """Conflicts still to review, newest first, without either payload."""
+    return (
+        WebhookConflict.objects.filter(reviewed=False)
+        .select_related("event")
+        .only("id", "delivery_id", "received_at", "event__event_id", "event__event_type")
+        .order_by("-received_at", "-id")
+    )

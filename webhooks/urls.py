@@ -1,8 +1,8 @@
-"""Webhook receiver, stats, health, metrics and the webhooks API."""
+"""Webhook receiver, stats, health, metrics, the webhooks API and the coordinator review screens."""
 
 from django.urls import include, path
 
-from webhooks import views
+from webhooks import views, views_review
 
 app_name = "webhooks"
 
@@ -13,4 +13,18 @@ urlpatterns = [
     path("health/ready", views.health_ready, name="health-ready"),
     path("metrics", views.metrics_view, name="metrics"),
     path("api/webhooks/", include("webhooks.api.urls")),
+    # coordinator screens: review and replay stored events, review conflicts
+    path("webhooks/review/", views_review.review, name="review"),
+    path("webhooks/review/replay/", views_review.review_replay_bulk, name="review-replay-bulk"),
+    path(
+        "webhooks/review/events/<uuid:event_id>/replay/",
+        views_review.review_replay,
+        name="review-replay",
+    ),
+    path("webhooks/review/conflicts/", views_review.review_conflicts, name="review-conflicts"),
+    path(
+        "webhooks/review/conflicts/<int:pk>/reviewed/",
+        views_review.review_conflict_mark,
+        name="review-conflict-reviewed",
+    ),
 ]

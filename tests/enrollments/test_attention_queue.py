@@ -121,7 +121,7 @@ def test_dead_lettered_webhooks_are_one_item(program, now, monkeypatch):
     User.objects.create(username="x")
     [item] = by_kind(attention_queue(program=program, now=now), "webhooks.dead_lettered")
     assert item.title.startswith("1 webhook")
-    assert item.action_url == "/admin/buddy/user/"
+    assert item.action_url == "/webhooks/review/?status=dead"  # the coordinator screen
 
 
 def test_missing_webhook_selectors_count_as_no_dead_letters(program, now, monkeypatch):

@@ -1,0 +1,129 @@
+"""Coordinator screens of the webhooks app: review and replay stored events, review conflicts.
+
+Thin over ``webhooks.selectors`` (what is listed) and ``webhooks.services`` (replay,
+conflicts). Pages show ids, types, statuses and the short failure reasons only: the
+payloads hold names and free text and stay in the admin.
+"""
+
+from collections import Counter
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from webhooks import selectors, services
+from webhooks.models import WebhookConflict, WebhookEvent
+from webhooks.services import Outcome
+from webhooks.validation import EVENT_TYPES
+
+PAGE_SIZE = 50
+BULK_REPLAY_LIMIT = 500
+
+_LEVELS = {Outcome.PROCESSED: messages.SUCCESS, Outcome.WAITING: messages.WARNING}
+
+
+class ReviewFilterForm(forms.Form):
+    """The list's filters, from the query string (GET) or the bulk form (POST)."""
+
+    status = forms.ChoiceField(choices=list(selectors.REVIEW_STATUSES.items()), required=False)
+    type = forms.ChoiceField(
+        choices=[("", "All types"), *((t, t) for t in EVENT_TYPES)], required=False
+    )
+
+    def filters(self) -> dict:
+        """Keyword arguments of the review selectors (call after ``is_valid()``)."""
+        return {
+            "status": self.cleaned_data["status"] or "attention",
+            "event_type": self.cleaned_data["type"] or None,
+        }
+
+    def query(self, **extra) -> str:
+        """The filters (and ``extra``) as a query string, leaving out defaults."""
+        values = {"status": self.cleaned_data["status"], "type": self.cleaned_data["type"]}
+        values.update(extra)
+        return urlencode({k: v for k, v in values.items() if v and v != "attention"})
+
+
+def _review_url(data) -> str:
+    """Back to the list with the same filters (and page), for post/redirect/get."""
+    form = ReviewFilterForm(data)
+    url = reverse("webhooks:review")
+    if not form.is_valid():
+        return url
+    page = data.get("page", "")
+    query = form.query(page=page if page.isdigit() and page != "1" else "")
+    return f"{url}?{query}" if query else url
+
+
+@staff_member_required
+@require_GET
+def review(request):
+    form = ReviewFilterForm(request.GET)
+    context = {"form": form, "summary": selectors.webhook_review_summary()}
+    if not form.is_valid():
+        return render(request, "webhooks/review.html", context, status=400)
+    page = Paginator(selectors.events_for_review(**form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context.update(page=page, events=page.object_list, bulk_limit=BULK_REPLAY_LIMIT)
+    return render(request, "webhooks/review.html", context)
+
+
+@staff_member_required
+@require_POST
+def review_replay(request, event_id):
+    event = get_object_or_404(WebhookEvent.objects.only("id", "event_id"), event_id=event_id)
+    result = services.event_replay(event=event)
+    text = f"Event {result.event.event_id} ({result.event.event_type}) replayed: {result.outcome}"
+    text += f" — {result.error}" if result.error else "."
+    messages.add_message(request, _LEVELS.get(result.outcome, messages.ERROR), text)
+    return redirect(_review_url(request.POST))
+
+
+@staff_member_required
+@require_POST
+def review_replay_bulk(request):
+    form = ReviewFilterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nothing replayed: unknown filter.")
+        return redirect("webhooks:review")
+    events = selectors.events_for_review_replay(**form.filters(), limit=BULK_REPLAY_LIMIT)
+    outcomes = Counter(services.event_replay(event=event).outcome for event in events)
+    if not events:
+        messages.info(request, "Nothing to replay for these filters.")
+    else:
+        counts = ", ".join(f"{n} {outcome.value}" for outcome, n in sorted(outcomes.items()))
+        capped = f" (the oldest {BULK_REPLAY_LIMIT})" if len(events) == BULK_REPLAY_LIMIT else ""
+        level = messages.SUCCESS if set(outcomes) == {Outcome.PROCESSED} else messages.WARNING
+        messages.add_message(request, level, f"Replayed {len(events)} events{capped}: {counts}.")
+    return redirect(_review_url(request.POST))
+
+
+@staff_member_required
+@require_GET
+def review_conflicts(request):
+    page = Paginator(selectors.conflicts_unreviewed(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "webhooks/review_conflicts.html",
+        {"page": page, "conflicts": page.object_list},
+    )
+
+
+@staff_member_required
+@require_POST
+def review_conflict_mark(request, pk):
+    conflict = get_object_or_404(WebhookConflict.objects.only("id"), pk=pk)
+    marked = services.conflicts_mark_reviewed(
+        conflicts=WebhookConflict.objects.filter(pk=conflict.pk)
+    )
+    if marked:
+        messages.success(request, f"Conflict {conflict.pk} marked reviewed.")
+    else:
+        messages.info(request, f"Conflict {conflict.pk} was already reviewed.")
+    return redirect("webhooks:review-conflicts")
