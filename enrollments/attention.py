@@ -7,13 +7,16 @@ now). Titles and reasons carry ids and numbers only, never a name or free text.
 
 Sources: waiting participants and the program's match rate, active matches
 without contact (14 / 30 / 60 days) or due a check-in, struggling moods, recent
-low ratings, the data-quality flags of ``buddy.selectors`` (no feedback after 90
-days, zero-duration matches, negative-feedback share) and dead-lettered webhooks.
+low ratings, participants with several active matches at once (the Buddy System may
+report that; ``Match.concurrent_active``), the data-quality flags of ``buddy.selectors``
+(no feedback after 90 days, zero-duration matches, negative-feedback share) and
+dead-lettered webhooks.
 Every threshold is in ``settings.ENROLLMENTS``.
 """
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import (
@@ -49,6 +52,7 @@ PRIORITY = {
     "feedback.low_rating": 70,
     "match.no_contact_30": 60,
     "program.match_rate_below_target": 55,
+    "participant.concurrent_matches": 52,
     "match.zero_duration": 50,
     "participant.waiting": 40,
     "match.no_feedback": 35,
@@ -63,7 +67,7 @@ class AttentionItem:
     title: str
     reason: str
     action_url: str
-    subject_type: str  # enrollment, match, feedback, program, webhook_delivery
+    subject_type: str  # enrollment, person, match, feedback, program, webhook_delivery
     subject_id: int | None
     days: int | None = None
 
@@ -174,6 +178,41 @@ def _match_rate(program: Program) -> list[AttentionItem]:
             subject_type="program",
             subject_id=program.pk,
         )
+    ]
+
+
+def _concurrent(program: Program, now: datetime) -> list[AttentionItem]:
+    """One item per participant with several active matches in the program (flagged by
+    ``buddy.services.matches.matches_refresh_concurrent``); days since the newest started."""
+    rows = (
+        Match.objects.active()
+        .filter(program=program, concurrent_active=True)
+        .values("participant_id")
+        .annotate(active=Count("pk"), since=Max("matched_at"))
+        .filter(active__gt=1)
+        .order_by("participant_id")
+    )
+    changelist = _admin_url("buddy_match")
+    return [
+        AttentionItem(
+            kind="participant.concurrent_matches",
+            title=f"Participant #{row['participant_id']}: {row['active']} active matches at once",
+            reason="The Buddy System reported more than one active match in this program; "
+            "the app allows one. End the extra match(es) or correct the data.",
+            action_url=changelist
+            + "?"
+            + urlencode(
+                {
+                    "participant__id__exact": row["participant_id"],
+                    "program__id__exact": program.pk,
+                    "status__exact": "active",
+                }
+            ),
+            subject_type="person",
+            subject_id=row["participant_id"],
+            days=_days(now, row["since"]),
+        )
+        for row in rows
     ]
 
 
@@ -360,6 +399,7 @@ def attention_queue(*, program: Program, now: datetime | None = None) -> list[At
         *_dead_letters(),
         *_match_rate(program),
         *_waiting(program, now),
+        *_concurrent(program, now),
         *_matches(program, now),
         *_low_ratings(program, now),
         *_data_quality(program, now),

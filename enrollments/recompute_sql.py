@@ -3,6 +3,8 @@
 The rules are those of ``enrollments.journey`` (the readable per-person path),
 written as aggregations and window functions over the activity tables:
 
+0. (PostgreSQL) ``rc_locked``: the enrollments in scope, locked in id order before
+   anything is read (see "Concurrent runs" below);
 1. (some people only) ``rc_people``: those of ``person_ids`` enrolled in the program;
    ``rc_scope``: their matches in the program;
 2. ``rc_mf``: per match in scope (any status but declined), each activity table
@@ -16,6 +18,15 @@ written as aggregations and window functions over the activity tables:
    flags that changed. On PostgreSQL step 3 and the writes are one statement
    (data-modifying CTEs, nothing written to a temporary table); on SQLite step 3
    goes to the temporary table ``rc_new`` and the writes follow.
+
+Concurrent runs (two workers, a drain and the nightly run) must not both write the same
+status change. The per-person path locks its enrollment rows (``SELECT … FOR UPDATE``)
+before reading; so does this path, first (``FOR NO KEY UPDATE``, which conflicts with
+it, in id order like the per-person path, so neither deadlocks the other), and it
+recomputes only the rows it locked. Every later statement of the transaction then sees
+what the previous holder of those rows committed (READ COMMITTED takes a new snapshot
+per statement): the run that waited finds the status already changed and writes
+nothing. SQLite serialises writers anyway (no row locks).
 
 Temporary tables are ``ANALYZE``d on PostgreSQL (never auto-analysed, they would be
 estimated at a few hundred rows and get nested loops). JIT is off and ``work_mem``
@@ -44,9 +55,15 @@ from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
 
 #: Temporary tables, in creation order (dropped at the end, and before in case a
 #: previous run in this session failed half-way).
-TEMP_TABLES = ("rc_people", "rc_scope", "rc_mf", "rc_new")  # rc_new: SQLite only
+TEMP_TABLES = ("rc_locked", "rc_people", "rc_scope", "rc_mf", "rc_new")  # rc_new: SQLite only
+POSTGRES_ONLY = {"rc_locked"}
 
 _IN_PROGRAM = "m.program_id = %(program)s AND m.status <> 'declined'"
+# PostgreSQL: the enrollments in scope, locked before anything is read; only they are
+# recomputed (one created since by a concurrent writer is left to its own recompute).
+_LOCK = """
+SELECT e.id FROM {enrollment} e WHERE {lock_scope} ORDER BY e.id FOR NO KEY UPDATE
+"""
 # A subset: the people enrolled among the ids, and their matches in the program.
 _SCOPE_PEOPLE = """
 SELECT person_id FROM {enrollment} WHERE program_id = %(program)s AND person_id IN ({id_list})
@@ -332,7 +349,8 @@ def _drop_temp_tables(cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
         return
     for table in reversed(TEMP_TABLES):  # SQLite drops one table per statement
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if table not in POSTGRES_ONLY:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def recompute_set_based(
@@ -388,13 +406,21 @@ def recompute_set_based(
     params.update({f"mood{i}": m for i, m in enumerate(c["STRUGGLING_MOODS"])})
 
     postgres = connection.vendor == "postgresql"
+    # Integers only: nothing from input reaches the SQL as text.
+    id_list = ", ".join(str(i) for i in ids) if person_ids is not None else ""
+    lock_scope = "e.program_id = %(program)s"
+    if person_ids is not None:
+        lock_scope += f" AND e.person_id IN ({id_list})"
+    if postgres:
+        scope_steps.insert(0, ("rc_locked", _LOCK))
+        enrollment_scope += " AND e.id IN (SELECT id FROM rc_locked)"
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
     flag_columns = list(journey.FLAG_FIELDS)
     tables = _tables()
     fmt = {
         **tables,
-        # Integers only: nothing from input reaches the SQL as text.
-        "id_list": ", ".join(str(i) for i in ids) if person_ids is not None else "",
+        "id_list": id_list,
+        "lock_scope": lock_scope,
         "in_program": _IN_PROGRAM,
         "match_scope": match_scope,
         "t_in_scope": in_scope("t.match_id", matches_in_scope),

@@ -2,19 +2,28 @@
 
 import sys
 import types
+import uuid
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core import mail
 
-from buddy.models import User
+from buddy.models import DataSource, User
+from buddy.schemas import MatchCreatedRecord
+from buddy.services.matches import match_end, match_record_created
 from enrollments.attention import PRIORITY, attention_queue
+from enrollments.digest import attention_digest_send
+from enrollments.models import Program, ProgramType
 from enrollments.services import enrollment_ensure
 from tests.factories import (
+    BuddyFactory,
     CheckInFactory,
     FeedbackFactory,
     InformalEventFactory,
     MatchFactory,
     ParticipantFactory,
+    PersonFactory,
 )
 
 
@@ -110,6 +119,10 @@ def test_the_queue_takes_a_fixed_number_of_queries(
     program, now, busy_program, django_assert_max_num_queries
 ):
     MatchFactory.create_batch(5, matched_at=now - timedelta(days=70))
+    for _ in range(3):  # participants with concurrent matches: one grouped query for all
+        doubled(program, now)
+    # 9 statements today (8 + 1 for participants with concurrent active matches); the
+    # budget keeps headroom for the dead-letter source, whatever number of rows.
     with django_assert_max_num_queries(12):
         attention_queue(program=program, now=now)
 
@@ -127,3 +140,89 @@ def test_dead_lettered_webhooks_are_one_item(program, now, monkeypatch):
 def test_missing_webhook_selectors_count_as_no_dead_letters(program, now, monkeypatch):
     monkeypatch.setitem(sys.modules, "webhooks.selectors", None)  # import raises ImportError
     assert by_kind(attention_queue(program=program, now=now), "webhooks.dead_lettered") == []
+
+
+def reported(program, participant, now, days: int):
+    """A match the Buddy System reports active (the service sets ``concurrent_active``)."""
+    record = MatchCreatedRecord.model_validate(
+        {
+            "matchId": str(uuid.uuid4()),
+            "participantId": PersonFactory.buddy_uuid(participant),
+            "buddyId": PersonFactory.buddy_uuid(BuddyFactory()),
+            "matchedAt": (now - timedelta(days=days)).isoformat(),
+        }
+    )
+    return match_record_created(record=record, program=program).obj
+
+
+def doubled(program, now):
+    """A participant the Buddy System reported with two active matches in the program."""
+    participant = ParticipantFactory(first_name="Olena", last_name="Secretname")
+    first = reported(program, participant, now, days=20)
+    second = reported(program, participant, now, days=6)
+    return participant, first, second
+
+
+def test_a_participant_with_two_active_matches_is_one_item(program, now):
+    participant, *_ = doubled(program, now)
+    [item] = by_kind(attention_queue(program=program, now=now), "participant.concurrent_matches")
+    assert (item.subject_type, item.subject_id) == ("person", participant.pk)
+    assert item.title == f"Participant #{participant.pk}: 2 active matches at once"
+    assert item.days == 6  # concurrent since the newer match started
+    assert item.priority == 52
+    assert "Olena" not in item.title + item.reason
+    assert "Secretname" not in item.title + item.reason
+
+
+def test_the_concurrent_matches_item_links_to_that_participants_active_matches(
+    program, now, admin_client
+):
+    participant, first, second = doubled(program, now)
+    MatchFactory(program=program, participant=participant, ended=True)  # not in the list
+    MatchFactory(program=program)  # someone else's
+    [item] = by_kind(attention_queue(program=program, now=now), "participant.concurrent_matches")
+    url = urlsplit(item.action_url)
+    assert url.path == "/admin/buddy/match/"
+    assert parse_qs(url.query) == {
+        "participant__id__exact": [str(participant.pk)],
+        "program__id__exact": [str(program.pk)],
+        "status__exact": ["active"],
+    }
+    response = admin_client.get(item.action_url)
+    assert response.status_code == 200  # the admin accepts the filters (no ?e=1 redirect)
+    assert {m.pk for m in response.context["cl"].result_list} == {first.pk, second.pk}
+
+
+def test_the_concurrent_matches_item_goes_when_one_match_ends(program, now):
+    _, first, _ = doubled(program, now)
+    assert by_kind(attention_queue(program=program, now=now), "participant.concurrent_matches")
+    match_end(match=first, ended_at=now, end_reason="completed", via=DataSource.COORDINATOR)
+    items = attention_queue(program=program, now=now)
+    assert by_kind(items, "participant.concurrent_matches") == []
+
+
+def test_concurrent_matches_in_another_program_are_not_shown(program, now):
+    mentorship = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+    participant, *_ = doubled(mentorship, now)
+    reported(program, participant, now, days=3)  # one active match in this program: fine
+    assert (
+        by_kind(attention_queue(program=program, now=now), "participant.concurrent_matches") == []
+    )
+    [item] = by_kind(attention_queue(program=mentorship, now=now), "participant.concurrent_matches")
+    assert item.subject_id == participant.pk
+
+
+def test_the_api_the_page_and_the_digest_serve_the_concurrent_matches_item(
+    program, now, admin_client
+):
+    participant, *_ = doubled(program, now)
+    title = f"Participant #{participant.pk}: 2 active matches at once"
+    body = admin_client.get("/api/attention/?program=buddy").json()
+    [item] = [i for i in body["items"] if i["kind"] == "participant.concurrent_matches"]
+    assert (item["title"], item["priority"]) == (title, 52)
+    assert body["summary"]["participant.concurrent_matches"] == 1
+    assert title in admin_client.get("/attention/").content.decode()
+    assert attention_digest_send(now=now) == 1  # the admin user is staff with an email
+    text = mail.outbox[0].body
+    assert title in text
+    assert item["action_url"] in text  # the plain-text email is not HTML-escaped (&)
