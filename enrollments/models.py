@@ -144,3 +144,27 @@ class JourneyFlags(models.Model):
 
     def __str__(self) -> str:
         return f"Journey of enrollment #{self.enrollment_id}"
+
+
+class PendingRecompute(models.Model):
+    """A person whose enrollment in a program is due for a recompute.
+
+    Written in the same transaction as the change that makes it due (so it commits or
+    rolls back with it, and a crash after the commit loses nothing), and drained in
+    batches by ``enrollments.services.enrollments_recompute_pending``: one row per
+    change, no unique key, so writers never wait on each other or on a drain; the drain
+    coalesces repeats.
+    """
+
+    # No indexes but the key: the table holds seconds of changes and is read in id order.
+    person = models.ForeignKey(
+        "buddy.Person", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Recompute person #{self.person_id} in program #{self.program_id}"

@@ -13,14 +13,22 @@ applies the same rules to a whole program in SQL):
 
 Every status change is kept in ``EnrollmentStatusChange`` (from, to, when, why). The
 journey flags (``JourneyFlags``) are recomputed together with the status.
+
+When: every service that changes a person's data calls ``recompute_soon`` inside its
+transaction; the people wait in ``PendingRecompute`` and a worker drains them in
+batches (``enrollments_recompute_pending``) moments after the commit. The nightly run
+recomputes whole programs (states and flags age with time).
 """
 
 import logging
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from buddy.errors import FieldError, ValidationFailed
@@ -31,6 +39,7 @@ from enrollments.models import (
     EnrollmentStatus,
     EnrollmentStatusChange,
     JourneyFlags,
+    PendingRecompute,
     Program,
 )
 from enrollments.recompute_sql import recompute_set_based
@@ -41,6 +50,8 @@ logger = logging.getLogger(__name__)
 #: above it the set-based SQL recomputes them in chunks.
 PER_PERSON_LIMIT = 20
 SET_BASED_CHUNK = 5000
+#: Queue rows one drain takes (one transaction).
+DRAIN_BATCH = 5000
 
 
 def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: str) -> Enrollment:
@@ -150,8 +161,12 @@ def enrollments_recompute(
     started = time.monotonic()
     if len(ids) <= PER_PERSON_LIMIT:
         changed = 0
-        for enrollment in Enrollment.objects.select_for_update().filter(
-            program=program, person_id__in=ids
+        # Locked in id order, like the set-based path: overlapping recomputes wait, never
+        # deadlock (and the one that waited reads the status the other wrote).
+        for enrollment in (
+            Enrollment.objects.select_for_update()
+            .filter(program=program, person_id__in=ids)
+            .order_by("pk")
         ):
             facts = journey.person_facts(enrollment)
             changed += _apply(enrollment, journey.derive(facts, now=now), now=now)
@@ -219,3 +234,87 @@ def enrollment_record_left(
         },
     )
     return enrollment
+
+
+# --- The recompute queue --------------------------------------------------------------------
+
+
+def recompute_soon(*, person_ids: Iterable[int], program_id: int) -> None:
+    """Queue these people's enrollments in the program for a recompute after the commit.
+
+    One INSERT in the caller's transaction (the queue commits or rolls back with the
+    change, so a crash right after the commit loses no recompute), then, once committed,
+    a request for a drain (``recompute_drain_request``). Bursts of events cost one drain
+    over all their people, not one task and one recompute per event.
+    """
+    ids = sorted({int(i) for i in person_ids})
+    if not ids:
+        return
+    conn = transaction.get_connection()
+    table = conn.ops.quote_name(PendingRecompute._meta.db_table)
+    now = conn.ops.adapt_datetimefield_value(timezone.now())
+    rows = ", ".join(["(%s, %s, %s)"] * len(ids))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (person_id, program_id, queued_at) VALUES {rows}",  # noqa: S608 - model table; values are parameters
+            [value for person_id in ids for value in (person_id, program_id, now)],
+        )
+    transaction.on_commit(recompute_drain_request)
+
+
+def recompute_drain_request() -> None:
+    """Have the queue drained: at once where tasks run in-process (no broker: local runs,
+    tests), else by a task ``RECOMPUTE_DELAY_SECONDS`` from now.
+
+    Each process sends at most one task per delay, whatever its number of commits: the
+    first request opens a window that closes a second before its task runs, so every
+    change this process commits inside the window is queued before that task drains the
+    queue, and the first change after it sends the next task. (The beat sweep drains
+    anything a crashed process left.)
+    """
+    from enrollments.tasks import recompute_pending
+
+    if recompute_pending.app.conf.task_always_eager:
+        recompute_pending.delay()
+        return
+    delay = max(2, int(settings.ENROLLMENTS["RECOMPUTE_DELAY_SECONDS"]))
+    with _drain_window_lock:
+        now = time.monotonic()
+        if now < _drain_window[0]:
+            return
+        _drain_window[0] = now + delay - 1
+    recompute_pending.apply_async(countdown=delay)
+
+
+#: When this process's pending drain request stops covering new changes (monotonic time).
+_drain_window = [0.0]
+_drain_window_lock = threading.Lock()
+
+
+def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
+    """Recompute the oldest ``batch`` queued people and remove their rows, in one
+    transaction (a failure leaves them queued); return how many rows were drained.
+
+    Concurrent drains take different rows (``SKIP LOCKED`` on PostgreSQL); a person
+    queued several times is recomputed once per program.
+    """
+    table = connection.ops.quote_name(PendingRecompute._meta.db_table)
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id"  # noqa: S608 - model table
+                f" LIMIT %s{skip_locked}) RETURNING person_id, program_id",
+                [batch],
+            )
+            claimed = cursor.fetchall()
+        people: dict[int, set[int]] = defaultdict(set)
+        for person_id, program_id in claimed:
+            people[program_id].add(person_id)
+        programs = Program.objects.in_bulk(list(people))
+        for program_id, person_ids in sorted(people.items()):
+            if program_id in programs:
+                enrollments_recompute(program=programs[program_id], person_ids=person_ids)
+    return len(claimed)

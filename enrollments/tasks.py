@@ -5,10 +5,27 @@ from celery import shared_task
 from enrollments import services
 from enrollments.models import Program
 
+#: Batches one drain task takes before it leaves the rest to the next request or sweep.
+DRAIN_MAX_BATCHES = 20
+
+
+@shared_task(acks_late=True)
+def recompute_pending() -> int:
+    """Drain the recompute queue: requested after the commits that fill it, and swept by
+    beat every minute (a request lost with a crashed process is picked up there)."""
+    drained = 0
+    for _ in range(DRAIN_MAX_BATCHES):
+        batch = services.enrollments_recompute_pending()
+        drained += batch
+        if batch < services.DRAIN_BATCH:
+            break
+    return drained
+
 
 @shared_task(acks_late=True)
 def recompute_people(*, person_ids: list[int], program_id: int) -> int:
-    """Enqueued on commit by every buddy service that changes these people's data."""
+    """Recompute these people now (operators, scripts); the services queue theirs
+    (``recompute_pending``)."""
     program = Program.objects.get(pk=program_id)
     return services.enrollments_recompute(program=program, person_ids=person_ids)
 

@@ -4,9 +4,12 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db import transaction
 
+from buddy.services.common import people_changed
 from config.celery_app import app
-from enrollments.models import Enrollment
+from enrollments import services as enrollment_services
+from enrollments.models import PendingRecompute
 from enrollments.services import enrollment_ensure
 from enrollments.tasks import recompute_people
 from tests.factories import MatchFactory, buddy_program
@@ -24,20 +27,44 @@ def celery_worker_on_broker(settings):
         app.conf.task_always_eager = True
 
 
+def wait_for_status(enrollment, status: str, seconds: float = 20) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        enrollment.refresh_from_db()
+        if enrollment.status == status:
+            break
+        time.sleep(0.1)
+    return enrollment.status
+
+
+# serialized_rollback: the flush after a transactional test must not leave other
+# transactional tests of the same process restoring content types on top of new ones
 @pytest.mark.redis
-def test_a_recompute_task_is_executed_by_a_worker_through_the_broker(
-    transactional_db, celery_worker_on_broker
-):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_recompute_task_is_executed_by_a_worker_through_the_broker(celery_worker_on_broker):
     program = buddy_program()
     match = MatchFactory(ended=True)
     enrollment = enrollment_ensure(
         person=match.participant, program=program, enrolled_at=match.matched_at, via="test"
     )
     recompute_people.delay(person_ids=[match.participant_id], program_id=program.pk)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        enrollment.refresh_from_db()
-        if enrollment.status == "completed":
-            break
-        time.sleep(0.1)
-    assert Enrollment.objects.get(pk=enrollment.pk).status == "completed"
+    assert wait_for_status(enrollment, "completed") == "completed"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_committed_change_is_recomputed_by_a_worker_draining_the_queue(
+    celery_worker_on_broker, settings, monkeypatch
+):
+    settings.ENROLLMENTS = {**settings.ENROLLMENTS, "RECOMPUTE_DELAY_SECONDS": 2}
+    monkeypatch.setattr(enrollment_services, "_drain_window", [0.0])
+    program = buddy_program()
+    match = MatchFactory(ended=True)
+    enrollment = enrollment_ensure(
+        person=match.participant, program=program, enrolled_at=match.matched_at, via="test"
+    )
+    with transaction.atomic():  # the change: its people queued, a drain requested on commit
+        people_changed([match.participant_id], program.pk)
+
+    assert wait_for_status(enrollment, "completed") == "completed"
+    assert not PendingRecompute.objects.exists()

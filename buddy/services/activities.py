@@ -4,6 +4,10 @@ For each entity: ``<entity>_values`` maps a validated record to model columns
 (shared with the bulk import) and ``<entity>_record`` upserts one row by the
 contract's key. Strong references that name nothing known raise
 ``UnknownReference``; weak ones are kept and listed as unknown.
+
+Each ``_record`` is one unit of work: its own transaction, or part of the caller's
+without a savepoint of its own (``savepoint=False``: a failure undoes the caller's
+transaction, or its savepoint, as a whole; the webhook processing holds one).
 """
 
 from collections.abc import Iterable
@@ -31,8 +35,8 @@ from buddy.schemas import (
 )
 from buddy.services.common import (
     Upserted,
-    after_commit_people_changed,
     among,
+    people_changed,
     person_refs,
     require_match,
     require_person,
@@ -52,7 +56,7 @@ def _people_of(match: Match | None, *people) -> None:
         for person_id, program_id in rows.values_list("person_id", "program_id"):
             by_program.setdefault(program_id, set()).add(person_id)
     for program_id, person_ids in by_program.items():
-        after_commit_people_changed(person_ids, program_id)
+        people_changed(person_ids, program_id)
 
 
 def unknown_people(ids) -> list[str]:
@@ -76,7 +80,7 @@ def informal_event_values(record: InformalEventRecord, *, unknown_attendees: lis
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def informal_event_record(
     *, record: InformalEventRecord, via: str = DataSource.WEBHOOK
 ) -> Upserted:
@@ -108,7 +112,7 @@ def attendance_values(record: AttendanceRecord) -> dict:
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def attendance_record(*, record: AttendanceRecord, via: str = DataSource.WEBHOOK) -> Upserted:
     person = require_person(record.user_id, path="userId")
     match = require_match(record.match_id, path="matchId") if record.match_id else None
@@ -148,7 +152,7 @@ def skill_session_values(record: SkillSessionRecord) -> dict:
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def skill_session_record(*, record: SkillSessionRecord, via: str = DataSource.WEBHOOK) -> Upserted:
     teacher = require_person(record.teacher_id, path="teacherId")
     learner = require_person(record.learner_id, path="learnerId")
@@ -174,7 +178,7 @@ def checkin_values(record: CheckInRecord) -> dict:
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def checkin_record(*, record: CheckInRecord, via: str = DataSource.WEBHOOK) -> Upserted:
     match = require_match(record.match_id, path="matchId")
     values = checkin_values(record)
@@ -202,7 +206,7 @@ def feedback_values(record: FeedbackRecord) -> dict:
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def feedback_record(*, record: FeedbackRecord, via: str = DataSource.WEBHOOK) -> Upserted:
     match = require_match(record.match_id, path="matchId")
     values = feedback_values(record)
@@ -264,7 +268,7 @@ def milestone_values(record: MilestoneRecord, *, unknown_related: list[str]) -> 
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def milestone_record(*, record: MilestoneRecord, via: str = DataSource.WEBHOOK) -> Upserted:
     person = require_person(record.user_id, path="userId")
     values = milestone_values(record, unknown_related=unknown_related_ids(record))

@@ -189,14 +189,12 @@ def insert_or_nothing(obj: models.Model, *, conflict_field: str | None = None) -
     return True
 
 
-def after_commit_people_changed(person_ids: Iterable[int], program_id: int) -> None:
-    """Recompute enrollments and journey flags of these people once the change commits."""
-    ids = sorted({int(i) for i in person_ids})
-    if not ids:
-        return
-    from enrollments.tasks import recompute_people
+def people_changed(person_ids: Iterable[int], program_id: int) -> None:
+    """Recompute enrollments and journey flags of these people once the change commits
+    (queued in the caller's transaction: ``enrollments.services.recompute_soon``)."""
+    from enrollments.services import recompute_soon
 
-    transaction.on_commit(lambda: recompute_people.delay(person_ids=ids, program_id=program_id))
+    recompute_soon(person_ids=person_ids, program_id=program_id)
 
 
 def after_commit_references_arrived(*, person_ids=(), match_ids=()) -> None:

@@ -19,8 +19,8 @@ from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
 from buddy.services.common import (
     Outcome,
     Upserted,
-    after_commit_people_changed,
     after_commit_references_arrived,
+    people_changed,
     require_match,
     require_person,
 )
@@ -71,7 +71,7 @@ def _people_changed(match: Match) -> None:
         program_id=match.program_id, participant_ids=[match.participant_id]
     )
     match.concurrent_active = match.status == S.ACTIVE and match.participant_id in doubled
-    after_commit_people_changed([match.participant_id, match.buddy_id], match.program_id)
+    people_changed([match.participant_id, match.buddy_id], match.program_id)
 
 
 def _check_roles(participant: Person, buddy: Person) -> None:
@@ -191,7 +191,7 @@ def match_end(
 # --- Matches reported by the Buddy System ---------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def match_record_created(
     *, record: MatchCreatedRecord, program: Program, via: str = DataSource.WEBHOOK
 ) -> Upserted:
@@ -237,7 +237,7 @@ def match_record_created(
     return Upserted(match, outcome)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def match_record_ended(*, record: MatchEndedRecord, via: str = DataSource.WEBHOOK) -> Upserted:
     """``buddy.match.ended``: set the end fields; a match already ended keeps its first end."""
     match = require_match(record.match_id, path="matchId", lock=True)

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from buddy.errors import RuleViolation, UnknownReference
@@ -74,7 +75,8 @@ def test_ending_one_of_two_active_matches_clears_the_flag(program):
 def test_a_reported_match_with_an_unknown_user_names_the_reference(program):
     participant = ParticipantFactory()
     record = created(participant, BuddyFactory()).model_copy(update={"buddy_id": uuid.uuid4()})
-    with pytest.raises(UnknownReference) as error:
+    # the service has no savepoint of its own: the caller's (here) is what it undoes
+    with pytest.raises(UnknownReference) as error, transaction.atomic():
         match_record_created(record=record, program=program)
     assert error.value.kind == "user"
     assert not Match.objects.exists()
