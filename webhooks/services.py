@@ -12,6 +12,7 @@ An event that failed only because a user or match does not exist yet waits for i
 Replay (admin, API, command) is ``event_replay``: re-process from the stored payload.
 """
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -90,10 +91,10 @@ def delivery_mark_repeat(*, delivery_id: str) -> bool:
 def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
     """Commit the raw event (once per event id) and the delivery record before processing.
 
-    One short transaction, no savepoints: ``INSERT … ON CONFLICT DO NOTHING RETURNING id``
-    for the event, then for the delivery (a repeat finds the existing row instead).
-    The same event id with a different payload (compared as parsed JSON) is recorded
-    as a conflict and changes nothing else.
+    One transaction: on PostgreSQL one statement (``_store_in_one_statement``), elsewhere
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for the event, then for the delivery
+    (a repeat finds the existing row instead). The same event id with a different payload
+    (compared as parsed JSON) is recorded as a conflict and changes nothing else.
     """
     envelope = valid.envelope
     event = WebhookEvent(
@@ -108,20 +109,97 @@ def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
         drift_warnings=valid.drift_warnings,
         new_value_warnings=valid.new_value_warnings,
     )
-    with transaction.atomic():
-        created = insert_or_nothing(event, conflict_field="event_id")
-        if not created:
-            event = WebhookEvent.objects.get(event_id=envelope.id)
-            if event.payload != valid.payload:
-                WebhookConflict.objects.create(
-                    event=event, delivery_id=delivery_id, payload=valid.payload
-                )
-                metrics.CONFLICTS.inc()
-                return Stored(event, None, created=False, conflict=True)
-        delivery = _delivery_for(event, delivery_id)
-    if created and valid.drift_warnings:
+    stored = None
+    if transaction.get_connection().vendor == "postgresql":
+        stored = _store_in_one_statement(event, delivery_id)
+    if stored is None:
+        with transaction.atomic():
+            created = insert_or_nothing(event, conflict_field="event_id")
+            if not created:
+                event = WebhookEvent.objects.get(event_id=envelope.id)
+            stored = Stored(event, None, created, conflict=event.payload != valid.payload)
+            if stored.conflict:
+                _conflict_record(event, delivery_id, valid.payload)
+            else:
+                stored.delivery = _delivery_for(event, delivery_id)
+    if stored.created and valid.drift_warnings:
         metrics.ENUM_DRIFT.inc(valid.drift_warnings)
+    return stored
+
+
+# The event (unless its id is stored), the delivery (unless its id is stored or the payload
+# differs) and what the caller needs to know, in one round trip and one commit. A SELECT in
+# the statement cannot see an event another transaction committed while this one waited on
+# its key: then no row comes back and the caller takes the general path.
+_STORE_SQL = """
+WITH new_event AS (
+    INSERT INTO webhooks_webhookevent (
+        event_id, event_type, version, user_id, match_id, "timestamp", correlation_id,
+        payload, status, attempts, last_error, drift_warnings, new_value_warnings,
+        received_at, updated_at)
+    VALUES (
+        %(event_id)s, %(event_type)s, %(version)s, %(user_id)s, %(match_id)s, %(timestamp)s,
+        %(correlation_id)s, %(payload)s::jsonb, %(received)s, 0, '', %(drift)s,
+        %(new_values)s, %(now)s, %(now)s)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id
+), event AS (
+    SELECT id, TRUE AS created, TRUE AS same_payload FROM new_event
+    UNION ALL
+    SELECT id, FALSE, payload = %(payload)s::jsonb FROM webhooks_webhookevent
+    WHERE event_id = %(event_id)s AND NOT EXISTS (SELECT FROM new_event)
+), new_delivery AS (
+    INSERT INTO webhooks_webhookdelivery (
+        delivery_id, event_id, status, retry_count, duplicate_count, last_error, received_at)
+    SELECT %(delivery_id)s, id, %(received)s, 0, 0, '', %(now)s FROM event WHERE same_payload
+    ON CONFLICT (delivery_id) DO NOTHING
+    RETURNING id
+)
+SELECT event.id, event.created, event.same_payload, (SELECT id FROM new_delivery) FROM event
+"""
+
+
+def _store_in_one_statement(event: WebhookEvent, delivery_id: str) -> Stored | None:
+    """``event_store`` on PostgreSQL in one statement (``_STORE_SQL``); None when the
+    general path must decide (the event's first insert was concurrent with this one)."""
+    now = timezone.now()
+    params = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "version": event.version,
+        "user_id": event.user_id,
+        "match_id": event.match_id,
+        "timestamp": event.timestamp,
+        "correlation_id": event.correlation_id,
+        "payload": json.dumps(event.payload),
+        "received": EventStatus.RECEIVED.value,
+        "drift": event.drift_warnings,
+        "new_values": event.new_value_warnings,
+        "delivery_id": delivery_id,
+        "now": now,
+    }
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_STORE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event_pk, created, same_payload, delivery_pk = row
+    event.pk, event.received_at, event.updated_at = event_pk, now, now
+    event._state.adding = False
+    if not same_payload:
+        stored = WebhookEvent.objects.get(pk=event_pk)
+        _conflict_record(stored, delivery_id, event.payload)
+        return Stored(stored, None, created=False, conflict=True)
+    if delivery_pk is None:  # a retry of a stored delivery (or a reused delivery id)
+        return Stored(event, _delivery_for(event, delivery_id), created)
+    delivery = WebhookDelivery(pk=delivery_pk, delivery_id=delivery_id, event=event)
+    delivery._state.adding = False
     return Stored(event, delivery, created)
+
+
+def _conflict_record(event: WebhookEvent, delivery_id: str, payload: dict) -> None:
+    WebhookConflict.objects.create(event=event, delivery_id=delivery_id, payload=payload)
+    metrics.CONFLICTS.inc()
 
 
 def _delivery_for(event: WebhookEvent, delivery_id: str) -> WebhookDelivery | None:
@@ -236,18 +314,49 @@ def _locked(delivery_pk: int | None) -> WebhookDelivery | None:
 def _success(event, delivery_pk, weak_ids: list[str], had_references: bool) -> None:
     now = timezone.now()
     event.status, event.processed_at, event.last_error = EventStatus.PROCESSED, now, ""
-    event.save(update_fields=["status", "processed_at", "last_error", "attempts", "updated_at"])
+    if delivery_pk is not None and transaction.get_connection().vendor == "postgresql":
+        _mark_processed_in_one_statement(event, delivery_pk, now)
+    else:
+        event.save(update_fields=["status", "processed_at", "last_error", "attempts", "updated_at"])
+        if delivery_pk is not None:
+            WebhookDelivery.objects.filter(pk=delivery_pk).update(
+                status=D.PROCESSED, processed_at=now, last_attempt_at=now, last_error=""
+            )
     _references_replace(event, [("any", i, False) for i in weak_ids], had_references)
     # Success clears the event's failed and dead-lettered deliveries: the sender's later
     # retries of them are answered 202.
-    failed = event.deliveries.filter(status__in=[D.FAILED, D.DEAD_LETTERED])
-    if delivery_pk is not None:
-        failed = failed.exclude(pk=delivery_pk)
-        WebhookDelivery.objects.filter(pk=delivery_pk).update(
-            status=D.PROCESSED, processed_at=now, last_attempt_at=now, last_error=""
-        )
     if had_references:
+        failed = event.deliveries.filter(status__in=[D.FAILED, D.DEAD_LETTERED])
+        if delivery_pk is not None:
+            failed = failed.exclude(pk=delivery_pk)
         failed.update(status=D.PROCESSED, processed_at=now)
+
+
+_MARK_PROCESSED_SQL = """
+WITH event AS (
+    UPDATE webhooks_webhookevent
+    SET status = %(processed)s, processed_at = %(now)s, last_error = '',
+        attempts = %(attempts)s, updated_at = %(now)s
+    WHERE id = %(event)s
+)
+UPDATE webhooks_webhookdelivery
+SET status = %(processed)s, processed_at = %(now)s, last_attempt_at = %(now)s, last_error = ''
+WHERE id = %(delivery)s
+"""
+
+
+def _mark_processed_in_one_statement(event, delivery_pk: int, now) -> None:
+    """The event and the delivery that processed it marked processed, in one round trip."""
+    params = {
+        "processed": EventStatus.PROCESSED.value,  # the same value in both tables
+        "now": now,
+        "attempts": event.attempts,
+        "event": event.pk,
+        "delivery": delivery_pk,
+    }
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_MARK_PROCESSED_SQL, params)
+    event.updated_at = now
 
 
 def _failure(event, delivery, exc: Exception, had_references: bool) -> tuple[Outcome, str]:
