@@ -239,8 +239,9 @@ def enrollment_record_left(
 # --- The recompute queue --------------------------------------------------------------------
 
 
-def recompute_soon(*, person_ids: Iterable[int], program_id: int) -> None:
-    """Queue these people's enrollments in the program for a recompute after the commit.
+def recompute_soon(*, person_ids: Iterable[int], program_id: int | None = None) -> None:
+    """Queue these people's enrollments in the program (``None``: in every program they
+    are enrolled in) for a recompute after the commit.
 
     One INSERT in the caller's transaction (the queue commits or rolls back with the
     change, so a crash right after the commit loses no recompute), then, once committed,
@@ -251,14 +252,23 @@ def recompute_soon(*, person_ids: Iterable[int], program_id: int) -> None:
     if not ids:
         return
     conn = transaction.get_connection()
-    table = conn.ops.quote_name(PendingRecompute._meta.db_table)
+    quote = conn.ops.quote_name
+    table = quote(PendingRecompute._meta.db_table)
     now = conn.ops.adapt_datetimefield_value(timezone.now())
-    rows = ", ".join(["(%s, %s, %s)"] * len(ids))
     with conn.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (person_id, program_id, queued_at) VALUES {rows}",  # noqa: S608 - model table; values are parameters
-            [value for person_id in ids for value in (person_id, program_id, now)],
-        )
+        if program_id is not None:
+            rows = ", ".join(["(%s, %s, %s)"] * len(ids))
+            cursor.execute(
+                f"INSERT INTO {table} (person_id, program_id, queued_at) VALUES {rows}",  # noqa: S608 - model table; values are parameters
+                [value for person_id in ids for value in (person_id, program_id, now)],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} (person_id, program_id, queued_at)"  # noqa: S608 - model tables; values are parameters
+                f" SELECT person_id, program_id, %s FROM {quote(Enrollment._meta.db_table)}"
+                f" WHERE person_id IN ({', '.join(['%s'] * len(ids))})",
+                [now, *ids],
+            )
     transaction.on_commit(recompute_drain_request)
 
 

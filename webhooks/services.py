@@ -54,10 +54,11 @@ class Outcome(StrEnum):
 
 @dataclass
 class Stored:
-    event: WebhookEvent
+    event: WebhookEvent | None
     delivery: WebhookDelivery | None
     created: bool
     conflict: bool = False
+    repeat: bool = False  # the delivery id already succeeded: nothing stored, 202
 
 
 @dataclass
@@ -89,12 +90,14 @@ def delivery_mark_repeat(*, delivery_id: str) -> bool:
 
 
 def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
-    """Commit the raw event (once per event id) and the delivery record before processing.
+    """Commit the raw event (once per event id) and the delivery record before processing,
+    unless the delivery id already succeeded (``repeat``: counted, nothing stored).
 
     One transaction: on PostgreSQL one statement (``_store_in_one_statement``), elsewhere
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for the event, then for the delivery
-    (a repeat finds the existing row instead). The same event id with a different payload
-    (compared as parsed JSON) is recorded as a conflict and changes nothing else.
+    the repeat check, then ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for the event,
+    then for the delivery (a retry finds the existing row instead). The same event id with
+    a different payload (compared as parsed JSON) is recorded as a conflict and changes
+    nothing else.
     """
     envelope = valid.envelope
     event = WebhookEvent(
@@ -112,6 +115,8 @@ def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
     stored = None
     if transaction.get_connection().vendor == "postgresql":
         stored = _store_in_one_statement(event, delivery_id)
+    elif delivery_mark_repeat(delivery_id=delivery_id):
+        stored = Stored(None, None, created=False, repeat=True)
     if stored is None:
         with transaction.atomic():
             created = insert_or_nothing(event, conflict_field="event_id")
@@ -127,27 +132,34 @@ def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
     return stored
 
 
-# The event (unless its id is stored), the delivery (unless its id is stored or the payload
+# Unless the delivery id already succeeded (then only its duplicate count changes): the
+# event (unless its id is stored), the delivery (unless its id is stored or the payload
 # differs) and what the caller needs to know, in one round trip and one commit. A SELECT in
 # the statement cannot see an event another transaction committed while this one waited on
-# its key: then no row comes back and the caller takes the general path.
+# its key: then no event comes back and the caller takes the general path.
 _STORE_SQL = """
-WITH new_event AS (
+WITH repeat AS (
+    UPDATE webhooks_webhookdelivery SET duplicate_count = duplicate_count + 1
+    WHERE delivery_id = %(delivery_id)s AND status IN (%(processed)s, %(duplicate)s)
+    RETURNING id
+), new_event AS (
     INSERT INTO webhooks_webhookevent (
         event_id, event_type, version, user_id, match_id, "timestamp", correlation_id,
         payload, status, attempts, last_error, drift_warnings, new_value_warnings,
         received_at, updated_at)
-    VALUES (
+    SELECT
         %(event_id)s, %(event_type)s, %(version)s, %(user_id)s, %(match_id)s, %(timestamp)s,
         %(correlation_id)s, %(payload)s::jsonb, %(received)s, 0, '', %(drift)s,
-        %(new_values)s, %(now)s, %(now)s)
+        %(new_values)s, %(now)s, %(now)s
+    WHERE NOT EXISTS (SELECT FROM repeat)
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id
 ), event AS (
     SELECT id, TRUE AS created, TRUE AS same_payload FROM new_event
     UNION ALL
     SELECT id, FALSE, payload = %(payload)s::jsonb FROM webhooks_webhookevent
-    WHERE event_id = %(event_id)s AND NOT EXISTS (SELECT FROM new_event)
+    WHERE event_id = %(event_id)s
+      AND NOT EXISTS (SELECT FROM new_event) AND NOT EXISTS (SELECT FROM repeat)
 ), new_delivery AS (
     INSERT INTO webhooks_webhookdelivery (
         delivery_id, event_id, status, retry_count, duplicate_count, last_error, received_at)
@@ -155,13 +167,16 @@ WITH new_event AS (
     ON CONFLICT (delivery_id) DO NOTHING
     RETURNING id
 )
-SELECT event.id, event.created, event.same_payload, (SELECT id FROM new_delivery) FROM event
+SELECT EXISTS (SELECT FROM repeat), event.id, event.created, event.same_payload,
+    (SELECT id FROM new_delivery)
+FROM (VALUES (1)) AS one LEFT JOIN event ON TRUE
 """
 
 
 def _store_in_one_statement(event: WebhookEvent, delivery_id: str) -> Stored | None:
     """``event_store`` on PostgreSQL in one statement (``_STORE_SQL``); None when the
-    general path must decide (the event's first insert was concurrent with this one)."""
+    general path must decide (the event's first insert was concurrent with this one; the
+    repeat check is done)."""
     now = timezone.now()
     params = {
         "event_id": event.event_id,
@@ -173,6 +188,8 @@ def _store_in_one_statement(event: WebhookEvent, delivery_id: str) -> Stored | N
         "correlation_id": event.correlation_id,
         "payload": json.dumps(event.payload),
         "received": EventStatus.RECEIVED.value,
+        "processed": D.PROCESSED.value,
+        "duplicate": D.DUPLICATE.value,
         "drift": event.drift_warnings,
         "new_values": event.new_value_warnings,
         "delivery_id": delivery_id,
@@ -180,10 +197,11 @@ def _store_in_one_statement(event: WebhookEvent, delivery_id: str) -> Stored | N
     }
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(_STORE_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
+        repeat, event_pk, created, same_payload, delivery_pk = cursor.fetchone()
+    if repeat:
+        return Stored(None, None, created=False, repeat=True)
+    if event_pk is None:
         return None
-    event_pk, created, same_payload, delivery_pk = row
     event.pk, event.received_at, event.updated_at = event_pk, now, now
     event._state.adding = False
     if not same_payload:

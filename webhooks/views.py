@@ -105,32 +105,38 @@ def _receive(request: HttpRequest, log: dict) -> JsonResponse:
         return _error(400, "X-Delivery-Id is required (at most 200 characters).")
     log["delivery_id"] = delivery_id
 
-    # 4. a delivery that already succeeded
-    if services.delivery_mark_repeat(delivery_id=delivery_id):
+    # 4. a delivery that already succeeded is answered 202, whatever its body. The check
+    # rides along with storing the event (6: one round trip), so a valid body is read
+    # first; an invalid one is checked for a repeat before its 400.
+    def repeat() -> JsonResponse:
         metrics.DUPLICATES.inc()
         log["outcome"] = "duplicate_delivery"
         return _accepted(delivery_id, "This delivery was already processed.")
 
     # 5. validation (nothing stored on failure)
     try:
-        payload = json.loads(body)
+        valid = validate_event(json.loads(body))
     except (ValueError, UnicodeDecodeError):
+        if services.delivery_mark_repeat(delivery_id=delivery_id):
+            return repeat()
         log["outcome"] = "invalid"
         return _error(400, "The body is not valid JSON.", errors=[])
-    try:
-        valid = validate_event(payload)
     except ValidationFailed as exc:
+        if services.delivery_mark_repeat(delivery_id=delivery_id):
+            return repeat()
         log.update(outcome="invalid", error_paths=[e.path for e in exc.errors][:20])
         return _error(400, "The event is not valid.", errors=[e.as_dict() for e in exc.errors])
     log.update(event_id=str(valid.envelope.id), event_type=valid.envelope.type)
+
+    # 6. event id: stored once; a different payload is a conflict
+    stored = services.event_store(valid=valid, delivery_id=delivery_id)
+    if stored.repeat:
+        return repeat()
     for warning in valid.warnings:
         logger.warning(
             "webhook.schema_warning",
             extra={"event_id": log["event_id"], "kind": warning.kind, "field": warning.field},
         )
-
-    # 6. event id: stored once; a different payload is a conflict
-    stored = services.event_store(valid=valid, delivery_id=delivery_id)
     if stored.conflict:
         log["outcome"] = "conflict"
         return _error(409, "This event id was already received with a different payload.")

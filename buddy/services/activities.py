@@ -42,21 +42,16 @@ from buddy.services.common import (
     require_person,
     upsert,
 )
-from enrollments.models import Enrollment
+from enrollments.services import recompute_soon
 
 
 def _people_of(match: Match | None, *people) -> None:
-    """Recompute the match's two people and these people in every program they are in:
-    one enrollments query and one enqueue per program (usually one), not one per person."""
-    by_program: dict[int, set[int]] = {}
+    """Recompute the match's two people (in its program) and these people (in every
+    program they are in) once the change commits."""
     if match is not None:
-        by_program[match.program_id] = {match.participant_id, match.buddy_id}
+        people_changed([match.participant_id, match.buddy_id], match.program_id)
     if people:
-        rows = Enrollment.objects.filter(person__in=[p.pk for p in people])
-        for person_id, program_id in rows.values_list("person_id", "program_id"):
-            by_program.setdefault(program_id, set()).add(person_id)
-    for program_id, person_ids in by_program.items():
-        people_changed(person_ids, program_id)
+        recompute_soon(person_ids=[p.pk for p in people])
 
 
 def unknown_people(ids) -> list[str]:

@@ -89,6 +89,18 @@ def test_a_delivery_that_succeeded_is_202_before_validation(db, client):
     assert WebhookDelivery.objects.get().duplicate_count == 1
 
 
+def test_a_delivery_that_succeeded_is_202_with_any_valid_body_and_stores_nothing(db, client):
+    MatchFactory(external_id=MATCH_ID)
+    assert deliver(client, example("buddy.checkin.completed"), delivery_id="d-1").status_code == 200
+    another = example("buddy.feedback.submitted")  # a valid event the sender never sent as d-1
+
+    response = deliver(client, another, delivery_id="d-1")
+
+    assert response.status_code == 202
+    assert WebhookEvent.objects.count() == 1
+    assert WebhookDelivery.objects.get().duplicate_count == 1
+
+
 def test_invalid_event_is_400_and_stores_nothing(db, client):
     response = deliver(client, b"[1, 2]")
     assert response.status_code == 400
