@@ -62,7 +62,7 @@ ENV = {
     "DJANGO_SECRET_KEY": "bench-only-secret-key",
     "BUDDY_WEBHOOK_SECRET": SECRET,
     "DJANGO_CONN_MAX_AGE": "3600",  # persistent: no reconnects during the run
-    "DJANGO_LOG_LEVEL": "WARNING",
+    "DJANGO_LOG_LEVEL": "INFO",  # as in production: one JSON line per delivery
     "CELERY_BROKER_URL": BROKER,
 }
 
@@ -200,7 +200,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, metrics_dir: str) -> subprocess.Popen:
+def start_gunicorn(port: int, metrics_dir: str, log) -> subprocess.Popen:
+    """gunicorn on ``port``; the app's log lines (JSON, one per delivery) go to ``log``."""
     env = {**ENV, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     # gthread: keep-alive connections and a few requests in flight per process while
@@ -209,7 +210,7 @@ def start_gunicorn(port: int, metrics_dir: str) -> subprocess.Popen:
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own venv
         [gunicorn, "config.wsgi", "-w", str(WORKERS), *kind, "-b", f"127.0.0.1:{port}",
          "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        cwd=ROOT, env=env, start_new_session=True, stderr=log,
     )  # fmt: skip
     for _ in range(150):
         try:
@@ -438,8 +439,11 @@ def main() -> None:
     rng.shuffle(tail)
 
     port = free_port()
-    with tempfile.TemporaryDirectory() as metrics_dir:
-        server = start_gunicorn(port, metrics_dir)
+    with (
+        tempfile.TemporaryDirectory() as metrics_dir,
+        open(Path(metrics_dir) / "app.log", "w+") as log,
+    ):
+        server = start_gunicorn(port, metrics_dir, log)
         try:
             # match.created first (the activities name those matches only as weak refs)
             asyncio.run(send_all(port, head))
@@ -454,6 +458,8 @@ def main() -> None:
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+        log.seek(0)
+        log_lines = sum(1 for line in log if '"webhook.delivery"' in line)
     if BROKER:
         from config.celery_app import app
 
@@ -484,6 +490,7 @@ def main() -> None:
           f"{(os.cpu_count() or 2) / ((cpu_server + cpu_db) / n):.0f} events/s")  # fmt: skip
     print(f"recompute queue: {drained} rows (the events' people) drained in {drain_seconds:.2f} s "
           f"= {drain_seconds / n * 1e3:.2f} ms per event on the worker")  # fmt: skip
+    print(f"log: {log_lines} JSON delivery lines for {len(head) + len(tail)} requests")
     print(f"verification: {result}")
     if pg:
         print(f"pgbench single-row inserts at c={CONCURRENCY}: {pg:.0f} tps; "
