@@ -3,8 +3,8 @@
 The rules are those of ``enrollments.journey`` (the readable per-person path),
 written as aggregations and window functions over the activity tables:
 
-0. (PostgreSQL) ``rc_locked``: the enrollments in scope, locked in id order before
-   anything is read (see "Concurrent runs" below);
+0. (PostgreSQL, some people) ``rc_locked``: the enrollments in scope, locked in id order
+   before anything is read (see "Concurrent runs" below);
 1. (some people only) ``rc_people``: those of ``person_ids`` enrolled in the program;
    ``rc_scope``: their matches in the program;
 2. ``rc_mf``: per match in scope (any status but declined), each activity table
@@ -20,12 +20,15 @@ written as aggregations and window functions over the activity tables:
    goes to the temporary table ``rc_new`` and the writes follow.
 
 Concurrent runs (two workers, a drain and the nightly run) must not both write the same
-status change. The per-person path locks its enrollment rows (``SELECT … FOR UPDATE``)
-before reading; so does this path, first (``FOR NO KEY UPDATE``, which conflicts with
-it, in id order like the per-person path, so neither deadlocks the other), and it
-recomputes only the rows it locked. Every later statement of the transaction then sees
-what the previous holder of those rows committed (READ COMMITTED takes a new snapshot
-per statement): the run that waited finds the status already changed and writes
+status change. On PostgreSQL every run first takes the program's advisory lock
+(``program_lock``): shared for some people, exclusive for the whole program, so a
+program-wide run never overlaps another run of that program and needs no row locks (locking
+every row of a program marks every heap page: seconds of WAL after a checkpoint). Runs for
+some people lock their enrollment rows in id order before reading: the per-person path
+``SELECT … FOR UPDATE``, this path ``FOR NO KEY UPDATE`` (which conflicts with it) into
+``rc_locked``, recomputing only the rows it locked. Every later statement of the transaction
+then sees what the previous holder of those rows committed (READ COMMITTED takes a new
+snapshot per statement): the run that waited finds the status already changed and writes
 nothing. SQLite serialises writers anyway (no row locks).
 
 Temporary tables are ``ANALYZE``d on PostgreSQL (never auto-analysed, they would be
@@ -344,6 +347,20 @@ def _tables() -> dict[str, str]:
     }
 
 
+#: First key of the programs' advisory locks (the second is the program id): "enro".
+_LOCK_CLASS = 0x656E726F
+
+
+def program_lock(program_id: int, *, exclusive: bool) -> None:
+    """Take the program's recompute lock until the transaction ends (PostgreSQL; a no-op
+    elsewhere): shared for runs over some people, exclusive for a whole program."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_CLASS, int(program_id)])
+
+
 def _drop_temp_tables(cursor) -> None:
     if connection.vendor == "postgresql":
         cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
@@ -412,6 +429,8 @@ def recompute_set_based(
     if person_ids is not None:
         lock_scope += f" AND e.person_id IN ({id_list})"
     if postgres:
+        program_lock(program_id, exclusive=person_ids is None)
+    if postgres and person_ids is not None:
         scope_steps.insert(0, ("rc_locked", _LOCK))
         enrollment_scope += " AND e.id IN (SELECT id FROM rc_locked)"
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"

@@ -42,7 +42,7 @@ from enrollments.models import (
     PendingRecompute,
     Program,
 )
-from enrollments.recompute_sql import recompute_set_based
+from enrollments.recompute_sql import program_lock, recompute_set_based
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,7 @@ def enrollment_recompute(*, enrollment: Enrollment, now: datetime | None = None)
     """Recompute one enrollment and its journey flags (per-person path); True if the
     status changed."""
     now = now or timezone.now()
+    program_lock(enrollment.program_id, exclusive=False)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     return _apply(enrollment, journey.derive(journey.person_facts(enrollment), now=now), now=now)
 
@@ -161,6 +162,7 @@ def enrollments_recompute(
     started = time.monotonic()
     if len(ids) <= PER_PERSON_LIMIT:
         changed = 0
+        program_lock(program.pk, exclusive=False)
         # Locked in id order, like the set-based path: overlapping recomputes wait, never
         # deadlock (and the one that waited reads the status the other wrote).
         for enrollment in (
@@ -221,6 +223,7 @@ def enrollment_record_left(
         raise ValidationFailed([FieldError("left_at", "must not be in the future")])
     if left_at < enrollment.enrolled_at:
         raise ValidationFailed([FieldError("left_at", "must not be before the enrollment")])
+    program_lock(enrollment.program_id, exclusive=False)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     enrollment.left_at = left_at
     enrollment.save(update_fields=["left_at", "updated_at"])
