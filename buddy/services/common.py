@@ -92,6 +92,11 @@ def person_refs(ids: Iterable) -> dict[str, tuple[int, str]]:
     keys = {str(i) for i in ids if i is not None}
     if not keys:
         return {}
+    conn = transaction.get_connection()
+    if conn.vendor == "postgresql":  # the hot-path statement (below), without instances
+        with conn.cursor() as cursor:
+            cursor.execute(_people_sql(), [provider(), sorted(keys)])
+            return {ext: (pid, role) for ext, pid, role, *_ in cursor.fetchall()}  # id, role first
     rows = ExternalId.objects.filter(among("external_id", keys), provider=provider())
     return {
         ext: (pid, role)
