@@ -190,3 +190,22 @@ def test_two_set_based_recomputes_of_the_same_people_write_one_status_change_eac
     assert sorted(changed) == [0, 0, 2]
     assert EnrollmentStatusChange.objects.filter(to_status=EnrollmentStatus.COMPLETED).count() == 2
     assert_as_one_run(just_ended, now)
+
+
+def test_concurrent_drains_share_the_queue_and_recompute_each_change_once(just_ended, monkeypatch):
+    monkeypatch.setattr(services, "recompute_drain_request", lambda: None)  # drains: below
+    program = just_ended.program
+    others = [EnrollmentFactory(program=program).person_id for _ in range(30)]
+    people = [just_ended.person_id, *others]
+    for _ in range(3):  # three changes each: the queue holds repeats
+        services.recompute_soon(person_ids=people, program_id=program.pk)
+    queued = len(people) * 3
+
+    drained = run_together(
+        lambda: services.enrollments_recompute_pending(batch=queued // 2 + 1),
+        lambda: services.enrollments_recompute_pending(batch=queued // 2 + 1),
+    )
+
+    assert sum(drained) == queued  # SKIP LOCKED: each row taken by one drain only
+    assert not services.PendingRecompute.objects.exists()
+    assert completions(just_ended) == [("active", "completed")]
