@@ -8,7 +8,13 @@ from django.contrib import admin, messages
 
 from buddy.errors import DomainError
 from enrollments import services
-from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags, Program
+from enrollments.models import (
+    Enrollment,
+    EnrollmentStatusChange,
+    JourneyFlags,
+    PendingRecompute,
+    Program,
+)
 
 
 @admin.register(Program)
@@ -89,3 +95,26 @@ class EnrollmentAdmin(admin.ModelAdmin):
                 program=Program.objects.get(pk=program_id), person_ids=list(ids)
             )
         self.message_user(request, f"Recomputed; {changed} status change(s).")
+
+
+@admin.register(PendingRecompute)
+class PendingRecomputeAdmin(admin.ModelAdmin):
+    """The recompute queue, read-only: how many people wait and since when. A worker
+    drains it moments after each change; rows that stay say the worker is not running."""
+
+    list_display = ["id", "person_id", "program", "queued_at"]
+    list_filter = ["program"]
+    list_select_related = ["program"]
+    date_hierarchy = "queued_at"
+    actions = ["drain"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Drain the queue now (recompute the waiting people)")
+    def drain(self, request, queryset):
+        drained = services.enrollments_recompute_pending()
+        self.message_user(request, f"Drained {drained} queued row(s).")
