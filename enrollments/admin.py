@@ -32,11 +32,14 @@ class ProgramAdmin(admin.ModelAdmin):
 
 class StatusChangeInline(admin.TabularInline):
     model = EnrollmentStatusChange
-    fields = ["at", "from_status", "to_status", "reason"]
+    fields = ["at", "from_status", "to_status", "reason", "by"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ["-at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
 
     def has_add_permission(self, request, obj=None):
         return False

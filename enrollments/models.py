@@ -1,5 +1,6 @@
 """Programs (from the program templates of seed 002) and people's enrollments in them."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -101,6 +102,14 @@ class EnrollmentStatusChange(models.Model):
     to_status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)
     at = models.DateTimeField()
     reason = models.CharField(max_length=200)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The coordinator whose action made the change (empty: the rules).",
+    )
 
     class Meta:
         ordering = ["enrollment_id", "at", "id"]

@@ -117,8 +117,9 @@ def enrollments_ensure(*, program, joined: dict[int, datetime], via: str) -> int
     return len(new)
 
 
-def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime) -> bool:
-    """Write one enrollment's derived state; True when its status changed."""
+def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime, by=None) -> bool:
+    """Write one enrollment's derived state; True when its status changed. ``by``: the
+    user whose action caused it (kept on the history row)."""
     status_changed = derived.status != enrollment.status
     if status_changed:
         EnrollmentStatusChange.objects.create(
@@ -127,6 +128,7 @@ def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime) -
             to_status=derived.status,
             at=now,
             reason=derived.reason,
+            by=by,
         )
     if status_changed or derived.completed_at != enrollment.completed_at:
         enrollment.status, enrollment.completed_at = derived.status, derived.completed_at
@@ -227,7 +229,8 @@ def enrollment_record_left(
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     enrollment.left_at = left_at
     enrollment.save(update_fields=["left_at", "updated_at"])
-    _apply(enrollment, journey.derive(journey.person_facts(enrollment), now=now), now=now)
+    derived = journey.derive(journey.person_facts(enrollment), now=now)
+    _apply(enrollment, derived, now=now, by=by)
     logger.info(
         "enrollments.left",
         extra={

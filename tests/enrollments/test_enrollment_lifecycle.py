@@ -120,6 +120,15 @@ def test_recording_that_the_person_left_drops_the_enrollment(program, now, coord
     assert recompute(enrollment, now).status == "dropped"
 
 
+def test_the_history_names_the_coordinator_who_recorded_the_leave(program, now, coordinator):
+    enrollment = enrolled(
+        MatchFactory(matched_at=now - timedelta(days=30)).participant, program, now
+    )
+    enrollment_record_left(enrollment=enrollment, left_at=now - timedelta(days=2), by=coordinator)
+    joined, left = EnrollmentStatusChange.objects.filter(enrollment=enrollment).order_by("id")
+    assert (joined.by, left.by) == (None, coordinator)  # the rules' changes name nobody
+
+
 def test_a_match_started_after_leaving_reactivates(program, now):
     person = ParticipantFactory()
     enrollment = enrolled(person, program, now)
