@@ -6,16 +6,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enrollments', '0005_pending_recompute'),
+        ("enrollments", "0005_pending_recompute"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='enrollmentstatuschange',
-            name='by',
-            field=models.ForeignKey(blank=True, help_text='The coordinator whose action made the change (empty: the rules).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="enrollmentstatuschange",
+            name="by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The coordinator whose action made the change (empty: the rules).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
