@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/buddy_bench
 
 .PHONY: install run test lint format bench serve migrate
@@ -25,7 +26,7 @@ run: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
