@@ -3,11 +3,13 @@ the domain writes, keeps the event with its error and counts the attempt; the th
 attempt dead-letters the delivery; a later success clears it."""
 
 from django.db import DatabaseError
+from django.utils import timezone
 
 from buddy.models import CheckIn, Feedback
 from buddy.services import activities
 from tests.factories import MatchFactory
 from tests.webhooks.conftest import MATCH_ID, deliver, example
+from webhooks import services
 from webhooks.models import DeliveryStatus, EventStatus, WebhookDelivery, WebhookEvent
 from webhooks.selectors import deliveries_dead_lettered
 
@@ -66,3 +68,31 @@ def test_event_is_stored_even_when_processing_crashes(db, client, monkeypatch):
     response = deliver(client, example("buddy.checkin.completed"))
     assert response.status_code == 500
     assert WebhookEvent.objects.get().last_error == "builtins.RuntimeError"
+
+
+def test_a_failed_attempt_finding_the_event_processed_meanwhile_answers_202(
+    db, client, monkeypatch
+):
+    """The failed processing rolls back whole; if another delivery of the event processed it
+    before the failure is recorded, this delivery is a duplicate, not a failure."""
+    MatchFactory(external_id=MATCH_ID)
+    monkeypatch.setattr(
+        "webhooks.processors.activities.checkin_record",
+        lambda **kwargs: (_ for _ in ()).throw(DatabaseError("deadlock detected")),
+    )
+    real_lock, locks = services._event_locked, []
+
+    def lock(event_pk, *, with_payload):
+        locks.append(event_pk)
+        if len(locks) == 2:  # between the rollback and recording the failure
+            WebhookEvent.objects.filter(pk=event_pk).update(
+                status=EventStatus.PROCESSED, processed_at=timezone.now()
+            )
+        return real_lock(event_pk, with_payload=with_payload)
+
+    monkeypatch.setattr(services, "_event_locked", lock)
+    response = deliver(client, example("buddy.checkin.completed"), delivery_id="d-1")
+
+    assert response.status_code == 202
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DUPLICATE
+    assert WebhookEvent.objects.get().last_error == ""

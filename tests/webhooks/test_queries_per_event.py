@@ -18,19 +18,19 @@ pytestmark = pytest.mark.postgres
 
 #: Statements for the first delivery of each event, in contract order, every reference
 #: known. SAVEPOINT/RELEASE count (BEGIN/COMMIT are not captured): they are round trips
-#: too. A checkin: store (with the repeat check), lock the event, savepoint, its match,
-#: insert, queue the recompute of its two people, release, mark processed. match.created
+#: too. A checkin: store (with the repeat check), lock the event, its match, insert, queue
+#: the recompute of its two people, mark processed (+ BEGIN/COMMIT). match.created
 #: enrolls both people here (8 of its statements); match.ended is the lifecycle's audited
 #: end. Both match events also refresh the participant's concurrent-match flag (2).
 QUERIES = {
-    "buddy.match.created": 26,
-    "buddy.event.logged": 11,
-    "buddy.event.attended": 12,
-    "buddy.skill_share.completed": 13,
-    "buddy.checkin.completed": 10,
-    "buddy.feedback.submitted": 10,
-    "buddy.milestone.reached": 12,
-    "buddy.match.ended": 17,
+    "buddy.match.created": 24,
+    "buddy.event.logged": 9,
+    "buddy.event.attended": 10,
+    "buddy.skill_share.completed": 11,
+    "buddy.checkin.completed": 8,
+    "buddy.feedback.submitted": 8,
+    "buddy.milestone.reached": 10,
+    "buddy.match.ended": 15,
 }
 #: Callbacks run after the processing commits: a request to drain the recompute queue
 #: per queueing (attendance and skill sessions queue their people and their match's in
