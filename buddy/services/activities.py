@@ -7,7 +7,8 @@ contract's key. Strong references that name nothing known raise
 
 Each ``_record`` is one unit of work: its own transaction, or part of the caller's
 without a savepoint of its own (``savepoint=False``: a failure undoes the caller's
-transaction, or its savepoint, as a whole; the webhook processing holds one).
+transaction, or the caller's savepoint, as a whole; the webhook processing rolls its
+transaction back and records the failure in another).
 """
 
 from collections.abc import Iterable
