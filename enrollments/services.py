@@ -299,7 +299,9 @@ def recompute_drain_request() -> None:
         if now < _drain_window[0]:
             return
         _drain_window[0] = now + delay - 1
-    recompute_pending.apply_async(countdown=delay)
+    # A request a stopped worker never ran expires: the beat sweep drains the queue anyway,
+    # so a worker coming back does not work through an hour of empty drains.
+    recompute_pending.apply_async(countdown=delay, expires=delay + 60)
 
 
 #: When this process's pending drain request stops covering new changes (monotonic time).

@@ -136,14 +136,14 @@ def with_broker(monkeypatch, settings):
 def test_with_a_broker_a_burst_of_changes_sends_one_delayed_drain(with_broker):
     for _ in range(50):
         recompute_drain_request()
-    assert with_broker == [{"countdown": 3}]
+    assert with_broker == [{"countdown": 3, "expires": 63}]
 
 
 def test_a_change_after_the_window_closed_sends_the_next_drain(with_broker):
     recompute_drain_request()
     services._drain_window[0] = 0.0  # the window closed (a second before the task runs)
     recompute_drain_request()
-    assert with_broker == [{"countdown": 3}, {"countdown": 3}]
+    assert with_broker == [{"countdown": 3, "expires": 63}, {"countdown": 3, "expires": 63}]
 
 
 def test_the_window_closes_a_second_before_its_drain_runs(with_broker):
