@@ -34,7 +34,27 @@ class WebhookEventQuerySet(models.QuerySet):
         return self.exclude(status=EventStatus.PROCESSED)
 
     def failed(self):
-        return self.filter(status__in=[EventStatus.FAILED, EventStatus.WAITING])
+        return self.filter(self._failed())
+
+    def dead_lettered(self):
+        """Events with a dead-lettered delivery (whatever their own status now)."""
+        return self.filter(self._dead_lettered())
+
+    def needs_review(self):
+        """What a coordinator has to look at: failed or waiting, or dead-lettered."""
+        return self.filter(self._failed() | self._dead_lettered())
+
+    @staticmethod
+    def _failed():
+        return Q(status__in=[EventStatus.FAILED, EventStatus.WAITING])
+
+    @staticmethod
+    def _dead_lettered():
+        return models.Exists(
+            WebhookDelivery.objects.filter(
+                event=models.OuterRef("pk"), status=DeliveryStatus.DEAD_LETTERED
+            )
+        )
 
 
 class WebhookEvent(models.Model):

@@ -5,7 +5,6 @@ from datetime import datetime
 from django.db.models import (
     CharField,
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -89,7 +88,7 @@ def events_for_replay(
     if failed:
         events = events.failed()
     if dead:
-        events = events.filter(deliveries__status=D.DEAD_LETTERED)
+        events = events.dead_lettered()
     if ids:
         events = events.filter(event_id__in=ids)
     if event_type:
@@ -126,12 +125,11 @@ _REVIEW_FIELDS = [
 
 
 def _events_reviewed(*, status: str, event_type: str | None) -> QuerySet[WebhookEvent]:
-    dead = Exists(WebhookDelivery.objects.filter(event=OuterRef("pk"), status=D.DEAD_LETTERED))
     events = WebhookEvent.objects.only(*_REVIEW_FIELDS)
     if status == "attention":
-        events = events.filter(Q(status__in=[EventStatus.WAITING, EventStatus.FAILED]) | Q(dead))
+        events = events.needs_review()
     elif status == "dead":
-        events = events.filter(dead)
+        events = events.dead_lettered()
     elif status in (EventStatus.WAITING, EventStatus.FAILED, EventStatus.PROCESSED):
         events = events.filter(status=status)
     elif status != "all":
@@ -190,10 +188,7 @@ def webhook_review_summary() -> dict[str, int]:
     def counts(queryset: QuerySet, key) -> QuerySet:
         return queryset.annotate(key=key).values_list("key").annotate(n=Count("pk")).order_by()
 
-    events = counts(
-        WebhookEvent.objects.filter(status__in=[EventStatus.WAITING, EventStatus.FAILED]),
-        F("status"),
-    )
+    events = counts(WebhookEvent.objects.failed(), F("status"))
     dead = counts(
         WebhookDelivery.objects.filter(status=D.DEAD_LETTERED),
         Value("dead_lettered", output_field=CharField()),
