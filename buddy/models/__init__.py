@@ -1,5 +1,6 @@
 """Models of the buddy app, split by topic; import them from ``buddy.models``."""
 
+from buddy.models.access import AccessRole, ApiToken, RoleGrant
 from buddy.models.activities import (
     CheckIn,
     EventAttendance,
@@ -28,6 +29,8 @@ from buddy.models.people import Company, ExternalId, Person
 from buddy.models.users import User
 
 __all__ = [
+    "AccessRole",
+    "ApiToken",
     "CheckIn",
     "Company",
     "DataSource",
@@ -51,6 +54,7 @@ __all__ = [
     "Person",
     "ProficiencyLevel",
     "Role",
+    "RoleGrant",
     "SkillSession",
     "TargetRole",
     "User",

@@ -28,7 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -46,12 +47,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "buddy.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "buddy:home"
+LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
     {
@@ -63,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "buddy.context_processors.access",
             ],
         },
     },
@@ -95,6 +101,31 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth ---------------------------------------------------------------------------------
+# django-axes first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lock-out (django-axes): after this many failures for one username from one address
+# the login is refused for the cool-off time. Attempts are stored (admin → Axes) and logged
+# with the username and address, never the password.
+AXES_FAILURE_LIMIT = env.int("BUDDY_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("BUDDY_LOGIN_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("BUDDY_PROXY_COUNT", default=0)
+# Personal API tokens (django-rest-knox): stored as SHA-512 digests with a short prefix for
+# look-up; no expiry unless the token is created with one.
+KNOX_TOKEN_MODEL = "buddy.ApiToken"  # noqa: S105 - a model name, not a secret
+# knox's own migrations create its default token table even when the model is swapped for
+# ours (that table would hold nothing and block flushing the users table): skip them.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": None,
+    "TOKEN_PREFIX": "bpm_",
+    "AUTH_HEADER_PREFIX": "Token",
+}
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -123,10 +154,16 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "buddy.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint reads or changes program data unless it says otherwise
+    # (buddy.api.permissions): a view nobody decided about is closed to company users
+    # and to logins without a role.
+    "DEFAULT_PERMISSION_CLASSES": ["buddy.api.permissions.ProgramData"],
+    # Token clients are throttled (429 with Retry-After); browser sessions are not.
+    "DEFAULT_THROTTLE_CLASSES": ["buddy.api.throttling.TokenClientThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("BUDDY_API_TOKEN_RATE", default="1200/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -180,6 +217,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(day_of_week="mon", hour=6, minute=30),
     },
 }
+
+# --- Monitoring access --------------------------------------------------------------------
+# /metrics and the detailed /health/ready are for monitoring only: a request is let in when
+# it carries ``Authorization: Bearer <BUDDY_METRICS_TOKEN>`` or comes from one of these
+# networks (CIDR). Empty (the default): nobody but superusers.
+BUDDY_METRICS_TOKEN = env.str("BUDDY_METRICS_TOKEN", default="")
+BUDDY_METRICS_ALLOWED_NETWORKS = env.list("BUDDY_METRICS_ALLOWED_NETWORKS", default=[])
 
 # --- Buddy System integration -------------------------------------------------------------
 # Comma-separated list: several secrets are accepted at once while a secret is rotated.

@@ -11,3 +11,7 @@ BUDDY_WEBHOOK_SECRETS = [
     s for s in env.list("BUDDY_WEBHOOK_SECRET", default=["whsec_local_development"]) if s
 ]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A Prometheus server on this machine may scrape /metrics of the local server.
+BUDDY_METRICS_ALLOWED_NETWORKS = env.list(
+    "BUDDY_METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)

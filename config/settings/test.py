@@ -14,3 +14,6 @@ LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405
 # Tasks run in-process so tests are deterministic; tests marked `redis` switch the Celery app
 # to the real broker (CELERY_BROKER_URL) with an in-process worker.
 CELERY_TASK_ALWAYS_EAGER = True
+# The test client logs in with client.login() and force_login(); the lock-out tests turn
+# django-axes on for themselves.
+AXES_ENABLED = False

@@ -1,0 +1,233 @@
+"""Access control: what a login may see and change.
+
+Roles are Django groups (``coordinator``, ``viewer``, ``company``, see
+``buddy.models.access``); their scope is stored in ``RoleGrant``. ``access_for(user)``
+turns both into an ``Access`` that views, serializers and selectors ask; the selectors'
+``scope_*`` functions (``buddy.selectors``, ``webhooks.selectors``) filter every queryset
+by it. A login holds one role at a time; a role without a grant gives nothing.
+
+- superuser: everything;
+- coordinator: reads and changes everything in the programs granted;
+- viewer: reads the same scope, changes nothing, sees personal data masked;
+- company: aggregated impact figures of their own company only, no row about a person;
+- no role (or a role without scope): nothing (403 everywhere but logout).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from buddy.errors import RuleViolation
+from buddy.models import AccessRole, Company, RoleGrant, User
+from enrollments.models import Program
+
+SUPERUSER = "superuser"
+
+
+@dataclass(frozen=True)
+class Access:
+    """A login's role and scope (compute it with ``access_for``)."""
+
+    role: str = ""  # SUPERUSER, an AccessRole value, or "" (no role)
+    program_ids: frozenset[int] = frozenset()
+    company_id: int | None = None
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.role == SUPERUSER
+
+    @property
+    def has_role(self) -> bool:
+        """Any role with a scope: superuser, coordinator/viewer of a program, company user."""
+        return bool(self.role)
+
+    @property
+    def reads_programs(self) -> bool:
+        """Reads rows of programs (people, matches, activity, imports, webhook events)."""
+        return self.role in (SUPERUSER, AccessRole.COORDINATOR, AccessRole.VIEWER)
+
+    @property
+    def changes_programs(self) -> bool:
+        return self.role in (SUPERUSER, AccessRole.COORDINATOR)
+
+    @property
+    def masked(self) -> bool:
+        """Personal data (``buddy.pii``) is masked in every response and page."""
+        return self.role == AccessRole.VIEWER
+
+    def sees_program(self, program_id: int) -> bool:
+        return self.is_superuser or (self.reads_programs and program_id in self.program_ids)
+
+    def programs(self):
+        """The programs this login reads, in their usual order."""
+        if self.is_superuser:
+            return Program.objects.all()
+        if not self.reads_programs:
+            return Program.objects.none()
+        return Program.objects.filter(pk__in=self.program_ids)
+
+
+NO_ACCESS = Access()
+_CACHE = "_buddy_access"
+
+#: Which grant each role needs, in the order a login's groups are read (the most
+#: restrictive first, should the groups and grants disagree after an edit by hand).
+_ROLE_ORDER = (AccessRole.VIEWER, AccessRole.COMPANY, AccessRole.COORDINATOR)
+
+
+def access_for(user) -> Access:
+    """The login's access (two queries, then cached on the user object of the request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
+    cached = getattr(user, _CACHE, None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        access = Access(role=SUPERUSER)
+    else:
+        groups = set(user.groups.filter(name__in=AccessRole.values).values_list("name", flat=True))
+        grants = list(
+            RoleGrant.objects.filter(user=user, role__in=groups).values_list(
+                "role", "program_id", "company_id"
+            )
+        )
+        access = NO_ACCESS
+        for role in _ROLE_ORDER:
+            if role not in groups:
+                continue
+            if role == AccessRole.COMPANY:
+                companies = [c for r, _p, c in grants if r == role]
+                if companies:
+                    access = Access(role=role, company_id=companies[0])
+                    break
+            else:
+                programs = frozenset(p for r, p, _c in grants if r == role)
+                if programs:
+                    access = Access(role=role, program_ids=programs)
+                    break
+    setattr(user, _CACHE, access)
+    return access
+
+
+# --- Granting (the admin, ``manage.py grant_role`` and tests call these) ---------------------
+
+
+def role_group(role: str) -> Group:
+    return Group.objects.get_or_create(name=role)[0]
+
+
+@transaction.atomic
+def grant_role(
+    *,
+    user: User,
+    role: str,
+    programs: Iterable[Program] = (),
+    company: Company | None = None,
+) -> Access:
+    """Give a login a role with its scope (programs, or a company); return its access.
+
+    A login holds one role: granting a different one is refused until the first is revoked.
+    Granting the same role again adds programs to its scope.
+    """
+    if role not in AccessRole.values:
+        raise RuleViolation("access.unknown_role", f"Unknown role {role!r}.", "role")
+    programs = list(programs)
+    if role == AccessRole.COMPANY:
+        if company is None or programs:
+            raise RuleViolation(
+                "access.scope_mismatch", "A company user is granted one company.", "company"
+            )
+    elif not programs or company is not None:
+        raise RuleViolation(
+            "access.scope_mismatch", f"A {role} is granted one or more programs.", "program"
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    others = RoleGrant.objects.filter(user=user).exclude(role=role)
+    if others.exists():
+        held = others.values_list("role", flat=True).first()
+        raise RuleViolation(
+            "access.other_role",
+            f"This login is a {held}; revoke that role before granting {role}.",
+            "role",
+        )
+    if role == AccessRole.COMPANY:
+        current = RoleGrant.objects.filter(user=user, role=role).first()
+        if current is not None and current.company_id != company.pk:
+            current.delete()
+        RoleGrant.objects.get_or_create(user=user, role=role, company=company)
+    else:
+        for program in programs:
+            RoleGrant.objects.get_or_create(user=user, role=role, program=program)
+    user.groups.add(role_group(role))
+    return _fresh_access(user)
+
+
+@transaction.atomic
+def revoke_role(*, user: User, role: str) -> Access:
+    """Take a role and its whole scope from a login; return what it has left."""
+    if role not in AccessRole.values:
+        raise RuleViolation("access.unknown_role", f"Unknown role {role!r}.", "role")
+    RoleGrant.objects.filter(user=user, role=role).delete()
+    user.groups.remove(role_group(role))
+    return _fresh_access(user)
+
+
+def _fresh_access(user: User) -> Access:
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
+    return access_for(User.objects.get(pk=user.pk))
+
+
+def describe(access: Access) -> str:
+    """What a login can do, in words (for the command line and the account page)."""
+    if access.is_superuser:
+        return "superuser: reads and changes everything"
+    if access.role == AccessRole.COMPANY:
+        company = Company.objects.filter(pk=access.company_id).first()
+        name = company.name if company else f"#{access.company_id}"
+        return f"company user of {name}: sees that company's aggregated impact figures only"
+    if access.role in (AccessRole.COORDINATOR, AccessRole.VIEWER):
+        programs = ", ".join(f"{p.name} ({p.program_type})" for p in access.programs())
+        if access.role == AccessRole.COORDINATOR:
+            return f"coordinator of {programs}: reads and changes everything there"
+        return (
+            f"viewer of {programs}: reads everything there, changes nothing, personal data masked"
+        )
+    return "no role: sees nothing"
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+#: What a page's GET (``read``) or POST (``change``) needs.
+CHECKS = {
+    "programs": lambda access: access.reads_programs,
+    "change": lambda access: access.changes_programs,
+    "any": lambda access: access.has_role,
+}
+
+
+def role_required(*, read: str = "programs", change: str = "change"):
+    """Guard a coordinator page: anonymous → the login page; a role that may not → 403.
+    ``read`` is what safe methods (GET, HEAD) need, ``change`` what the others need."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    read_check, change_check = CHECKS[read], CHECKS[change]
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            check = read_check if request.method in ("GET", "HEAD", "OPTIONS") else change_check
+            if not check(access_for(request.user)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator

@@ -1,0 +1,42 @@
+"""Who may call an endpoint, by role (``buddy.access``). Every view names one of these.
+
+Rows are scoped separately, by the selectors' ``scope_*`` functions: a permission says
+whether the login may use the endpoint at all, the scope which rows it sees (others: 404).
+"""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from buddy.access import access_for
+
+
+class ProgramData(BasePermission):
+    """Program data: coordinators, viewers and superusers read; coordinators and superusers
+    change (viewers get 403 on every write). Company users and logins without a role: 403."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request, view) -> bool:
+        access = access_for(request.user)
+        if request.method in SAFE_METHODS:
+            return access.reads_programs
+        return access.changes_programs
+
+
+class AnyRole(BasePermission):
+    """Any login with a role, company users included (the API schema, token pages)."""
+
+    message = "Your login has no role."
+
+    def has_permission(self, request, view) -> bool:
+        return access_for(request.user).has_role
+
+
+class ImpactFigures(BasePermission):
+    """Aggregated impact figures: program roles for their programs, company users for
+    their own company (read only)."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request, view) -> bool:
+        access = access_for(request.user)
+        return request.method in SAFE_METHODS and access.has_role
