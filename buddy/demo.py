@@ -20,7 +20,9 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from buddy.access import grant_role
 from buddy.models import (
+    AccessRole,
     CheckIn,
     Company,
     DataSource,
@@ -62,6 +64,13 @@ from tests.factories import (
 S = MatchStatus
 NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4b8e-9a43-0c5e2b7d9f11")
 COORDINATOR_USERNAME = "coordinator"
+#: The demo's logins, one per kind of work (``buddy.access``), all with the same password:
+#: the program's coordinator, a viewer of it, and a superuser for the admin (data fixes).
+DEMO_LOGINS = (
+    (COORDINATOR_USERNAME, "coordinator of the demo program"),
+    ("viewer", "viewer of the demo program (personal data masked)"),
+    ("admin", "superuser (admin at /admin/)"),
+)
 #: Used under DEBUG (``make run``) so the printed login always works; never in production.
 LOCAL_DEMO_PASSWORD = "coordinator-demo"  # noqa: S105
 CHUNK = 2000
@@ -188,6 +197,7 @@ class DemoReport:
     created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     username: str = COORDINATOR_USERNAME
     password: str | None = None  # None: an existing login kept its password
+    logins: tuple[tuple[str, str], ...] = DEMO_LOGINS
 
 
 class DemoBuilder:
@@ -609,22 +619,33 @@ class DemoBuilder:
 
     # --- Logins and enrollments ---------------------------------------------------------
 
-    def coordinator(self, password: str | None) -> User:
-        user = User.objects.filter(username=COORDINATOR_USERNAME).first()
-        if password is None and (user is None or settings.DEBUG):
+    def logins(self, password: str | None) -> User:
+        """The demo's logins (``DEMO_LOGINS``) with their roles; returns the coordinator."""
+        existing = User.objects.filter(username=COORDINATOR_USERNAME).exists()
+        if password is None and (not existing or settings.DEBUG):
             password = LOCAL_DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12)
-        if user is None:
-            user = UserFactory(
-                username=COORDINATOR_USERNAME, is_staff=True, is_superuser=True, password=password
-            )
-            self.report.created["User"] += 1
-        else:
-            user.is_staff = user.is_superuser = user.is_active = True
-            if password is not None:
-                user.set_password(password)
-            user.save()
+        users = {}
+        for username, _what in DEMO_LOGINS:
+            superuser = username == "admin"
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = UserFactory(
+                    username=username,
+                    is_staff=superuser,
+                    is_superuser=superuser,
+                    password=password or secrets.token_urlsafe(12),
+                )
+                self.report.created["User"] += 1
+            else:
+                user.is_active = True
+                if password is not None:
+                    user.set_password(password)
+                user.save()
+            users[username] = user
+        grant_role(user=users["coordinator"], role=AccessRole.COORDINATOR, programs=[self.program])
+        grant_role(user=users["viewer"], role=AccessRole.VIEWER, programs=[self.program])
         self.report.password = password
-        return user
+        return users["coordinator"]
 
     def enroll(self, people: list[Person]) -> None:
         enrolled = set(
@@ -644,7 +665,7 @@ class DemoBuilder:
     # --- Everything -------------------------------------------------------------------------
 
     def build(self, *, password: str | None) -> DemoReport:
-        user = self.coordinator(password)
+        user = self.logins(password)
         companies = self.companies()
         participants = self.people(Role.PARTICIPANT, self._participant, self.n_participants)
         buddies = self.people(Role.BUDDY, lambda i: self._buddy(i, companies), self.n_buddies)

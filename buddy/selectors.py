@@ -1,25 +1,105 @@
-"""Reads of the buddy app used by the UI and the API."""
+"""Reads of the buddy app used by the UI and the API, and the scoping of every row family.
 
-from django.db.models import Count, Q
+``scope_*(queryset, access)`` is the one place that decides which rows a login sees
+(``buddy.access``): every list, detail, filter, search and export behind the API and the
+pages goes through one of them. Superusers see everything; coordinators and viewers the rows
+of their programs; company users and logins without a role no row at all.
+"""
 
-from buddy.models import Match, MatchStatus
-from enrollments.models import EnrollmentStatus, Program
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from buddy.access import Access
+from buddy.models import Company, Match, MatchStatus, Person
+from enrollments.models import Enrollment, EnrollmentStatus, Program
+
+# --- Scoping --------------------------------------------------------------------------------
 
 
-def program_overview():
-    """Every program with its enrollment and match counts (one query)."""
-    return Program.objects.annotate(
-        enrolled=Count("enrollments", distinct=True),
-        active_enrollments=Count(
-            "enrollments",
-            filter=Q(enrollments__status=EnrollmentStatus.ACTIVE),
-            distinct=True,
-        ),
-        active_matches=Count(
-            "matches", filter=Q(matches__status=MatchStatus.ACTIVE), distinct=True
-        ),
-        matches_total=Count("matches", distinct=True),
-    ).order_by("program_type")
+def _program_ids(access: Access) -> frozenset[int] | None:
+    """None: every program (superuser); else the programs read (empty: none)."""
+    if access.is_superuser:
+        return None
+    return access.program_ids if access.reads_programs else frozenset()
+
+
+def scope_programs(programs: QuerySet[Program], access: Access) -> QuerySet[Program]:
+    ids = _program_ids(access)
+    return programs if ids is None else programs.filter(pk__in=ids)
+
+
+def enrolled_in_scope(access: Access, person_ref: str = "pk") -> Q:
+    """A condition on a row naming a person (``person_ref``, from the row): that person is
+    enrolled in a program the login reads. Always true for superusers."""
+    ids = _program_ids(access)
+    if ids is None:
+        return Q()
+    if not ids:
+        return Q(pk__in=[])
+    return Q(Exists(Enrollment.objects.filter(person_id=OuterRef(person_ref), program_id__in=ids)))
+
+
+def scope_people(people: QuerySet[Person], access: Access) -> QuerySet[Person]:
+    """People enrolled in a program the login reads."""
+    return people.filter(enrolled_in_scope(access))
+
+
+def scope_companies(companies: QuerySet[Company], access: Access) -> QuerySet[Company]:
+    """Companies of the people in scope; a company user's own company."""
+    if access.role == "company":
+        return companies.filter(pk=access.company_id)
+    ids = _program_ids(access)
+    if ids is None:
+        return companies
+    people = Person.objects.filter(company_id=OuterRef("pk")).filter(enrolled_in_scope(access))
+    return companies.filter(Exists(people))
+
+
+def scope_matches(matches: QuerySet[Match], access: Access, *, via: str = "") -> QuerySet:
+    """Matches of the programs the login reads; ``via``: the path from the queryset's rows
+    to the match (``"match__"`` for check-ins, feedback, informal events)."""
+    ids = _program_ids(access)
+    if ids is None:
+        return matches
+    return matches.filter(**{f"{via}program_id__in": ids})
+
+
+def scope_person_rows(rows: QuerySet, access: Access, *, person_fields: tuple[str, ...]):
+    """Rows naming people (attendances, milestones, skill sessions): those of which any of
+    ``person_fields`` names a person in scope."""
+    if _program_ids(access) is None:
+        return rows
+    condition = Q(pk__in=[])
+    for name in person_fields:
+        condition |= enrolled_in_scope(access, f"{name}_id")
+    return rows.filter(condition)
+
+
+def scope_import_runs(runs: QuerySet, access: Access) -> QuerySet:
+    ids = _program_ids(access)
+    return runs if ids is None else runs.filter(program_id__in=ids)
+
+
+# --- Reads ----------------------------------------------------------------------------------
+
+
+def program_overview(*, access: Access):
+    """The programs the login reads, with their enrollment and match counts (one query)."""
+    return (
+        scope_programs(Program.objects.all(), access)
+        .annotate(
+            enrolled=Count("enrollments", distinct=True),
+            active_enrollments=Count(
+                "enrollments",
+                filter=Q(enrollments__status=EnrollmentStatus.ACTIVE),
+                distinct=True,
+            ),
+            active_matches=Count(
+                "matches", filter=Q(matches__status=MatchStatus.ACTIVE), distinct=True
+            ),
+            matches_total=Count("matches", distinct=True),
+        )
+        .order_by("program_type")
+    )
 
 
 # --- Data-quality flags (after an import; also items of the attention queue) ---------------

@@ -369,12 +369,11 @@ def _data_quality(program: Program, now: datetime) -> list[AttentionItem]:
     return items
 
 
-def _dead_letters() -> list[AttentionItem]:
-    try:
-        from webhooks.selectors import deliveries_dead_lettered
-    except ImportError:  # the webhooks app has no selectors yet
-        return []
-    queryset = deliveries_dead_lettered()
+def _dead_letters(program: Program) -> list[AttentionItem]:
+    """Dead-lettered deliveries of the events that name the program's people or matches."""
+    from webhooks.selectors import deliveries_dead_lettered
+
+    queryset = deliveries_dead_lettered(program_ids=[program.pk])
     count = queryset.count()
     if not count:
         return []
@@ -396,7 +395,7 @@ def attention_queue(*, program: Program, now: datetime | None = None) -> list[At
     """The program's needs-attention items, most urgent first."""
     now = now or timezone.now()
     items = [
-        *_dead_letters(),
+        *_dead_letters(program),
         *_match_rate(program),
         *_waiting(program, now),
         *_concurrent(program, now),

@@ -1,16 +1,19 @@
-"""The weekly coordinator digest: the attention queue by email to staff users."""
+"""The weekly coordinator digest: each coordinator's attention queue (their programs) by email;
+superusers with an email get every program's."""
 
 import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from buddy.access import access_for
+from buddy.models import AccessRole
 from enrollments.attention import attention_queue, attention_summary
-from enrollments.models import Program
 
 logger = logging.getLogger(__name__)
 
@@ -19,30 +22,51 @@ DIGEST_TOP = 20
 
 
 def attention_digest_send(*, now=None) -> int:
-    """Render and send the digest to every active staff user with an email; return how
-    many emails were sent. Programs with nothing to do are left out."""
+    """Render and send the digest to every active coordinator and superuser with an email,
+    each with the programs they coordinate; return how many emails were sent. Programs with
+    nothing to do are left out, and so are recipients with nothing to do."""
     now = now or timezone.now()
-    recipients = list(
+    recipients = (
         get_user_model()
-        .objects.filter(is_staff=True, is_active=True)
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=AccessRole.COORDINATOR))
         .exclude(email="")
-        .values_list("email", flat=True)
+        .distinct()
+        .order_by("pk")
     )
-    if not recipients:
-        return 0
-    blocks = []
-    for program in Program.objects.all():
-        items = attention_queue(program=program, now=now)
-        if items:
-            blocks.append(
-                {
-                    "program": program,
-                    "items": items,
-                    "summary": attention_summary(items),
-                    "top": items[:DIGEST_TOP],
-                    "more": max(0, len(items) - DIGEST_TOP),
-                }
-            )
+    blocks: dict[int, dict | None] = {}  # program id → its block (None: nothing to do)
+    sent = 0
+    for user in recipients:
+        access = access_for(user)
+        if not access.changes_programs:
+            continue  # a coordinator without a program coordinates nothing
+        mine = []
+        for program in access.programs().order_by("program_type"):
+            if program.pk not in blocks:
+                blocks[program.pk] = _block(program, now)
+            if blocks[program.pk] is not None:
+                mine.append(blocks[program.pk])
+        if mine:
+            sent += _send(user.email, mine, now)
+    logger.info("enrollments.digest_sent", extra={"emails": sent, "programs": len(blocks)})
+    return sent
+
+
+def _block(program, now) -> dict | None:
+    items = attention_queue(program=program, now=now)
+    if not items:
+        return None
+    return {
+        "program": program,
+        "items": items,
+        "summary": attention_summary(items),
+        "top": items[:DIGEST_TOP],
+        "more": max(0, len(items) - DIGEST_TOP),
+    }
+
+
+def _send(address: str, blocks: list[dict], now) -> int:
+    """One email per recipient: no coordinator sees the others' addresses."""
     context = {
         "programs": blocks,
         "generated_at": now,
@@ -52,10 +76,6 @@ def attention_digest_send(*, now=None) -> int:
     subject = f"Needs attention: {sum(len(b['items']) for b in blocks)} items"
     text = render_to_string("enrollments/email/attention_digest.txt", context)
     html = render_to_string("enrollments/email/attention_digest.html", context)
-    sent = 0
-    for address in recipients:  # one email each: no coordinator sees the others' addresses
-        message = EmailMultiAlternatives(subject, text, to=[address])
-        message.attach_alternative(html, "text/html")
-        sent += message.send()
-    logger.info("enrollments.digest_sent", extra={"emails": sent, "programs": len(blocks)})
-    return sent
+    message = EmailMultiAlternatives(subject, text, to=[address])
+    message.attach_alternative(html, "text/html")
+    return message.send()

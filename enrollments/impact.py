@@ -362,7 +362,7 @@ def _mood_trends(program: Program, per: str, start, end) -> dict[int, float]:
     key = {
         "volunteer": "m.buddy_id",
         "company": "p.company_id",
-        "program": str(int(program.pk)),
+        "program": "m.program_id",  # a column, not a literal: GROUP BY 1 would be positional
     }[per]
     scores = " ".join(f"WHEN %s THEN {score}" for score in MOOD_SCORE.values())
     score_params = list(MOOD_SCORE)

@@ -1,5 +1,8 @@
 """Reads of the enrollments app used by views, the API and tasks."""
 
+from django.http import Http404
+
+from buddy.access import Access
 from buddy.errors import FieldError, ValidationFailed
 from enrollments.models import Program, ProgramType
 
@@ -11,4 +14,19 @@ def program_by_type(program_type: str) -> Program:
         raise ValidationFailed(
             [FieldError("program", f"must be one of {', '.join(ProgramType.values)}")]
         )
+    return program
+
+
+def program_in_scope(program_type: str | None, access: Access) -> Program:
+    """The program of that type if the login reads it (an unknown type is a validation
+    error, a program out of scope 404); without a type, the first program it reads."""
+    programs = access.programs().order_by("program_type")
+    if not program_type:
+        program = programs.filter(program_type=ProgramType.BUDDY).first() or programs.first()
+        if program is None:
+            raise Http404("No program.")
+        return program
+    program = program_by_type(program_type)
+    if not access.sees_program(program.pk):
+        raise Http404("No such program.")
     return program

@@ -3,11 +3,12 @@
 from django.urls import path
 
 from enrollments import views
-from enrollments.api.views import AttentionView
+from enrollments.api.views import AttentionView, ImpactView
 
 app_name = "enrollments"
 
 urlpatterns = [
     path("attention/", views.attention, name="attention"),
     path("api/attention/", AttentionView.as_view(), name="api-attention"),
+    path("api/impact/", ImpactView.as_view(), name="api-impact"),
 ]

@@ -1,13 +1,13 @@
 """Coordinator pages of the enrollments app (thin over the services)."""
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
+from buddy.access import access_for, role_required
 from buddy.errors import DomainError
 from enrollments.attention import attention_queue, attention_summary
-from enrollments.selectors import program_by_type
+from enrollments.selectors import program_in_scope
 
 
 def _base_template() -> str:
@@ -19,10 +19,10 @@ def _base_template() -> str:
         return "enrollments/_layout.html"
 
 
-@staff_member_required
+@role_required(read="programs")
 def attention(request):
     try:
-        program = program_by_type(request.GET.get("program", "buddy"))
+        program = program_in_scope(request.GET.get("program"), access_for(request.user))
     except DomainError as error:
         return render(
             request,

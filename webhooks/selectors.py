@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -18,6 +19,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from buddy.access import Access
+from buddy.models import ExternalId, Match
+from buddy.services.common import provider
+from enrollments.models import Enrollment
 from webhooks.models import (
     DeliveryStatus,
     EventReference,
@@ -31,13 +36,41 @@ from webhooks.validation import EVENT_TYPES
 D = DeliveryStatus
 
 
-def deliveries_dead_lettered() -> QuerySet[WebhookDelivery]:
-    """Deliveries that failed their last allowed attempt and wait for manual review."""
-    return (
-        WebhookDelivery.objects.dead_lettered()
-        .select_related("event")
-        .order_by("-dead_lettered_at", "-id")
+# --- Scoping (see ``buddy.selectors``) -------------------------------------------------------
+
+
+def events_of_programs(program_ids, *, via: str = "") -> Q:
+    """A condition on events (``via``: the path to the event from the rows filtered): the
+    event names a person enrolled in one of these programs, or a match of one of them.
+    An event naming nobody known yet belongs to no program."""
+    people = ExternalId.objects.filter(
+        provider=provider(),
+        external_id=OuterRef(f"{via}user_id"),
+        person_id__in=Enrollment.objects.filter(program_id__in=program_ids).values("person_id"),
     )
+    matches = Match.objects.filter(
+        external_id=OuterRef(f"{via}match_id"), program_id__in=program_ids
+    )
+    return Q(Exists(people)) | Q(Exists(matches))
+
+
+def scope_webhook_events(events: QuerySet, access: Access, *, via: str = "") -> QuerySet:
+    """Events whose people or match are in the login's programs; events that name no known
+    person or match yet: superusers only. ``via``: path to the event (``"event__"``)."""
+    if access.is_superuser:
+        return events
+    if not access.reads_programs:
+        return events.none()
+    return events.filter(events_of_programs(access.program_ids, via=via))
+
+
+def deliveries_dead_lettered(*, program_ids=None) -> QuerySet[WebhookDelivery]:
+    """Deliveries that failed their last allowed attempt and wait for manual review (of the
+    events of these programs, when given)."""
+    deliveries = WebhookDelivery.objects.dead_lettered()
+    if program_ids is not None:
+        deliveries = deliveries.filter(events_of_programs(program_ids, via="event__"))
+    return deliveries.select_related("event").order_by("-dead_lettered_at", "-id")
 
 
 def webhook_stats() -> dict:
@@ -124,8 +157,10 @@ _REVIEW_FIELDS = [
 ]
 
 
-def _events_reviewed(*, status: str, event_type: str | None) -> QuerySet[WebhookEvent]:
-    events = WebhookEvent.objects.only(*_REVIEW_FIELDS)
+def _events_reviewed(
+    *, access: Access, status: str, event_type: str | None
+) -> QuerySet[WebhookEvent]:
+    events = scope_webhook_events(WebhookEvent.objects.only(*_REVIEW_FIELDS), access)
     if status == "attention":
         events = events.needs_review()
     elif status == "dead":
@@ -140,14 +175,14 @@ def _events_reviewed(*, status: str, event_type: str | None) -> QuerySet[Webhook
 
 
 def events_for_review(
-    *, status: str = "attention", event_type: str | None = None
+    *, access: Access, status: str = "attention", event_type: str | None = None
 ) -> QuerySet[WebhookEvent]:
     """The review screen's rows, newest first, without payloads, in a fixed number of
     queries: delivery counts are correlated subqueries (evaluated for the shown page only)
     and the awaited references one prefetch."""
     deliveries = WebhookDelivery.objects.filter(event=OuterRef("pk")).order_by()
     return (
-        _events_reviewed(status=status, event_type=event_type)
+        _events_reviewed(access=access, status=status, event_type=event_type)
         .annotate(
             delivery_count=Coalesce(Subquery(_counted(deliveries), output_field=IntegerField()), 0),
             dead_lettered_count=Coalesce(
@@ -173,28 +208,31 @@ def _counted(queryset: QuerySet) -> QuerySet:
 
 
 def events_for_review_replay(
-    *, status: str = "attention", event_type: str | None = None, limit: int = 500
+    *, access: Access, status: str = "attention", event_type: str | None = None, limit: int = 500
 ) -> list[WebhookEvent]:
     """What "Replay all shown" replays: the review selection, oldest first (by the event's
     own timestamp, like ``events_for_replay``, so a match is created before its check-ins),
     at most ``limit`` events."""
-    events = _events_reviewed(status=status, event_type=event_type)
+    events = _events_reviewed(access=access, status=status, event_type=event_type)
     return list(events.only("id", "event_id", "event_type").order_by("timestamp", "id")[:limit])
 
 
-def webhook_review_summary() -> dict[str, int]:
-    """The counts at the top of the review screen, in one query (a UNION of three counts)."""
+def webhook_review_summary(*, access: Access) -> dict[str, int]:
+    """The counts at the top of the review screen (of the events the login sees), in one
+    query (a UNION of three counts)."""
 
     def counts(queryset: QuerySet, key) -> QuerySet:
         return queryset.annotate(key=key).values_list("key").annotate(n=Count("pk")).order_by()
 
-    events = counts(WebhookEvent.objects.failed(), F("status"))
+    events = counts(scope_webhook_events(WebhookEvent.objects.failed(), access), F("status"))
     dead = counts(
-        WebhookDelivery.objects.filter(status=D.DEAD_LETTERED),
+        scope_webhook_events(
+            WebhookDelivery.objects.filter(status=D.DEAD_LETTERED), access, via="event__"
+        ),
         Value("dead_lettered", output_field=CharField()),
     )
     conflicts = counts(
-        WebhookConflict.objects.filter(reviewed=False),
+        scope_webhook_events(WebhookConflict.objects.filter(reviewed=False), access, via="event__"),
         Value("conflicts", output_field=CharField()),
     )
     summary = dict.fromkeys(["waiting", "failed", "dead_lettered", "conflicts"], 0)
@@ -202,10 +240,11 @@ def webhook_review_summary() -> dict[str, int]:
     return summary
 
 
-def conflicts_unreviewed() -> QuerySet[WebhookConflict]:
-    """Conflicts still to review, newest first, without either payload."""
+def conflicts_unreviewed(*, access: Access) -> QuerySet[WebhookConflict]:
+    """Conflicts still to review (of the events the login sees), newest first, without
+    either payload."""
     return (
-        WebhookConflict.objects.filter(reviewed=False)
+        scope_webhook_events(WebhookConflict.objects.filter(reviewed=False), access, via="event__")
         .select_related("event")
         .only("id", "delivery_id", "received_at", "event__event_id", "event__event_type")
         .order_by("-received_at", "-id")

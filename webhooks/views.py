@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from buddy.errors import ValidationFailed
 from webhooks import metrics, selectors, services
+from webhooks.monitoring import scraper_allowed
 from webhooks.signature import SignatureInvalid, verify
 from webhooks.validation import validate_event
 
@@ -190,9 +191,10 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     body = {
         "status": "ok" if not down else "unavailable",
         "service": SERVICE,
-        "checks": {name: "ok" if ok else "down" for name, ok in checks.items()},
         "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
     }
+    if scraper_allowed(request):  # the details are for monitoring (webhooks.monitoring)
+        body["checks"] = {name: "ok" if ok else "down" for name, ok in checks.items()}
     if down:
         body["down"] = down
         body["message"] = "Not ready: " + ", ".join(down) + " down."
@@ -221,5 +223,7 @@ def _broker_ok() -> bool:
 
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not scraper_allowed(request):
+        return _error(403, "Metrics are for the monitoring server (BUDDY_METRICS_TOKEN).")
     body, content_type = metrics.render()
     return HttpResponse(body, content_type=content_type)

@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from buddy.access import access_for, role_required
 from webhooks import selectors, services
 from webhooks.models import WebhookConflict, WebhookEvent
 from webhooks.services import Outcome
@@ -60,24 +60,25 @@ def _review_url(data) -> str:
     return f"{url}?{query}" if query else url
 
 
-@staff_member_required
+@role_required(read="programs", change="change")
 @require_GET
 def review(request):
     form = ReviewFilterForm(request.GET)
-    context = {"form": form, "summary": selectors.webhook_review_summary()}
+    access = access_for(request.user)
+    context = {"form": form, "summary": selectors.webhook_review_summary(access=access)}
     if not form.is_valid():
         return render(request, "webhooks/review.html", context, status=400)
-    page = Paginator(selectors.events_for_review(**form.filters()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    events = selectors.events_for_review(access=access, **form.filters())
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(page=page, events=page.object_list, bulk_limit=BULK_REPLAY_LIMIT)
     return render(request, "webhooks/review.html", context)
 
 
-@staff_member_required
+@role_required(read="programs", change="change")
 @require_POST
 def review_replay(request, event_id):
-    event = get_object_or_404(WebhookEvent.objects.only("id", "event_id"), event_id=event_id)
+    events = selectors.scope_webhook_events(WebhookEvent.objects.all(), access_for(request.user))
+    event = get_object_or_404(events.only("id", "event_id"), event_id=event_id)
     result = services.event_replay(event=event)
     text = f"Event {result.event.event_id} ({result.event.event_type}) replayed: {result.outcome}"
     text += f" — {result.error}" if result.error else "."
@@ -85,14 +86,16 @@ def review_replay(request, event_id):
     return redirect(_review_url(request.POST))
 
 
-@staff_member_required
+@role_required(read="programs", change="change")
 @require_POST
 def review_replay_bulk(request):
     form = ReviewFilterForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Nothing replayed: unknown filter.")
         return redirect("webhooks:review")
-    events = selectors.events_for_review_replay(**form.filters(), limit=BULK_REPLAY_LIMIT)
+    events = selectors.events_for_review_replay(
+        access=access_for(request.user), **form.filters(), limit=BULK_REPLAY_LIMIT
+    )
     outcomes = Counter(services.event_replay(event=event).outcome for event in events)
     if not events:
         messages.info(request, "Nothing to replay for these filters.")
@@ -104,10 +107,11 @@ def review_replay_bulk(request):
     return redirect(_review_url(request.POST))
 
 
-@staff_member_required
+@role_required(read="programs", change="change")
 @require_GET
 def review_conflicts(request):
-    page = Paginator(selectors.conflicts_unreviewed(), PAGE_SIZE).get_page(request.GET.get("page"))
+    conflicts = selectors.conflicts_unreviewed(access=access_for(request.user))
+    page = Paginator(conflicts, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "webhooks/review_conflicts.html",
@@ -115,10 +119,13 @@ def review_conflicts(request):
     )
 
 
-@staff_member_required
+@role_required(read="programs", change="change")
 @require_POST
 def review_conflict_mark(request, pk):
-    conflict = get_object_or_404(WebhookConflict.objects.only("id"), pk=pk)
+    conflicts = selectors.scope_webhook_events(
+        WebhookConflict.objects.all(), access_for(request.user), via="event__"
+    )
+    conflict = get_object_or_404(conflicts.only("id"), pk=pk)
     marked = services.conflicts_mark_reviewed(
         conflicts=WebhookConflict.objects.filter(pk=conflict.pk)
     )

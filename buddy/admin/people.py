@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 
 from buddy.admin.common import AuditReadOnlyMixin
-from buddy.models import Company, ExternalId, Person, Role, User
+from buddy.models import ApiToken, Company, ExternalId, Person, Role, RoleGrant, User
 from buddy.models.people import email_digest, normalize_email
 
 #: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
@@ -16,10 +16,35 @@ ROLE_OF_FIELD = {
 }
 
 
+class RoleGrantInline(admin.TabularInline):
+    """A login's scope (``buddy.access``): its programs as coordinator or viewer, or its
+    company. The role's group is added with the first grant (``manage.py grant_role`` does
+    both; here, also tick the group under Permissions)."""
+
+    model = RoleGrant
+    extra = 0
+    fields = ("role", "program", "company", "granted_at")
+    readonly_fields = ("granted_at",)
+
+
+class ApiTokenInline(admin.TabularInline):
+    """Personal API tokens: digests only; delete a row to revoke the token."""
+
+    model = ApiToken
+    extra = 0
+    fields = ("name", "token_key", "created", "last_used_at", "expiry")
+    readonly_fields = fields
+    can_delete = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # tokens are made by their owner (page) or manage.py create_token
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "is_staff", "is_superuser", "is_active", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    inlines = [RoleGrantInline, ApiTokenInline]
 
 
 @admin.register(Company)

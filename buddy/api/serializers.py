@@ -2,11 +2,27 @@
 
 from rest_framework import serializers
 
+from buddy.access import access_for
 from buddy.models import EndReason, Match, MatchTransition, Person
+from buddy.pii import mask_fields
 from enrollments.models import Program, ProgramType
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class MaskedModelSerializer(serializers.ModelSerializer):
+    """A model's representation with its personal fields (``buddy.pii``) masked for the
+    logins that must not see them (viewers). Every API serializer of rows derives from it,
+    so a new personal field is masked without touching the API."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and access_for(request.user).masked:
+            sources = {name: field.source for name, field in self.fields.items()}
+            mask_fields(self.Meta.model, data, sources=sources)
+        return data
+
+
+class PersonSerializer(MaskedModelSerializer):
     company = serializers.StringRelatedField()
     external_ids = serializers.SerializerMethodField()
 
@@ -34,13 +50,13 @@ class PersonSerializer(serializers.ModelSerializer):
         return ids
 
 
-class MatchTransitionSerializer(serializers.ModelSerializer):
+class MatchTransitionSerializer(MaskedModelSerializer):
     class Meta:
         model = MatchTransition
         fields = ["from_status", "to_status", "at", "via", "actor", "reason"]
 
 
-class MatchSerializer(serializers.ModelSerializer):
+class MatchSerializer(MaskedModelSerializer):
     program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
 
     class Meta:
@@ -76,6 +92,9 @@ class MatchDetailSerializer(MatchSerializer):
 
 
 class MatchProposeSerializer(serializers.Serializer):
+    """A coordinator's proposal: the program and both people must be in their scope (an id
+    out of scope reads as unknown)."""
+
     program = serializers.SlugRelatedField(
         slug_field="program_type",
         queryset=Program.objects.all(),
@@ -85,6 +104,17 @@ class MatchProposeSerializer(serializers.Serializer):
     participant = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     buddy = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     matching_criteria = serializers.JSONField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            from buddy.selectors import scope_people, scope_programs
+
+            access = access_for(request.user)
+            self.fields["program"].queryset = scope_programs(Program.objects.all(), access)
+            for name in ("participant", "buddy"):
+                self.fields[name].queryset = scope_people(Person.objects.all(), access)
 
 
 class MatchTransitionInputSerializer(serializers.Serializer):

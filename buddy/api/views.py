@@ -7,6 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from buddy.access import access_for
 from buddy.api.serializers import (
     MatchDetailSerializer,
     MatchEndSerializer,
@@ -17,15 +18,21 @@ from buddy.api.serializers import (
 )
 from buddy.filtersets import MatchFilterSet, PersonFilterSet
 from buddy.models import DataSource, ExternalId, Match, MatchStatus, Person
+from buddy.selectors import scope_matches, scope_people
 from buddy.services.matches import match_end, match_propose, match_transition
 
 
 class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+    """People enrolled in the login's programs (personal data masked for viewers)."""
+
     queryset = Person.objects.select_related("company").prefetch_related(
         Prefetch("external_ids", queryset=ExternalId.objects.order_by("provider", "external_id"))
     )
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
+
+    def get_queryset(self):
+        return scope_people(super().get_queryset(), access_for(self.request.user))
 
 
 class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -33,7 +40,7 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = MatchFilterSet
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = scope_matches(super().get_queryset(), access_for(self.request.user))
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("transitions")
         return queryset
@@ -44,7 +51,7 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=MatchProposeSerializer, responses={201: MatchSerializer})
     def create(self, request, *args, **kwargs):
         """Propose a match made by a coordinator."""
-        data = MatchProposeSerializer(data=request.data)
+        data = MatchProposeSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         match = match_propose(
             program=data.validated_data["program"],
@@ -70,27 +77,27 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
+    def accept(self, request, pk=None, **kwargs):
         return self._move(request, MatchStatus.ACCEPTED)
 
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
+    def decline(self, request, pk=None, **kwargs):
         return self._move(request, MatchStatus.DECLINED)
 
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
-    def activate(self, request, pk=None):
+    def activate(self, request, pk=None, **kwargs):
         return self._move(request, MatchStatus.ACTIVE)
 
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
-    def deactivate(self, request, pk=None):
+    def deactivate(self, request, pk=None, **kwargs):
         return self._move(request, MatchStatus.INACTIVE)
 
     @extend_schema(request=MatchEndSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
-    def end(self, request, pk=None):
+    def end(self, request, pk=None, **kwargs):
         data = MatchEndSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         match = match_end(

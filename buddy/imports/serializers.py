@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from buddy.access import access_for
 from buddy.models import ImportRun
 from enrollments.models import Program, ProgramType
 
@@ -13,10 +14,25 @@ class ImportUploadSerializer(serializers.Serializer):
     )
     dry_run = serializers.BooleanField(default=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            from buddy.selectors import scope_programs
+
+            self.access = access_for(request.user)
+            self.fields["program"].queryset = scope_programs(Program.objects.all(), self.access)
+
+    def validate(self, attrs):
+        if "program" not in attrs:
+            default = Program.objects.get(program_type=ProgramType.BUDDY)
+            if hasattr(self, "access") and not self.access.sees_program(default.pk):
+                raise serializers.ValidationError({"program": "Name the program to import into."})
+            attrs["program"] = default
+        return attrs
+
     def validated_program(self) -> Program:
-        return self.validated_data.get("program") or Program.objects.get(
-            program_type=ProgramType.BUDDY
-        )
+        return self.validated_data["program"]
 
 
 class ImportRunSerializer(serializers.ModelSerializer):

@@ -3,27 +3,31 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
+from buddy.access import access_for
 from buddy.imports.serializers import ImportRunSerializer, ImportUploadSerializer
 from buddy.imports.services import import_run_upload
 from buddy.models import ImportRun
+from buddy.selectors import scope_import_runs
 
 
 class ImportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Imports of Buddy System exports; staff (coordinators) only."""
+    """Imports of Buddy System exports into the login's programs: coordinators upload,
+    viewers read the runs."""
 
     queryset = ImportRun.objects.select_related("program", "created_by")
     serializer_class = ImportRunSerializer
-    permission_classes = [IsAdminUser]
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return scope_import_runs(super().get_queryset(), access_for(self.request.user))
 
     @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer})
     def create(self, request, *args, **kwargs):
         """Upload an export (.zip, .json or one entity .csv); the import runs on a worker."""
-        data = ImportUploadSerializer(data=request.data)
+        data = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         run = import_run_upload(
             upload=data.validated_data["file"],

@@ -1,17 +1,26 @@
 """Read-only API over the attention queue (thin: parse the program, call the service)."""
 
+from dataclasses import asdict
+
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from buddy.access import access_for
+from buddy.api.permissions import ImpactFigures
+from buddy.models import AccessRole
 from enrollments.attention import attention_queue, attention_summary
-from enrollments.selectors import program_by_type
+from enrollments.impact import impact
+from enrollments.models import ProgramType
+from enrollments.selectors import program_by_type, program_in_scope
 
 
 class AttentionView(APIView):
     """``GET /api/attention/?program=buddy``: the ranked needs-attention items."""
 
     def get(self, request):
-        program = program_by_type(request.query_params.get("program", "buddy"))
+        program = program_in_scope(request.query_params.get("program"), access_for(request.user))
         items = attention_queue(program=program)
         return Response(
             {
@@ -19,5 +28,44 @@ class AttentionView(APIView):
                 "count": len(items),
                 "summary": attention_summary(items),
                 "items": [item.as_dict() for item in items],
+            }
+        )
+
+
+class ImpactQuerySerializer(serializers.Serializer):
+    program = serializers.CharField(required=False)
+    per = serializers.ChoiceField(choices=["program", "company", "volunteer"], required=False)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+
+
+class ImpactView(APIView):
+    """``GET /api/impact/?program=buddy&per=program|company|volunteer&start=&end=``: volunteer
+    hours, quality, outcomes and SROI, aggregated. Company users get their own company's
+    figures only (``per=company``, the default for them); no row names a person."""
+
+    permission_classes = [ImpactFigures]
+
+    def get(self, request):
+        query = ImpactQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        access = access_for(request.user)
+        if access.role == AccessRole.COMPANY:
+            per = params.get("per", "company")
+            if per != "company":
+                raise PermissionDenied("Company users see their company's figures only.")
+            program = program_by_type(params.get("program") or ProgramType.BUDDY)
+        else:
+            per = params.get("per", "program")
+            program = program_in_scope(params.get("program"), access)
+        figures = impact(program=program, per=per, start=params.get("start"), end=params.get("end"))
+        if access.role == AccessRole.COMPANY:
+            figures = {k: v for k, v in figures.items() if k == access.company_id}
+        return Response(
+            {
+                "program": program.program_type,
+                "per": per,
+                "rows": [asdict(row) for row in figures.values()],
             }
         )

@@ -9,9 +9,11 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from buddy.access import access_for
 from webhooks import services
 from webhooks.api.serializers import ReplayResultSerializer, WebhookEventSerializer
 from webhooks.models import WebhookEvent
+from webhooks.selectors import scope_webhook_events
 
 
 class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
@@ -20,6 +22,9 @@ class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = WebhookEvent.objects.order_by("-received_at", "-id")
     serializer_class = WebhookEventSerializer
     filterset_fields = ["event_type", "status"]
+
+    def get_queryset(self):
+        return scope_webhook_events(super().get_queryset(), access_for(self.request.user))
 
     def get_object(self):
         key = str(self.kwargs["pk"])

@@ -10,7 +10,8 @@ from buddy.demo import seed_demo
 class Command(BaseCommand):
     help = (
         "Create demo data: companies, participants, buddies, matches in every status and a "
-        "year of activity, plus a coordinator login. Running it again creates nothing new."
+        "year of activity, plus a coordinator, a viewer and an admin login. Running it again "
+        "creates nothing new."
     )
 
     def add_arguments(self, parser):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password",
             help=(
-                "The coordinator's password. Default: a fixed demo password under DEBUG, "
+                "The demo logins' password. Default: a fixed demo password under DEBUG, "
                 "otherwise a random one for a new login (an existing login keeps its password)."
             ),
         )
@@ -36,15 +37,11 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already present: nothing new created.")
         self.stdout.write(f"Took {time.monotonic() - started:.1f}s.")
-        if report.password is not None:
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Coordinator login: username {report.username!r}, "
-                    f"password {report.password!r} (admin at /admin/)."
-                )
-            )
-        else:
-            self.stdout.write(
-                f"Coordinator login: username {report.username!r}, password unchanged "
-                "(pass --password to set one)."
-            )
+        password = (
+            f"password {report.password!r}"
+            if report.password is not None
+            else "password unchanged (pass --password to set one)"
+        )
+        self.stdout.write(self.style.SUCCESS(f"Logins at /accounts/login/, {password}:"))
+        for username, what in report.logins:
+            self.stdout.write(f"  {username!r}: {what}")
