@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.factories import UserFactory, buddy_program
+from tests.factories import buddy_program, coordinator_of, viewer_of
 
 REQUIRE_SERVICES = os.environ.get("BUDDY_REQUIRE_SERVICES") == "1"
 
@@ -79,4 +79,11 @@ def program(db):
 
 @pytest.fixture
 def coordinator(db):
-    return UserFactory(username="coordinator")
+    """A coordinator of the buddy program (``buddy.access``)."""
+    return coordinator_of(buddy_program(), username="coordinator")
+
+
+@pytest.fixture
+def viewer(db):
+    """A viewer of the buddy program: reads it, changes nothing, personal data masked."""
+    return viewer_of(buddy_program(), username="viewer")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from buddy.models import (
+    AccessRole,
     CheckIn,
     Company,
     DataSource,
@@ -50,9 +51,36 @@ class UserFactory(DjangoModelFactory):
         model = User
         django_get_or_create = ("username",)
 
-    username = factory.Sequence(lambda n: f"coordinator{n}")
-    is_staff = True
+    username = factory.Sequence(lambda n: f"login{n}")
+    is_staff = False
     password = factory.django.Password("coordinator-pass")
+
+
+def coordinator_of(*programs, username: str | None = None) -> User:
+    """A login with the coordinator role in these programs."""
+    from buddy.access import grant_role
+
+    user = UserFactory(**({"username": username} if username else {}))
+    grant_role(user=user, role=AccessRole.COORDINATOR, programs=programs)
+    return user
+
+
+def viewer_of(*programs, username: str | None = None) -> User:
+    """A login with the viewer role in these programs."""
+    from buddy.access import grant_role
+
+    user = UserFactory(**({"username": username} if username else {}))
+    grant_role(user=user, role=AccessRole.VIEWER, programs=programs)
+    return user
+
+
+def company_user_of(company, username: str | None = None) -> User:
+    """A login with the company role for this company."""
+    from buddy.access import grant_role
+
+    user = UserFactory(**({"username": username} if username else {}))
+    grant_role(user=user, role=AccessRole.COMPANY, company=company)
+    return user
 
 
 class CompanyFactory(DjangoModelFactory):

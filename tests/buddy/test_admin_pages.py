@@ -117,7 +117,7 @@ def test_a_staff_user_without_superuser_rights_but_with_view_permission_sees_mat
 
     from tests.factories import UserFactory
 
-    staff = UserFactory(username="viewer")
+    staff = UserFactory(username="data-fixer", is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_match"))
     client.force_login(staff)
     add_activity(1)

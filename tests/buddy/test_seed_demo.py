@@ -84,12 +84,22 @@ def test_a_second_run_creates_nothing(program):
     assert "nothing new" in output
 
 
-def test_it_prints_a_working_superuser_login(program):
+def test_it_prints_working_coordinator_viewer_and_admin_logins(program):
+    from buddy.access import access_for
+
     output = seed(password="demo-pass-123")
-    user = User.objects.get(username="coordinator")
-    assert user.is_staff and user.is_superuser
-    assert user.check_password("demo-pass-123")
-    assert "coordinator" in output and "demo-pass-123" in output
+    coordinator, viewer, admin = (User.objects.get(username=n) for n in DEMO_USERNAMES)
+    assert access_for(coordinator).role == "coordinator"
+    assert access_for(coordinator).program_ids == {program.pk}
+    assert access_for(viewer).role == "viewer" and access_for(viewer).masked
+    assert admin.is_superuser and not coordinator.is_staff
+    for user in (coordinator, viewer, admin):
+        assert user.check_password("demo-pass-123")
+        assert repr(user.username) in output
+    assert "demo-pass-123" in output
+
+
+DEMO_USERNAMES = ("coordinator", "viewer", "admin")
 
 
 def test_without_debug_a_new_login_gets_a_random_password_and_keeps_it(program, settings):

@@ -48,4 +48,4 @@ def test_the_page_lists_the_items_for_staff(client, coordinator, silent_match):
 def test_the_page_redirects_anonymous_users_to_login(client, db):
     response = client.get("/attention/")
     assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert "/accounts/login/" in response["Location"]

@@ -1,7 +1,5 @@
 """The needs-attention queue: one item per reason, ranked, linked, without personal data."""
 
-import sys
-import types
 import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -9,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core import mail
 
-from buddy.models import DataSource, User
+from buddy.models import DataSource
 from buddy.schemas import MatchCreatedRecord
 from buddy.services.matches import match_end, match_record_created
 from enrollments.attention import PRIORITY, attention_queue
@@ -127,19 +125,17 @@ def test_the_queue_takes_a_fixed_number_of_queries(
         attention_queue(program=program, now=now)
 
 
-def test_dead_lettered_webhooks_are_one_item(program, now, monkeypatch):
-    fake = types.ModuleType("webhooks.selectors")
-    fake.deliveries_dead_lettered = lambda: User.objects.all()  # any queryset with rows
-    monkeypatch.setitem(sys.modules, "webhooks.selectors", fake)
-    User.objects.create(username="x")
+def test_dead_lettered_webhooks_of_the_programs_events_are_one_item(program, now):
+    from tests.factories import WebhookDeliveryFactory, WebhookEventFactory
+
+    match = MatchFactory(program=program)
+    for _ in range(2):
+        event = WebhookEventFactory(match_id=match.external_id)
+        WebhookDeliveryFactory(event=event, dead=True)
+    WebhookDeliveryFactory(event=WebhookEventFactory(), dead=True)  # names nobody known
     [item] = by_kind(attention_queue(program=program, now=now), "webhooks.dead_lettered")
-    assert item.title.startswith("1 webhook")
+    assert item.title.startswith("2 webhook")
     assert item.action_url == "/webhooks/review/?status=dead"  # the coordinator screen
-
-
-def test_missing_webhook_selectors_count_as_no_dead_letters(program, now, monkeypatch):
-    monkeypatch.setitem(sys.modules, "webhooks.selectors", None)  # import raises ImportError
-    assert by_kind(attention_queue(program=program, now=now), "webhooks.dead_lettered") == []
 
 
 def reported(program, participant, now, days: int):

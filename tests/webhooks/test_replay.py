@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
 
 from buddy.models import CheckIn, Feedback
+from buddy.services.tokens import token_create
 from tests.factories import MatchFactory
 from tests.webhooks.conftest import MATCH_ID, deliver, example
 from webhooks.models import EventStatus, WebhookEvent
@@ -62,12 +62,12 @@ def test_api_replay_needs_authentication(waiting_events, client):
 
 
 def test_api_replay_with_a_token_is_idempotent(waiting_events, client, coordinator):
-    token = Token.objects.create(user=coordinator)
+    _row, token = token_create(user=coordinator, name="replay script")
     event = waiting_events.get(event_type="buddy.feedback.submitted")
     for _ in range(2):
         response = client.post(
             f"/api/webhooks/events/{event.event_id}/replay/",
-            HTTP_AUTHORIZATION=f"Token {token.key}",
+            HTTP_AUTHORIZATION=f"Token {token}",
         )
         assert response.status_code == 200
         assert response.json() == {

@@ -2,8 +2,7 @@
 
 from datetime import UTC, datetime
 
-from rest_framework.authtoken.models import Token
-
+from buddy.services.tokens import token_create
 from tests.factories import MatchFactory
 from tests.webhooks.conftest import MATCH_ID, deliver, example
 from webhooks.validation import EVENT_TYPES
@@ -27,8 +26,8 @@ def test_stats_counts_deliveries_events_and_drift(db, client, coordinator):
         deliver(client, example("buddy.milestone.reached"), delivery_id="dead")
     deliver(client, example("buddy.event.attended", userId=MATCH_ID), delivery_id="failing")
 
-    token = Token.objects.create(user=coordinator)
-    with_token = client.get("/webhooks/stats", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _row, token = token_create(user=coordinator, name="stats")
+    with_token = client.get("/webhooks/stats", HTTP_AUTHORIZATION=f"Token {token}")
     assert with_token.status_code == 200
     body = with_token.json()
     assert body["service"] == "buddy-connector"
@@ -51,14 +50,22 @@ def test_health_is_public(db, client):
 
 def test_ready_checks_the_database(db, client, settings):
     settings.CELERY_BROKER_URL = ""
-    response = client.get("/health/ready")
+    settings.BUDDY_METRICS_TOKEN = "scrape-me"
+    response = client.get("/health/ready", HTTP_AUTHORIZATION="Bearer scrape-me")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok"}
+
+
+def test_ready_tells_the_public_only_its_state(db, client, settings):
+    settings.CELERY_BROKER_URL = ""
+    body = client.get("/health/ready").json()
+    assert body["status"] == "ok" and "checks" not in body
 
 
 def test_ready_names_a_broker_that_is_down(db, client, settings, monkeypatch):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     monkeypatch.setattr("webhooks.views._broker_ok", lambda: False)
+    settings.BUDDY_METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     response = client.get("/health/ready")
     assert response.status_code == 503
     body = response.json()
@@ -79,13 +86,14 @@ def test_broker_check_fails_for_an_unreachable_broker(settings):
     assert _broker_ok() is False
 
 
-def test_metrics_expose_the_counters(db, client):
+def test_metrics_expose_the_counters(db, client, settings):
+    settings.BUDDY_METRICS_TOKEN = "scrape-me"
     MatchFactory(external_id=MATCH_ID)
     deliver(client, example("buddy.checkin.completed"))
     deliver(
         client, example("buddy.feedback.submitted", matchId="c1d2e3f4-0000-4000-8000-000000000000")
     )
-    response = client.get("/metrics")
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me")
     assert response.status_code == 200
     text = response.content.decode()
     for name in (

@@ -1,0 +1,261 @@
+"""Every URL has an owner: each URL pattern × each kind of login answers what the table says.
+
+The table names every URL pattern of the URLconf (the admin's by one rule: Django's staff
+machinery owns it). A pattern that is not in the table fails the suite, so nobody adds a page
+or an endpoint without deciding who may use it; an entry whose pattern is gone fails too.
+Rows of program A are used throughout: coordinator B must get 404 (existence is not revealed),
+the viewer 403 on writes, company users and logins without a role 403, anonymous clients 401
+(API) or a redirect to the login page (pages).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from buddy.models import MatchStatus
+from enrollments.models import Program, ProgramType
+from tests.factories import (
+    BuddyFactory,
+    CompanyFactory,
+    EnrollmentFactory,
+    MatchFactory,
+    ParticipantFactory,
+    UserFactory,
+    WebhookConflictFactory,
+    WebhookDeliveryFactory,
+    WebhookEventFactory,
+    company_user_of,
+    coordinator_of,
+    viewer_of,
+)
+
+ROLES = ("anonymous", "no_role", "viewer", "coordinator_a", "coordinator_b", "company", "superuser")
+
+# Expected answers, in the order of ROLES.
+API_READ = (401, 403, 200, 200, 200, 403, 200)  # lists of program data
+API_DETAIL = (401, 403, 200, 200, 404, 403, 200)  # a row of program A
+API_ACTION = (401, 403, 403, 200, 404, 403, 200)  # a state change of a row of program A
+PAGE = (302, 403, 200, 200, 200, 403, 200)  # coordinator pages (GET)
+PAGE_ACTION_ON_A = (302, 403, 403, 302, 404, 403, 302)  # a page's POST on a row of A
+ANY_ROLE_API = (401, 403, 200, 200, 200, 200, 200)
+ANY_ROLE_PAGE = (302, 403, 200, 200, 200, 200, 200)
+PUBLIC = (200,) * 7
+
+
+@dataclass(frozen=True)
+class Entry:
+    method: str
+    expected: tuple[int, ...]
+    data: dict = field(default_factory=dict)
+    kwargs: str = ""  # which row of program A the URL names (see World.kwargs)
+
+
+TABLE: dict[str, Entry] = {
+    # accounts
+    "login": Entry("GET", PUBLIC),
+    "logout": Entry("POST", (302,) * 7),
+    "buddy:home": Entry("GET", PAGE),
+    "buddy:tokens": Entry("GET", ANY_ROLE_PAGE),
+    "buddy:token-revoke": Entry("POST", (302, 403, 404, 404, 404, 404, 404), kwargs="digest"),
+    # API schema and root
+    "api-schema": Entry("GET", ANY_ROLE_API),
+    "api-docs": Entry("GET", ANY_ROLE_API),
+    "api-root": Entry("GET", API_READ),
+    # people and matches
+    "person-list": Entry("GET", API_READ),
+    "person-detail": Entry("GET", API_DETAIL, kwargs="person"),
+    "match-list": Entry(
+        "POST", (401, 403, 403, 201, 400, 403, 201), data={"participant": 0, "buddy": 0}
+    ),
+    "match-detail": Entry("GET", API_DETAIL, kwargs="match"),
+    "match-accept": Entry("POST", API_ACTION, kwargs="proposed"),
+    "match-decline": Entry("POST", API_ACTION, kwargs="proposed"),
+    "match-activate": Entry("POST", API_ACTION, kwargs="proposed"),
+    "match-deactivate": Entry("POST", API_ACTION, kwargs="match"),
+    "match-end": Entry("POST", API_ACTION, data={"end_reason": "completed"}, kwargs="match"),
+    # imports
+    "import-run-list": Entry("GET", API_READ),
+    "import-run-detail": Entry("GET", API_DETAIL, kwargs="import_run"),
+    # enrollments: attention, impact
+    "enrollments:attention": Entry("GET", PAGE),
+    "enrollments:api-attention": Entry("GET", API_READ),
+    "enrollments:api-impact": Entry("GET", ANY_ROLE_API),
+    # webhooks: the receiver is signed (401 without a signature, whoever asks)
+    "webhooks:buddy-events": Entry("POST", (401,) * 7),
+    "webhooks:stats": Entry("GET", API_READ),
+    "webhooks:health": Entry("GET", PUBLIC),
+    "webhooks:health-ready": Entry("GET", PUBLIC),
+    "webhooks:metrics": Entry("GET", (403, 403, 403, 403, 403, 403, 200)),
+    "webhooks:webhook-event-list": Entry("GET", API_READ),
+    "webhooks:webhook-event-detail": Entry("GET", API_DETAIL, kwargs="event"),
+    "webhooks:webhook-event-replay": Entry("POST", API_ACTION, kwargs="event"),
+    "webhooks:review": Entry("GET", PAGE),
+    "webhooks:review-replay-bulk": Entry("POST", (302, 403, 403, 302, 302, 403, 302)),
+    "webhooks:review-replay": Entry("POST", PAGE_ACTION_ON_A, kwargs="event_uuid"),
+    "webhooks:review-conflicts": Entry("GET", PAGE),
+    "webhooks:review-conflict-reviewed": Entry("POST", PAGE_ACTION_ON_A, kwargs="conflict"),
+}
+
+
+def url_patterns(patterns=None, namespace=""):
+    """Every (route, name, converters) of the URLconf, the admin's marked by namespace."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from url_patterns(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}{pattern.name or ''}", pattern
+
+
+def _kwargs_names(pattern: URLPattern) -> set[str]:
+    regex = pattern.pattern.regex
+    return set(regex.groupindex)
+
+
+ALL = sorted({name for name, _p in url_patterns()})
+OURS = [name for name in ALL if not name.startswith("admin:")]
+ADMIN = [name for name in ALL if name.startswith("admin:")]
+
+
+class World:
+    """Program A (buddy) with a row of every kind, program B (mentorship), and a login of
+    every kind."""
+
+    def __init__(self):
+        self.a = Program.objects.get(program_type=ProgramType.BUDDY)
+        self.b = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+        company = CompanyFactory(name="Globex")
+        participant, buddy = ParticipantFactory(), BuddyFactory(company=company)
+        other_participant, self.unmatched = ParticipantFactory(), ParticipantFactory()
+        for person in (participant, buddy, other_participant, self.unmatched):
+            EnrollmentFactory(person=person, program=self.a)
+        self.participant, self.buddy = participant, buddy
+        self.match = MatchFactory(program=self.a, participant=participant, buddy=buddy)
+        free_buddy = BuddyFactory()
+        EnrollmentFactory(person=free_buddy, program=self.a)
+        self.proposed = MatchFactory(
+            program=self.a,
+            participant=other_participant,
+            buddy=free_buddy,
+            status=MatchStatus.PROPOSED,
+            source="coordinator",
+            matched_at=None,
+        )
+        self.event = WebhookEventFactory(match_id=self.match.external_id)
+        WebhookDeliveryFactory(event=self.event)
+        self.conflict = WebhookConflictFactory(event=self.event)
+        from buddy.models import ImportRun
+
+        self.import_run = ImportRun.objects.create(program=self.a, file_name="export.zip")
+        self.users = {
+            "anonymous": None,
+            "no_role": UserFactory(username="no-role"),
+            "viewer": viewer_of(self.a, username="viewer-a"),
+            "coordinator_a": coordinator_of(self.a, username="coordinator-a"),
+            "coordinator_b": coordinator_of(self.b, username="coordinator-b"),
+            "company": company_user_of(company, username="company"),
+            "superuser": UserFactory(username="root", is_superuser=True, is_staff=True),
+        }
+
+    def kwargs(self, entry: Entry, pattern: URLPattern) -> dict:
+        names = _kwargs_names(pattern)
+        values = {
+            "person": self.participant.pk,
+            "match": self.match.pk,
+            "proposed": self.proposed.pk,
+            "import_run": self.import_run.pk,
+            "event": str(self.event.event_id),
+            "event_uuid": self.event.event_id,
+            "conflict": self.conflict.pk,
+            "digest": "0" * 128,
+        }
+        kwargs = {}
+        for name in names:
+            if name == "format":
+                kwargs[name] = "json"
+            else:
+                kwargs[name] = values[entry.kwargs]
+        return kwargs
+
+    def data(self, entry: Entry) -> dict:
+        if "participant" in entry.data:
+            return {"participant": self.unmatched.pk, "buddy": self.buddy.pk}
+        return entry.data
+
+
+def _call(client: Client, method: str, url: str, data: dict):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data, content_type="application/json")
+
+
+def test_every_url_pattern_is_in_the_table():
+    missing = sorted(set(OURS) - set(TABLE))
+    assert not missing, f"URLs nobody decided about (add them to TABLE): {missing}"
+
+
+def test_every_table_entry_names_a_url_pattern():
+    assert not sorted(set(TABLE) - set(OURS)), "stale TABLE entries"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [(n, p) for n, p in url_patterns() if not n.startswith("admin:")],
+    ids=lambda value: value if isinstance(value, str) else str(value.pattern),
+)
+def test_each_url_answers_each_role_as_the_table_says(name, pattern):
+    world = World()
+    entry = TABLE[name]
+    url = reverse(name, kwargs=world.kwargs(entry, pattern))
+    answers = {}
+    for role in ROLES:
+        # each role's request is rolled back: every role meets the same rows
+        with transaction.atomic(), _fresh(world, role) as client:
+            answers[role] = _call(client, entry.method, url, world.data(entry)).status_code
+            transaction.set_rollback(True)
+    assert answers == dict(zip(ROLES, entry.expected, strict=True)), url
+
+
+@pytest.mark.django_db
+def test_the_admin_is_for_superusers_and_staff_with_permissions_only():
+    """The admin's own rule: every role here (none is staff) is sent to the admin login;
+    the superuser gets the page (or its redirect for an object that does not exist)."""
+    world = World()
+    login = reverse("admin:login")
+    for name, pattern in url_patterns():
+        if not name.startswith("admin:") or name in ("admin:", "admin:login", "admin:logout"):
+            continue  # "admin:": the admin's unnamed catch-all (a 404 for everyone)
+        kwargs = {k: _admin_value(k) for k in _kwargs_names(pattern)}
+        url = reverse(name, kwargs=kwargs)
+        for role in ROLES:
+            with _fresh(world, role) as client:
+                response = client.get(url)
+            to_login = response.status_code == 302 and response.url.startswith(login)
+            if role == "superuser":
+                assert not to_login and response.status_code < 500, (url, response.status_code)
+            else:
+                assert to_login, (role, url, response.status_code)
+
+
+def _admin_value(name: str):
+    return {"app_label": "buddy", "object_id": "1", "content_type_id": "1"}.get(name, "1")
+
+
+class _fresh:
+    """A client logged in as the role's user (a new one each time: no session carries over)."""
+
+    def __init__(self, world: World, role: str):
+        self.client = Client()
+        user = world.users[role]
+        if user is not None:
+            self.client.force_login(user)
+
+    def __enter__(self) -> Client:
+        return self.client
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,281 @@
+"""Scoping and masking: what each kind of login receives, over every readable URL.
+
+The URLs come from the table of ``test_access_matrix`` (every GET endpoint and page), so a
+new list or detail is checked here as soon as it is in the table.
+"""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from buddy.models import CheckIn, Feedback, InformalEvent, SkillSession
+from buddy.pii import MASK, personal_data_fields
+from enrollments.models import Program, ProgramType
+from tests.factories import (
+    BuddyFactory,
+    CheckInFactory,
+    CompanyFactory,
+    EnrollmentFactory,
+    FeedbackFactory,
+    InformalEventFactory,
+    MatchFactory,
+    ParticipantFactory,
+    SkillSessionFactory,
+    WebhookDeliveryFactory,
+    WebhookEventFactory,
+    coordinator_of,
+)
+from tests.test_access_matrix import ROLES, TABLE, World, url_patterns
+
+pytestmark = pytest.mark.django_db
+
+
+def readable_urls(world: World, role: str) -> list[str]:
+    """Every GET URL of the table that answers 200 to the role, details filled with rows of
+    program A."""
+    urls = []
+    for name, pattern in url_patterns():
+        entry = TABLE.get(name)
+        if entry is None or entry.method != "GET" or "format" in pattern.pattern.regex.groupindex:
+            continue
+        if entry.expected[ROLES.index(role)] != 200:
+            continue
+        urls.append(reverse(name, kwargs=world.kwargs(entry, pattern)))
+    return urls
+
+
+def personal_values() -> set[str]:
+    """Every personal value stored in the database (``buddy.pii``), as text."""
+    from django.apps import apps
+
+    values = set()
+    for label, names in personal_data_fields().items():
+        for row in apps.get_model(label).objects.values(*names):
+            for value in row.values():
+                if isinstance(value, dict):
+                    values.update(str(v) for v in value.values() if v)
+                elif value:
+                    values.add(str(value))
+    return {v for v in values if len(v) >= 4}
+
+
+def with_activity(world: World) -> None:
+    """Free text on every kind of activity of program A's match."""
+    match = world.match
+    CheckInFactory(match=match, notes="Checkin-notes-secret-7781", mood="good")
+    FeedbackFactory(match=match, feedback_text="Feedback-text-secret-1297")
+    InformalEventFactory(match=match, description="Event-description-secret-5512")
+    SkillSessionFactory(
+        match=match,
+        teacher=world.buddy,
+        learner=world.participant,
+        teacher_comment="Teacher-comment-secret-3301",
+    )
+
+
+def test_a_viewer_never_receives_a_personal_value(client):
+    world = World()
+    with_activity(world)
+    secrets = personal_values()
+    assert {"Checkin-notes-secret-7781", world.participant.email} <= secrets
+    client.force_login(world.users["viewer"])
+    for url in readable_urls(world, "viewer"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        leaked = {value for value in secrets if value in body}
+        assert not leaked, (url, leaked)
+
+
+def test_a_viewer_sees_the_shape_of_a_person_with_personal_fields_masked(client):
+    world = World()
+    client.force_login(world.users["viewer"])
+    body = client.get(f"/api/people/{world.participant.pk}/").json()
+    assert body["first_name"] == body["last_name"] == body["email"] == MASK
+    assert body["role"] == "participant" and body["id"] == world.participant.pk
+
+
+def test_a_coordinator_sees_personal_data_unmasked(client):
+    world = World()
+    client.force_login(world.users["coordinator_a"])
+    body = client.get(f"/api/people/{world.participant.pk}/").json()
+    assert body["email"] == world.participant.email
+
+
+def test_masking_follows_the_personal_data_list_not_the_serializer(client, monkeypatch):
+    """A field marked personal is masked without touching the API (``buddy.pii``)."""
+    from buddy import pii
+    from buddy.models import Person
+
+    world = World()
+    monkeypatch.setattr(pii, "personal_field_names", lambda model: frozenset({"location"}))
+    assert Person.objects.filter(pk=world.participant.pk).update(location="Berlin") == 1
+    client.force_login(world.users["viewer"])
+    body = client.get(f"/api/people/{world.participant.pk}/").json()
+    assert body["location"] == MASK
+
+
+def program_b_rows(world: World) -> set[str]:
+    """Rows of program B only, named by ids no row of A shares."""
+    participant, buddy = ParticipantFactory(), BuddyFactory()
+    for person in (participant, buddy):
+        EnrollmentFactory(person=person, program=world.b)
+    match = MatchFactory(program=world.b, participant=participant, buddy=buddy)
+    event = WebhookEventFactory(match_id=match.external_id)
+    WebhookDeliveryFactory(event=event, dead=True)
+    from buddy.models import ImportRun
+
+    ImportRun.objects.create(program=world.b, file_name="b-export-only.zip")
+    return {
+        str(match.external_id),
+        str(event.event_id),
+        participant.email,
+        buddy.email,
+        "b-export-only.zip",
+    }
+
+
+def test_a_coordinator_of_a_never_receives_a_row_of_b(client):
+    world = World()
+    rows_of_b = program_b_rows(world)
+    client.force_login(world.users["coordinator_a"])
+    urls = [
+        *readable_urls(world, "coordinator_a"),
+        "/api/matches/?program=mentorship",
+        "/api/matches/?status=active",
+        "/api/people/?role=participant",
+        "/api/webhooks/events/?status=received",
+        "/webhooks/review/?status=all",
+        "/webhooks/review/?status=dead",
+    ]
+    for url in urls:
+        body = client.get(url).content.decode()
+        assert not {value for value in rows_of_b if value in body}, url
+
+
+def test_rows_of_another_program_answer_404(client):
+    world = World()
+    program_b_rows(world)
+    client.force_login(world.users["coordinator_b"])
+    assert client.get(f"/api/people/{world.participant.pk}/").status_code == 404
+    assert client.get(f"/api/matches/{world.match.pk}/").status_code == 404
+    assert client.get(f"/api/webhooks/events/{world.event.event_id}/").status_code == 404
+    assert client.get("/api/attention/?program=buddy").status_code == 404
+    assert client.get("/attention/?program=buddy").status_code == 404
+    assert client.get("/api/impact/?program=buddy").status_code == 404
+
+
+def test_the_attention_queue_of_a_coordinator_is_their_program(client):
+    world = World()
+    program_b_rows(world)
+    client.force_login(world.users["coordinator_b"])
+    body = client.get("/api/attention/").json()
+    assert body["program"] == "mentorship"
+
+
+def test_events_naming_nobody_known_are_for_superusers_only(client, admin_user):
+    world = World()
+    stranger = WebhookEventFactory()  # names a user and match nobody knows
+    client.force_login(world.users["coordinator_a"])
+    ids = {row["event_id"] for row in client.get("/api/webhooks/events/").json()["results"]}
+    assert str(world.event.event_id) in ids and str(stranger.event_id) not in ids
+    client.force_login(admin_user)
+    ids = {row["event_id"] for row in client.get("/api/webhooks/events/").json()["results"]}
+    assert str(stranger.event_id) in ids
+
+
+def test_a_company_user_receives_only_their_companys_aggregates(client):
+    world = World()
+    other = BuddyFactory(company=CompanyFactory(name="Initech"))
+    EnrollmentFactory(person=other, program=world.a)
+    MatchFactory(program=world.a, buddy=other)
+    company = world.buddy.company
+    client.force_login(world.users["company"])
+    body = client.get("/api/impact/").json()
+    assert body["per"] == "company"
+    assert [row["key"] for row in body["rows"]] in ([company.pk], [])
+    assert client.get("/api/impact/?per=volunteer").status_code == 403
+    assert client.get("/api/impact/?per=program").status_code == 403
+    for url in ("/api/people/", "/api/matches/", "/api/attention/", "/api/webhooks/events/"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_a_company_user_with_activity_gets_hours_for_their_company():
+    world = World()
+    SkillSessionFactory(
+        match=world.match, teacher=world.buddy, learner=world.participant, duration_minutes=120
+    )
+    client = Client()
+    client.force_login(world.users["company"])
+    rows = client.get("/api/impact/?per=company").json()["rows"]
+    assert len(rows) == 1 and rows[0]["key"] == world.buddy.company_id
+    assert rows[0]["hours"]["skill_session"] == 2.0
+    assert "first_name" not in json.dumps(rows)
+
+
+def test_a_role_without_scope_gives_nothing(client):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="coordinates-nothing")
+    user.groups.add(Group.objects.get(name="coordinator"))
+    client.force_login(user)
+    assert client.get("/api/matches/").status_code == 403
+    assert client.get("/").status_code == 403
+
+
+def test_a_viewer_cannot_write_anything(client):
+    world = World()
+    client.force_login(world.users["viewer"])
+    response = client.post(
+        f"/api/matches/{world.match.pk}/end/",
+        {"end_reason": "violation"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    world.match.refresh_from_db()
+    assert world.match.status == "active"
+
+
+def test_the_proposal_form_reads_people_of_other_programs_as_unknown(client):
+    world = World()
+    stranger = ParticipantFactory()
+    EnrollmentFactory(person=stranger, program=Program.objects.get(program_type="language"))
+    client.force_login(world.users["coordinator_a"])
+    response = client.post(
+        "/api/matches/",
+        {"participant": stranger.pk, "buddy": world.buddy.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["participant"]
+
+
+def test_grants_for_several_programs_add_up(client):
+    mentorship = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+    buddy = Program.objects.get(program_type=ProgramType.BUDDY)
+    user = coordinator_of(buddy, mentorship, username="both")
+    client.force_login(user)
+    programs = {p.program_type for p in client.get("/").context["programs"]}
+    assert programs == {"buddy", "mentorship"}
+
+
+def test_activity_rows_follow_their_match_program():
+    from buddy.access import access_for
+    from buddy.selectors import scope_matches, scope_person_rows
+
+    world = World()
+    with_activity(world)
+    program_b_rows(world)
+    access_b = access_for(world.users["coordinator_b"])
+    for model in (CheckIn, Feedback, InformalEvent):
+        assert not scope_matches(model.objects.all(), access_b, via="match__").exists()
+    sessions = scope_person_rows(
+        SkillSession.objects.all(), access_b, person_fields=("teacher", "learner")
+    )
+    assert not sessions.exists()
+    access_a = access_for(world.users["coordinator_a"])
+    assert scope_matches(CheckIn.objects.all(), access_a, via="match__").count() == 1
