@@ -11,7 +11,10 @@ from django.db import connection
 from tests.contract import ROOT
 from webhooks.models import WebhookDelivery, WebhookEvent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _readme_webhook_example() -> str:
