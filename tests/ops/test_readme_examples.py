@@ -32,7 +32,12 @@ def _run(script: str) -> subprocess.CompletedProcess:
         DJANGO_SETTINGS_MODULE="config.settings.local",
     )
     return subprocess.run(  # noqa: S603 - the README's own example
-        ["bash", "-c", script]  # noqa: S607, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        ["bash", "-c", script],  # noqa: S607 - bash from PATH
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
