@@ -37,10 +37,18 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# PostgreSQL + Redis with a real Celery worker and beat (see README: "Running on PostgreSQL + Redis").
-serve: migrate
+# What production runs (see README: "Running on PostgreSQL + Redis"): the production
+# settings everywhere; supervisord starts gunicorn, the Celery worker and beat and restarts
+# whichever exits (config/supervisord.conf).
+BUDDY_RUN_DIR ?= var/run
+serve: export DJANGO_SETTINGS_MODULE = config.settings.production
+serve: export BUDDY_RUN_DIR := $(abspath $(BUDDY_RUN_DIR))
+serve: install
+	$(PY) manage.py check --deploy --fail-level ERROR
+	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(VENV)/bin/honcho start
+	mkdir -p $(BUDDY_RUN_DIR)
+	$(VENV)/bin/supervisord -c config/supervisord.conf
 
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/webhooks/run.py

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from buddy.broker import task_send
 from buddy.errors import FieldError, ValidationFailed
 from buddy.services.common import among
 from enrollments import journey
@@ -300,8 +301,18 @@ def recompute_drain_request() -> None:
             return
         _drain_window[0] = now + delay - 1
     # A request a stopped worker never ran expires: the beat sweep drains the queue anyway,
-    # so a worker coming back does not work through an hour of empty drains.
-    recompute_pending.apply_async(countdown=delay, expires=delay + 60)
+    # so a worker coming back does not work through an hour of empty drains. A broker that
+    # cannot be reached loses only the request (logged), never the queued rows, and never
+    # changes the answer of the change that committed: the sweep drains them.
+    sent = task_send(
+        recompute_pending,
+        countdown=delay,
+        expires=delay + 60,
+        recovery="recompute-pending-sweep",
+    )
+    if not sent:
+        with _drain_window_lock:
+            _drain_window[0] = 0.0  # the next commit asks again
 
 
 #: When this process's pending drain request stops covering new changes (monotonic time).

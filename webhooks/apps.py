@@ -35,8 +35,13 @@ def _reprocess_if_awaited(people: list[str], matches: list[str]) -> None:
     """Enqueue the re-run only when some event names these ids (one indexed query instead
     of a broker round trip for every new user or match). Runs after the commit: an event
     parked later re-checks on its own commit (``services._rerun_if_arrived``)."""
+    from buddy.broker import task_send
     from webhooks.models import EventReference
     from webhooks.tasks import reprocess_waiting
 
     if EventReference.objects.filter(external_id__in=[*people, *matches]).exists():
-        reprocess_waiting.delay(person_ids=people, match_ids=matches)
+        task_send(
+            reprocess_waiting,
+            kwargs={"person_ids": people, "match_ids": matches},
+            recovery="sender retry or replay_events",
+        )

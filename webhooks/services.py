@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from buddy.broker import task_send
 from buddy.errors import DomainError, UnknownReference
 from buddy.models import ExternalId, Match
 from buddy.schemas import Schema
@@ -292,8 +293,13 @@ def _run(
     savepoint: two round trips less on every success, the common case)."""
     started = time.perf_counter()
     processing = False
+    committed: list[bool] = []
     try:
         with transaction.atomic():
+            # Runs first among the after-commit hooks: an error raised by a later hook (a
+            # task publish) comes out of this block after the commit and must not be
+            # taken for a processing failure.
+            transaction.on_commit(lambda: committed.append(True))
             # the payload is read only when it has to be parsed (re-runs and replays)
             event = _event_locked(event_pk, with_payload=record is None)
             if only_for is not None and not _awaits(event, only_for):
@@ -311,15 +317,22 @@ def _run(
     except Exception as exc:  # every failure keeps the event for a retry
         if not processing:
             raise
-        with transaction.atomic():
-            event = _event_locked(event_pk, with_payload=False)
-            if event.status == EventStatus.PROCESSED and not rerun:
-                # a concurrent delivery processed it while this one rolled back
-                return _duplicate(event, delivery_pk)
-            had_references = event.status != EventStatus.RECEIVED
-            event.attempts += 1
-            delivery = _locked(delivery_pk)
-            outcome, reason = _failure(event, delivery, exc, had_references)
+        if committed:  # processed and durable; only an after-commit hook failed
+            logger.warning(
+                "webhook.after_commit_failed",
+                extra={"event_id": str(event.event_id), "error": failure_reason(exc)},
+            )
+            delivery, outcome, reason = None, Outcome.PROCESSED, ""
+        else:
+            with transaction.atomic():
+                event = _event_locked(event_pk, with_payload=False)
+                if event.status == EventStatus.PROCESSED and not rerun:
+                    # a concurrent delivery processed it while this one rolled back
+                    return _duplicate(event, delivery_pk)
+                had_references = event.status != EventStatus.RECEIVED
+                event.attempts += 1
+                delivery = _locked(delivery_pk)
+                outcome, reason = _failure(event, delivery, exc, had_references)
     seconds = time.perf_counter() - started
     metrics.PROCESSING_SECONDS.labels(event.event_type).observe(seconds)
     dead = delivery is not None and delivery.status == D.DEAD_LETTERED
@@ -502,9 +515,13 @@ def _rerun_if_arrived(blocking: list[tuple[str, str]]) -> None:
     if arrived:
         from webhooks.tasks import reprocess_waiting
 
-        reprocess_waiting.delay(
-            person_ids=[ref for kind, ref in arrived if kind == "user"],
-            match_ids=[ref for kind, ref in arrived if kind == "match"],
+        task_send(
+            reprocess_waiting,
+            kwargs={
+                "person_ids": [ref for kind, ref in arrived if kind == "user"],
+                "match_ids": [ref for kind, ref in arrived if kind == "match"],
+            },
+            recovery="sender retry or replay_events",
         )
 
 

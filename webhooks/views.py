@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -166,6 +168,7 @@ def _accepted(delivery_id: str, message: str) -> JsonResponse:
 class WebhookStatsView(APIView):
     """``GET /webhooks/stats``: coordinator session or API token (none → 401 JSON)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(selectors.webhook_stats())
 

@@ -1,4 +1,4 @@
-"""Import of Buddy System exports (``shared/contract/EXPORT.md``).
+"""Import of Buddy System exports (``docs/buddy-system/EXPORT.md``).
 
 ``readers`` turns the three forms (folder, ``.zip``, one JSON file) into streams
 of raw rows; ``pipeline`` validates them with the shared schemas and writes them

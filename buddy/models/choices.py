@@ -1,4 +1,4 @@
-"""Enumerations of the Buddy System contract (``shared/contract/WEBHOOKS.md``).
+"""Enumerations of the Buddy System contract (``docs/buddy-system/WEBHOOKS.md``).
 
 ``DRIFT_TO_OTHER`` names the enums whose unknown values are stored as ``other``
 with a warning; every other enum refuses unknown values.

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files from the web process itself (gunicorn under `make serve`): no other server
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,6 +81,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+# A persistent connection is checked before a request reuses it, so one the database
+# dropped (a restart, a failover) is replaced instead of answering 500s until it ages out.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding with prepared statements: psycopg prepares a statement once it
     # has run DATABASE_PREPARE_THRESHOLD times on a connection, so PostgreSQL parses and
@@ -142,7 +147,13 @@ USE_TZ = True
 # --- Static -------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Production: collectstatic writes hashed, compressed copies (whitenoise's storage) that
+# the web process serves with a year's cache; elsewhere files come straight from the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Security (safe by default; local settings relax them for http://127.0.0.1) ------------
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
@@ -180,6 +191,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # one schema name per choice set, however many fields use it
+    "ENUM_NAME_OVERRIDES": {
+        "MatchStatusEnum": "buddy.models.choices.MatchStatus",
+        "DataSourceEnum": "buddy.models.choices.DataSource",
+        "EnrollmentStatusEnum": "enrollments.models.EnrollmentStatus",
+        "ImportStatusEnum": "buddy.models.imports.ImportStatus",
+        "EventStatusEnum": "webhooks.models.EventStatus",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -295,8 +315,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
+        # JSON lines; a record with an exception keeps its type and code locations, never
+        # its text (database errors quote values: config/log_format.py)
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "config.log_format.SafeJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger"},
         },

@@ -2,6 +2,8 @@
 
 from dataclasses import asdict
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -19,6 +21,10 @@ from enrollments.selectors import program_by_type, program_in_scope
 class AttentionView(APIView):
     """``GET /api/attention/?program=buddy``: the ranked needs-attention items."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("program", str, description="program type (default buddy)")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         program = program_in_scope(request.query_params.get("program"), access_for(request.user))
         items = attention_queue(program=program)

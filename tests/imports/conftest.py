@@ -3,13 +3,9 @@
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from buddy.imports.pipeline import import_export
-
-CONTRACT = Path(settings.BASE_DIR).parent / "shared" / "contract"
-SAMPLE_DIR = CONTRACT / "export" / "sample"
-SAMPLE_JSON = CONTRACT / "export" / "sample.json"
+from tests.contract import SAMPLE_DIR, SAMPLE_JSON
 
 
 @pytest.fixture

@@ -4,18 +4,16 @@ import copy
 import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.test import Client
 
+from tests.contract import EVENTS
 from tests.factories import BuddyFactory, ParticipantFactory
 from webhooks.signature import signature_header
 
 SECRET = "whsec_test_secret"  # config/settings/test.py
 URL = "/webhooks/buddy-events"
-CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "contract"
-EVENTS = CONTRACT / "events"
 
 # The ids used by the contract's example events.
 PARTICIPANT_ID = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e01"

@@ -35,11 +35,12 @@ QUERIES = {
 #: Callbacks run after the processing commits: a request to drain the recompute queue
 #: per queueing (attendance and skill sessions queue their people and their match's in
 #: two; the second request costs a clock read); for a new match also the
-#: references-arrived signal and its check for parked events.
-ON_COMMIT = dict.fromkeys(QUERIES, 1) | {
-    "buddy.match.created": 3,
-    "buddy.event.attended": 2,
-    "buddy.skill_share.completed": 2,
+#: references-arrived signal and its check for parked events. Plus one first of all: the
+#: processing's own commit marker (an error of a later callback is not a processing failure).
+ON_COMMIT = dict.fromkeys(QUERIES, 2) | {
+    "buddy.match.created": 4,
+    "buddy.event.attended": 3,
+    "buddy.skill_share.completed": 3,
 }
 #: The same event again under a new delivery id: repeat check, event found, payload
 #: compared and delivery stored in one statement; event locked, delivery counted, 202.

@@ -5,6 +5,8 @@ report and keeps it as an ImportRun. Exits 0 when the import ran to the end (rej
 rows or not); non-zero when it could not run.
 """
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -25,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args, path, program, dry_run, batch_size, no_progress, **options):
+        if not Path(path).exists():
+            # the operator's own argument, so the message names it (uploads never get here)
+            raise CommandError(f"the import could not run: the export was not found: {path}")
         program_obj = Program.objects.filter(program_type=program).first()
         if program_obj is None:
             raise CommandError(f"no program of type {program}")

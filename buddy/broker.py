@@ -1,0 +1,35 @@
+"""Sending Celery tasks from after-commit hooks without a broker outage changing an answer.
+
+A task requested after a commit is a hint, never the record: the work it would start is
+already durable in the database (the recompute queue, parked webhook events), and a sweep
+or a retry picks it up. So when the broker cannot be reached the request is dropped with a
+log line (task name and error class, nothing else) and the caller's answer stands.
+"""
+
+import logging
+
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger("buddy.broker")
+
+#: What a publish raises while the broker is unreachable (kombu wraps socket errors in
+#: OperationalError after its publish retries; OSError for anything it lets through).
+BROKER_UNREACHABLE = (OperationalError, OSError)
+
+
+def task_send(task, /, *, recovery: str, kwargs: dict | None = None, **options) -> bool:
+    """``task.apply_async(kwargs=kwargs, **options)``; False (and a warning naming the
+    ``recovery`` that will do the work instead) when the broker is unreachable."""
+    try:
+        task.apply_async(**({"kwargs": kwargs} if kwargs else {}), **options)
+    except BROKER_UNREACHABLE as exc:
+        logger.warning(
+            "task.publish_failed",
+            extra={
+                "task": task.name,
+                "error": f"{type(exc).__module__}.{type(exc).__name__}",
+                "recovery": recovery,
+            },
+        )
+        return False
+    return True

@@ -1,0 +1,129 @@
+"""With the broker unreachable, a first-time event is still answered 200 once its
+processing committed: the task request is dropped with a log line, the recompute queue
+row stays, and the beat sweep drains it."""
+
+import json
+import logging
+import os
+import socket
+
+import pytest
+from django.conf import settings as django_settings
+
+from config.celery_app import app
+from enrollments import services as enrollment_services
+from enrollments.models import Enrollment, PendingRecompute
+from enrollments.tasks import recompute_pending
+from tests.webhooks.conftest import MATCH_ID, deliver, example
+from webhooks.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+def _use_broker(url: str, *, eager: bool, variable: str | None) -> None:
+    # Celery reads the CELERY_BROKER_URL variable before its own setting
+    if variable is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = variable
+    app.conf.broker_url = url
+    app.conf.task_always_eager = eager
+    app._pool = None  # connection pools are per URL; drop the cached ones
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down(settings, monkeypatch):
+    """Tasks go to a broker (eager mode off) that cannot be reached."""
+    before = app.conf.broker_url, app.conf.task_always_eager, os.environ.get("CELERY_BROKER_URL")
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    settings.CELERY_BROKER_URL = url
+    monkeypatch.setattr(enrollment_services, "_drain_window", [0.0])
+    _use_broker(url, eager=False, variable=url)
+    yield
+    _use_broker(before[0], eager=before[1], variable=before[2])
+
+
+@pytest.fixture
+def known_pair():
+    from tests.factories import BuddyFactory, ParticipantFactory
+    from tests.webhooks.conftest import BUDDY_ID, PARTICIPANT_ID
+
+    return ParticipantFactory(external_id=PARTICIPANT_ID), BuddyFactory(external_id=BUDDY_ID)
+
+
+def test_a_first_time_event_is_answered_200_when_the_broker_is_down(
+    client, known_pair, broker_down
+):
+    response = deliver(client, example("buddy.match.created"))
+
+    assert response.status_code == 200, response.content
+    assert json.loads(response.content)["message"] == "Event processed."
+    assert WebhookEvent.objects.get().status == "processed"
+
+
+def test_the_lost_request_is_logged_without_personal_data(client, known_pair, broker_down, caplog):
+    participant, _ = known_pair
+
+    with caplog.at_level(logging.WARNING, logger="buddy.broker"):
+        deliver(client, example("buddy.match.created"))
+
+    [line] = [r for r in caplog.records if r.getMessage() == "task.publish_failed"]
+    assert (line.task, line.recovery) == (recompute_pending.name, "recompute-pending-sweep")
+    assert line.error == "kombu.exceptions.OperationalError"
+    text = " ".join(repr(v) for v in line.__dict__.values())
+    for personal in (participant.email, participant.first_name, participant.last_name):
+        assert personal not in text
+
+
+def test_the_beat_sweep_recomputes_what_the_broker_outage_left_queued(
+    client, known_pair, broker_down
+):
+    participant, _ = known_pair
+    deliver(client, example("buddy.match.created"))
+    assert PendingRecompute.objects.filter(person=participant).exists()
+
+    recompute_pending.apply()  # what beat's recompute-pending-sweep runs, on a worker
+
+    assert not PendingRecompute.objects.exists()
+    enrollment = Enrollment.objects.get(person=participant)
+    assert enrollment.journey.match_active
+    assert enrollment.journey.matches_count == 1
+
+
+def test_the_sweep_is_scheduled_every_minute():
+    entry = django_settings.CELERY_BEAT_SCHEDULE["recompute-pending-sweep"]
+    assert (entry["task"], entry["schedule"]) == (recompute_pending.name, 60.0)
+
+
+def test_the_next_commit_asks_again_after_a_lost_request(client, known_pair, broker_down):
+    deliver(client, example("buddy.match.created"))
+
+    assert enrollment_services._drain_window == [0.0]
+
+
+def test_an_event_waiting_for_its_match_still_answers_500_for_a_retry(client, broker_down):
+    response = deliver(client, example("buddy.checkin.completed", matchId=MATCH_ID))
+
+    assert response.status_code == 500
+
+
+def test_any_after_commit_failure_leaves_the_answer_200(client, known_pair, monkeypatch, caplog):
+    def failing_hook():
+        raise RuntimeError("after-commit hook failed")
+
+    monkeypatch.setattr(enrollment_services, "recompute_drain_request", failing_hook)
+
+    with caplog.at_level(logging.WARNING, logger="webhooks"):
+        response = deliver(client, example("buddy.match.created"))
+
+    assert response.status_code == 200
+    [line] = [r for r in caplog.records if r.getMessage() == "webhook.after_commit_failed"]
+    assert line.error == "builtins.RuntimeError"
+    assert PendingRecompute.objects.exists()
