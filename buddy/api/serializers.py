@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from buddy.api.fields import TimestampField
 from buddy.models import EndReason, Match, MatchTransition, Person
 from enrollments.models import Program, ProgramType
 
@@ -92,5 +93,5 @@ class MatchTransitionInputSerializer(serializers.Serializer):
 
 
 class MatchEndSerializer(serializers.Serializer):
-    ended_at = serializers.DateTimeField(required=False)
+    ended_at = TimestampField(required=False)
     end_reason = serializers.ChoiceField(choices=EndReason.choices)

@@ -68,13 +68,18 @@ def warning_text(warning: SchemaWarning) -> str:
     return f"new value{value} accepted"
 
 
-def validate_row(spec: EntitySpec, row: RawRow, warnings_out: list[str]) -> Item | str:
-    """A validated ``Item``, or the rejection line of the row."""
+def validate_row(
+    spec: EntitySpec, row: RawRow, warnings_out: list[str], *, text_cells: bool = False
+) -> Item | str:
+    """A validated ``Item``, or the rejection line of the row. ``text_cells``: the row is
+    CSV text (numbers are parsed from strings); else numbers must be JSON numbers."""
     if row.error:
         return row.ref.says(row.error)
     found: list[SchemaWarning] = []
     try:
-        record = spec.schema.model_validate(row.data, context={"warnings": found})
+        record = spec.schema.model_validate(
+            row.data, context={"warnings": found, "text_cells": text_cells}
+        )
     except ValidationError as exc:
         errors = field_errors(exc)
         first, rest = errors[0], errors[1:]
@@ -163,9 +168,10 @@ class _Import:
         chunk = Chunk()
         done = 0
         repeated = scan.last_of_repeated
+        text_cells = self.source.text_cells
         for ordinal, row in enumerate(self.source.rows(spec)):
             done += 1
-            outcome = validate_row(spec, row, chunk.warnings)
+            outcome = validate_row(spec, row, chunk.warnings, text_cells=text_cells)
             key = row_key(spec, row.data) if repeated and row.data is not None else None
             last = repeated.get(key) if key is not None else None
             if isinstance(outcome, str):

@@ -270,6 +270,8 @@ class ExportSource:
     """An opened export. Use as a context manager."""
 
     form = ""
+    #: CSV cells are text: the schemas parse numbers from them (the JSON form's are JSON).
+    text_cells = False
 
     def __init__(self):
         self.warnings: list[str] = []
@@ -296,6 +298,8 @@ class ExportSource:
 
 class CsvSource(ExportSource):
     """The folder and zip forms: one CSV file per entity."""
+
+    text_cells = True
 
     def _open(self, spec: EntitySpec) -> IO[bytes]:
         raise NotImplementedError

@@ -128,11 +128,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Limit/offset with a maximum page size (API_MAX_PAGE_SIZE), documented in the schema.
+    "DEFAULT_PAGINATION_CLASS": "buddy.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # JSON with a nesting cap and no NUL / lone surrogates (buddy.json_input), then forms.
+    "DEFAULT_PARSER_CLASSES": [
+        "buddy.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "buddy.api.exception_handlers.api_exception_handler",
 }
+# The largest page any API list serves (?limit= above it gets this many).
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Buddy program manager API",
     "DESCRIPTION": "People, matches, activity and impact figures of 1-on-1 buddy programs.",
