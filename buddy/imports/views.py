@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from buddy.imports.serializers import ImportRunSerializer, ImportUploadSerializer
-from buddy.imports.services import import_run_upload
+from buddy.imports.services import import_run_upload, upload_size_check
 from buddy.models import ImportRun
 
 
@@ -20,9 +20,15 @@ class ImportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status"]
 
-    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer})
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer, 413: None})
     def create(self, request, *args, **kwargs):
-        """Upload an export (.zip, .json or one entity .csv); the import runs on a worker."""
+        """Upload an export (.zip, .json or one entity .csv); the import runs on a worker.
+        Uploads over ``BUDDY_IMPORT_MAX_UPLOAD_BYTES`` are answered 413."""
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        upload_size_check(size=declared)  # before the body is read
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         run = import_run_upload(
