@@ -161,6 +161,8 @@ def _text_cells(info: ValidationInfo) -> bool:
 
 def _json_number(value: Any, info: ValidationInfo) -> Any:
     """Numbers are JSON numbers; only a CSV cell (text) may spell one as a string."""
+    if value.__class__ is int or value.__class__ is float:  # the common case, first
+        return value
     if isinstance(value, bool) or (isinstance(value, str) and not _text_cells(info)):
         raise PydanticCustomError("number_type", "Input should be a JSON number")
     return value

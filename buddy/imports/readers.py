@@ -12,6 +12,7 @@ an export that cannot be read at all raises ``ExportUnreadable``.
 """
 
 import csv
+import io
 import json
 import tempfile
 import zipfile
@@ -172,6 +173,13 @@ def _records(binary: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]
                 start, parts, size, quotes = line + 1, [], 0, 0
 
 
+def _closing(records, binary):
+    try:
+        yield from records
+    finally:
+        binary.close()
+
+
 @dataclass(slots=True)
 class _CsvFile:
     """An opened CSV file: its header's names and its records as (line, cells, error)."""
@@ -180,14 +188,26 @@ class _CsvFile:
     records: Iterator[tuple[int, list[str] | None, str | None]]
 
 
-def _csv_open(binary: IO[bytes], spec: EntitySpec) -> _CsvFile:
+def _csv_open(binary: IO[bytes], spec: EntitySpec, *, close: bool = False) -> _CsvFile:
     """The header (or ``FileRejected``), then every record parsed by the csv module; a
     record that is too long, not UTF-8, holds a NUL or cannot be parsed is an error of its
-    own line, and reading carries on with the next record."""
+    own line, and reading carries on with the next record. ``close``: close ``binary``
+    when the records are read (or the file is rejected)."""
     limit = max_row_bytes()
     if csv.field_size_limit() < limit:
         csv.field_size_limit(limit)  # a field may be as long as a row
+    try:
+        return _csv_open_records(binary, spec, limit, close)
+    except FileRejected:
+        if close:
+            binary.close()
+        raise
+
+
+def _csv_open_records(binary: IO[bytes], spec: EntitySpec, limit: int, close: bool):
     raw = _records(binary, limit)
+    if close:
+        raw = _closing(raw, binary)
     first = next(raw, None)
     if first is None:
         raise FileRejected("the file is empty")
@@ -202,6 +222,86 @@ def _csv_open(binary: IO[bytes], spec: EntitySpec) -> _CsvFile:
     if missing:
         raise FileRejected(f"missing required column(s): {', '.join(missing)}")
     return _CsvFile(names, _parsed(raw, limit))
+
+
+class _NeedsCare(Exception):
+    """The fast path met something only the record-by-record path handles."""
+
+
+class _Guarded(io.RawIOBase):
+    """The file as it is, checked block by block in C: raises ``_NeedsCare`` at a NUL byte or
+    a line longer than ``limit``, before the block reaches the text decoder."""
+
+    def __init__(self, binary: IO[bytes], limit: int):
+        self._binary, self._limit, self._run = binary, limit, 0  # bytes since the last \n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._binary.read(len(buffer))
+        size = len(data)
+        if not size:
+            return 0
+        limit = self._limit
+        if b"\x00" in data:
+            raise _NeedsCare
+        last = data.rfind(b"\n")
+        if last < 0:
+            self._run += size
+        else:
+            first = data.find(b"\n")
+            if self._run + first > limit or (
+                last - first > limit and max(map(len, data[first:last].split(b"\n"))) > limit
+            ):
+                raise _NeedsCare
+            self._run = size - last - 1
+        if self._run > limit:
+            raise _NeedsCare
+        buffer[:size] = data
+        return size
+
+
+def _csv_file(binary: IO[bytes], spec: EntitySpec, reopen=None) -> _CsvFile:
+    """``_csv_open``, fast: with ``reopen`` (opens the file again), the csv module reads the
+    file as a text stream (C speed) while it is clean, and the record-by-record path takes
+    over, from the record where it stopped, at the first thing it must handle (a NUL, a
+    line over the limit, invalid UTF-8, broken quoting or an over-long field)."""
+    if reopen is None:
+        return _csv_open(binary, spec)
+    limit = max_row_bytes()
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Guarded(binary, limit)), encoding="utf-8-sig", newline=""
+    )
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error, UnicodeDecodeError, _NeedsCare):
+        return _csv_open(reopen(), spec, close=True)
+    names = [h.strip() for h in header]
+    missing = [c for c in spec.required if c not in names]
+    if missing:
+        raise FileRejected(f"missing required column(s): {', '.join(missing)}")
+    return _CsvFile(names, _fast_records(reader, spec, reopen))
+
+
+def _fast_records(reader, spec: EntitySpec, reopen):
+    start = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError, _NeedsCare):
+            break
+        yield start, cells, None
+        start = reader.line_num + 1
+    slow = _csv_open(reopen(), spec, close=True)
+    for record in slow.records:
+        if record[0] >= start:
+            yield record
 
 
 def _parsed(raw, limit: int) -> Iterator[tuple[int, list[str] | None, str | None]]:
@@ -279,9 +379,12 @@ def _json_cell(name: str, value: str):
     return parsed
 
 
-def csv_rows(binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True) -> Iterator[RawRow]:
-    """Rows of one CSV file; ``coerce=False`` keeps the raw text cells."""
-    opened = _csv_open(binary, spec)
+def csv_rows(
+    binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True, reopen=None
+) -> Iterator[RawRow]:
+    """Rows of one CSV file; ``coerce=False`` keeps the raw text cells; ``reopen`` (opens
+    the file again) allows the fast path (``_csv_file``)."""
+    opened = _csv_file(binary, spec, reopen)
     names = opened.names
     width = len(names)
     known_columns = _known_columns(names, spec)
@@ -306,10 +409,10 @@ def csv_rows(binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True) -> Ite
             yield RawRow(ref, None, str(exc))
 
 
-def csv_scan(binary: IO[bytes], spec: EntitySpec) -> Scan:
+def csv_scan(binary: IO[bytes], spec: EntitySpec, *, reopen=None) -> Scan:
     """The cheap first pass over a CSV file: rows counted as ``csv_rows`` yields them, and
     the keys that repeat. Only the key cells are looked at."""
-    opened = _csv_open(binary, spec)
+    opened = _csv_file(binary, spec, reopen)
     width = len(opened.names)
     key_columns = [(i, n, k) for i, n, k in _known_columns(opened.names, spec) if n in spec.key]
     scan = Scan()
@@ -402,7 +505,7 @@ class CsvSource(ExportSource):
         with self._binary(spec) as binary:
             unknown = csv_unknown_columns(binary, spec)
         with self._binary(spec) as binary:
-            scan = csv_scan(binary, spec)
+            scan = csv_scan(binary, spec, reopen=lambda: self._open(spec))
         if unknown:
             shown = ", ".join(u[:40] for u in unknown[:10])
             scan.warnings.append(f"{spec.file_name}: unknown column(s) ignored: {shown}")
@@ -410,7 +513,7 @@ class CsvSource(ExportSource):
 
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         with self._binary(spec) as binary:
-            yield from csv_rows(binary, spec)
+            yield from csv_rows(binary, spec, reopen=lambda: self._open(spec))
 
 
 def _ignored(names) -> list[str]:
