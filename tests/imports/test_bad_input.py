@@ -249,3 +249,30 @@ def test_a_json_export_over_the_size_limit_is_refused(run_import, export, sample
     with pytest.raises(ExportUnreadable) as refused:
         run_import(path)
     assert "larger than" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b"\xff", "the row is not UTF-8 text"),
+        (b"\x00", "the row contains a NUL character"),
+        (b"x" * 3000, "the row is longer than 2000 bytes"),
+    ],
+)
+def test_a_bad_row_deep_in_a_large_file_rejects_only_itself(
+    run_import, tmp_path, with_matches, settings, bad, reason
+):
+    settings.BUDDY_IMPORT_MAX_ROW_BYTES = 2000
+    template = with_matches[0]
+    rows = [
+        {**template, "checkin_id": f"00000000-0000-4000-8000-{n:012d}", "notes": "a\nb"}
+        for n in range(2000)
+    ]
+    lines = _checkins_csv(rows).encode().split(b"\n")
+    # Each row takes two lines (its notes hold a line break): row 1500 starts on line 3000.
+    assert lines[2999].startswith(b"00000000-0000-4000-8000-000000001499")
+    lines[2999] = lines[2999].replace(b'"a', b'"a' + bad, 1)
+    report = run_import(_folder(tmp_path, b"\n".join(lines)))
+    assert report.rejections.as_list() == [f"checkins.csv:3000: {reason}"]
+    assert report.entities["checkins"]["created"] == 1999
+    _counts_match_lines(report, "checkins")
