@@ -7,6 +7,13 @@ in their snake_case form whatever form they arrived in.
 
 Validation context (``model_validate(data, context=...)``):
   ``warnings``: a list that collects ``SchemaWarning`` (enum drift, new event types).
+  ``text_cells``: True for a CSV row, whose cells are text: numbers and booleans are then
+  parsed from strings. Everywhere else (webhooks, the JSON export) numbers must be JSON
+  numbers and booleans JSON booleans (``"0.8"`` and ``true`` are not a rating).
+
+Bounds come from the columns the values are stored in (``column``): an integer gets its
+column's range, a string its column's ``max_length``, so a value the database would
+refuse, wrap or truncate is rejected here with its field path instead.
 
 Messages never echo the input: it may hold personal data.
 """
@@ -20,6 +27,8 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.dispatch import receiver
 from pydantic import (
     AfterValidator,
@@ -33,8 +42,19 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from buddy.errors import FieldError
+from buddy.models import (
+    Company,
+    EventAttendance,
+    ExternalId,
+    InformalEvent,
+    Match,
+    MilestoneAchievement,
+    Person,
+    SkillSession,
+)
 from buddy.models.choices import EndReason, FormalEventType, InformalEventType, MilestoneCategory
 
 
@@ -69,8 +89,17 @@ def _bare_date_is_midnight_utc(value: Any) -> Any:
 _future_limit: tuple[int, float, datetime] = (0, 0.0, datetime.min.replace(tzinfo=UTC))
 
 
-def _not_in_future(value: datetime) -> datetime:
+#: The earliest instant any date of the Buddy System may name (a program's data starts long
+#: after it; earlier years are typos or placeholders, and year 1 overflows time arithmetic).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _in_accepted_range(value: datetime) -> datetime:
+    """Not before ``EARLIEST``, not more than the tolerance in the future (one rule for
+    webhooks, imports and the API)."""
     global _future_limit
+    if value < EARLIEST:
+        raise ValueError("must not be before 1970-01-01")
     second = int(time.time())
     if second != _future_limit[0]:
         tolerance = settings.BUDDY_FUTURE_TOLERANCE_SECONDS
@@ -126,13 +155,69 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
+def _text_cells(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("text_cells"))
+
+
+def _json_number(value: Any, info: ValidationInfo) -> Any:
+    """Numbers are JSON numbers; only a CSV cell (text) may spell one as a string."""
+    if value.__class__ is int or value.__class__ is float:  # the common case, first
+        return value
+    if isinstance(value, bool) or (isinstance(value, str) and not _text_cells(info)):
+        raise PydanticCustomError("number_type", "Input should be a JSON number")
+    return value
+
+
+def _json_boolean(value: Any, info: ValidationInfo) -> Any:
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and _text_cells(info)):
+        return value
+    raise PydanticCustomError("bool_type", "Input should be a JSON boolean")
+
+
+#: Integer ranges by column type (Django's table; PostgreSQL enforces exactly these).
+_INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
+#: Integers kept inside JSON columns (progress steps, streaks) have no column type of their
+#: own: they get a 32-bit integer's range, so every reader can cast them.
+JSON_INTEGER_RANGE = _INTEGER_RANGES["IntegerField"]
+
+
+def column(model: type[models.Model], name: str) -> Any:
+    """The bounds of the column a value is stored in: an integer column's range, a string
+    column's ``max_length`` (a text column has none)."""
+    model_field = model._meta.get_field(name)
+    bounds: dict[str, int] = {}
+    limits = _INTEGER_RANGES.get(model_field.get_internal_type())
+    if limits is not None:
+        bounds.update(ge=limits[0], le=limits[1])
+    if getattr(model_field, "max_length", None):
+        bounds["max_length"] = model_field.max_length
+    if not bounds:
+        raise ValueError(f"{model.__name__}.{name} has no bounds to apply")
+    return Field(**bounds)
+
+
+Number = BeforeValidator(_json_number)
+JsonInt = Annotated[int, Number, Field(ge=JSON_INTEGER_RANGE[0], le=JSON_INTEGER_RANGE[1])]
+JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
+
 Timestamp = Annotated[
-    AwareDatetime, BeforeValidator(_bare_date_is_midnight_utc), AfterValidator(_not_in_future)
+    AwareDatetime, BeforeValidator(_bare_date_is_midnight_utc), AfterValidator(_in_accepted_range)
 ]
-Rating = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Sdg = Annotated[int, Field(ge=1, le=17)]
-Count = Annotated[int, Field(ge=0)]
+Rating = Annotated[float, Number, Field(ge=0, le=1, allow_inf_nan=False)]
+Sdg = Annotated[int, Number, Field(ge=1, le=17)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def Count(model: type[models.Model], name: str) -> Any:
+    """An integer ≥ 0 stored in ``model.name``: a JSON number within the column's range."""
+    return Annotated[int, Number, Field(ge=0), column(model, name)]
+
+
+def Chars(model: type[models.Model], name: str, *, required: bool = False) -> Any:
+    """A string stored in ``model.name``: at most the column's ``max_length``."""
+    return Annotated[str, Field(min_length=1 if required else 0), column(model, name)]
+
+
 Format = Literal["in-person", "online", "hybrid"]
 
 
@@ -156,15 +241,17 @@ class Schema(BaseModel):
 
 class UserRecord(Schema):
     id: UUID
-    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-    first_name: Text
-    last_name: Text
+    email: Annotated[
+        str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$"), column(Person, "email")
+    ]
+    first_name: Chars(Person, "first_name", required=True)
+    last_name: Chars(Person, "last_name", required=True)
     role: Literal["participant", "buddy"]
     joined_at: Timestamp
     language_preference: Annotated[list[Text], BeforeValidator(_one_or_many)] = []
     interests: list[Text] = []
-    location: str | None = None
-    company: str | None = None
+    location: Chars(Person, "location") | None = None
+    company: Chars(Company, "name") | None = None
 
 
 class MatchingCriteria(Schema):
@@ -191,9 +278,9 @@ class MatchEndedRecord(Schema):
     match_id: UUID
     ended_at: Timestamp
     end_reason: Annotated[str, _drift_to_other(EndReason)]
-    duration_days: Count | None = None
-    sessions_completed: Count | None = None
-    events_attended: Count | None = None
+    duration_days: Count(Match, "duration_days") | None = None
+    sessions_completed: Count(Match, "sessions_completed") | None = None
+    events_attended: Count(Match, "events_attended") | None = None
 
 
 class MatchRecord(Schema):
@@ -206,10 +293,10 @@ class MatchRecord(Schema):
     status: Literal["active", "inactive", "ended"]
     ended_at: Timestamp | None = None
     matching_criteria: MatchingCriteria | None = None
-    duration_days: Count | None = None
+    duration_days: Count(Match, "duration_days") | None = None
     end_reason: Annotated[str | None, _drift_to_other(EndReason)] = None
-    sessions_completed: Count | None = None
-    events_attended: Count | None = None
+    sessions_completed: Count(Match, "sessions_completed") | None = None
+    events_attended: Count(Match, "events_attended") | None = None
 
     @model_validator(mode="after")
     def _ends_after_start(self):
@@ -226,11 +313,13 @@ class InformalEventRecord(Schema):
 
     event_id: UUID
     match_id: UUID
-    event_type: Annotated[str, AfterValidator(_event_type_slug)]
+    event_type: Annotated[
+        str, column(InformalEvent, "event_type"), AfterValidator(_event_type_slug)
+    ]
     event_date: Timestamp
     description: str | None = None
-    location: str | None = None
-    duration_minutes: Count | None = None
+    location: Chars(InformalEvent, "location") | None = None
+    duration_minutes: Count(InformalEvent, "duration_minutes") | None = None
     attendees: list[UUID] = []
 
 
@@ -240,14 +329,14 @@ class AttendanceRecord(Schema):
     event_id: UUID
     user_id: UUID
     match_id: UUID | None = None
-    event_title: Text
+    event_title: Chars(EventAttendance, "event_title", required=True)
     event_type: Annotated[str, _drift_to_other(FormalEventType)]
     event_format: Format
     attended_at: Timestamp
-    location: str | None = None
-    duration_minutes: Count | None = None
-    attendee_count: Count | None = None
-    organizer: str | None = None
+    location: Chars(EventAttendance, "location") | None = None
+    duration_minutes: Count(EventAttendance, "duration_minutes") | None = None
+    attendee_count: Count(EventAttendance, "attendee_count") | None = None
+    organizer: Chars(EventAttendance, "organizer") | None = None
     categories: list[str] = []
     sdg_goals: list[Sdg] = []
 
@@ -266,20 +355,20 @@ class SkillSessionRecord(Schema):
     """``buddy.skill_share.completed`` data / a ``skill_sessions.csv`` row."""
 
     session_id: UUID
-    skill_id: Count
-    skill_name: Text
-    skill_category: str | None = None
+    skill_id: Count(SkillSession, "skill_id")
+    skill_name: Chars(SkillSession, "skill_name", required=True)
+    skill_category: Chars(SkillSession, "skill_category") | None = None
     teacher_id: UUID
     learner_id: UUID
     match_id: UUID | None = None
     completed_at: Timestamp
     scheduled_at: Timestamp | None = None
-    duration_minutes: Count | None = None
+    duration_minutes: Count(SkillSession, "duration_minutes") | None = None
     format: Format | None = None
     proficiency_level: Literal["beginner", "intermediate", "advanced"] | None = None
     feedback: SkillFeedback | None = None
     sdg_goals: list[Sdg] = []
-    valuation_points: Count | None = None
+    valuation_points: Count(SkillSession, "valuation_points") | None = None
 
 
 class CheckInRecord(Schema):
@@ -314,34 +403,34 @@ class FeedbackRecord(Schema):
 class MilestoneProgress(Schema):
     model_config = ConfigDict(extra="allow")
 
-    current_step: int | None = None
-    total_steps: int | None = None
+    current_step: JsonInt | None = None
+    total_steps: JsonInt | None = None
     completed_steps: list[str] | None = None
 
 
 class RelatedEntity(Schema):
     type: str
-    id: str
+    id: Annotated[str, column(ExternalId, "external_id")]
 
 
 class MilestoneMetadata(Schema):
     model_config = ConfigDict(extra="allow")
 
-    is_first_time: bool | None = None
-    streak_count: int | None = None
+    is_first_time: JsonBool | None = None
+    streak_count: JsonInt | None = None
     related_entities: list[RelatedEntity] | None = None
 
 
 class MilestoneRecord(Schema):
     """``buddy.milestone.reached`` data / a ``milestones.csv`` row."""
 
-    milestone_id: Count
+    milestone_id: Count(MilestoneAchievement, "milestone_id")
     user_id: UUID
-    milestone_title: Text
+    milestone_title: Chars(MilestoneAchievement, "milestone_title", required=True)
     milestone_category: Annotated[str, _drift_to_other(MilestoneCategory)]
     reached_at: Timestamp
-    points: Count
-    badge_icon: str | None = None
+    points: Count(MilestoneAchievement, "points")
+    badge_icon: Chars(MilestoneAchievement, "badge_icon") | None = None
     target_role: Literal["participant", "buddy", "all"] | None = None
     progress: MilestoneProgress | None = None
     metadata: MilestoneMetadata | None = None
@@ -375,12 +464,16 @@ T = TypeVar("T", bound=Schema)
 
 
 def validate_record(
-    schema: type[T], data: Any, *, warnings: list[SchemaWarning] | None = None
+    schema: type[T],
+    data: Any,
+    *,
+    warnings: list[SchemaWarning] | None = None,
+    text_cells: bool = False,
 ) -> T:
     """Validate one record; raise ``ValidationFailed`` listing every error by field path."""
     from buddy.errors import ValidationFailed
 
     try:
-        return schema.model_validate(data, context={"warnings": warnings})
+        return schema.model_validate(data, context={"warnings": warnings, "text_cells": text_cells})
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc)) from None

@@ -6,7 +6,6 @@ It reads the raw body itself (never DRF's parsed data): the signature covers the
 bytes as received.
 """
 
-import json
 import logging
 import time
 
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buddy.errors import ValidationFailed
+from buddy.json_input import JsonRejected, parse_json
 from webhooks import metrics, selectors, services
 from webhooks.monitoring import scraper_allowed
 from webhooks.signature import SignatureInvalid, verify
@@ -37,17 +37,33 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     return JsonResponse({"status": "error", "message": message, **extra}, status=status)
 
 
+class LengthRequired(Exception):
+    """A body without Content-Length that this server cannot read to its end."""
+
+
 def _read_body(request: HttpRequest, limit: int) -> bytes | None:
-    """The raw body, or None when it is over the limit (reads at most limit + 1 bytes)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return None
+    """The raw body, or None when it is over the limit (reads at most limit + 1 bytes).
+
+    A chunked body (no Content-Length) is read from the server's input stream when the
+    server ends that stream with the body (``wsgi.input_terminated``: gunicorn, as under
+    ``make serve``); a server that cannot (Django's runserver) gets ``LengthRequired``.
+    """
+    meta = request.META
+    if not meta.get("CONTENT_LENGTH") and "chunked" in meta.get("HTTP_TRANSFER_ENCODING", ""):
+        if not meta.get("wsgi.input_terminated"):
+            raise LengthRequired
+        stream = meta["wsgi.input"]
+    else:
+        try:
+            declared = int(meta.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return None
+        stream = request
     chunks, size = [], 0
     while size <= limit:
-        chunk = request.read(limit + 1 - size)
+        chunk = stream.read(limit + 1 - size)
         if not chunk:
             break
         chunks.append(chunk)
@@ -68,7 +84,7 @@ def buddy_events(request: HttpRequest) -> JsonResponse:
         reason = services.failure_reason(exc)
         log.update(outcome="error", error=reason)
         response = _error(500, "The event could not be stored or processed.", error=reason)
-    if response.status_code in (400, 401, 413):
+    if response.status_code in (400, 401, 411, 413):
         metrics.REJECTED.labels(str(response.status_code)).inc()
     log.update(
         status=response.status_code, duration_ms=round((time.perf_counter() - started) * 1e3, 2)
@@ -80,7 +96,11 @@ def buddy_events(request: HttpRequest) -> JsonResponse:
 
 def _receive(request: HttpRequest, log: dict) -> JsonResponse:
     # 1. size, before anything is computed over the body
-    body = _read_body(request, settings.BUDDY_WEBHOOK_MAX_BODY_BYTES)
+    try:
+        body = _read_body(request, settings.BUDDY_WEBHOOK_MAX_BODY_BYTES)
+    except LengthRequired:
+        log["outcome"] = "length_required"
+        return _error(411, "Send the body with a Content-Length header.")
     if body is None:
         log["outcome"] = "too_large"
         return _error(413, "The body is larger than 1 MiB.")
@@ -118,12 +138,13 @@ def _receive(request: HttpRequest, log: dict) -> JsonResponse:
 
     # 5. validation (nothing stored on failure)
     try:
-        valid = validate_event(json.loads(body))
-    except (ValueError, UnicodeDecodeError):
+        valid = validate_event(parse_json(body))
+    except JsonRejected as exc:
         if services.delivery_mark_repeat(delivery_id=delivery_id):
             return repeat()
-        log["outcome"] = "invalid"
-        return _error(400, "The body is not valid JSON.", errors=[])
+        log.update(outcome="invalid", error_paths=[exc.path])
+        errors = [{"path": exc.path, "message": exc.message}] if exc.path else []
+        return _error(400, f"The body is not valid JSON: {exc.message}.", errors=errors)
     except ValidationFailed as exc:
         if services.delivery_mark_repeat(delivery_id=delivery_id):
             return repeat()

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from buddy.access import access_for
+from buddy.api.fields import TimestampField
 from buddy.models import EndReason, Match, MatchTransition, Person
 from buddy.pii import mask_fields
 from enrollments.models import Program, ProgramType
@@ -122,5 +123,5 @@ class MatchTransitionInputSerializer(serializers.Serializer):
 
 
 class MatchEndSerializer(serializers.Serializer):
-    ended_at = serializers.DateTimeField(required=False)
+    ended_at = TimestampField(required=False)
     end_reason = serializers.ChoiceField(choices=EndReason.choices)

@@ -68,13 +68,18 @@ def warning_text(warning: SchemaWarning) -> str:
     return f"new value{value} accepted"
 
 
-def validate_row(spec: EntitySpec, row: RawRow, warnings_out: list[str]) -> Item | str:
-    """A validated ``Item``, or the rejection line of the row."""
+def validate_row(
+    spec: EntitySpec, row: RawRow, warnings_out: list[str], *, text_cells: bool = False
+) -> Item | str:
+    """A validated ``Item``, or the rejection line of the row. ``text_cells``: the row is
+    CSV text (numbers are parsed from strings); else numbers must be JSON numbers."""
     if row.error:
-        return row.ref.says(row.error)
+        return row.ref.says(row.error, row.error_path)
     found: list[SchemaWarning] = []
     try:
-        record = spec.schema.model_validate(row.data, context={"warnings": found})
+        record = spec.schema.model_validate(
+            row.data, context={"warnings": found, "text_cells": text_cells}
+        )
     except ValidationError as exc:
         errors = field_errors(exc)
         first, rest = errors[0], errors[1:]
@@ -163,9 +168,10 @@ class _Import:
         chunk = Chunk()
         done = 0
         repeated = scan.last_of_repeated
+        text_cells = self.source.text_cells
         for ordinal, row in enumerate(self.source.rows(spec)):
             done += 1
-            outcome = validate_row(spec, row, chunk.warnings)
+            outcome = validate_row(spec, row, chunk.warnings, text_cells=text_cells)
             key = row_key(spec, row.data) if repeated and row.data is not None else None
             last = repeated.get(key) if key is not None else None
             if isinstance(outcome, str):
@@ -175,11 +181,14 @@ class _Import:
                     chunk.batch.append(pending.pop(key))  # the last valid earlier row stands
             elif last is not None and ordinal < last:
                 earlier = pending.get(key)
-                outcome.weight += earlier.weight if earlier else 0
+                if earlier is not None:
+                    outcome.weight += earlier.weight
+                    outcome.earlier = earlier
                 pending[key] = outcome  # superseded by a later row of the same key
             else:
                 if key in pending:
-                    outcome.weight += pending.pop(key).weight
+                    outcome.earlier = pending.pop(key)
+                    outcome.weight += outcome.earlier.weight
                 chunk.batch.append(outcome)
             if len(chunk.batch) >= self.batch_size:
                 chunk.done = done
@@ -190,6 +199,12 @@ class _Import:
         yield chunk
 
     def write(self, spec: EntitySpec, batch: list[Item]) -> None:
+        """Write the batch; then, in their own batch, the earlier rows of the keys whose last
+        row a writer rejected (and so on, down to the first row of a key)."""
+        while batch:
+            batch = self._write(spec, batch)
+
+    def _write(self, spec: EntitySpec, batch: list[Item]) -> list[Item]:
         writer = WRITERS[spec.name]
         try:
             with transaction.atomic():
@@ -206,12 +221,12 @@ class _Import:
                     with transaction.atomic():
                         result.absorb(writer([item], self.ctx))
                 except (IntegrityError, DataError) as row_exc:
-                    result.reject(
-                        item.ref.says(f"refused by the database ({_constraint(row_exc)})"),
-                        item.weight,
+                    result.reject_item(
+                        item, item.ref.says(f"refused by the database ({_constraint(row_exc)})")
                     )
         self.report.merge(spec.name, result)
         self.person_ids |= result.person_ids
+        return result.fallbacks
 
     def finish(self) -> None:
         """Enrollments of everyone the export names, then the data-quality flags.

@@ -16,7 +16,7 @@ import io
 import json
 import tempfile
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 import ijson
+from django.conf import settings
 
 from buddy.errors import DomainError
 from buddy.imports.entities import (
@@ -36,6 +37,7 @@ from buddy.imports.entities import (
     EntitySpec,
     row_key,
 )
+from buddy.json_input import JsonRejected, check_json, parse_json
 
 
 class ExportUnreadable(DomainError):
@@ -77,6 +79,8 @@ class RawRow:
     ref: Ref
     data: dict | None
     error: str | None = None
+    #: Where in the row the error is (JSON form), "" for the row as a whole.
+    error_path: str = ""
 
 
 @dataclass
@@ -107,10 +111,7 @@ def coerce_csv(cells: dict[str, str], spec: EntitySpec) -> dict:
         if kind == ARRAY:
             data[name] = [part.strip() for part in value.split(";") if part.strip()]
         elif kind == OBJECT:
-            try:
-                data[name] = json.loads(value)
-            except ValueError:
-                raise CellError(f"{name}: not valid JSON") from None
+            data[name] = _json_cell(name, value)
         else:
             data[name] = value
     return data
@@ -132,18 +133,215 @@ def trim_json(item: dict) -> dict:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _csv_header(reader, spec: EntitySpec) -> list[str]:
+def max_row_bytes() -> int:
+    """The largest row (CSV record or JSON item) read: ``BUDDY_IMPORT_MAX_ROW_BYTES``."""
+    return settings.BUDDY_IMPORT_MAX_ROW_BYTES
+
+
+def _records(binary: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """The CSV file's records as raw bytes with the physical line each starts on; a record
+    over ``limit`` bytes comes as None, and is never held in memory (lines are read in
+    pieces of at most ``limit + 1`` bytes).
+
+    A record ends at a line end outside quotes: with the CSV dialect of the export (``"``
+    quotes, doubled inside a field) that is a line end after an even number of ``"``.
+    """
+    readline = binary.readline
+    line = 0
+    start = 1
+    parts: list[bytes] = []
+    size = quotes = 0
+    while True:
+        piece = readline(limit + 1)
+        if not piece:
+            if size:
+                yield start, b"".join(parts) if size <= limit else None
+            return
+        size += len(piece)
+        quotes += piece.count(b'"')
+        if size <= limit:
+            parts.append(piece)
+        elif parts:
+            parts = []
+        if piece[-1:] == b"\n":
+            line += 1
+            if not quotes & 1:
+                yield (
+                    start,
+                    (parts[0] if len(parts) == 1 else b"".join(parts)) if (size <= limit) else None,
+                )
+                start, parts, size, quotes = line + 1, [], 0, 0
+
+
+def _closing(records, binary):
     try:
-        header = next(reader)
-    except StopIteration:
-        raise FileRejected("the file is empty") from None
-    except (csv.Error, UnicodeDecodeError):
+        yield from records
+    finally:
+        binary.close()
+
+
+@dataclass(slots=True)
+class _CsvFile:
+    """An opened CSV file: its header's names and its records as (line, cells, error)."""
+
+    names: list[str]
+    records: Iterator[tuple[int, list[str] | None, str | None]]
+
+
+def _csv_open(binary: IO[bytes], spec: EntitySpec, *, close: bool = False) -> _CsvFile:
+    """The header (or ``FileRejected``), then every record parsed by the csv module; a
+    record that is too long, not UTF-8, holds a NUL or cannot be parsed is an error of its
+    own line, and reading carries on with the next record. ``close``: close ``binary``
+    when the records are read (or the file is rejected)."""
+    limit = max_row_bytes()
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)  # a field may be as long as a row
+    try:
+        return _csv_open_records(binary, spec, limit, close)
+    except FileRejected:
+        if close:
+            binary.close()
+        raise
+
+
+def _csv_open_records(binary: IO[bytes], spec: EntitySpec, limit: int, close: bool):
+    raw = _records(binary, limit)
+    if close:
+        raw = _closing(raw, binary)
+    first = next(raw, None)
+    if first is None:
+        raise FileRejected("the file is empty")
+    try:
+        if first[1] is None:
+            raise ValueError
+        header = next(csv.reader([first[1].decode("utf-8-sig")]))
+    except (csv.Error, ValueError, StopIteration):
         raise FileRejected("the header cannot be read (not UTF-8 CSV)") from None
     names = [h.strip() for h in header]
     missing = [c for c in spec.required if c not in names]
     if missing:
         raise FileRejected(f"missing required column(s): {', '.join(missing)}")
-    return names
+    return _CsvFile(names, _parsed(raw, limit))
+
+
+class _NeedsCare(Exception):
+    """The fast path met something only the record-by-record path handles."""
+
+
+class _Guarded(io.RawIOBase):
+    """The file as it is, checked block by block in C: raises ``_NeedsCare`` at a NUL byte or
+    a line longer than ``limit``, before the block reaches the text decoder."""
+
+    def __init__(self, binary: IO[bytes], limit: int):
+        self._binary, self._limit, self._run = binary, limit, 0  # bytes since the last \n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._binary.read(len(buffer))
+        size = len(data)
+        if not size:
+            return 0
+        limit = self._limit
+        if b"\x00" in data:
+            raise _NeedsCare
+        last = data.rfind(b"\n")
+        if last < 0:
+            self._run += size
+        else:
+            first = data.find(b"\n")
+            if self._run + first > limit or (
+                last - first > limit and max(map(len, data[first:last].split(b"\n"))) > limit
+            ):
+                raise _NeedsCare
+            self._run = size - last - 1
+        if self._run > limit:
+            raise _NeedsCare
+        buffer[:size] = data
+        return size
+
+
+def _csv_file(binary: IO[bytes], spec: EntitySpec, reopen=None) -> _CsvFile:
+    """``_csv_open``, fast: with ``reopen`` (opens the file again), the csv module reads the
+    file as a text stream (C speed) while it is clean, and the record-by-record path takes
+    over, from the record where it stopped, at the first thing it must handle (a NUL, a
+    line over the limit, invalid UTF-8, broken quoting or an over-long field)."""
+    if reopen is None:
+        return _csv_open(binary, spec)
+    limit = max_row_bytes()
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Guarded(binary, limit)), encoding="utf-8-sig", newline=""
+    )
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error, UnicodeDecodeError, _NeedsCare):
+        return _csv_open(reopen(), spec, close=True)
+    names = [h.strip() for h in header]
+    missing = [c for c in spec.required if c not in names]
+    if missing:
+        raise FileRejected(f"missing required column(s): {', '.join(missing)}")
+    return _CsvFile(names, _fast_records(reader, spec, reopen))
+
+
+def _fast_records(reader, spec: EntitySpec, reopen):
+    start = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError, _NeedsCare):
+            break
+        yield start, cells, None
+        start = reader.line_num + 1
+    slow = _csv_open(reopen(), spec, close=True)
+    for record in slow.records:
+        if record[0] >= start:
+            yield record
+
+
+def _parsed(raw, limit: int) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    errors: deque[tuple[int, None, str]] = deque()
+    current = [0]
+
+    def texts() -> Iterator[str]:
+        for line, data in raw:
+            if data is None:
+                errors.append((line, None, f"the row is longer than {limit} bytes"))
+                continue
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                errors.append((line, None, "the row is not UTF-8 text"))
+                continue
+            if "\x00" in text:
+                errors.append((line, None, "the row contains a NUL character"))
+                continue
+            current[0] = line
+            yield text
+
+    source = texts()
+    reader = csv.reader(source)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            while errors:
+                yield errors.popleft()
+            yield current[0], None, "the row cannot be read (quoting)"
+            reader = csv.reader(source)
+            continue
+        while errors:
+            yield errors.popleft()
+        yield current[0], cells, None
+    while errors:
+        yield errors.popleft()
 
 
 def _known_columns(names: list[str], spec: EntitySpec) -> list[tuple[int, str, str]]:
@@ -168,32 +366,34 @@ def _coerce_cells(cells: list[str], known: list[tuple[int, str, str]]) -> dict:
         elif kind == ARRAY:
             data[name] = [part.strip() for part in value.split(";") if part.strip()]
         else:
-            try:
-                data[name] = json.loads(value)
-            except ValueError:
-                raise CellError(f"{name}: not valid JSON") from None
+            data[name] = _json_cell(name, value)
     return data
 
 
-def csv_rows(binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True) -> Iterator[RawRow]:
-    """Rows of one CSV file; ``coerce=False`` keeps the raw text cells."""
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
-    names = _csv_header(reader, spec)
+def _json_cell(name: str, value: str):
+    try:
+        parsed = parse_json(value)
+    except JsonRejected as exc:
+        where = f"{name}.{exc.path}" if exc.path else name
+        raise CellError(f"{where}: {exc.message}") from None
+    return parsed
+
+
+def csv_rows(
+    binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True, reopen=None
+) -> Iterator[RawRow]:
+    """Rows of one CSV file; ``coerce=False`` keeps the raw text cells; ``reopen`` (opens
+    the file again) allows the fast path (``_csv_file``)."""
+    opened = _csv_file(binary, spec, reopen)
+    names = opened.names
     width = len(names)
     known_columns = _known_columns(names, spec)
     file_name = spec.file_name
-    start = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError):
-            ref = Ref(spec.file_name, line=start)
-            yield RawRow(ref, None, "the file cannot be read from this line on (encoding/quoting)")
-            return
-        ref, start = Ref(file_name, start), reader.line_num + 1
+    for line, cells, error in opened.records:
+        ref = Ref(file_name, line)
+        if error is not None:
+            yield RawRow(ref, None, error)
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > width:
@@ -209,30 +409,20 @@ def csv_rows(binary: IO[bytes], spec: EntitySpec, *, coerce: bool = True) -> Ite
             yield RawRow(ref, None, str(exc))
 
 
-def csv_scan(binary: IO[bytes], spec: EntitySpec) -> Scan:
+def csv_scan(binary: IO[bytes], spec: EntitySpec, *, reopen=None) -> Scan:
     """The cheap first pass over a CSV file: rows counted as ``csv_rows`` yields them, and
     the keys that repeat. Only the key cells are looked at."""
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
-    names = _csv_header(reader, spec)
-    width = len(names)
-    key_columns = [(i, n, k) for i, n, k in _known_columns(names, spec) if n in spec.key]
+    opened = _csv_file(binary, spec, reopen)
+    width = len(opened.names)
+    key_columns = [(i, n, k) for i, n, k in _known_columns(opened.names, spec) if n in spec.key]
     scan = Scan()
     seen: set[tuple] = set()
     last: dict[tuple, int] = {}
-    ordinal = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except (csv.Error, UnicodeDecodeError):
-            scan.total += 1
-            break
-        if not any(c.strip() for c in cells):
+    for _line, cells, error in opened.records:
+        if error is None and not any(c.strip() for c in cells):
             continue
         ordinal, scan.total = scan.total, scan.total + 1
-        if len(cells) > width:
+        if error is not None or len(cells) > width:
             continue
         size = len(cells)
         key = row_key(spec, {n: cells[i] for i, n, _k in key_columns if i < size})
@@ -245,8 +435,7 @@ def csv_scan(binary: IO[bytes], spec: EntitySpec) -> Scan:
 
 
 def csv_unknown_columns(binary: IO[bytes], spec: EntitySpec) -> list[str]:
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    names = _csv_header(csv.reader(text), spec)
+    names = _csv_open(binary, spec).names
     return [n for n in names if n and n not in spec.columns]
 
 
@@ -270,6 +459,8 @@ class ExportSource:
     """An opened export. Use as a context manager."""
 
     form = ""
+    #: CSV cells are text: the schemas parse numbers from them (the JSON form's are JSON).
+    text_cells = False
 
     def __init__(self):
         self.warnings: list[str] = []
@@ -297,6 +488,8 @@ class ExportSource:
 class CsvSource(ExportSource):
     """The folder and zip forms: one CSV file per entity."""
 
+    text_cells = True
+
     def _open(self, spec: EntitySpec) -> IO[bytes]:
         raise NotImplementedError
 
@@ -312,7 +505,7 @@ class CsvSource(ExportSource):
         with self._binary(spec) as binary:
             unknown = csv_unknown_columns(binary, spec)
         with self._binary(spec) as binary:
-            scan = csv_scan(binary, spec)
+            scan = csv_scan(binary, spec, reopen=lambda: self._open(spec))
         if unknown:
             shown = ", ".join(u[:40] for u in unknown[:10])
             scan.warnings.append(f"{spec.file_name}: unknown column(s) ignored: {shown}")
@@ -320,7 +513,7 @@ class CsvSource(ExportSource):
 
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         with self._binary(spec) as binary:
-            yield from csv_rows(binary, spec)
+            yield from csv_rows(binary, spec, reopen=lambda: self._open(spec))
 
 
 def _ignored(names) -> list[str]:
@@ -370,6 +563,16 @@ class ZipSource(CsvSource):
             if name not in self.files or len(parts) < depth_of[name]:
                 self.files[name], depth_of[name] = info.filename, len(parts)
         self.warnings += _ignored(extra)
+        # zipfile reads no entry past its declared size, so the declared sizes bound the
+        # export: a zip bomb is refused here, before a byte is decompressed.
+        unzipped = sum(self.archive.getinfo(member).file_size for member in self.files.values())
+        limit = settings.BUDDY_IMPORT_MAX_EXPORT_BYTES
+        if unzipped > limit:
+            self.archive.close()
+            raise ExportUnreadable(
+                f"the .zip decompresses to {unzipped} bytes, more than the limit of {limit} "
+                "bytes (BUDDY_IMPORT_MAX_EXPORT_BYTES)"
+            )
 
     def close(self) -> None:
         self.archive.close()
@@ -384,6 +587,10 @@ class ZipSource(CsvSource):
 # --- JSON -------------------------------------------------------------------------------------
 
 
+#: Marks a spooled item that was rejected while spooling (no JSON line starts with NUL).
+_REJECTED = b"\x00"
+
+
 class JsonSource(ExportSource):
     """One JSON file; each entity array is streamed once (ijson) into a JSON-lines spool."""
 
@@ -393,6 +600,16 @@ class JsonSource(ExportSource):
         super().__init__()
         self.path = path
         self.spools: dict[str, tuple[IO[bytes], int]] = {}
+        limit = settings.BUDDY_IMPORT_MAX_EXPORT_BYTES
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise ExportUnreadable("the export cannot be read") from None
+        if size > limit:
+            raise ExportUnreadable(
+                f"the JSON file is larger than the limit of {limit} bytes "
+                "(BUDDY_IMPORT_MAX_EXPORT_BYTES)"
+            )
         try:
             with open(path, "rb") as handle:
                 self.metadata = self._metadata(handle)
@@ -417,10 +634,22 @@ class JsonSource(ExportSource):
 
     @staticmethod
     def _spool(handle, spec: EntitySpec) -> tuple[IO[bytes], int]:
+        """One JSON line per item; an item that is nested too deep, holds a NUL or a lone
+        surrogate, or is over the row limit is spooled as its rejection (``_REJECTED``)."""
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         count = 0
+        limit = max_row_bytes()
         for item in ijson.items(handle, f"{spec.name}.item", use_float=True):
-            spool.write(json.dumps(item, separators=(",", ":")).encode())
+            try:
+                check_json(item)
+                line = json.dumps(item, separators=(",", ":"), allow_nan=False).encode()
+            except JsonRejected as exc:
+                line = _REJECTED + f"{exc.path}\t{exc.message}".encode()
+            except ValueError:  # NaN or Infinity (use_float)
+                line = _REJECTED + b"\tnot a JSON number (NaN or Infinity)"
+            if len(line) > limit:
+                line = _REJECTED + f"\tthe row is longer than {limit} bytes".encode()
+            spool.write(line)
             spool.write(b"\n")
             count += 1
         spool.seek(0)
@@ -442,6 +671,10 @@ class JsonSource(ExportSource):
         spool.seek(0)
         for index, line in enumerate(spool):
             ref = Ref(spec.name, index=index)
+            if line.startswith(_REJECTED):
+                path, message = line[1:].decode().rstrip("\n").split("\t", 1)
+                yield RawRow(ref, None, message, path)
+                continue
             item = json.loads(line)
             if not isinstance(item, dict):
                 yield RawRow(ref, None, "must be an object")

@@ -50,6 +50,8 @@ class BatchResult:
     person_ids: set[int] = field(default_factory=set)
     arrived_people: list[str] = field(default_factory=list)
     arrived_matches: list[str] = field(default_factory=list)
+    #: Earlier rows of rejected rows' keys, to write in their place.
+    fallbacks: list = field(default_factory=list)
 
     def count(self, outcome: Outcome | str, weight: int = 1) -> None:
         """``weight`` > 1: the row also stands for earlier rows of the same key in the export.
@@ -65,6 +67,14 @@ class BatchResult:
         self.counts["rejected"] += weight
         self.rejections.append(line)
 
+    def reject_item(self, item, line: str) -> None:
+        """A writer refuses this row (an unknown reference, a rule, the database): the row
+        alone is rejected, and the valid row before it with the same key is written instead
+        (as when a later row is rejected for a bad value)."""
+        self.reject(line)
+        if item.earlier is not None:
+            self.fallbacks.append(item.earlier)
+
     def absorb(self, other: "BatchResult") -> None:
         for key, value in other.counts.items():
             self.counts[key] += value
@@ -74,6 +84,7 @@ class BatchResult:
         self.person_ids |= other.person_ids
         self.arrived_people += other.arrived_people
         self.arrived_matches += other.arrived_matches
+        self.fallbacks += other.fallbacks
 
 
 @dataclass

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from buddy.errors import FieldError, ValidationFailed
+from buddy.errors import DomainError, FieldError, ValidationFailed
 from buddy.imports.pipeline import Progress, import_export
 from buddy.imports.readers import ExportUnreadable
 from buddy.imports.report import ImportReport
@@ -30,6 +30,23 @@ def upload_dir() -> Path:
     """Where uploaded exports wait for the worker (``BUDDY_IMPORT_UPLOAD_DIR``)."""
     configured = getattr(settings, "BUDDY_IMPORT_UPLOAD_DIR", None)
     return Path(str(configured)) if configured else Path(settings.BASE_DIR) / "var" / "imports"
+
+
+class UploadTooLarge(DomainError):
+    def __init__(self, limit: int):
+        super().__init__(
+            message=f"The upload is larger than {limit} bytes (BUDDY_IMPORT_MAX_UPLOAD_BYTES).",
+            code="import.upload_too_large",
+            http_status=413,
+        )
+
+
+def upload_size_check(*, size: int) -> None:
+    """Refuse an upload over ``BUDDY_IMPORT_MAX_UPLOAD_BYTES`` (the view checks the declared
+    length before reading the body, the service the file it received)."""
+    limit = settings.BUDDY_IMPORT_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise UploadTooLarge(limit)
 
 
 def import_run_create(
@@ -50,6 +67,7 @@ def import_run_upload(*, upload, program: Program, by=None, dry_run: bool = Fals
     """Keep an uploaded export and queue its import (the task starts once this commits)."""
     from buddy.imports.tasks import run_import
 
+    upload_size_check(size=upload.size or 0)
     name = Path(upload.name or "").name
     if not name.lower().endswith(UPLOAD_SUFFIXES):
         raise ValidationFailed([FieldError("file", "must be a .zip or .json export (or one CSV)")])
@@ -126,11 +144,6 @@ def import_run_execute(
         _finish(run, started, status=ImportStatus.FAILED, code="import.no_file", error=report.fatal)
     else:
         _finish(run, started, status=ImportStatus.SUCCEEDED)
-        path = Path(run.file_path)
-        if _is_upload(path):  # the export holds personal data: keep no copy once imported
-            shutil.rmtree(path.parent, ignore_errors=True)
-            run.file_path = ""
-            run.save(update_fields=["file_path"])
     logger.info(
         "import.run_finished",
         extra={"run_id": run.pk, "status": run.status, "duration_s": run.duration_seconds},
@@ -139,7 +152,13 @@ def import_run_execute(
 
 
 def _finish(run: ImportRun, started: float, *, status: str, code: str = "", error: str = ""):
+    """Store the outcome. An uploaded export is deleted whatever the outcome, failed runs
+    too: it holds personal data, and a failed import is re-run by uploading it again."""
     run.status, run.error_code, run.error = status, code, error[:300]
     run.finished_at = timezone.now()
     run.duration_seconds = round(time.monotonic() - started, 3)
+    path = Path(run.file_path) if run.file_path else None
+    if path is not None and _is_upload(path):
+        shutil.rmtree(path.parent, ignore_errors=True)
+        run.file_path = ""
     run.save()

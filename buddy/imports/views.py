@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from buddy.access import access_for
 from buddy.imports.serializers import ImportRunSerializer, ImportUploadSerializer
-from buddy.imports.services import import_run_upload
+from buddy.imports.services import import_run_upload, upload_size_check
 from buddy.models import ImportRun
 from buddy.selectors import scope_import_runs
 
@@ -24,9 +24,15 @@ class ImportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return scope_import_runs(super().get_queryset(), access_for(self.request.user))
 
-    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer})
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer, 413: None})
     def create(self, request, *args, **kwargs):
-        """Upload an export (.zip, .json or one entity .csv); the import runs on a worker."""
+        """Upload an export (.zip, .json or one entity .csv); the import runs on a worker.
+        Uploads over ``BUDDY_IMPORT_MAX_UPLOAD_BYTES`` are answered 413."""
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        upload_size_check(size=declared)  # before the body is read
         data = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         run = import_run_upload(

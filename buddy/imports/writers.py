@@ -82,11 +82,13 @@ from enrollments.services import enrollments_ensure
 @dataclass
 class Item:
     """A validated record and where it came from; ``weight`` counts the earlier rows of the
-    same key in the export that this (last) row stands for."""
+    same key in the export that this (last) row stands for, ``earlier`` is the valid row
+    before it with that key: it is written instead when a writer rejects this one."""
 
     ref: Ref
     record: Schema
     weight: int = 1
+    earlier: "Item | None" = None
 
 
 @dataclass
@@ -99,7 +101,7 @@ class Context:
 
 
 def _unknown(result: BatchResult, item: Item, path: str, kind: str, value) -> None:
-    result.reject(item.ref.says(f"unknown {kind} {value}", path), item.weight)
+    result.reject_item(item, item.ref.says(f"unknown {kind} {value}", path))
 
 
 def update_rows(model, rows: dict[int, dict], fields: Iterable[str]) -> None:
@@ -389,9 +391,8 @@ def write_users(items: list[Item], ctx: Context) -> BatchResult:
         email_owner = by_hash.get(values["email_hash"])
         if person is not None:
             if email_owner is not None and email_owner is not person:
-                result.reject(
-                    item.ref.says("another person already has this email address", "email"),
-                    item.weight,
+                result.reject_item(
+                    item, item.ref.says("another person already has this email address", "email")
                 )
                 continue
             kind = "linked"
@@ -535,12 +536,12 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
             _unknown(result, item, "buddy_id", "user", record.buddy_id)
             continue
         if participant[1] != Role.PARTICIPANT:
-            result.reject(
-                item.ref.says("the user is not a participant", "participant_id"), item.weight
+            result.reject_item(
+                item, item.ref.says("the user is not a participant", "participant_id")
             )
             continue
         if buddy[1] != Role.BUDDY:
-            result.reject(item.ref.says("the user is not a buddy", "buddy_id"), item.weight)
+            result.reject_item(item, item.ref.says("the user is not a buddy", "buddy_id"))
             continue
         match = seen.get(record.match_id) or existing.get(record.match_id)
         values = export_match_values(match, record)
@@ -566,11 +567,11 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
             from_status = match.status
             changed = [k for k, v in values.items() if getattr(match, k) != v]
             if "status" in changed and values["status"] not in MATCH_TRANSITIONS[from_status]:
-                result.reject(
+                result.reject_item(
+                    item,
                     item.ref.says(
                         f"a match cannot move from {from_status} to {values['status']}", "status"
                     ),
-                    item.weight,
                 )
                 continue
             for name in changed:

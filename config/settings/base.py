@@ -176,11 +176,20 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["buddy.api.throttling.TokenClientThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("BUDDY_API_TOKEN_RATE", default="1200/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Limit/offset with a maximum page size (API_MAX_PAGE_SIZE), documented in the schema.
+    "DEFAULT_PAGINATION_CLASS": "buddy.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # JSON with a nesting cap and no NUL / lone surrogates (buddy.json_input), then forms.
+    "DEFAULT_PARSER_CLASSES": [
+        "buddy.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "buddy.api.exception_handlers.api_exception_handler",
 }
+# The largest page any API list serves (?limit= above it gets this many).
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Buddy program manager API",
     "DESCRIPTION": "People, matches, activity and impact figures of 1-on-1 buddy programs.",
@@ -256,7 +265,16 @@ BUDDY_PROVIDER = "buddy"
 # Dates further than this in the future are refused by webhooks and imports.
 BUDDY_FUTURE_TOLERANCE_SECONDS = 300
 # Uploaded exports wait here for the import worker (deleted once imported: personal data).
+# Uploads of failed imports are deleted too; a failed run is re-run by uploading again.
 BUDDY_IMPORT_UPLOAD_DIR = env.path("BUDDY_IMPORT_UPLOAD_DIR", default=BASE_DIR / "var" / "imports")
+# Memory bounds of an import: no row (CSV record, JSON item) over this many bytes is read
+# (it is rejected with its line); a zip whose export files decompress to more than
+# BUDDY_IMPORT_MAX_EXPORT_BYTES, or a JSON export larger than that, is refused.
+BUDDY_IMPORT_MAX_ROW_BYTES = env.int("BUDDY_IMPORT_MAX_ROW_BYTES", default=1024 * 1024)
+BUDDY_IMPORT_MAX_EXPORT_BYTES = env.int("BUDDY_IMPORT_MAX_EXPORT_BYTES", default=2 * 1024**3)
+# POST /api/imports/: a larger upload is answered 413 (Django keeps uploads over 2.5 MB in
+# temporary files, so this bounds disk, not memory).
+BUDDY_IMPORT_MAX_UPLOAD_BYTES = env.int("BUDDY_IMPORT_MAX_UPLOAD_BYTES", default=512 * 1024**2)
 
 # --- Enrollments: lifecycle, journey flags, attention queue, impact (enrollments app) -------
 # Every threshold of the enrollment rules and flags lives here, not in code (seed 002).

@@ -71,3 +71,29 @@ def test_an_unreadable_upload_fails_its_run_with_a_code(
 
     detail = staff_client.get(f"/api/imports/{response.json()['id']}/").json()
     assert (detail["status"], detail["error_code"]) == ("failed", "import.unreadable")
+
+
+def test_an_upload_over_the_size_limit_is_413_and_nothing_is_kept(
+    staff_client, sample_json, program, settings, tmp_path
+):
+    settings.BUDDY_IMPORT_MAX_UPLOAD_BYTES = sample_json.stat().st_size - 1
+
+    response = staff_client.post("/api/imports/", {"file": _upload(sample_json)})
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "import.upload_too_large"
+    assert not ImportRun.objects.exists()
+    assert not list((tmp_path / "uploads").rglob("*"))
+
+
+def test_the_uploaded_file_of_a_failed_import_is_deleted(
+    staff_client, program, django_capture_on_commit_callbacks, tmp_path
+):
+    broken = SimpleUploadedFile("export.zip", b"PK\x03\x04 not a zip")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/api/imports/", {"file": broken})
+
+    run = ImportRun.objects.get(pk=response.json()["id"])
+    assert run.status == ImportStatus.FAILED
+    assert run.file_path == ""
+    assert not list((tmp_path / "uploads").rglob("*.zip"))

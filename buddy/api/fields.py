@@ -1,0 +1,21 @@
+"""Serializer fields that apply the schemas' rules (one rule, one place)."""
+
+from pydantic import TypeAdapter, ValidationError
+from rest_framework import serializers
+
+from buddy.schemas import Timestamp, field_errors
+
+_TIMESTAMP = TypeAdapter(Timestamp)
+
+
+class TimestampField(serializers.DateTimeField):
+    """A date-time validated by the webhooks' and imports' date rule (``schemas.Timestamp``:
+    with a time zone or a bare date, not before 1970, not in the future)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            raise serializers.ValidationError("must be an ISO 8601 date-time string")
+        try:
+            return _TIMESTAMP.validate_python(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(field_errors(exc)[0].message) from None

@@ -1,0 +1,42 @@
+"""Pagination of every API list: limit/offset with a maximum page size.
+
+``?limit=`` above ``API_MAX_PAGE_SIZE`` is served as that maximum (DRF's ``max_limit``), so
+no request reads a whole table; the maximum is in the OpenAPI schema. A ``limit`` or
+``offset`` beyond what the database can take is answered 400 naming the parameter.
+"""
+
+from django.conf import settings
+from rest_framework import pagination
+
+from buddy.errors import FieldError, ValidationFailed
+
+#: PostgreSQL's LIMIT/OFFSET are bigints; anything near that is a mistake, not a page.
+_LARGEST = 2**31 - 1
+
+
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    @property
+    def max_limit(self) -> int:
+        return settings.API_MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        for name in (self.limit_query_param, self.offset_query_param):
+            raw = request.query_params.get(name, "")
+            if raw.isdigit() and (len(raw) > 10 or int(raw) > _LARGEST):
+                raise ValidationFailed([FieldError(name, f"must be at most {_LARGEST}")])
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"] = {
+                    **parameter["schema"],
+                    "minimum": 1,
+                    "maximum": self.max_limit,
+                }
+                parameter["description"] = (
+                    f"Number of results to return per page (default {self.default_limit}, "
+                    f"at most {self.max_limit})."
+                )
+        return parameters
