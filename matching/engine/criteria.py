@@ -1,0 +1,257 @@
+"""The registry of criteria: each one vectorised, with its reasons in words.
+
+A criterion gives every pair a fraction in [0, 1] (``fraction``); as a *prefer*
+rule it earns ``weight × fraction`` of the score, as a *must* rule its ``must``
+mask rules pairs out. ``p`` and ``b`` are index arrays that broadcast: ``(n, 1)``
+against ``(1, B)`` scores a block of rows against every buddy, two ``(n,)`` arrays
+score a list of pairs. Adding a criterion is one ``register(Criterion(...))``; the
+scoring, the assignment, the explanations and the admin pick it up from here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matching.engine.pool import Pool, language_name
+
+MUST, PREFER, OFF = "must", "prefer", "off"
+
+#: How much a shared language other than the participant's preferred one counts.
+SECOND_LANGUAGE_SHARE = 0.5
+#: Waiting this many days (or more) earns the whole waiting weight.
+WAITING_FULL_DAYS = 90
+
+
+def _and_any(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a & b).any(axis=-1)
+
+
+def popcount_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(a & b).sum(axis=-1, dtype=np.int16)
+
+
+def _popcount_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(a | b).sum(axis=-1, dtype=np.int16)
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A loosening of a must-rule: ``mask`` marks the pairs it would let in."""
+
+    text: str  # "allowing a shared second language adds {n}"
+    mask: Callable[[Pool, np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    label: str
+    fraction: Callable[[Pool, np.ndarray, np.ndarray], np.ndarray]
+    reasons: Callable[[Pool, int, int], list[str]]
+    default_rule: str = PREFER
+    default_weight: float = 10
+    rules: tuple[str, ...] = (MUST, PREFER, OFF)
+    must: Callable[[Pool, np.ndarray, np.ndarray], np.ndarray] | None = None
+    #: Words for a participant that no buddy passes: f(pool, participant index, excluded).
+    exclusion_text: Callable[[Pool, int, int], str] | None = None
+    relaxations: tuple[Relaxation, ...] = field(default_factory=tuple)
+
+    def must_mask(self, pool: Pool, p: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if self.must is not None:
+            return self.must(pool, p, b)
+        return self.fraction(pool, p, b) > 0
+
+    def excluded_words(self, pool: Pool, p: int, count: int) -> str:
+        if self.exclusion_text is not None:
+            return self.exclusion_text(pool, p, count)
+        return f"{count} excluded by the {self.label} must-rule"
+
+
+REGISTRY: dict[str, Criterion] = {}
+
+
+def register(criterion: Criterion) -> Criterion:
+    REGISTRY[criterion.name] = criterion
+    return criterion
+
+
+def default_settings() -> dict[str, dict]:
+    return {c.name: {"rule": c.default_rule, "weight": c.default_weight} for c in REGISTRY.values()}
+
+
+# --- Shared language ------------------------------------------------------------------------
+
+
+def _speaks_preferred(pool: Pool, p, b):
+    return pool.b_knows[b, pool.p_primary[p]]
+
+
+def _shares_any(pool: Pool, p, b):
+    return _and_any(pool.p_lang[p], pool.b_lang[b])
+
+
+def _language_fraction(pool: Pool, p, b):
+    preferred = _speaks_preferred(pool, p, b)
+    other = _shares_any(pool, p, b)
+    return np.where(preferred, np.float32(1), np.where(other, SECOND_LANGUAGE_SHARE, 0)).astype(
+        np.float32
+    )
+
+
+def _language_reasons(pool: Pool, p: int, b: int) -> list[str]:
+    codes = pool.languages.values
+    primary = int(pool.p_primary[p])
+    if primary < len(codes) and pool.b_knows[b, primary]:
+        return [f"both speak {language_name(codes[primary])}"]
+    shared = [
+        codes[c] for c in range(len(codes)) if pool.b_knows[b, c] and _has_bit(pool.p_lang[p], c)
+    ]
+    return [f"both speak {language_name(shared[0])} (a second language)"] if shared else []
+
+
+def _has_bit(bits: np.ndarray, code: int) -> bool:
+    return bool((int(bits[code >> 6]) >> (code & 63)) & 1)
+
+
+def _language_exclusion(pool: Pool, p: int, count: int) -> str:
+    primary = int(pool.p_primary[p])
+    codes = pool.languages.values
+    name = language_name(codes[primary]) if primary < len(codes) else "their language"
+    if count >= len(pool.buddy_ids):
+        return f"no buddy speaks {name}: {count} excluded by the language must-rule"
+    return f"{count} buddies do not speak {name} (language must-rule)"
+
+
+register(
+    Criterion(
+        name="language",
+        label="language",
+        fraction=_language_fraction,
+        must=_speaks_preferred,
+        reasons=_language_reasons,
+        default_rule=PREFER,
+        default_weight=40,
+        exclusion_text=_language_exclusion,
+        relaxations=(
+            Relaxation(
+                "allowing a shared second language adds {n}",
+                lambda pool, p, b: _shares_any(pool, p, b) & ~_speaks_preferred(pool, p, b),
+            ),
+        ),
+    )
+)
+
+
+# --- Overlapping interests (Jaccard) --------------------------------------------------------
+
+
+def _interest_fraction(pool: Pool, p, b):
+    a, c = pool.p_interest[p], pool.b_interest[b]
+    union = _popcount_or(a, c)
+    return np.divide(
+        popcount_and(a, c), union, out=np.zeros(union.shape, np.float32), where=union > 0
+    ).astype(np.float32)
+
+
+def _interest_reasons(pool: Pool, p: int, b: int) -> list[str]:
+    both = pool.p_interest[p] & pool.b_interest[b]
+    names = sorted(v for code, v in enumerate(pool.interests.values) if _has_bit(both, code))
+    if not names:
+        return []
+    noun = "shared interest" if len(names) == 1 else "shared interests"
+    return [f"{len(names)} {noun}: {', '.join(names)}"]
+
+
+register(
+    Criterion(
+        name="interests",
+        label="interests",
+        fraction=_interest_fraction,
+        reasons=_interest_reasons,
+        default_weight=25,
+        exclusion_text=lambda pool, p, n: f"{n} buddies share no interest (interests must-rule)",
+    )
+)
+
+
+# --- Same location --------------------------------------------------------------------------
+
+
+def _city_fraction(pool: Pool, p, b):
+    return (pool.p_city[p] == pool.b_city[b]).astype(np.float32)
+
+
+def _city_reasons(pool: Pool, p: int, b: int) -> list[str]:
+    if pool.p_city[p] >= 0 and pool.p_city[p] == pool.b_city[b]:
+        return [f"same city: {pool.cities.values[int(pool.p_city[p])]}"]
+    return []
+
+
+def _city_exclusion(pool: Pool, p: int, count: int) -> str:
+    city = pool.cities.values[int(pool.p_city[p])] if pool.p_city[p] >= 0 else "their city"
+    if count >= len(pool.buddy_ids):
+        return f"no buddy lives in {city}: {count} excluded by the location must-rule"
+    return f"{count} buddies live elsewhere (location must-rule)"
+
+
+register(
+    Criterion(
+        name="location",
+        label="location",
+        fraction=_city_fraction,
+        reasons=_city_reasons,
+        default_weight=20,
+        exclusion_text=_city_exclusion,
+    )
+)
+
+
+# --- Days waiting (fairness) ----------------------------------------------------------------
+
+
+def _waiting_fraction(pool: Pool, p, b):
+    # Depends on the participant only: the (n, 1) column broadcasts in the sum.
+    return np.minimum(pool.p_waiting[p], WAITING_FULL_DAYS) / np.float32(WAITING_FULL_DAYS)
+
+
+def _waiting_reasons(pool: Pool, p: int, b: int) -> list[str]:
+    days = int(pool.p_waiting[p])
+    return [f"waiting {days} day{'s' if days != 1 else ''}"] if days > 0 else []
+
+
+register(
+    Criterion(
+        name="waiting",
+        label="days waiting",
+        fraction=_waiting_fraction,
+        reasons=_waiting_reasons,
+        default_weight=10,
+        rules=(PREFER, OFF),
+    )
+)
+
+
+# --- Buddy's free capacity (spread the load) ------------------------------------------------
+
+
+def _free_fraction(pool: Pool, p, b):
+    # Depends on the buddy only: the (1, B) row broadcasts in the sum.
+    return (pool.b_free[b] / pool.b_capacity[b]).astype(np.float32)
+
+
+def _free_reasons(pool: Pool, p: int, b: int) -> list[str]:
+    free = int(pool.b_free[b])
+    return [f"buddy has {free} free place{'s' if free != 1 else ''}"]
+
+
+register(
+    Criterion(
+        name="free_capacity",
+        label="buddy's free capacity",
+        fraction=_free_fraction,
+        reasons=_free_reasons,
+        default_weight=5,
+        rules=(PREFER, OFF),
+    )
+)
