@@ -397,11 +397,10 @@ class DemoBuilder:
             if m.key is not None:
                 continue
             participant, buddy = participants[m.participant], buddies[m.buddy]
+            # A participant's coordinator match is seeded once (a bigger second run may
+            # pick another buddy for them; the one-match rule would refuse a second).
             if Match.objects.filter(
-                program=self.program,
-                participant=participant,
-                buddy=buddy,
-                source=DataSource.COORDINATOR,
+                program=self.program, participant=participant, source=DataSource.COORDINATOR
             ).exists():
                 continue
             match = match_propose(
@@ -416,7 +415,11 @@ class DemoBuilder:
             self.report.created["MatchTransition"] += 1
             if m.status != S.PROPOSED:
                 match_transition(
-                    match=match, to_status=m.status, via=DataSource.COORDINATOR, by=coordinator
+                    match=match,
+                    to_status=m.status,
+                    via=DataSource.COORDINATOR,
+                    by=coordinator,
+                    reason="demo",
                 )
                 self.report.created["MatchTransition"] += 1
 
