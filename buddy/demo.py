@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from buddy.errors import RuleViolation
 from buddy.models import (
     CheckIn,
     Company,
@@ -403,14 +404,17 @@ class DemoBuilder:
                 program=self.program, participant=participant, source=DataSource.COORDINATOR
             ).exists():
                 continue
-            match = match_propose(
-                program=self.program,
-                participant=participant,
-                buddy=buddy,
-                via=DataSource.COORDINATOR,
-                by=coordinator,
-                criteria=self._criteria(participant, buddy),
-            )
+            try:
+                match = match_propose(
+                    program=self.program,
+                    participant=participant,
+                    buddy=buddy,
+                    via=DataSource.COORDINATOR,
+                    by=coordinator,
+                    criteria=self._criteria(participant, buddy),
+                )
+            except RuleViolation:
+                continue  # the buddy's places are taken: the participant stays waiting
             self.report.created["Match"] += 1
             self.report.created["MatchTransition"] += 1
             if m.status != S.PROPOSED:

@@ -105,9 +105,12 @@ def _explain_block(pool: Pool, settings: Settings, block) -> list[dict]:
                 words.append(HARD_RULE_WORDS[name].format(n=count))
         if n_eligible[i]:
             code = "taken"
+            n = int(n_eligible[i])
             text = (
-                f"{_plural(int(n_eligible[i]), 'suitable buddy was', 'suitable buddies were')} "
-                "all given to participants with higher-scoring pairs"
+                "the only suitable buddy was given to a participant with a higher-scoring pair"
+                if n == 1
+                else f"all {n} suitable buddies were given to participants with higher-scoring "
+                "pairs"
             )
         elif n_below[i]:
             code = "below_floor"
