@@ -51,7 +51,7 @@ def test_suitable_buddies_taken_by_higher_scoring_pairs_are_said_so():
     (why,) = why_not_matched(pool, Settings.resolve({}), np.array([0]))
     assert why["code"] == "taken"
     assert why["text"].startswith(
-        "2 suitable buddies were all given to participants with higher-scoring pairs"
+        "all 2 suitable buddies were given to participants with higher-scoring pairs"
     )
 
 
