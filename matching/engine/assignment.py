@@ -11,12 +11,18 @@ Both minimise the same integer costs (tenths of a point): a pair costs
 first, more than any difference in total score could make up).
 """
 
+import time
+
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.optimize import linear_sum_assignment
 
 from buddy.errors import DomainError
-from matching.engine.scoring import Candidates
+from matching.engine.pool import Pool
+from matching.engine.scoring import TOP_K, Candidates, Settings, top_candidates
+
+#: Rounds of candidates for the participants left over (see ``assign_program``).
+EXTRA_ROUNDS = 2
 
 FULL = 1000  # a score of 100 in tenths
 
@@ -92,3 +98,53 @@ def total_tenths(score: np.ndarray, assigned: np.ndarray) -> int:
     chosen = assigned >= 0
     rows = np.flatnonzero(chosen)
     return int(np.rint(score[rows, assigned[chosen]] * 10).astype(np.int64).sum())
+
+
+def assign_program(
+    pool: Pool, settings: Settings, *, k: int = TOP_K, progress=None
+) -> tuple[np.ndarray, int, dict[str, int]]:
+    """The run's assignment: min-cost flow over each participant's top ``k`` candidates,
+    then, for the participants left over, rounds over the buddies that still have free
+    places (their own top ``k`` among those). Where one group of buddies is in demand (most
+    participants' best candidates are the few Ukrainian-speaking buddies), the first round
+    leaves many without an arc to any buddy with a free place; the next rounds give them
+    one. Returns the buddy per participant (-1: none), the eligible pairs counted and the
+    milliseconds spent scoring and assigning."""
+    started = time.perf_counter()
+    candidates = top_candidates(pool, settings, k=k, progress=progress)
+    scored = time.perf_counter()
+    assigned = assign_min_cost_flow(candidates, pool.b_free, coverage_first=settings.coverage_first)
+    # Leftover rounds: only where participants were left while some buddy has a free place.
+    for _round in range(EXTRA_ROUNDS):
+        used = np.bincount(assigned[assigned >= 0], minlength=len(pool.b_free))
+        residual = pool.b_free - used
+        left = np.flatnonzero(assigned < 0)
+        if not len(left) or not (residual > 0).any():
+            break
+        extra = top_candidates(pool, settings, k=k, rows=left, allowed=residual > 0)
+        if not extra.valid.any():
+            break
+        candidates = _widen(candidates, left, extra)
+        assigned = assign_min_cost_flow(
+            candidates, pool.b_free, coverage_first=settings.coverage_first
+        )
+    timings = {
+        "scoring_ms": round((scored - started) * 1000),
+        "assignment_ms": round((time.perf_counter() - scored) * 1000),  # with the leftover rounds
+    }
+    return assigned, candidates.eligible_pairs, timings
+
+
+def _widen(candidates: Candidates, rows: np.ndarray, extra: Candidates) -> Candidates:
+    """The candidates with ``extra``'s columns added to ``rows`` (invalid elsewhere)."""
+    n_p, width = candidates.buddy.shape[0], extra.buddy.shape[1]
+    buddy = np.zeros((n_p, width), dtype=np.int32)
+    score = np.zeros((n_p, width), dtype=np.float32)
+    valid = np.zeros((n_p, width), dtype=bool)
+    buddy[rows], score[rows], valid[rows] = extra.buddy, extra.score, extra.valid
+    return Candidates(
+        np.hstack([candidates.buddy, buddy]),
+        np.hstack([candidates.score, score]),
+        np.hstack([candidates.valid, valid]),
+        candidates.eligible_pairs,
+    )

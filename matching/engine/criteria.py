@@ -23,16 +23,18 @@ SECOND_LANGUAGE_SHARE = 0.5
 WAITING_FULL_DAYS = 90
 
 
-def _and_any(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a & b).any(axis=-1)
+def _multiword(a: np.ndarray, p) -> bool:
+    return a.ndim > np.ndim(p)
 
 
-def popcount_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(a & b).sum(axis=-1, dtype=np.int16)
+def _and_any(pa, p, pb, b) -> np.ndarray:
+    a, c = pa[p], pb[b]
+    return (a & c).any(axis=-1) if _multiword(pa, p) else (a & c) != 0
 
 
-def _popcount_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(a | b).sum(axis=-1, dtype=np.int16)
+def _popcount(x: np.ndarray, multiword: bool) -> np.ndarray:
+    counts = np.bitwise_count(x)
+    return counts.sum(axis=-1, dtype=np.uint8) if multiword else counts
 
 
 @dataclass(frozen=True)
@@ -88,15 +90,38 @@ def _speaks_preferred(pool: Pool, p, b):
 
 
 def _shares_any(pool: Pool, p, b):
-    return _and_any(pool.p_lang[p], pool.b_lang[b])
+    return _and_any(pool.p_lang, p, pool.b_lang, b)
+
+
+def _as_2d(bits: np.ndarray) -> np.ndarray:
+    return bits if bits.ndim == 2 else bits[:, None].astype(np.uint64)
+
+
+def _language_table(pool: Pool):
+    """The fraction for each (participant profile, buddy language set): people have few
+    distinct language profiles, so a block is one lookup per pair instead of three passes."""
+    if "language" not in pool.cache:
+        p_key = np.column_stack([pool.p_primary, _as_2d(pool.p_lang)])
+        b_key = _as_2d(pool.b_lang)
+        p_profiles, p_id = np.unique(p_key, axis=0, return_inverse=True)
+        b_profiles, b_id = np.unique(b_key, axis=0, return_inverse=True)
+        b_first = np.unique(b_id, return_index=True)[1]  # a buddy of each language set
+        p_first = np.unique(p_id, return_index=True)[1]
+        pp, bb = p_first[:, None], b_first[None, :]
+        preferred = pool.b_knows[bb, pool.p_primary[pp]]
+        other = _shares_any(pool, pp, bb)
+        table = np.where(preferred, 1, np.where(other, SECOND_LANGUAGE_SHARE, 0))
+        pool.cache["language"] = (
+            table.astype(np.float32), p_id.reshape(-1).astype(np.int32),
+            b_id.reshape(-1).astype(np.int32),
+        )  # fmt: skip
+        del p_profiles, b_profiles
+    return pool.cache["language"]
 
 
 def _language_fraction(pool: Pool, p, b):
-    preferred = _speaks_preferred(pool, p, b)
-    other = _shares_any(pool, p, b)
-    return np.where(preferred, np.float32(1), np.where(other, SECOND_LANGUAGE_SHARE, 0)).astype(
-        np.float32
-    )
+    table, p_id, b_id = _language_table(pool)
+    return table[p_id[p], b_id[b]]
 
 
 def _language_reasons(pool: Pool, p: int, b: int) -> list[str]:
@@ -110,8 +135,11 @@ def _language_reasons(pool: Pool, p: int, b: int) -> list[str]:
     return [f"both speak {language_name(shared[0])} (a second language)"] if shared else []
 
 
-def _has_bit(bits: np.ndarray, code: int) -> bool:
-    return bool((int(bits[code >> 6]) >> (code & 63)) & 1)
+def _has_bit(bits, code: int) -> bool:
+    """Whether one person's bitset (a scalar, or a row of uint64 words) holds ``code``."""
+    if np.ndim(bits):
+        return bool((int(bits[code >> 6]) >> (code & 63)) & 1)
+    return bool((int(bits) >> code) & 1)
 
 
 def _language_exclusion(pool: Pool, p: int, count: int) -> str:
@@ -148,10 +176,11 @@ register(
 
 def _interest_fraction(pool: Pool, p, b):
     a, c = pool.p_interest[p], pool.b_interest[b]
-    union = _popcount_or(a, c)
-    return np.divide(
-        popcount_and(a, c), union, out=np.zeros(union.shape, np.float32), where=union > 0
-    ).astype(np.float32)
+    multiword = _multiword(pool.p_interest, p)
+    union = _popcount(a | c, multiword).astype(np.float32)
+    shared = _popcount(a & c, multiword).astype(np.float32)
+    np.maximum(union, 1, out=union)  # no interests on either side: 0 shared of 0
+    return np.divide(shared, union, out=shared)
 
 
 def _interest_reasons(pool: Pool, p: int, b: int) -> list[str]:

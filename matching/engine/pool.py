@@ -53,12 +53,19 @@ class Vocabulary:
         return max(1, (len(self.values) + 63) // 64)
 
 
-def _bitsets(rows: list[list[int]], words: int) -> np.ndarray:
-    bits = np.zeros((len(rows), words), dtype=np.uint64)
-    for i, codes in enumerate(rows):
-        for c in codes:
-            bits[i, c >> 6] |= np.uint64(1) << np.uint64(c & 63)
-    return bits
+def _bitsets(rows: list[list[int]], n_codes: int) -> np.ndarray:
+    """One bitset per row: the smallest unsigned type that holds ``n_codes`` bits (a 1-D
+    array: less memory to stream per pair), or (rows, words) of uint64 beyond 64 codes."""
+    if n_codes > 64:
+        bits = np.zeros((len(rows), (n_codes + 63) // 64), dtype=np.uint64)
+        for i, codes in enumerate(rows):
+            for c in codes:
+                bits[i, c >> 6] |= np.uint64(1) << np.uint64(c & 63)
+        return bits
+    dtype = next(t for t, n in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32), (np.uint64, 64))
+                 if n_codes <= n)  # fmt: skip
+    values = [sum(1 << c for c in set(codes)) for codes in rows]
+    return np.array(values, dtype=np.uint64).astype(dtype)
 
 
 @dataclass
@@ -75,17 +82,18 @@ class Pool:
     interests: Vocabulary
     cities: Vocabulary
     p_primary: np.ndarray  # (P,) language code, or L (nobody knows it) when none
-    p_lang: np.ndarray  # (P, W) uint64 bitsets
-    p_interest: np.ndarray  # (P, Wi)
+    p_lang: np.ndarray  # (P,) bitsets (uint8…uint64; (P, W) uint64 beyond 64 codes)
+    p_interest: np.ndarray
     p_city: np.ndarray  # (P,) -1 when unknown
     p_waiting: np.ndarray  # (P,) float32 days
     b_knows: np.ndarray  # (B, L + 1) bool: buddy speaks language code
-    b_lang: np.ndarray  # (B, W)
+    b_lang: np.ndarray  # (B,) like p_lang
     b_interest: np.ndarray
     b_city: np.ndarray  # (B,) -2 when unknown (never equal to a participant's -1)
     b_free: np.ndarray  # (B,) int free places (> 0)
     b_capacity: np.ndarray
     buddies_full: int = 0  # enrolled buddies left out: no free place
+    cache: dict = field(default_factory=dict)  # per-pool tables criteria derive once
     excluded: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
@@ -138,15 +146,15 @@ def build_pool(
         interests=interests,
         cities=cities,
         p_primary=np.array([c[0] if c else n_lang for c in p_lang_codes], dtype=np.int32),
-        p_lang=_bitsets(p_lang_codes, languages.words),
-        p_interest=_bitsets(p_int_codes, interests.words),
+        p_lang=_bitsets(p_lang_codes, n_lang),
+        p_interest=_bitsets(p_int_codes, len(interests.values)),
         p_city=np.array(
             [cities.code(p.location) if p.location else -1 for p in participants], dtype=np.int32
         ),
         p_waiting=np.array([p.waiting_days for p in participants], dtype=np.float32),
         b_knows=b_knows,
-        b_lang=_bitsets(b_lang_codes, languages.words),
-        b_interest=_bitsets(b_int_codes, interests.words),
+        b_lang=_bitsets(b_lang_codes, n_lang),
+        b_interest=_bitsets(b_int_codes, len(interests.values)),
         b_city=np.array(
             [cities.code(b.location) if b.location else -2 for b in free_buddies], dtype=np.int32
         ),

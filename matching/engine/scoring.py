@@ -6,6 +6,8 @@ fraction``; *must* criteria, the score floor and the hard rules (``Pool.excluded
 decide eligibility. Costs for the solvers are integer tenths of a point.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -133,32 +135,81 @@ class Candidates:
         return np.rint(self.score * 10).astype(np.int64)
 
 
-def top_candidates(pool: Pool, settings: Settings, *, k: int = TOP_K, progress=None) -> Candidates:
-    n_p, n_b = pool.shape
+#: Below the scores' resolution (tenths), so it only orders equal scores.
+TIE_BREAK = np.float32(0.04)
+#: Threads scoring blocks at once (numpy releases the GIL in the heavy loops).
+THREADS = min(2, os.cpu_count() or 1)
+
+
+def _tie_break(rows: np.ndarray, n_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row and per-column offsets whose sum (mod 1) × ``TIE_BREAK`` orders equal-scoring
+    buddies differently for each participant, so that participants do not all pick the
+    same few of many equal buddies."""
+    col = np.random.default_rng(0).random(n_b, dtype=np.float32)
+    row = np.random.default_rng(int(rows[0]) + 1).random(len(rows), dtype=np.float32)
+    return row, col
+
+
+def _tie(row, col):
+    mix = row + col
+    mix -= mix >= 1
+    return mix * TIE_BREAK
+
+
+def top_candidates(
+    pool: Pool,
+    settings: Settings,
+    *,
+    k: int = TOP_K,
+    rows: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    progress=None,
+) -> Candidates:
+    """The best ``k`` eligible buddies of each participant in ``rows`` (default: all), among
+    the ``allowed`` buddies (a bool mask; default: all). Row ``i`` of the result is
+    ``rows[i]``. Blocks are scored by ``THREADS`` threads."""
+    n_b = pool.shape[1]
+    rows = np.arange(pool.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    n_p = len(rows)
     k = max(0, min(k, n_b))
     buddy = np.zeros((n_p, k), dtype=np.int32)
     score = np.zeros((n_p, k), dtype=np.float32)
     valid = np.zeros((n_p, k), dtype=bool)
-    eligible_pairs = 0
     if k == 0 or n_p == 0:
         return Candidates(buddy, score, valid)
     blocks = list(row_blocks(n_p, n_b))
-    for i, rows in enumerate(blocks):
-        block = score_block(pool, settings, rows)
-        eligible_pairs += int(np.count_nonzero(block.eligible))
-        masked = np.where(block.eligible, block.score, np.float32(-1))
+
+    def one(at: np.ndarray) -> int:
+        block = score_block(pool, settings, rows[at])
+        if allowed is not None:
+            block.eligible &= allowed[None, :]
+        n_eligible = int(np.count_nonzero(block.eligible))
+        row_tie, col_tie = _tie_break(rows[at], n_b)
+        keyed = block.score
+        keyed += _tie(row_tie[:, None], col_tie[None, :])
+        if n_eligible < keyed.size:
+            keyed[~block.eligible] = -1
         if k < n_b:
-            part = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+            part = np.argpartition(-keyed, k - 1, axis=1)[:, :k]
         else:
-            part = np.broadcast_to(np.arange(n_b), (len(rows), n_b))
-        values = np.take_along_axis(masked, part, axis=1)
+            part = np.broadcast_to(np.arange(n_b), (len(at), n_b))
+        values = np.take_along_axis(keyed, part, axis=1)
         order = np.argsort(-values, axis=1, kind="stable")
-        buddy[rows] = np.take_along_axis(part, order, axis=1)
-        score[rows] = np.take_along_axis(values, order, axis=1)
-        valid[rows] = score[rows] >= 0
-        if progress is not None:
-            progress((i + 1) / len(blocks))
+        chosen = np.take_along_axis(part, order, axis=1)
+        values = np.take_along_axis(values, order, axis=1)
+        buddy[at] = chosen
+        valid[at] = values >= 0
+        score[at] = values - _tie(row_tie[:, None], col_tie[chosen])
+        return n_eligible
+
+    eligible_pairs = one(blocks[0])  # fills the pool's lookup tables before the threads
+    with ThreadPoolExecutor(THREADS) as workers:
+        for i, n_eligible in enumerate(workers.map(one, blocks[1:]), 2):
+            eligible_pairs += n_eligible
+            if progress is not None:  # from this thread only (it may write to the database)
+                progress(i / len(blocks))
     score[~valid] = 0
+    np.clip(score, 0, 100, out=score)
     return Candidates(buddy, score, valid, eligible_pairs)
 
 
