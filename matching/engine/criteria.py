@@ -58,6 +58,9 @@ class Criterion:
     #: Words for a participant that no buddy passes: f(pool, participant index, excluded).
     exclusion_text: Callable[[Pool, int, int], str] | None = None
     relaxations: tuple[Relaxation, ...] = field(default_factory=tuple)
+    #: False when the value at matching time cannot be rebuilt from an ended match (how long
+    #: the participant had waited, the buddy's free places then): left out of the outcomes.
+    from_history: bool = True
 
     def must_mask(self, pool: Pool, p: np.ndarray, b: np.ndarray) -> np.ndarray:
         if self.must is not None:
@@ -257,6 +260,7 @@ register(
         reasons=_waiting_reasons,
         default_weight=10,
         rules=(PREFER, OFF),
+        from_history=False,
     )
 )
 
@@ -282,5 +286,6 @@ register(
         reasons=_free_reasons,
         default_weight=5,
         rules=(PREFER, OFF),
+        from_history=False,
     )
 )

@@ -137,3 +137,15 @@ def test_a_new_criterion_is_one_registration_away(monkeypatch):
     (best,) = top_for_participant(pool, settings, 0)
     assert int(pool.buddy_ids[best["buddy_index"]]) == 101
     assert best["reasons"] == ["same parity"]
+
+
+def test_more_than_64_interests_still_score_and_name_the_shared_ones():
+    many = [f"interest-{i}" for i in range(70)]
+    pool = build_pool(
+        [participant(interests=[many[0], many[69]])],
+        [buddy(100, interests=many[1:]), buddy(101, interests=many[1:3])],
+    )
+    assert pool.p_interest.ndim == 2  # words of 64 bits
+    best, other = top_for_participant(pool, only(interests="prefer"), 0)
+    assert best["reasons"] == ["1 shared interest: interest-69"]
+    assert other["score"] == 0
