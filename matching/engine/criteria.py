@@ -23,8 +23,9 @@ SECOND_LANGUAGE_SHARE = 0.5
 WAITING_FULL_DAYS = 90
 
 
-def _multiword(a: np.ndarray, p) -> bool:
-    return a.ndim > np.ndim(p)
+def _multiword(a: np.ndarray, p=None) -> bool:
+    """Bitsets of more than 64 codes are (people, words) arrays of uint64."""
+    return a.ndim == 2
 
 
 def _and_any(pa, p, pb, b) -> np.ndarray:
