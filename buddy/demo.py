@@ -21,6 +21,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from buddy.access import grant_role
+from buddy.errors import RuleViolation
 from buddy.models import (
     AccessRole,
     CheckIn,
@@ -407,26 +408,32 @@ class DemoBuilder:
             if m.key is not None:
                 continue
             participant, buddy = participants[m.participant], buddies[m.buddy]
+            # A participant's coordinator match is seeded once (a bigger second run may
+            # pick another buddy for them; the one-match rule would refuse a second).
             if Match.objects.filter(
-                program=self.program,
-                participant=participant,
-                buddy=buddy,
-                source=DataSource.COORDINATOR,
+                program=self.program, participant=participant, source=DataSource.COORDINATOR
             ).exists():
                 continue
-            match = match_propose(
-                program=self.program,
-                participant=participant,
-                buddy=buddy,
-                via=DataSource.COORDINATOR,
-                by=coordinator,
-                criteria=self._criteria(participant, buddy),
-            )
+            try:
+                match = match_propose(
+                    program=self.program,
+                    participant=participant,
+                    buddy=buddy,
+                    via=DataSource.COORDINATOR,
+                    by=coordinator,
+                    criteria=self._criteria(participant, buddy),
+                )
+            except RuleViolation:
+                continue  # the buddy's places are taken: the participant stays waiting
             self.report.created["Match"] += 1
             self.report.created["MatchTransition"] += 1
             if m.status != S.PROPOSED:
                 match_transition(
-                    match=match, to_status=m.status, via=DataSource.COORDINATOR, by=coordinator
+                    match=match,
+                    to_status=m.status,
+                    via=DataSource.COORDINATOR,
+                    by=coordinator,
+                    reason="demo",
                 )
                 self.report.created["MatchTransition"] += 1
 

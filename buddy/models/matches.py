@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from buddy.fields import PersonalTextField
 from buddy.models.base import TimeStampedModel, choices_check
 from buddy.models.choices import DataSource, EndReason, MatchStatus
 
@@ -22,6 +23,10 @@ MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
 
 #: Statuses in which a match still binds its participant and buddy.
 OPEN_STATUSES = (S.PROPOSED, S.ACCEPTED, S.ACTIVE, S.INACTIVE)
+
+#: Statuses that take one of the buddy's places and bind the participant: a buddy's load is
+#: their count (below ``capacity``), and a participant with one is not waiting for a match.
+BINDING_STATUSES = (S.PROPOSED, S.ACCEPTED, S.ACTIVE)
 
 #: Matches made in this app: a participant may have only one active such match per program.
 APP_SOURCES = (DataSource.COORDINATOR, DataSource.RECOMMENDATION)
@@ -65,6 +70,15 @@ class Match(TimeStampedModel):
     matched_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
+    end_note = PersonalTextField(blank=True, help_text="The coordinator's note on the ending.")
+    participant_accepted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the participant accepted (or a coordinator for them).",
+    )
+    buddy_accepted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the buddy accepted (or a coordinator for them)."
+    )
     duration_days = models.PositiveIntegerField(null=True, blank=True)
     sessions_completed = models.PositiveIntegerField(null=True, blank=True)
     events_attended = models.PositiveIntegerField(null=True, blank=True)

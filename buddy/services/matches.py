@@ -2,8 +2,15 @@
 
 Every move is checked against ``MATCH_TRANSITIONS`` and written to
 ``MatchTransition``. Matches made here (coordinator, recommendation) obey the
-one-active-match and capacity rules; matches reported by the Buddy System are
-recorded as they come, and a second concurrent active match is flagged.
+one-match and capacity rules (``match_rules_check``: the participant has no other
+proposed, accepted or active match in the program; the buddy's proposed + accepted +
+active matches stay below ``capacity``), checked under row locks when proposed and
+again when activated; matches reported by the Buddy System are recorded as they
+come, and a second concurrent active match is flagged.
+
+Proposed → accepted (by a coordinator for both people, or by each side:
+``match_accept``) → active → inactive ↔ active → ended (a reason from the
+contract's list, an optional note); a proposal may be declined, with a reason.
 """
 
 from datetime import datetime
@@ -14,7 +21,8 @@ from django.utils import timezone
 
 from buddy.errors import FieldError, IllegalTransition, RuleViolation, ValidationFailed
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Role
-from buddy.models.matches import APP_SOURCES, MATCH_TRANSITIONS
+from buddy.models.choices import EndReason
+from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
 from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
 from buddy.services.common import (
     Outcome,
@@ -83,20 +91,51 @@ def _check_roles(participant: Person, buddy: Person) -> None:
         raise RuleViolation("match.wrong_role", "The buddy is not a buddy.", "buddy")
 
 
-def _check_app_rules(match: Match) -> None:
-    """One active app-made match per participant and program; a buddy within capacity."""
-    others = Match.objects.filter(program_id=match.program_id).exclude(pk=match.pk)
-    if others.filter(participant_id=match.participant_id, status=S.ACTIVE).exists():
+def buddy_loads(*, program_id: int, buddy_ids=None) -> dict[int, int]:
+    """Each buddy's load in a program: their proposed, accepted and active matches (one
+    grouped query). The one definition of a buddy's load: the match service and the
+    recommendations (``matching.selectors``) both count places with it."""
+    rows = Match.objects.filter(program_id=program_id, status__in=BINDING_STATUSES)
+    if buddy_ids is not None:
+        rows = rows.filter(buddy_id__in=list(buddy_ids))
+    return dict(rows.values("buddy_id").annotate(n=Count("id")).values_list("buddy_id", "n"))
+
+
+def match_rules_check(
+    *, program_id: int, participant_id: int, buddy_id: int, exclude_match_id=None
+) -> None:
+    """The rules of a match made in this app, under row locks on both people (taken in id
+    order, so two writers never deadlock): the participant has no other proposed, accepted
+    or active match in the program, and the buddy's load stays below their capacity. Must
+    run inside the transaction that writes the match."""
+    people = {
+        p.pk: p
+        for p in Person.objects.select_for_update()
+        .filter(pk__in=[participant_id, buddy_id])
+        .order_by("pk")
+    }
+    others = Match.objects.filter(program_id=program_id, status__in=BINDING_STATUSES)
+    if exclude_match_id is not None:
+        others = others.exclude(pk=exclude_match_id)
+    if others.filter(participant_id=participant_id).exists():
         raise RuleViolation(
             "match.participant_already_matched",
-            "This participant already has an active match in this program.",
+            "This participant already has a proposed, accepted or active match in this program.",
             "participant",
         )
-    buddy = Person.objects.select_for_update().get(pk=match.buddy_id)
-    if others.filter(buddy=buddy, status=S.ACTIVE).count() >= buddy.capacity:
+    if others.filter(buddy_id=buddy_id).count() >= people[buddy_id].capacity:
         raise RuleViolation(
             "match.buddy_at_capacity", "This buddy has no capacity for another match.", "buddy"
         )
+
+
+def _check_app_rules(match: Match) -> None:
+    match_rules_check(
+        program_id=match.program_id,
+        participant_id=match.participant_id,
+        buddy_id=match.buddy_id,
+        exclude_match_id=match.pk,
+    )
 
 
 @transaction.atomic
@@ -117,6 +156,7 @@ def match_propose(
     _check_roles(participant, buddy)
     if Match.objects.open().filter(program=program, participant=participant, buddy=buddy).exists():
         raise RuleViolation("match.duplicate", "These two people already have an open match.")
+    match_rules_check(program_id=program.pk, participant_id=participant.pk, buddy_id=buddy.pk)
     match = Match.objects.create(
         program=program,
         participant=participant,
@@ -140,8 +180,13 @@ def match_transition(
         raise ValueError("use match_end to end a match")
     if to_status not in MATCH_TRANSITIONS[match.status]:
         raise IllegalTransition(match.status, to_status)
+    if to_status == S.DECLINED and not reason.strip():
+        raise ValidationFailed([FieldError("reason", "a declined match needs a reason")])
     from_status, match.status = match.status, to_status
     at = at or timezone.now()
+    if to_status == S.ACCEPTED:  # a coordinator accepts on behalf of whoever has not yet
+        match.participant_accepted_at = match.participant_accepted_at or at
+        match.buddy_accepted_at = match.buddy_accepted_at or at
     if to_status == S.ACTIVE:
         if match.source in APP_SOURCES:
             _check_app_rules(match)
@@ -149,9 +194,47 @@ def match_transition(
             match.matched_at = at
         for person in (match.participant, match.buddy):
             enrollment_ensure(person=person, program=match.program, enrolled_at=at, via=via)
-    match.save(update_fields=["status", "matched_at", "updated_at"])
+    match.save(
+        update_fields=[
+            "status",
+            "matched_at",
+            "participant_accepted_at",
+            "buddy_accepted_at",
+            "updated_at",
+        ]
+    )
     _audit(match, from_status, via=via, by=by, reason=reason, at=at)
     _people_changed(match)
+    return match
+
+
+ACCEPTING_SIDES = ("participant", "buddy")
+
+
+@transaction.atomic
+def match_accept(
+    *, match: Match, via: str = DataSource.COORDINATOR, by=None, side: str | None = None
+) -> Match:
+    """Accept a proposed match: a coordinator on behalf of both people (``side=None``), or
+    one side at a time; once both sides have accepted, the match is ``accepted``. Each
+    side's acceptance is audited (a transition from ``proposed`` to ``proposed``)."""
+    if side is None:
+        return match_transition(
+            match=match, to_status=S.ACCEPTED, via=via, by=by, reason="accepted"
+        )
+    if side not in ACCEPTING_SIDES:
+        raise ValidationFailed([FieldError("side", "must be participant or buddy")])
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != S.PROPOSED:
+        raise IllegalTransition(match.status, S.ACCEPTED)
+    now = timezone.now()
+    setattr(match, f"{side}_accepted_at", getattr(match, f"{side}_accepted_at") or now)
+    match.save(update_fields=[f"{side}_accepted_at", "updated_at"])
+    if match.participant_accepted_at and match.buddy_accepted_at:
+        return match_transition(
+            match=match, to_status=S.ACCEPTED, via=via, by=by, reason=f"{side} accepted"
+        )
+    _audit(match, match.status, via=via, by=by, reason=f"{side} accepted", at=now)
     return match
 
 
@@ -166,8 +249,12 @@ def match_end(
     duration_days: int | None = None,
     sessions_completed: int | None = None,
     events_attended: int | None = None,
+    note: str = "",
 ) -> Match:
-    """End a match; the duration is computed from the dates when not given."""
+    """End a match with a reason from the contract's list (and an optional note); the
+    duration is computed from the dates when not given."""
+    if end_reason not in EndReason.values:
+        raise ValidationFailed([FieldError("endReason", "must be one of the contract's reasons")])
     match = Match.objects.select_for_update().get(pk=match.pk)
     if S.ENDED not in MATCH_TRANSITIONS[match.status]:
         raise IllegalTransition(match.status, S.ENDED)
@@ -175,6 +262,8 @@ def match_end(
         raise ValidationFailed([FieldError("endedAt", "must not be before matchedAt")])
     from_status = match.status
     match.status, match.ended_at, match.end_reason = S.ENDED, ended_at, end_reason
+    if note:
+        match.end_note = note
     if duration_days is None and match.matched_at is not None:
         duration_days = (ended_at - match.matched_at).days
     match.duration_days = duration_days

@@ -5,7 +5,7 @@ from django.contrib.messages import ERROR, SUCCESS
 from django.urls import reverse
 
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition
-from buddy.services.matches import match_propose, match_transition
+from buddy.services.matches import match_propose
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,16 +91,13 @@ def test_one_refused_match_means_no_selected_match_changes(admin_client, program
 
 
 def test_a_business_rule_refusal_is_shown_not_raised(admin_client, program):
-    first = proposal(program)
-    match_transition(match=first, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
-    second = match_propose(
-        program=program, participant=first.participant, buddy=BuddyFactory(capacity=2)
-    )
+    second = proposal(program)
+    MatchFactory(program=program, participant=second.participant)  # reported by the Buddy System
     response = run_action(admin_client, "activate", second)
     second.refresh_from_db()
     assert second.status == S.PROPOSED
     ((level, text),) = levels_and_texts(response)
-    assert level == ERROR and "already has an active match" in text
+    assert level == ERROR and "already has a proposed, accepted or active match" in text
 
 
 @pytest.mark.parametrize(

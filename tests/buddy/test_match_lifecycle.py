@@ -8,7 +8,7 @@ from django.utils import timezone
 from buddy.errors import IllegalTransition, RuleViolation, ValidationFailed
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition
 from buddy.models.matches import MATCH_TRANSITIONS
-from buddy.services.matches import match_end, match_propose, match_transition
+from buddy.services.matches import match_accept, match_end, match_propose, match_transition
 from enrollments.models import Enrollment
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 
@@ -73,25 +73,82 @@ def test_declined_and_ended_matches_are_final():
     assert MATCH_TRANSITIONS[S.DECLINED] == frozenset()
 
 
-def test_a_second_active_app_match_for_a_participant_is_refused(program, coordinator):
+def test_a_second_proposal_for_a_matched_participant_is_refused(program, coordinator):
     participant = ParticipantFactory()
-    first = propose(program, coordinator, participant=participant)
-    match_transition(match=first, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
-    second = propose(program, coordinator, participant=participant)
+    propose(program, coordinator, participant=participant)
     with pytest.raises(RuleViolation) as error:
-        match_transition(match=second, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+        propose(program, coordinator, participant=participant)
     assert error.value.code == "match.participant_already_matched"
-    assert Match.objects.get(pk=second.pk).status == S.PROPOSED
+    assert Match.objects.filter(participant=participant).count() == 1
 
 
-def test_a_buddy_at_capacity_cannot_take_another_match(program, coordinator):
-    buddy = BuddyFactory(capacity=1)
-    first = propose(program, coordinator, buddy=buddy)
-    match_transition(match=first, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
-    second = propose(program, coordinator, buddy=buddy)
+def test_activating_is_refused_when_the_participant_got_another_active_match(program, coordinator):
+    proposed = propose(program, coordinator)
+    MatchFactory(program=program, participant=proposed.participant)  # reported by the Buddy System
     with pytest.raises(RuleViolation) as error:
-        match_transition(match=second, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+        match_transition(match=proposed, to_status=S.ACTIVE, via=DataSource.COORDINATOR)
+    assert error.value.code == "match.participant_already_matched"
+    assert Match.objects.get(pk=proposed.pk).status == S.PROPOSED
+
+
+@pytest.mark.parametrize("taken_by", [S.PROPOSED, S.ACCEPTED, S.ACTIVE])
+def test_a_buddy_whose_places_are_taken_gets_no_further_proposal(program, coordinator, taken_by):
+    buddy = BuddyFactory(capacity=1)
+    MatchFactory(program=program, buddy=buddy, status=taken_by, source=DataSource.COORDINATOR)
+    with pytest.raises(RuleViolation) as error:
+        propose(program, coordinator, buddy=buddy)
     assert error.value.code == "match.buddy_at_capacity"
+
+
+def test_an_inactive_or_ended_match_frees_the_buddys_place(program, coordinator):
+    buddy = BuddyFactory(capacity=2)
+    MatchFactory(program=program, buddy=buddy, status=S.INACTIVE)
+    MatchFactory(program=program, buddy=buddy, ended=True)
+    MatchFactory(program=program, buddy=buddy)
+    assert propose(program, coordinator, buddy=buddy).status == S.PROPOSED
+
+
+def test_each_side_can_accept_and_both_make_the_match_accepted(program, coordinator):
+    match = propose(program, coordinator)
+    match = match_accept(match=match, side="participant", by=coordinator)
+    assert (match.status, match.buddy_accepted_at) == (S.PROPOSED, None)
+    match = match_accept(match=match, side="buddy", by=coordinator)
+    assert match.status == S.ACCEPTED
+    assert [t.reason for t in match.transitions.all()] == [
+        "proposed",
+        "participant accepted",
+        "buddy accepted",
+    ]
+
+
+def test_a_coordinator_accepts_on_behalf_of_both_people(program, coordinator):
+    match = match_accept(match=propose(program, coordinator), by=coordinator)
+    assert match.status == S.ACCEPTED
+    assert match.participant_accepted_at == match.buddy_accepted_at is not None
+
+
+def test_declining_needs_a_reason(program, coordinator):
+    match = propose(program, coordinator)
+    with pytest.raises(ValidationFailed):
+        match_transition(match=match, to_status=S.DECLINED, via=DataSource.COORDINATOR)
+    match = match_transition(
+        match=match, to_status=S.DECLINED, via=DataSource.COORDINATOR, reason="buddy moved away"
+    )
+    assert match.transitions.last().reason == "buddy moved away"
+
+
+def test_ending_needs_a_reason_from_the_contracts_list_and_keeps_the_note():
+    match = MatchFactory()
+    with pytest.raises(ValidationFailed):
+        match_end(match=match, ended_at=timezone.now(), end_reason="bored", via="coordinator")
+    match = match_end(
+        match=match,
+        ended_at=timezone.now(),
+        end_reason="mutual_agreement",
+        via=DataSource.COORDINATOR,
+        note="Both moved on.",
+    )
+    assert (match.end_reason, match.end_note) == ("mutual_agreement", "Both moved on.")
 
 
 def test_a_match_needs_a_participant_and_a_buddy(program, coordinator):
