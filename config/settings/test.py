@@ -14,3 +14,10 @@ LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405
 # Tasks run in-process so tests are deterministic; tests marked `redis` switch the Celery app
 # to the real broker (CELERY_BROKER_URL) with an in-process worker.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# The tests' receiver runs on 127.0.0.1; a short timeout keeps the timeout test fast.
+OUTBOUND_WEBHOOKS = {
+    **OUTBOUND_WEBHOOKS,  # noqa: F405
+    "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"],
+    "TIMEOUT_SECONDS": 1.0,
+}
