@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("core.urls")),  # /api/events/ (the pull feed of published events)
     path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
     path("api/", include("buddy.api.urls")),
     path("", include("webhooks.urls")),

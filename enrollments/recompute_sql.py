@@ -292,7 +292,7 @@ WHERE old_status <> status
 # ``core.events.enrollment_data`` built in SQL (the equivalence test compares both paths).
 _OUTBOX = """
 INSERT INTO {outbox} (id, type, occurred_at, data, correlation_id, program_id)
-SELECT {new_uuid}, %(event_type)s, %(now)s, {json}(
+SELECT {new_uuid}, CAST(%(event_type)s AS TEXT), %(now)s, {json}(
         'enrollmentId', r.enrollment_id,
         'programId', e.program_id,
         'person', {json}('id', e.person_id, 'buddySystemId', (
@@ -300,7 +300,7 @@ SELECT {new_uuid}, %(event_type)s, %(now)s, {json}(
             WHERE x.person_id = e.person_id AND x.provider = %(provider)s)),
         'fromStatus', NULLIF(r.old_status, ''),
         'status', r.status,
-        'changedAt', %(now_iso)s),
+        'changedAt', CAST(%(now_iso)s AS TEXT)),
     '', e.program_id
 FROM {new} r JOIN {enrollment} e ON e.id = r.enrollment_id
 WHERE r.old_status <> r.status

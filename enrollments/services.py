@@ -57,8 +57,17 @@ SET_BASED_CHUNK = 5000
 DRAIN_BATCH = 5000
 
 
-def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: str) -> Enrollment:
-    """The person's enrollment in the program, created (active) when missing."""
+def enrollment_ensure(
+    *,
+    person,
+    program: Program,
+    enrolled_at: datetime,
+    via: str,
+    buddy_system_id: str | None = None,
+) -> Enrollment:
+    """The person's enrollment in the program, created (active) when missing.
+    ``buddy_system_id``: the person's Buddy System id when the caller knows it (saves the
+    event payload's lookup on the webhook path)."""
     existing = Enrollment.objects.filter(person=person, program=program).first()
     if existing is not None:
         return existing
@@ -71,7 +80,12 @@ def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: s
                 status=EnrollmentStatus.ACTIVE,
             )
             _history(
-                enrollment, "", EnrollmentStatus.ACTIVE, at=timezone.now(), reason=f"joined ({via})"
+                enrollment,
+                "",
+                EnrollmentStatus.ACTIVE,
+                at=timezone.now(),
+                reason=f"joined ({via})",
+                people={person.pk: buddy_system_id} if buddy_system_id else None,
             )
             return enrollment
     except IntegrityError:  # a concurrent writer enrolled them first
@@ -134,7 +148,14 @@ def _event(enrollment: Enrollment, from_status: str, to_status: str, *, at, peop
 
 
 def _history(
-    enrollment: Enrollment, from_status: str, to_status: str, *, at, reason: str, by=None
+    enrollment: Enrollment,
+    from_status: str,
+    to_status: str,
+    *,
+    at,
+    reason: str,
+    by=None,
+    people: dict[int, str | None] | None = None,
 ) -> None:
     """One status change: its history row and its event (same transaction)."""
     EnrollmentStatusChange.objects.create(
@@ -145,7 +166,8 @@ def _history(
         reason=reason,
         by=by,
     )
-    people = person_buddy_system_ids([enrollment.person_id])
+    if people is None:
+        people = person_buddy_system_ids([enrollment.person_id])
     outbox.publish_many([_event(enrollment, from_status, to_status, at=at, people=people)], at=at)
 
 

@@ -264,8 +264,14 @@ def match_record_created(
         if changed:
             match.save()
         outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-    for person in (participant, buddy):
-        enrollment_ensure(person=person, program=program, enrolled_at=record.matched_at, via=via)
+    for person, buddy_system_id in ((participant, record.participant_id), (buddy, record.buddy_id)):
+        enrollment_ensure(
+            person=person,
+            program=program,
+            enrolled_at=record.matched_at,
+            via=via,
+            buddy_system_id=str(buddy_system_id),
+        )
     _people_changed(match)
     return Upserted(match, outcome)
 
