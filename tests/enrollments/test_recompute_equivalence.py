@@ -6,7 +6,6 @@ import json
 import pytest
 
 from core.models import OutboxEvent
-
 from enrollments.journey import FLAG_FIELDS
 from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
 from enrollments.services import (
