@@ -9,8 +9,9 @@ Sources: waiting participants and the program's match rate, active matches
 without contact (14 / 30 / 60 days) or due a check-in, struggling moods, recent
 low ratings, participants with several active matches at once (the Buddy System may
 report that; ``Match.concurrent_active``), the data-quality flags of ``buddy.selectors``
-(no feedback after 90 days, zero-duration matches, negative-feedback share) and
-dead-lettered webhooks.
+(no feedback after 90 days, zero-duration matches, negative-feedback share),
+dead-lettered webhooks and subscribers of our events that were disabled automatically
+(410 Gone, or 5 days of failed deliveries).
 Every threshold is in ``settings.ENROLLMENTS``.
 """
 
@@ -46,6 +47,7 @@ from enrollments.models import Enrollment, EnrollmentStatus, Program
 #: Rank of each kind of item (higher first); ties go to the longest-waiting.
 PRIORITY = {
     "webhooks.dead_lettered": 100,
+    "webhooks.subscriber_disabled": 95,
     "program.negative_feedback": 90,
     "match.struggling": 85,
     "match.no_contact_60": 80,
@@ -67,7 +69,7 @@ class AttentionItem:
     title: str
     reason: str
     action_url: str
-    subject_type: str  # enrollment, person, match, feedback, program, webhook_delivery
+    subject_type: str  # enrollment, person, match, feedback, program, webhook_delivery, …
     subject_id: int | None
     days: int | None = None
 
@@ -391,11 +393,38 @@ def _dead_letters(program: Program) -> list[AttentionItem]:
     ]
 
 
+_DISABLED_REASONS = {
+    "gone": "It answered 410 Gone; its deliveries are held until it is enabled again.",
+    "failing": "Every delivery failed for 5 days; its deliveries are held until it is enabled.",
+}
+
+
+def _subscribers_disabled(now: datetime) -> list[AttentionItem]:
+    """Subscribers of our events the relay disabled (not those a coordinator disabled)."""
+    try:
+        from webhooks.models import WebhookEndpoint
+    except ImportError:
+        return []
+    return [
+        AttentionItem(
+            kind="webhooks.subscriber_disabled",
+            title=f"Webhook subscriber #{endpoint.pk} disabled",
+            reason=_DISABLED_REASONS[endpoint.disabled_reason],
+            action_url=_admin_url("webhooks_webhookendpoint", endpoint.pk),
+            subject_type="webhook_subscriber",
+            subject_id=endpoint.pk,
+            days=_days(now, endpoint.disabled_at),
+        )
+        for endpoint in WebhookEndpoint.objects.disabled_automatically().order_by("pk")
+    ]
+
+
 def attention_queue(*, program: Program, now: datetime | None = None) -> list[AttentionItem]:
     """The program's needs-attention items, most urgent first."""
     now = now or timezone.now()
     items = [
         *_dead_letters(program),
+        *_subscribers_disabled(now),
         *_match_rate(program),
         *_waiting(program, now),
         *_concurrent(program, now),

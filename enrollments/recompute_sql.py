@@ -13,7 +13,8 @@ written as aggregations and window functions over the activity tables:
    buddy), their two newest moods, their own attendances, sessions and milestones,
    then the new status, completed_at, reason and every flag; kept only where the
    enrollment or its flags change;
-4. the writes: a history row per status that changes, ``UPDATE`` of the enrollments
+4. the writes: a history row and an outbox event (``enrollment.status_changed``) per
+   status that changes, ``UPDATE`` of the enrollments
    whose status or completed_at changed, ``INSERT … ON CONFLICT DO UPDATE`` of the
    flags that changed. On PostgreSQL step 3 and the writes are one statement
    (data-modifying CTEs, nothing written to a temporary table); on SQLite step 3
@@ -42,17 +43,21 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
 from buddy.models import (
     CheckIn,
     EventAttendance,
+    ExternalId,
     Feedback,
     InformalEvent,
     Match,
     MilestoneAchievement,
     SkillSession,
 )
+from core import events, outbox
+from core.models import OutboxEvent
 from enrollments import journey
 from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
 
@@ -283,6 +288,24 @@ SELECT enrollment_id, old_status, status, %(now)s, reason FROM {new}
 WHERE old_status <> status
 """
 
+# The ``enrollment.status_changed`` event of each history row, the payload of
+# ``core.events.enrollment_data`` built in SQL (the equivalence test compares both paths).
+_OUTBOX = """
+INSERT INTO {outbox} (id, type, occurred_at, data, correlation_id, program_id)
+SELECT {new_uuid}, CAST(%(event_type)s AS TEXT), %(now)s, {json}(
+        'enrollmentId', r.enrollment_id,
+        'programId', e.program_id,
+        'person', {json}('id', e.person_id, 'buddySystemId', (
+            SELECT MIN(x.external_id) FROM {externalid} x
+            WHERE x.person_id = e.person_id AND x.provider = %(provider)s)),
+        'fromStatus', NULLIF(r.old_status, ''),
+        'status', r.status,
+        'changedAt', CAST(%(now_iso)s AS TEXT)),
+    '', e.program_id
+FROM {new} r JOIN {enrollment} e ON e.id = r.enrollment_id
+WHERE r.old_status <> r.status
+"""
+
 _UPDATE = """
 UPDATE {enrollment} SET status = r.status, completed_at = r.completed_at, updated_at = %(now)s
 FROM {new} r
@@ -301,6 +324,7 @@ ON CONFLICT (enrollment_id) DO UPDATE SET {assignments}, changed_at = excluded.c
 _PG_WRITES = """
 WITH new_rows AS MATERIALIZED ({new_select}),
 history AS ({history} RETURNING 1),
+published AS ({outbox_insert} RETURNING 1),
 moved AS ({update} RETURNING 1),
 flagged AS ({flags} RETURNING 1)
 SELECT (SELECT COUNT(*) FROM history)
@@ -344,6 +368,8 @@ def _tables() -> dict[str, str]:
         "skillsession": SkillSession._meta.db_table,
         "attendance": EventAttendance._meta.db_table,
         "milestone": MilestoneAchievement._meta.db_table,
+        "outbox": OutboxEvent._meta.db_table,
+        "externalid": ExternalId._meta.db_table,
     }
 
 
@@ -395,6 +421,9 @@ def recompute_set_based(
         "r_early": journey.REASON_ENDED_EARLY,
         "r_inactive": journey.REASON_INACTIVE,
         "r_active": journey.REASON_ACTIVE,
+        "event_type": outbox.ENROLLMENT_STATUS_CHANGED,
+        "provider": settings.BUDDY_PROVIDER,
+        "now_iso": events.iso(now),
     }
     scope_steps: list[tuple[str, str]] = []
     if person_ids is None:
@@ -456,6 +485,8 @@ def recompute_set_based(
         "last_activity": _greatest(
             "agg.last_contact", "agg.last_ended", "att.last", "ss.last", "ms.last"
         ),
+        "new_uuid": "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))",
+        "json": "jsonb_build_object" if postgres else "json_object",
         "columns": ", ".join(flag_columns),
         "assignments": ", ".join(f"{f} = excluded.{f}" for f in flag_columns),
         "flags_changed": "(" + " OR ".join(f"f.{f} {distinct} r.{f}" for f in flag_columns) + ")",
@@ -491,13 +522,20 @@ def recompute_set_based(
                 cursor.execute(f"ANALYZE {table}")
         if postgres:
             fmt["new"] = "new_rows"
-            pieces = {"new_select": _NEW, "history": _HISTORY, "update": _UPDATE, "flags": _FLAGS}
+            pieces = {
+                "new_select": _NEW,
+                "history": _HISTORY,
+                "outbox_insert": _OUTBOX,
+                "update": _UPDATE,
+                "flags": _FLAGS,
+            }
             run(cursor, _PG_WRITES, pieces=pieces)
             changed = cursor.fetchone()[0]
         else:
             fmt["new"] = "rc_new"
             run(cursor, f"CREATE TEMPORARY TABLE rc_new AS {_NEW}")
             changed = run(cursor, _HISTORY)
+            run(cursor, _OUTBOX)
             run(cursor, _UPDATE)
             run(cursor, _FLAGS)
         _drop_temp_tables(cursor)
@@ -506,4 +544,6 @@ def recompute_set_based(
                 "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
                 [previous_jit, previous_work_mem],
             )
+    if changed:
+        outbox.wake_relay_on_commit()
     return changed

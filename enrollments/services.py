@@ -11,8 +11,10 @@ applies the same rules to a whole program in SQL):
 - ``dropped`` after 6 months (setting) without any activity;
 - otherwise ``active``.
 
-Every status change is kept in ``EnrollmentStatusChange`` (from, to, when, why). The
-journey flags (``JourneyFlags``) are recomputed together with the status.
+Every status change is kept in ``EnrollmentStatusChange`` (from, to, when, why) and
+published as an ``enrollment.status_changed`` event in the same transaction (joining a
+program included: from ``null`` to ``active``). The journey flags (``JourneyFlags``)
+are recomputed together with the status.
 
 When: every service that changes a person's data calls ``recompute_soon`` inside its
 transaction; the people wait in ``PendingRecompute`` and a worker drains them in
@@ -33,7 +35,8 @@ from django.utils import timezone
 
 from buddy.broker import task_send
 from buddy.errors import FieldError, ValidationFailed
-from buddy.services.common import among
+from buddy.services.common import among, person_buddy_system_ids
+from core import events, outbox
 from enrollments import journey
 from enrollments.models import (
     Enrollment,
@@ -55,8 +58,17 @@ SET_BASED_CHUNK = 5000
 DRAIN_BATCH = 5000
 
 
-def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: str) -> Enrollment:
-    """The person's enrollment in the program, created (active) when missing."""
+def enrollment_ensure(
+    *,
+    person,
+    program: Program,
+    enrolled_at: datetime,
+    via: str,
+    buddy_system_id: str | None = None,
+) -> Enrollment:
+    """The person's enrollment in the program, created (active) when missing.
+    ``buddy_system_id``: the person's Buddy System id when the caller knows it (saves the
+    event payload's lookup on the webhook path)."""
     existing = Enrollment.objects.filter(person=person, program=program).first()
     if existing is not None:
         return existing
@@ -68,12 +80,13 @@ def enrollment_ensure(*, person, program: Program, enrolled_at: datetime, via: s
                 enrolled_at=enrolled_at,
                 status=EnrollmentStatus.ACTIVE,
             )
-            EnrollmentStatusChange.objects.create(
-                enrollment=enrollment,
-                from_status="",
-                to_status=EnrollmentStatus.ACTIVE,
+            _history(
+                enrollment,
+                "",
+                EnrollmentStatus.ACTIVE,
                 at=timezone.now(),
                 reason=f"joined ({via})",
+                people={person.pk: buddy_system_id} if buddy_system_id else None,
             )
             return enrollment
     except IntegrityError:  # a concurrent writer enrolled them first
@@ -115,7 +128,48 @@ def enrollments_ensure(*, program, joined: dict[int, datetime], via: str) -> int
         )
         for e in new
     )
+    people = person_buddy_system_ids(e.person_id for e in new)
+    outbox.publish_many(
+        (_event(e, "", EnrollmentStatus.ACTIVE, at=now, people=people) for e in new), at=now
+    )
     return len(new)
+
+
+def _event(enrollment: Enrollment, from_status: str, to_status: str, *, at, people) -> outbox.Event:
+    data = events.enrollment_data(
+        enrollment_id=enrollment.pk,
+        program_id=enrollment.program_id,
+        person_id=enrollment.person_id,
+        person_buddy_system_id=people.get(enrollment.person_id),
+        from_status=from_status,
+        to_status=to_status,
+        at=at,
+    )
+    return outbox.Event(outbox.ENROLLMENT_STATUS_CHANGED, data, enrollment.program_id)
+
+
+def _history(
+    enrollment: Enrollment,
+    from_status: str,
+    to_status: str,
+    *,
+    at,
+    reason: str,
+    by=None,
+    people: dict[int, str | None] | None = None,
+) -> None:
+    """One status change: its history row and its event (same transaction)."""
+    EnrollmentStatusChange.objects.create(
+        enrollment=enrollment,
+        from_status=from_status,
+        to_status=to_status,
+        at=at,
+        reason=reason,
+        by=by,
+    )
+    if people is None:
+        people = person_buddy_system_ids([enrollment.person_id])
+    outbox.publish_many([_event(enrollment, from_status, to_status, at=at, people=people)], at=at)
 
 
 def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime, by=None) -> bool:
@@ -123,13 +177,8 @@ def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime, b
     user whose action caused it (kept on the history row)."""
     status_changed = derived.status != enrollment.status
     if status_changed:
-        EnrollmentStatusChange.objects.create(
-            enrollment=enrollment,
-            from_status=enrollment.status,
-            to_status=derived.status,
-            at=now,
-            reason=derived.reason,
-            by=by,
+        _history(
+            enrollment, enrollment.status, derived.status, at=now, reason=derived.reason, by=by
         )
     if status_changed or derived.completed_at != enrollment.completed_at:
         enrollment.status, enrollment.completed_at = derived.status, derived.completed_at

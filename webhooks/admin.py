@@ -203,3 +203,6 @@ class WebhookConflictAdmin(ReadOnlyAdmin):
     @admin.display(description="payload stored")
     def stored_payload(self, obj):
         return _pretty(obj.event.payload)
+
+
+from webhooks import admin_outbound  # noqa: E402, F401 - subscribers and outbound deliveries

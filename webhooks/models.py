@@ -195,3 +195,27 @@ class WebhookConflict(models.Model):
 
     def __str__(self) -> str:
         return f"Conflict on {self.event.event_id}"
+
+
+# Subscribers and outbound deliveries (the events this app publishes).
+from webhooks.outbound_models import (  # noqa: E402
+    DisabledReason,
+    OutboundAttempt,
+    OutboundDelivery,
+    OutboundStatus,
+    WebhookEndpoint,
+)
+
+__all__ = [
+    "DeliveryStatus",
+    "DisabledReason",
+    "EventReference",
+    "EventStatus",
+    "OutboundAttempt",
+    "OutboundDelivery",
+    "OutboundStatus",
+    "WebhookConflict",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

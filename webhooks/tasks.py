@@ -14,3 +14,12 @@ def reprocess_waiting(*, person_ids: list[str] = (), match_ids: list[str] = ()) 
     """
     results = services.events_rerun_for(external_ids=[*person_ids, *match_ids])
     return sum(1 for r in results if r.outcome is services.Outcome.PROCESSED)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def relay_events() -> int:
+    """Publish committed events and send the deliveries due now (woken on commit; beat
+    runs it every few seconds). Idempotent: concurrent runs take different rows."""
+    from webhooks.relay import relay_run
+
+    return relay_run().sent

@@ -264,3 +264,19 @@ def after_commit_references_arrived(*, person_ids=(), match_ids=()) -> None:
                 sender=Person if people else Match, person_ids=people, match_ids=matches
             )
         )
+
+
+def person_buddy_system_ids(person_ids: Iterable[int]) -> dict[int, str]:
+    """Person id → the Buddy System user id (the smallest, if a merge left several), in one
+    query; people the Buddy System does not know are absent. For event payloads."""
+    ids = {int(i) for i in person_ids if i is not None}
+    if not ids:
+        return {}
+    found: dict[int, str] = {}
+    rows = ExternalId.objects.filter(among("person_id", ids), provider=provider()).values_list(
+        "person_id", "external_id"
+    )
+    for person_id, external_id in rows:
+        if person_id not in found or external_id < found[person_id]:
+            found[person_id] = external_id
+    return found

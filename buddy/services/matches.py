@@ -29,24 +29,56 @@ from buddy.services.common import (
     Upserted,
     after_commit_references_arrived,
     people_changed,
+    person_buddy_system_ids,
     require_match,
     require_person,
 )
+from core import events, outbox
 from enrollments.models import Program
 from enrollments.services import enrollment_ensure
 
 S = MatchStatus
 
+#: The event each status a match moves to publishes (``paused``: active → inactive).
+EVENT_FOR_STATUS = {
+    S.PROPOSED: outbox.MATCH_PROPOSED,
+    S.ACCEPTED: outbox.MATCH_ACCEPTED,
+    S.ACTIVE: outbox.MATCH_ACTIVATED,
+    S.INACTIVE: outbox.MATCH_PAUSED,
+    S.ENDED: outbox.MATCH_ENDED,
+    S.DECLINED: outbox.MATCH_DECLINED,
+}
 
-def _audit(match: Match, from_status: str, *, via: str, by=None, reason: str = "", at=None):
+
+def _audit(
+    match: Match,
+    from_status: str,
+    *,
+    via: str,
+    by=None,
+    reason: str = "",
+    at=None,
+    people: dict[int, str | None] | None = None,
+):
+    """Record the move in ``MatchTransition`` and publish its event, in the caller's
+    transaction: every status change of a match is one history row and one event.
+    ``people``: the Buddy System ids of the two people when the caller knows them."""
+    at = at or timezone.now()
     MatchTransition.objects.create(
         match=match,
         from_status=from_status,
         to_status=match.status,
-        at=at or timezone.now(),
+        at=at,
         via=via,
         actor=by,
         reason=reason[:200],
+    )
+    if people is None:
+        people = person_buddy_system_ids([match.participant_id, match.buddy_id])
+    outbox.publish(
+        type=EVENT_FOR_STATUS[match.status],
+        data=events.match_data(match=match, from_status=from_status, at=at, via=via, people=people),
+        program_id=match.program_id,
     )
 
 
@@ -301,7 +333,8 @@ def match_record_created(
             source=via,
         )
         match.save()
-        _audit(match, "", via=via, reason="created", at=record.matched_at)
+        people = {participant.pk: str(record.participant_id), buddy.pk: str(record.buddy_id)}
+        _audit(match, "", via=via, reason="created", at=record.matched_at, people=people)
         outcome = Outcome.CREATED
         after_commit_references_arrived(match_ids=[record.match_id])
     elif match.status == S.ENDED:
@@ -320,8 +353,14 @@ def match_record_created(
         if changed:
             match.save()
         outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-    for person in (participant, buddy):
-        enrollment_ensure(person=person, program=program, enrolled_at=record.matched_at, via=via)
+    for person, buddy_system_id in ((participant, record.participant_id), (buddy, record.buddy_id)):
+        enrollment_ensure(
+            person=person,
+            program=program,
+            enrolled_at=record.matched_at,
+            via=via,
+            buddy_system_id=str(buddy_system_id),
+        )
     _people_changed(match)
     return Upserted(match, outcome)
 

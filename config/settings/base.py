@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "buddy",
     "enrollments",
     "matching",
@@ -239,6 +240,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "enrollments.tasks.recompute_all_programs",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The relay is woken on every commit that publishes an event; this run is the safety
+    # net for a lost wake-up and picks up retries as they fall due (backoff is stored as
+    # due times, never as long countdowns the broker could drop).
+    "relay-events": {
+        "task": "webhooks.tasks.relay_events",
+        "schedule": 5.0,
+    },
     # Coordinators work through the attention queue; the weekly digest reminds those who
     # don't open the page (Monday morning, after the nightly recompute).
     "attention-digest-weekly": {
@@ -253,6 +261,23 @@ CELERY_BEAT_SCHEDULE: dict = {
 # networks (CIDR). Empty (the default): nobody but superusers.
 BUDDY_METRICS_TOKEN = env.str("BUDDY_METRICS_TOKEN", default="")
 BUDDY_METRICS_ALLOWED_NETWORKS = env.list("BUDDY_METRICS_ALLOWED_NETWORKS", default=[])
+# --- Outbound events (subscribers of the events this app publishes) ---------------------------
+OUTBOUND_WEBHOOKS = {
+    # Seconds before an attempt counts as failed (Standard Webhooks: 15-30 s).
+    "TIMEOUT_SECONDS": env.float("OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", default=15.0),
+    # Subscriber URLs that resolve to loopback, private, link-local or metadata addresses
+    # are refused, except in these networks (CIDRs, comma-separated; e.g. 127.0.0.1/32 for
+    # a receiver on the same machine). Empty in production.
+    "ALLOWED_PRIVATE_NETWORKS": env.list("OUTBOUND_WEBHOOK_ALLOWED_NETWORKS", default=[]),
+    # Wait after each failed attempt (seconds): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h,
+    # 20 h, 24 h; the first attempt is immediate, the tenth failure is final (~3 days).
+    "RETRY_SCHEDULE_SECONDS": [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+    "JITTER": 0.1,  # each wait is ±10 % so retries of many deliveries do not align
+    "RETRY_AFTER_MAX_SECONDS": 86400,  # a Retry-After header longer than this is capped
+    "DISABLE_AFTER_DAYS": 5,  # an endpoint failing for this long is disabled
+    "BATCH": 200,  # deliveries one relay claims at a time
+    "WORKERS": 8,  # concurrent requests of one relay
+}
 
 # --- Buddy System integration -------------------------------------------------------------
 # Comma-separated list: several secrets are accepted at once while a secret is rotated.

@@ -17,3 +17,10 @@ CELERY_TASK_ALWAYS_EAGER = True
 # The test client logs in with client.login() and force_login(); the lock-out tests turn
 # django-axes on for themselves.
 AXES_ENABLED = False
+
+# The tests' receiver runs on 127.0.0.1; a short timeout keeps the timeout test fast.
+OUTBOUND_WEBHOOKS = {
+    **OUTBOUND_WEBHOOKS,  # noqa: F405
+    "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"],
+    "TIMEOUT_SECONDS": 1.0,
+}

@@ -1,0 +1,75 @@
+"""The event envelope and each event type's payload, as OpenAPI components.
+
+The payloads are built by ``core.events``; these serializers document them (and the
+schema test checks a real payload against each)."""
+
+from drf_spectacular.utils import PolymorphicProxySerializer
+from rest_framework import serializers
+
+from core import outbox
+
+
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Our id (use it with this API).")
+    buddySystemId = serializers.CharField(
+        allow_null=True, help_text="The Buddy System's id, when it knows the record."
+    )
+
+
+class MatchEventDataSerializer(serializers.Serializer):
+    """``match.proposed``, ``match.accepted``, ``match.activated``, ``match.paused``
+    (active → inactive), ``match.ended``, ``match.declined``."""
+
+    match = RefSerializer()
+    programId = serializers.IntegerField()
+    participant = RefSerializer()
+    buddy = RefSerializer()
+    fromStatus = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    changedAt = serializers.DateTimeField()
+    source = serializers.CharField(help_text="coordinator, recommendation, webhook or import")
+    endReason = serializers.CharField(required=False, allow_null=True, help_text="match.ended only")
+
+    class Meta:
+        ref_name = "MatchEventData"
+
+
+class EnrollmentEventDataSerializer(serializers.Serializer):
+    """``enrollment.status_changed`` (joining a program too: ``fromStatus`` null)."""
+
+    enrollmentId = serializers.IntegerField()
+    programId = serializers.IntegerField()
+    person = RefSerializer()
+    fromStatus = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    changedAt = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "EnrollmentEventData"
+
+
+EVENT_DATA = PolymorphicProxySerializer(
+    component_name="EventData",
+    serializers=[MatchEventDataSerializer, EnrollmentEventDataSerializer],
+    resource_type_field_name=None,
+)
+
+
+class EventEnvelopeSerializer(serializers.Serializer):
+    """One published event: the webhook body and a pull feed item (``sequence``: feed only)."""
+
+    id = serializers.UUIDField(help_text="Event id; the webhook-id header of its deliveries.")
+    type = serializers.ChoiceField(choices=outbox.EVENT_TYPES)
+    version = serializers.IntegerField()
+    timestamp = serializers.DateTimeField()
+    correlationId = serializers.CharField(allow_null=True)
+    data = EVENT_DATA
+    sequence = serializers.IntegerField(required=False, help_text="Pull feed position.")
+
+    class Meta:
+        ref_name = "EventEnvelope"
+
+
+class EventFeedSerializer(serializers.Serializer):
+    events = EventEnvelopeSerializer(many=True)
+    next = serializers.CharField(help_text="Pass as ?after= for the next page.")

@@ -1,0 +1,118 @@
+"""Publish an event: one outbox row in the caller's transaction, the relay woken on commit.
+
+``publish`` is called by the one service that makes each change (``buddy.services.matches``,
+``enrollments.services``; ``enrollments.recompute_sql`` writes the same rows set-based). The
+row commits or rolls back with the change; after the commit ``webhooks.tasks.relay_events``
+is asked to run (beat runs it every few seconds as well, for a wake-up that was lost).
+
+Feed order. Sequences allocated when a row is written would follow the order of the
+INSERTs, not of the commits: a transaction that took 41 and commits after the one that
+took 42 would appear behind a reader's cursor already past 42, and be missed for good.
+So ``sequence`` is given at publication instead (``events_publish_pending``): one
+publisher at a time (a transaction-scoped advisory lock on PostgreSQL; SQLite serialises
+writers anyway) numbers the committed rows it sees, continuing from the highest number,
+and commits before the next publisher starts. A number is therefore visible only once
+every lower number is, and a reader that resumes after its cursor never skips an event.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from core.models import OutboxEvent
+
+#: Every event type this app publishes (documented in docs/events.md and the OpenAPI schema).
+MATCH_PROPOSED = "match.proposed"
+MATCH_ACCEPTED = "match.accepted"
+MATCH_ACTIVATED = "match.activated"
+MATCH_PAUSED = "match.paused"
+MATCH_ENDED = "match.ended"
+MATCH_DECLINED = "match.declined"
+ENROLLMENT_STATUS_CHANGED = "enrollment.status_changed"
+EVENT_TYPES = (
+    MATCH_PROPOSED,
+    MATCH_ACCEPTED,
+    MATCH_ACTIVATED,
+    MATCH_PAUSED,
+    MATCH_ENDED,
+    MATCH_DECLINED,
+    ENROLLMENT_STATUS_CHANGED,
+)
+
+#: First key of the publisher's advisory lock: "outb".
+_LOCK_CLASS = 0x6F757462
+
+
+class Event(NamedTuple):
+    type: str
+    data: dict
+    program_id: int | None
+    correlation_id: str | None = None
+
+
+def publish(
+    *, type: str, data: dict, program_id: int | None, correlation_id: str | None = None
+) -> OutboxEvent:
+    """Write the event in the caller's transaction (one INSERT, no savepoint) and have the
+    relay run once it commits. Nothing is published if the transaction rolls back."""
+    return publish_many([Event(type, data, program_id, correlation_id)])[0]
+
+
+def publish_many(events: Iterable[Event], *, at: datetime | None = None) -> list[OutboxEvent]:
+    """The bulk form of ``publish``: one INSERT for all the events."""
+    at = at or timezone.now()
+    rows = []
+    for event in events:
+        if event.type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event.type}")
+        rows.append(
+            OutboxEvent(
+                type=event.type,
+                occurred_at=at,
+                data=event.data,
+                program_id=event.program_id,
+                correlation_id=(event.correlation_id or "")[:100],
+            )
+        )
+    if not rows:
+        return []
+    OutboxEvent.objects.bulk_create(rows)
+    wake_relay_on_commit()
+    return rows
+
+
+def wake_relay_on_commit() -> None:
+    """Run the relay after this transaction commits (once per transaction)."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(entry[1] is _wake_relay for entry in conn.run_on_commit):
+        return
+    transaction.on_commit(_wake_relay, robust=True)
+
+
+def _wake_relay() -> None:
+    # The relay belongs to the integration app (webhooks): it publishes and delivers.
+    from webhooks.tasks import relay_events
+
+    relay_events.delay()
+
+
+def events_publish_pending(*, batch: int = 1000) -> list[OutboxEvent]:
+    """Number the committed, unpublished events (oldest first) with the next feed positions
+    and mark them published; return them. Run inside the caller's transaction, which must
+    commit before the feed shows them (see the module docstring for why one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_CLASS])
+    events = list(OutboxEvent.objects.unpublished().order_by("occurred_at", "id")[:batch])
+    if not events:
+        return []
+    last = OutboxEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
+    now = timezone.now()
+    for offset, event in enumerate(events, start=1):
+        event.sequence, event.published_at = last + offset, now
+    OutboxEvent.objects.bulk_update(events, ["sequence", "published_at"])
+    return events
