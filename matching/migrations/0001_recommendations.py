@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("buddy", "0005_ordering_without_joins"),
+        ("buddy", "0008_match_acceptance_and_end_note"),
         ("enrollments", "0006_status_change_by"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ import buddy.fields
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("buddy", "0005_ordering_without_joins"),
+        ("buddy", "0007_role_groups"),
     ]
 
     operations = [
