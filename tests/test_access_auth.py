@@ -241,3 +241,17 @@ def test_health_stays_public_and_tells_only_ok(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert set(body) == {"status", "service", "timestamp", "uptime"}
+
+
+def test_the_role_groups_exist_with_their_permissions():
+    from django.contrib.auth.models import Group
+
+    perms = {
+        group.name: set(group.permissions.values_list("codename", flat=True))
+        for group in Group.objects.filter(name__in=["coordinator", "viewer", "company"])
+    }
+    assert perms == {
+        "coordinator": {"read_program_data", "change_program_data"},
+        "viewer": {"read_program_data"},
+        "company": {"view_company_impact"},
+    }
