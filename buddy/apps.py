@@ -9,6 +9,8 @@ class BuddyConfig(AppConfig):
     verbose_name = "Buddy program data"
 
     def ready(self) -> None:
+        from buddy.api import schema  # noqa: F401 - registers the token scheme with the schema
+
         # After every migrate (and every test flush): the role groups get their permissions.
         post_migrate.connect(_role_permissions, sender=self, dispatch_uid="buddy.role_perms")
 

@@ -19,7 +19,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AnyRole]),
         name="api-docs",
     ),
-    path("", include("core.urls")),  # /api/events/ (the pull feed of published events)
     path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
     path("api/", include("buddy.api.urls")),
     path("", include("webhooks.urls")),

@@ -14,6 +14,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from buddy.models import MatchStatus
 from enrollments.models import Program, ProgramType
@@ -43,6 +44,7 @@ PAGE_ACTION_ON_A = (302, 403, 403, 302, 404, 403, 302)  # a page's POST on a row
 ANY_ROLE_API = (401, 403, 200, 200, 200, 200, 200)
 ANY_ROLE_PAGE = (302, 403, 200, 200, 200, 200, 200)
 PUBLIC = (200,) * 7
+STAFF = (401, 403, 403, 403, 403, 403, 200)  # superusers and staff with model permissions
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ TABLE: dict[str, Entry] = {
     ),
     "match-detail": Entry("GET", API_DETAIL, kwargs="match"),
     "match-accept": Entry("POST", API_ACTION, kwargs="proposed"),
-    "match-decline": Entry("POST", API_ACTION, kwargs="proposed"),
+    "match-decline": Entry("POST", API_ACTION, data={"reason": "not a fit"}, kwargs="proposed"),
     "match-activate": Entry("POST", API_ACTION, kwargs="proposed"),
     "match-deactivate": Entry("POST", API_ACTION, kwargs="match"),
     "match-end": Entry("POST", API_ACTION, data={"end_reason": "completed"}, kwargs="match"),
@@ -97,6 +99,18 @@ TABLE: dict[str, Entry] = {
     "webhooks:review-replay": Entry("POST", PAGE_ACTION_ON_A, kwargs="event_uuid"),
     "webhooks:review-conflicts": Entry("GET", PAGE),
     "webhooks:review-conflict-reviewed": Entry("POST", PAGE_ACTION_ON_A, kwargs="conflict"),
+    # outbound events: the pull feed (program roles, scoped), subscribers and deliveries (staff
+    # with model permissions: a subscriber receives every program's events)
+    "webhooks:event-feed": Entry("GET", API_READ),
+    "webhooks:webhook-subscriber-list": Entry("GET", STAFF),
+    "webhooks:webhook-subscriber-detail": Entry("GET", STAFF, kwargs="endpoint"),
+    "webhooks:webhook-subscriber-rotate-secret": Entry("POST", STAFF, kwargs="endpoint"),
+    "webhooks:webhook-subscriber-drop-old-secrets": Entry("POST", STAFF, kwargs="endpoint"),
+    "webhooks:webhook-subscriber-enable": Entry("POST", STAFF, kwargs="endpoint"),
+    "webhooks:webhook-subscriber-disable": Entry("POST", STAFF, kwargs="endpoint"),
+    "webhooks:outbound-delivery-list": Entry("GET", STAFF),
+    "webhooks:outbound-delivery-detail": Entry("GET", STAFF, kwargs="delivery"),
+    "webhooks:outbound-delivery-resend": Entry("POST", STAFF, kwargs="delivery"),
 }
 
 
@@ -148,8 +162,18 @@ class World:
         WebhookDeliveryFactory(event=self.event)
         self.conflict = WebhookConflictFactory(event=self.event)
         from buddy.models import ImportRun
+        from core.outbox import publish
+        from webhooks.outbound import endpoint_create
+        from webhooks.outbound_models import OutboundDelivery
 
         self.import_run = ImportRun.objects.create(program=self.a, file_name="export.zip")
+        self.endpoint, _secret = endpoint_create(url="http://127.0.0.1:9/hook")
+        outbox_event = publish(type="match.paused", data={}, program_id=self.a.pk)
+        self.delivery = OutboundDelivery.objects.create(
+            event=outbox_event, endpoint=self.endpoint, due_at=timezone.now()
+        )
+        self.spare_buddy = BuddyFactory()
+        EnrollmentFactory(person=self.spare_buddy, program=self.a)
         self.users = {
             "anonymous": None,
             "no_role": UserFactory(username="no-role"),
@@ -171,6 +195,8 @@ class World:
             "event_uuid": self.event.event_id,
             "conflict": self.conflict.pk,
             "digest": "0" * 128,
+            "endpoint": self.endpoint.pk,
+            "delivery": self.delivery.pk,
         }
         kwargs = {}
         for name in names:
@@ -182,7 +208,7 @@ class World:
 
     def data(self, entry: Entry) -> dict:
         if "participant" in entry.data:
-            return {"participant": self.unmatched.pk, "buddy": self.buddy.pk}
+            return {"participant": self.unmatched.pk, "buddy": self.spare_buddy.pk}
         return entry.data
 
 

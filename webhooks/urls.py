@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from webhooks import views, views_review
+from webhooks.api.feed import EventFeedView
 
 app_name = "webhooks"
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("health/ready", views.health_ready, name="health-ready"),
     path("metrics", views.metrics_view, name="metrics"),
     path("api/webhooks/", include("webhooks.api.urls")),
+    path("api/events/", EventFeedView.as_view(), name="event-feed"),  # published events
     # coordinator screens: review and replay stored events, review conflicts
     path("webhooks/review/", views_review.review, name="review"),
     path("webhooks/review/replay/", views_review.review_replay_bulk, name="review-replay-bulk"),

@@ -4,7 +4,7 @@ Rows are scoped separately, by the selectors' ``scope_*`` functions: a permissio
 whether the login may use the endpoint at all, the scope which rows it sees (others: 404).
 """
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
 from buddy.access import access_for
 
@@ -40,3 +40,20 @@ class ImpactFigures(BasePermission):
     def has_permission(self, request, view) -> bool:
         access = access_for(request.user)
         return request.method in SAFE_METHODS and access.has_role
+
+
+class StaffModelPermissions(DjangoModelPermissions):
+    """Work outside the program roles (subscribers receive every program's events): superusers
+    and staff given the model's Django permissions (``view`` to read, ``add``/``change``/
+    ``delete`` to write), as in the admin."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_staff) and super().has_permission(
+            request, view
+        )

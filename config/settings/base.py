@@ -372,5 +372,6 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # not its version banner at every start
     },
 }

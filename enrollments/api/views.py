@@ -45,6 +45,7 @@ class ImpactQuerySerializer(serializers.Serializer):
     end = serializers.DateTimeField(required=False)
 
 
+@extend_schema(parameters=[ImpactQuerySerializer], responses=OpenApiTypes.OBJECT)
 class ImpactView(APIView):
     """``GET /api/impact/?program=buddy&per=program|company|volunteer&start=&end=``: volunteer
     hours, quality, outcomes and SROI, aggregated. Company users get their own company's

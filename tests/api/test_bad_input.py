@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from buddy.models import Match, MatchStatus
-from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
+from tests.factories import BuddyFactory, EnrollmentFactory, MatchFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,8 @@ def test_a_nul_program_is_400_on_the_attention_page(client, coordinator):
 
 def test_a_page_is_at_most_the_maximum_page_size(api, settings):
     settings.API_MAX_PAGE_SIZE = 2
-    ParticipantFactory.create_batch(3)
+    for person in ParticipantFactory.create_batch(3):
+        EnrollmentFactory(person=person)  # people of the coordinator's program
     body = api.get("/api/people/?limit=100000000").json()
     assert body["count"] == 3
     assert len(body["results"]) == 2

@@ -20,8 +20,9 @@ def pause(match):
 
 
 @pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True))
+def staff_client(client, coordinator):
+    """A coordinator of the buddy program, where the factories' matches are."""
+    client.force_login(coordinator)
     return client
 
 
@@ -63,9 +64,24 @@ def test_bad_parameters_are_400(staff_client, query):
 
 
 @pytest.mark.django_db
-def test_the_feed_is_for_staff(client):
-    client.force_login(UserFactory(is_staff=False))
+def test_the_feed_is_for_the_program_roles(client):
+    client.force_login(UserFactory(is_staff=True))  # staff without a role
     assert client.get(URL).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_feed_has_only_the_events_of_the_readers_programs(client):
+    from enrollments.models import Program
+    from tests.factories import coordinator_of
+
+    mentorship = Program.objects.get(program_type="mentorship")
+    pause(MatchFactory(status=MatchStatus.ACTIVE))  # an event of the buddy program
+    theirs = MatchFactory(status=MatchStatus.ACTIVE, program=mentorship)
+    pause(theirs)
+    relay_fan_out()
+    client.force_login(coordinator_of(mentorship))
+    events = client.get(URL).json()["events"]
+    assert [(e["type"], e["data"]["match"]["id"]) for e in events] == [("match.paused", theirs.pk)]
 
 
 @pytest.mark.postgres

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from buddy.access import access_for
+from buddy.api.permissions import StaffModelPermissions
 from webhooks import outbound, services
 from webhooks.api.serializers import (
     OutboundDeliverySerializer,
@@ -66,11 +66,12 @@ class WebhookEndpointViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Subscribers of the events this app publishes (staff until roles land)."""
+    """Subscribers of the events this app publishes: superusers and staff with the model's
+    permissions (a subscriber receives every program's events)."""
 
     queryset = WebhookEndpoint.objects.order_by("id")
     serializer_class = WebhookEndpointSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffModelPermissions]
     filterset_fields = ["active"]
 
     @extend_schema(
@@ -132,7 +133,7 @@ class OutboundDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = OutboundDelivery.objects.select_related("event").prefetch_related("attempt_log")
     serializer_class = OutboundDeliverySerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffModelPermissions]
     filterset_fields = ["endpoint", "status"]
 
     @extend_schema(request=None, responses=OutboundDeliverySerializer)
