@@ -126,11 +126,9 @@ def with_broker(monkeypatch, settings):
     monkeypatch.setattr(services, "_drain_window", [0.0])
     sent = []
     monkeypatch.setattr(recompute_pending, "apply_async", lambda **kw: sent.append(kw))
-    recompute_pending.app.conf.task_always_eager = False
-    try:
-        yield sent
-    finally:
-        recompute_pending.app.conf.task_always_eager = True
+    # Celery reads its namespaced settings through the Django settings (restored after)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    return sent
 
 
 def test_with_a_broker_a_burst_of_changes_sends_one_delayed_drain(with_broker):
