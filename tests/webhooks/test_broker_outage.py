@@ -101,10 +101,16 @@ def test_the_sweep_is_scheduled_every_minute():
     assert (entry["task"], entry["schedule"]) == (recompute_pending.name, 60.0)
 
 
-def test_the_next_commit_asks_again_after_a_lost_request(client, known_pair, broker_down):
-    deliver(client, example("buddy.match.created"))
+def test_during_an_outage_one_commit_per_window_waits_on_the_broker(
+    client, known_pair, broker_down, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="buddy.broker"):
+        first = deliver(client, example("buddy.match.created"))
+        second = deliver(client, example("buddy.checkin.completed"))
 
-    assert enrollment_services._drain_window == [0.0]
+    assert (first.status_code, second.status_code) == (200, 200)
+    lost = [r for r in caplog.records if r.getMessage() == "task.publish_failed"]
+    assert len(lost) == 1  # the second commit fell in the first request's window
 
 
 def test_an_event_waiting_for_its_match_still_answers_500_for_a_retry(client, broker_down):
