@@ -27,7 +27,8 @@ def _in_memory_transport_without_a_broker(sender, **kwargs):
     """Eager mode still builds a producer; an in-memory transport keeps it from looking
     for a broker that is not there (and logging about it)."""
     if not sender.conf.broker_url:
-        sender.conf.broker_url = "memory://"
+        # the namespaced key: Celery reads it before the plain ``broker_url``
+        sender.conf["CELERY_BROKER_URL"] = "memory://"
 
 
 @setup_logging.connect

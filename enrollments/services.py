@@ -352,16 +352,16 @@ def recompute_drain_request() -> None:
     # A request a stopped worker never ran expires: the beat sweep drains the queue anyway,
     # so a worker coming back does not work through an hour of empty drains. A broker that
     # cannot be reached loses only the request (logged), never the queued rows, and never
-    # changes the answer of the change that committed: the sweep drains them.
-    sent = task_send(
+    # changes the answer of the change that committed: the sweep drains them, or the first
+    # request after the window once the broker is back (a drain takes the whole queue).
+    # The window stays: during an outage one commit per window waits on the broker's
+    # publish retries (under a second), not every commit.
+    task_send(
         recompute_pending,
         countdown=delay,
         expires=delay + 60,
         recovery="recompute-pending-sweep",
     )
-    if not sent:
-        with _drain_window_lock:
-            _drain_window[0] = 0.0  # the next commit asks again
 
 
 #: When this process's pending drain request stops covering new changes (monotonic time).

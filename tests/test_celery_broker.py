@@ -18,13 +18,11 @@ from tests.factories import MatchFactory, buddy_program
 @pytest.fixture
 def celery_worker_on_broker(settings):
     """An in-process worker consuming the configured broker, with eager mode off."""
-    app.conf.task_always_eager = False
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    try:
-        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.task_always_eager = True
+    # Celery reads its namespaced settings through the Django settings (restored after);
+    # the broker is CELERY_BROKER_URL's
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
+        yield
 
 
 def wait_for_status(enrollment, status: str, seconds: float = 20) -> str:

@@ -2,7 +2,10 @@
 production settings, and a process that dies is restarted while the others keep serving."""
 
 import configparser
+import os
 import re
+import signal
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -37,8 +40,6 @@ def test_make_serve_runs_supervisord_with_the_production_settings():
 
 
 def _status(env: dict) -> dict[str, tuple[str, int | None]]:
-    import subprocess
-
     out = subprocess.run(  # noqa: S603 - our own venv's supervisorctl
         [str(VENV_BIN / "supervisorctl"), "-c", str(CONFIG), "status"],
         env=env, capture_output=True, text=True, timeout=10, check=False,
@@ -95,9 +96,6 @@ def test_a_killed_worker_is_restarted_and_the_web_process_keeps_serving(
         web_pid, worker_pid = running["web"][1], running["worker"][1]
         environ = Path(f"/proc/{worker_pid}/environ").read_bytes().split(b"\0")
         assert b"DJANGO_SETTINGS_MODULE=config.settings.production" in environ
-
-        import os
-        import signal
 
         os.kill(worker_pid, signal.SIGKILL)
 

@@ -26,14 +26,12 @@ def _closed_port() -> int:
         return sock.getsockname()[1]  # nothing listens there once the socket is closed
 
 
-def _use_broker(url: str, *, eager: bool, variable: str | None) -> None:
-    # Celery reads the CELERY_BROKER_URL variable before its own setting
+def _use_broker(variable: str | None) -> None:
+    # Celery reads the CELERY_BROKER_URL variable before its setting
     if variable is None:
         os.environ.pop("CELERY_BROKER_URL", None)
     else:
         os.environ["CELERY_BROKER_URL"] = variable
-    app.conf.broker_url = url
-    app.conf.task_always_eager = eager
     app._pool = None  # connection pools are per URL; drop the cached ones
     app.amqp._producer_pool = None
 
@@ -41,13 +39,14 @@ def _use_broker(url: str, *, eager: bool, variable: str | None) -> None:
 @pytest.fixture
 def broker_down(settings, monkeypatch):
     """Tasks go to a broker (eager mode off) that cannot be reached."""
-    before = app.conf.broker_url, app.conf.task_always_eager, os.environ.get("CELERY_BROKER_URL")
+    before = os.environ.get("CELERY_BROKER_URL")
     url = f"redis://127.0.0.1:{_closed_port()}/0"
-    settings.CELERY_BROKER_URL = url
+    # Celery reads its namespaced settings through the Django settings (restored after)
+    settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = url, False
     monkeypatch.setattr(enrollment_services, "_drain_window", [0.0])
-    _use_broker(url, eager=False, variable=url)
+    _use_broker(url)
     yield
-    _use_broker(before[0], eager=before[1], variable=before[2])
+    _use_broker(before)
 
 
 @pytest.fixture
@@ -102,10 +101,16 @@ def test_the_sweep_is_scheduled_every_minute():
     assert (entry["task"], entry["schedule"]) == (recompute_pending.name, 60.0)
 
 
-def test_the_next_commit_asks_again_after_a_lost_request(client, known_pair, broker_down):
-    deliver(client, example("buddy.match.created"))
+def test_during_an_outage_one_commit_per_window_waits_on_the_broker(
+    client, known_pair, broker_down, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="buddy.broker"):
+        first = deliver(client, example("buddy.match.created"))
+        second = deliver(client, example("buddy.checkin.completed"))
 
-    assert enrollment_services._drain_window == [0.0]
+    assert (first.status_code, second.status_code) == (200, 200)
+    lost = [r for r in caplog.records if r.getMessage() == "task.publish_failed"]
+    assert len(lost) == 1  # the second commit fell in the first request's window
 
 
 def test_an_event_waiting_for_its_match_still_answers_500_for_a_retry(client, broker_down):
