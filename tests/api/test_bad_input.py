@@ -116,3 +116,11 @@ def test_the_schema_documents_the_maximum_page_size(api, settings):
     for path in lists:
         (limit,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "limit"]
         assert limit["schema"]["maximum"] == settings.API_MAX_PAGE_SIZE
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-01:00", "0001-01-01"]
+)
+def test_an_absurd_date_filter_is_answered_not_a_500(api, value):
+    for url in (f"/api/matches/?matched_after={value}", f"/api/people/?joined_after={value}"):
+        assert api.get(url).status_code in (200, 400)
