@@ -2,7 +2,14 @@
 
 import django_filters
 
+from buddy.api.fields import TimestampFormField
 from buddy.models import Match, MatchStatus, Person, Role
+
+
+class TimestampFilter(django_filters.IsoDateTimeFilter):
+    """A date-time filter by the schemas' date rule (absurd dates are a 400, not a 500)."""
+
+    field_class = TimestampFormField
 
 
 class PersonFilterSet(django_filters.FilterSet):
@@ -10,7 +17,7 @@ class PersonFilterSet(django_filters.FilterSet):
     company = django_filters.NumberFilter(field_name="company_id")
     location = django_filters.CharFilter(lookup_expr="iexact")
     external_id = django_filters.CharFilter(field_name="external_ids__external_id")
-    joined_after = django_filters.IsoDateTimeFilter(field_name="joined_at", lookup_expr="gte")
+    joined_after = TimestampFilter(field_name="joined_at", lookup_expr="gte")
 
     class Meta:
         model = Person
@@ -22,7 +29,7 @@ class MatchFilterSet(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program__program_type")
     participant = django_filters.NumberFilter(field_name="participant_id")
     buddy = django_filters.NumberFilter(field_name="buddy_id")
-    matched_after = django_filters.IsoDateTimeFilter(field_name="matched_at", lookup_expr="gte")
+    matched_after = TimestampFilter(field_name="matched_at", lookup_expr="gte")
     concurrent_active = django_filters.BooleanFilter()
 
     class Meta:

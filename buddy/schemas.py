@@ -161,9 +161,10 @@ def _text_cells(info: ValidationInfo) -> bool:
 
 def _json_number(value: Any, info: ValidationInfo) -> Any:
     """Numbers are JSON numbers; only a CSV cell (text) may spell one as a string."""
-    if value.__class__ is int or value.__class__ is float:  # the common case, first
+    kind = value.__class__
+    if kind is int or kind is float or (kind is str and _text_cells(info)):  # common first
         return value
-    if isinstance(value, bool) or (isinstance(value, str) and not _text_cells(info)):
+    if isinstance(value, bool | str):
         raise PydanticCustomError("number_type", "Input should be a JSON number")
     return value
 
@@ -181,9 +182,7 @@ _INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
 JSON_INTEGER_RANGE = _INTEGER_RANGES["IntegerField"]
 
 
-def column(model: type[models.Model], name: str) -> Any:
-    """The bounds of the column a value is stored in: an integer column's range, a string
-    column's ``max_length`` (a text column has none)."""
+def _bounds(model: type[models.Model], name: str) -> dict[str, int]:
     model_field = model._meta.get_field(name)
     bounds: dict[str, int] = {}
     limits = _INTEGER_RANGES.get(model_field.get_internal_type())
@@ -193,7 +192,13 @@ def column(model: type[models.Model], name: str) -> Any:
         bounds["max_length"] = model_field.max_length
     if not bounds:
         raise ValueError(f"{model.__name__}.{name} has no bounds to apply")
-    return Field(**bounds)
+    return bounds
+
+
+def column(model: type[models.Model], name: str) -> Any:
+    """The bounds of the column a value is stored in: an integer column's range, a string
+    column's ``max_length`` (a text column has none)."""
+    return Field(**_bounds(model, name))
 
 
 Number = BeforeValidator(_json_number)
@@ -210,12 +215,16 @@ Text = Annotated[str, Field(min_length=1)]
 
 def Count(model: type[models.Model], name: str) -> Any:
     """An integer ≥ 0 stored in ``model.name``: a JSON number within the column's range."""
-    return Annotated[int, Number, Field(ge=0), column(model, name)]
+    bounds = _bounds(model, name)
+    return Annotated[int, Number, Field(ge=max(0, bounds["ge"]), le=bounds["le"])]
 
 
 def Chars(model: type[models.Model], name: str, *, required: bool = False) -> Any:
     """A string stored in ``model.name``: at most the column's ``max_length``."""
-    return Annotated[str, Field(min_length=1 if required else 0), column(model, name)]
+    bounds = _bounds(model, name)
+    if required:
+        bounds["min_length"] = 1
+    return Annotated[str, Field(**bounds)]
 
 
 Format = Literal["in-person", "online", "hybrid"]

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buddy.errors import ValidationFailed
-from buddy.json_input import JsonRejected, parse_json
+from buddy.json_input import JsonRejected, parse_json, unstorable
 from webhooks import metrics, selectors, services
 from webhooks.monitoring import scraper_allowed
 from webhooks.signature import SignatureInvalid, verify
@@ -123,7 +123,7 @@ def _receive(request: HttpRequest, log: dict) -> JsonResponse:
 
     # 3. delivery id
     delivery_id = (request.headers.get("X-Delivery-Id") or "").strip()
-    if not delivery_id or len(delivery_id) > 200:
+    if not delivery_id or len(delivery_id) > 200 or unstorable(delivery_id):
         log["outcome"] = "bad_delivery_id"
         return _error(400, "X-Delivery-Id is required (at most 200 characters).")
     log["delivery_id"] = delivery_id

@@ -1,5 +1,6 @@
 """Serializer fields that apply the schemas' rules (one rule, one place)."""
 
+from django import forms
 from pydantic import TypeAdapter, ValidationError
 from rest_framework import serializers
 
@@ -19,3 +20,15 @@ class TimestampField(serializers.DateTimeField):
             return _TIMESTAMP.validate_python(value)
         except ValidationError as exc:
             raise serializers.ValidationError(field_errors(exc)[0].message) from None
+
+
+class TimestampFormField(forms.DateTimeField):
+    """The same rule for the date-time filters of the API and the coordinator lists."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return _TIMESTAMP.validate_python(str(value).strip())
+        except ValidationError as exc:
+            raise forms.ValidationError(field_errors(exc)[0].message) from None

@@ -117,3 +117,18 @@ def test_the_schema_documents_the_maximum_page_size(api, settings):
     for path in lists:
         (limit,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "limit"]
         assert limit["schema"]["maximum"] == settings.API_MAX_PAGE_SIZE
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-01:00", "0001-01-01"]
+)
+def test_an_absurd_date_filter_is_400_naming_the_filter(api, value):
+    for name, url in (("matched_after", "/api/matches/"), ("joined_after", "/api/people/")):
+        response = api.get(f"{url}?{name}={value}")
+        assert response.status_code == 400
+        assert [e["path"] for e in response.json()["errors"]] == [name]
+
+
+def test_a_date_filter_still_filters(api):
+    MatchFactory()
+    assert api.get("/api/matches/?matched_after=2000-01-01").json()["count"] == 1

@@ -49,3 +49,15 @@ def test_the_page_redirects_anonymous_users_to_login(client, db):
     response = client.get("/attention/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_the_api_serves_at_most_the_maximum_page_size(coordinator, settings, program, now):
+    for _ in range(3):
+        MatchFactory(matched_at=now - timedelta(days=70))
+    settings.API_MAX_PAGE_SIZE = 2
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    body = client.get("/api/attention/?program=buddy&limit=100000000").json()
+    assert body["count"] >= 3
+    assert len(body["items"]) == 2
+    assert body["next"]

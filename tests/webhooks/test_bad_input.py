@@ -189,3 +189,9 @@ def test_nan_is_not_a_json_number(db, client):
     response = deliver(client, body.replace(b'{"q": 1}', b'{"q": NaN}'))
     assert response.status_code == 400
     assert _nothing_stored()
+
+
+def test_a_delivery_id_with_a_nul_is_400(db, client):
+    response = deliver(client, example("buddy.checkin.completed"), delivery_id="d-\x00")
+    assert response.status_code == 400
+    assert _nothing_stored()
