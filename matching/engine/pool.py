@@ -22,7 +22,7 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonRow:
     """What the engine needs of one person (no names, no contact data)."""
 
