@@ -4,10 +4,12 @@ proposals, and the evidence of ended matches (``outcome_evidence``).
 Every read is a fixed number of queries, whatever the number of people.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from buddy.errors import FieldError, ValidationFailed
@@ -19,6 +21,16 @@ from matching.engine.pool import PersonRow, Pool, build_pool
 from matching.models import MatchingCriteria, Proposal, ProposalStatus, RecommendationRun, RunStatus
 
 SECONDS_PER_DAY = 86_400
+
+
+def _json_lists(texts: list[str]) -> list:
+    """Decode many small JSON arrays at once: one ``json.loads`` of their concatenation is
+    several times faster than one per row (the top 5 reads every buddy)."""
+    return json.loads("[" + ",".join(t or "null" for t in texts) + "]")
+
+
+def _as_text(field: str) -> Cast:
+    return Cast(field, output_field=TextField())
 
 
 def waiting_participants(*, program: Program, participant_ids=None) -> list[PersonRow]:
@@ -45,25 +57,27 @@ def waiting_participants(*, program: Program, participant_ids=None) -> list[Pers
     )
     if participant_ids is not None:
         rows = rows.filter(person_id__in=list(participant_ids))
+    rows = list(
+        rows.annotate(
+            languages_text=_as_text("person__languages"),
+            interests_text=_as_text("person__interests"),
+        ).values_list(
+            "person_id", "languages_text", "interests_text", "person__location", "enrolled_at",
+            "last_end",
+        )
+    )  # fmt: skip
+    languages = _json_lists([r[1] for r in rows])
+    interests = _json_lists([r[2] for r in rows])
     now = timezone.now()
     return [
         PersonRow(
-            id=pid,
-            languages=languages or (),
-            interests=interests or (),
-            location=location or "",
-            waiting_days=max(
-                0.0, (now - max(enrolled_at, last or enrolled_at)).total_seconds() / SECONDS_PER_DAY
-            ),
+            pid,
+            languages[i] or (),
+            interests[i] or (),
+            location or "",
+            max(0.0, (now - max(enrolled, last or enrolled)).total_seconds() / SECONDS_PER_DAY),
         )
-        for pid, languages, interests, location, enrolled_at, last in rows.values_list(
-            "person_id",
-            "person__languages",
-            "person__interests",
-            "person__location",
-            "enrolled_at",
-            "last_end",
-        )
+        for i, (pid, _l, _i, location, enrolled, last) in enumerate(rows)
     ]
 
 
@@ -74,26 +88,33 @@ def enrolled_buddies(
     the places ``reserved`` by locked proposals)."""
     loads = buddy_loads(program_id=program.pk)
     reserved = reserved or {}
-    rows = (
+    rows = list(
         Enrollment.objects.filter(
             program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.BUDDY
         )
         .order_by("person_id")
+        .annotate(
+            languages_text=_as_text("person__languages"),
+            interests_text=_as_text("person__interests"),
+        )
         .values_list(
-            "person_id", "person__languages", "person__interests", "person__location",
+            "person_id", "languages_text", "interests_text", "person__location",
             "person__capacity",
         )
     )  # fmt: skip
+    languages = _json_lists([r[1] for r in rows])
+    interests = _json_lists([r[2] for r in rows])
     return [
         PersonRow(
-            id=pid,
-            languages=languages or (),
-            interests=interests or (),
-            location=location or "",
-            capacity=capacity,
-            load=loads.get(pid, 0) + reserved.get(pid, 0),
+            pid,
+            languages[i] or (),
+            interests[i] or (),
+            location or "",
+            0.0,
+            capacity,
+            loads.get(pid, 0) + reserved.get(pid, 0),
         )
-        for pid, languages, interests, location, capacity in rows
+        for i, (pid, _l, _i, location, capacity) in enumerate(rows)
     ]
 
 

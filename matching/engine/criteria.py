@@ -187,9 +187,15 @@ def _interest_fraction(pool: Pool, p, b):
     return np.divide(shared, union, out=shared)
 
 
+def _codes(bits) -> list[int]:
+    """The codes set in one person's bitset (a scalar, or a row of uint64 words)."""
+    words = [int(w) for w in np.ravel(bits)]
+    return [i * 64 + j for i, w in enumerate(words) for j in range(w.bit_length()) if w >> j & 1]
+
+
 def _interest_reasons(pool: Pool, p: int, b: int) -> list[str]:
     both = pool.p_interest[p] & pool.b_interest[b]
-    names = sorted(v for code, v in enumerate(pool.interests.values) if _has_bit(both, code))
+    names = sorted(pool.interests.values[code] for code in _codes(both))
     if not names:
         return []
     noun = "shared interest" if len(names) == 1 else "shared interests"

@@ -22,7 +22,7 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonRow:
     """What the engine needs of one person (no names, no contact data)."""
 
@@ -53,19 +53,34 @@ class Vocabulary:
         return max(1, (len(self.values) + 63) // 64)
 
 
-def _bitsets(rows: list[list[int]], n_codes: int) -> np.ndarray:
+def _encode(lists, vocabulary: Vocabulary) -> tuple[list[list[int]], list[int]]:
+    """Codes and a bitset (a Python int) per row; each distinct list is encoded once (people
+    share few language lists, and a top 5 encodes every buddy)."""
+    memo: dict[tuple, tuple[list[int], int]] = {}
+    codes_out, bits_out = [], []
+    for values in lists:
+        key = tuple(values)
+        hit = memo.get(key)
+        if hit is None:
+            codes = [vocabulary.code(x) for x in key]
+            hit = memo[key] = (codes, sum(1 << c for c in set(codes)))
+        codes_out.append(hit[0])
+        bits_out.append(hit[1])
+    return codes_out, bits_out
+
+
+def _bitsets(codes: list[list[int]], bits: list[int], n_codes: int) -> np.ndarray:
     """One bitset per row: the smallest unsigned type that holds ``n_codes`` bits (a 1-D
     array: less memory to stream per pair), or (rows, words) of uint64 beyond 64 codes."""
     if n_codes > 64:
-        bits = np.zeros((len(rows), (n_codes + 63) // 64), dtype=np.uint64)
-        for i, codes in enumerate(rows):
-            for c in codes:
-                bits[i, c >> 6] |= np.uint64(1) << np.uint64(c & 63)
-        return bits
+        out = np.zeros((len(codes), (n_codes + 63) // 64), dtype=np.uint64)
+        for i, row in enumerate(codes):
+            for c in row:
+                out[i, c >> 6] |= np.uint64(1) << np.uint64(c & 63)
+        return out
     dtype = next(t for t, n in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32), (np.uint64, 64))
                  if n_codes <= n)  # fmt: skip
-    values = [sum(1 << c for c in set(codes)) for codes in rows]
-    return np.array(values, dtype=np.uint64).astype(dtype)
+    return np.array(bits, dtype=np.uint64).astype(dtype)
 
 
 @dataclass
@@ -129,14 +144,20 @@ def build_pool(
     """Encode the people; buddies without a free place are counted and left out."""
     languages, interests, cities = Vocabulary(), Vocabulary(), Vocabulary()
     free_buddies = [b for b in buddies if b.capacity - b.load > 0]
-    p_lang_codes = [[languages.code(x) for x in p.languages] for p in participants]
-    b_lang_codes = [[languages.code(x) for x in b.languages] for b in free_buddies]
-    p_int_codes = [[interests.code(x) for x in p.interests] for p in participants]
-    b_int_codes = [[interests.code(x) for x in b.interests] for b in free_buddies]
-    n_lang = len(languages.values)
+    p_lang_codes, p_lang_bits = _encode((p.languages for p in participants), languages)
+    b_lang_codes, b_lang_bits = _encode((b.languages for b in free_buddies), languages)
+    p_int_codes, p_int_bits = _encode((p.interests for p in participants), interests)
+    b_int_codes, b_int_bits = _encode((b.interests for b in free_buddies), interests)
+    n_lang, n_int = len(languages.values), len(interests.values)
+    b_lang = _bitsets(b_lang_codes, b_lang_bits, n_lang)
     b_knows = np.zeros((len(free_buddies), n_lang + 1), dtype=bool)
-    for i, codes in enumerate(b_lang_codes):
-        b_knows[i, codes] = True
+    if b_lang.ndim == 1:
+        wide = b_lang.astype(np.uint64)
+        for code in range(n_lang):
+            b_knows[:, code] = (wide >> np.uint64(code)) & np.uint64(1)
+    else:
+        for i, codes in enumerate(b_lang_codes):
+            b_knows[i, codes] = True
     participant_ids = np.array([p.id for p in participants], dtype=np.int64)
     buddy_ids = np.array([b.id for b in free_buddies], dtype=np.int64)
     pool = Pool(
@@ -146,15 +167,15 @@ def build_pool(
         interests=interests,
         cities=cities,
         p_primary=np.array([c[0] if c else n_lang for c in p_lang_codes], dtype=np.int32),
-        p_lang=_bitsets(p_lang_codes, n_lang),
-        p_interest=_bitsets(p_int_codes, len(interests.values)),
+        p_lang=_bitsets(p_lang_codes, p_lang_bits, n_lang),
+        p_interest=_bitsets(p_int_codes, p_int_bits, n_int),
         p_city=np.array(
             [cities.code(p.location) if p.location else -1 for p in participants], dtype=np.int32
         ),
         p_waiting=np.array([p.waiting_days for p in participants], dtype=np.float32),
         b_knows=b_knows,
-        b_lang=_bitsets(b_lang_codes, n_lang),
-        b_interest=_bitsets(b_int_codes, len(interests.values)),
+        b_lang=b_lang,
+        b_interest=_bitsets(b_int_codes, b_int_bits, n_int),
         b_city=np.array(
             [cities.code(b.location) if b.location else -2 for b in free_buddies], dtype=np.int32
         ),
