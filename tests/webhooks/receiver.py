@@ -44,7 +44,7 @@ class Receiver:
                     counts[key] = counts.get(key, 0) + 1
         return counts
 
-    def start(self) -> "Receiver":
+    def start(self, port: int = 0) -> "Receiver":
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,7 +75,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
