@@ -13,6 +13,9 @@ beat every few seconds). The receiver is down for
 BENCH_DOWN seconds once 30 % of the changes are written: those deliveries fail and are
 retried on a compressed schedule (1, 2, 3, 5 … s instead of 5 s, 5 min …; printed).
 
+Then the relays' own rate: BENCH_BACKLOG (10,000) events committed at once, the relays
+started, timed until the receiver has all of them (lost / duplicated checked again).
+
 Reports: time from the first change until every event was delivered, time from the last
 commit until then, deliveries/s, attempts that failed, and zero lost or duplicated
 (every event id received exactly once with a valid signature). Reference, same run: the
@@ -40,6 +43,7 @@ CHANGES = int(os.environ.get("BENCH_CHANGES", "10000"))
 RELAYS = int(os.environ.get("BENCH_RELAYS", "2"))
 WRITERS = int(os.environ.get("BENCH_WRITERS", "2"))
 DOWN = float(os.environ.get("BENCH_DOWN", "5"))
+BACKLOG = int(os.environ.get("BENCH_BACKLOG", "10000"))
 SCHEDULE = [1, 2, 3, 5, 5, 5, 5, 5, 5]
 
 os.environ.update(
@@ -247,8 +251,53 @@ def main() -> None:
     print(f"attempts: {attempts['n']} ({attempts['failed']} failed while the receiver was down)")
     print(f"events {len(events)}, received {len(counts)}, lost {lost}, duplicated {duplicated}")
     print(f"reference: receiver alone, plain POSTs from 8 threads: {reference:.0f} requests/s")
-    if lost or duplicated or len(events) != CHANGES:
+    backlog_ok = backlog_phase(ctx, receiver.secret, port)
+    if lost or duplicated or len(events) != CHANGES or not backlog_ok:
         sys.exit(1)
+
+
+def backlog_phase(ctx, secret: str, port: int) -> bool:
+    """The relays' own rate: BENCH_BACKLOG events committed at once (bulk, not timed), then
+    the relays started and timed until the receiver has every one, exactly once."""
+    from django.db import connection, transaction
+
+    from core import outbox
+    from core.models import OutboxEvent
+    from tests.webhooks.receiver import Receiver
+
+    data = OutboxEvent.objects.order_by("occurred_at").first().data
+    for start in range(0, BACKLOG, 1000):
+        with transaction.atomic():
+            outbox.publish_many(
+                outbox.Event(outbox.MATCH_PAUSED, data, data["programId"])
+                for _ in range(min(1000, BACKLOG - start))
+            )
+    ids = set(map(str, OutboxEvent.objects.unpublished().values_list("id", flat=True)))
+    connection.close()
+    receiver = Receiver(secret=secret).start(port=port)
+    stop = ctx.Event()
+    relays = [ctx.Process(target=relay, args=(stop,)) for _ in range(RELAYS)]
+    started = time.monotonic()
+    for p in relays:
+        p.start()
+    deadline = started + 600
+    while len(receiver.by_id().keys() & ids) < len(ids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    took = time.monotonic() - started
+    stop.set()
+    for p in relays:
+        p.join()
+    receiver.stop()
+    counts = receiver.by_id()
+    lost = len(ids - counts.keys())
+    duplicated = sum(1 for n in counts.values() if n > 1)
+    print(
+        f"backlog: {len(ids)} committed events, {RELAYS} relays started: all delivered in", end=" "
+    )
+    print(
+        f"{took:.1f} s = {len(ids) / took:.0f} deliveries/s; lost {lost}, duplicated {duplicated}"
+    )
+    return not lost and not duplicated
 
 
 if __name__ == "__main__":
