@@ -6,7 +6,7 @@
    (``core.outbox.events_publish_pending``) and create one ``OutboundDelivery`` per event
    and active endpoint that wants its type, due now; one transaction per batch;
 2. deliver (``relay_deliver_due``): claim due deliveries with ``SELECT … FOR UPDATE SKIP
-   LOCKED`` and move their due time past the claim (``CLAIM_SECONDS``) in a short
+   LOCKED`` and move their due time past the claim (``claim_seconds``) in a short
    transaction, so two relays never take the same row, and no transaction stays open
    during the requests; send them (Standard Webhooks headers, a fresh timestamp and
    signature per attempt); record every attempt and the outcome in one transaction.
@@ -41,9 +41,11 @@ from webhooks.outbound import conf, next_due, url_refusal
 logger = logging.getLogger(__name__)
 
 
-def claim_seconds() -> float:
-    """How long a claimed delivery is left alone before another relay may take it."""
-    return conf()["TIMEOUT_SECONDS"] * 2 + 30
+def claim_seconds(batch: int) -> float:
+    """How long claimed deliveries are left alone before another relay may take them: long
+    enough for the whole batch to time out, ``WORKERS`` requests at a time, plus a margin."""
+    rounds = -(-batch // max(1, conf()["WORKERS"]))
+    return rounds * conf()["TIMEOUT_SECONDS"] + 30
 
 
 @dataclass
@@ -95,7 +97,7 @@ def _claim(*, batch: int, now: datetime) -> list[OutboundDelivery]:
         )
         if claimed:
             OutboundDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
-                due_at=now + timedelta(seconds=claim_seconds())
+                due_at=now + timedelta(seconds=claim_seconds(batch))
             )
     return claimed
 

@@ -14,6 +14,9 @@ rule ``person_update_values``, ``companies_for``, ``export_match_values``,
 ``<entity>_values``, ``known_related_ids``, ``enrollments_ensure``); only the
 batching lives here.
 
+Match moves and new enrollments publish their events (``core.outbox``) like the services
+do, in the batch's transaction: one INSERT for the batch.
+
 A writer runs inside the batch's transaction; it rejects rows whose strong
 references are unknown and reports every other row as created / updated /
 unchanged.
@@ -67,7 +70,11 @@ from buddy.services.common import (
     person_refs,
     provider,
 )
-from buddy.services.matches import export_match_values, matches_refresh_concurrent
+from buddy.services.matches import (
+    EVENT_FOR_STATUS,
+    export_match_values,
+    matches_refresh_concurrent,
+)
 from buddy.services.people import (
     companies_for,
     company_key,
@@ -75,6 +82,8 @@ from buddy.services.people import (
     person_update_values,
     person_values,
 )
+from core import outbox
+from core.events import match_data
 from enrollments.models import Program
 from enrollments.services import enrollments_ensure
 
@@ -507,6 +516,25 @@ def _create_matches(matches: list[Match], transitions: list[MatchTransition], *,
         )
 
 
+def _publish_match_moves(moves, people: dict[str, tuple[int, str]], *, via: str) -> None:
+    """The events of the batch's match moves (``match.*``, as ``buddy.services.matches``
+    publishes them), in one INSERT after one read of the matches (new ones have no id in
+    memory when COPY wrote them)."""
+    if not moves:
+        return
+    matches = Match.objects.in_bulk([m[0] for m in moves], field_name="external_id")
+    buddy_system_ids = {pid: ext for ext, (pid, _role) in people.items()}
+    events = []
+    for external_id, from_status, to_status, at in moves:
+        match = matches[external_id]
+        data = match_data(
+            match=match, from_status=from_status, at=at, via=via, people=buddy_system_ids
+        )
+        data["status"] = to_status  # a match moved twice in one batch: each move's own
+        events.append(outbox.Event(EVENT_FOR_STATUS[to_status], data, match.program_id))
+    outbox.publish_many(events)
+
+
 def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     """Create or reconcile matches (``export_match_values``: status only moves forward, an
     ended match stays ended with the end fields a webhook set)."""
@@ -522,6 +550,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
         if str(it.record.participant_id) in people
     }
     to_create, to_update, fields, transitions = [], {}, set(), []
+    moves: list[tuple[UUID, str, str, datetime]] = []  # the events: match, from, to, at
     joined: dict[int, datetime] = {}
     seen: dict[UUID, Match] = {}
     now = timezone.now()
@@ -562,6 +591,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
                 )
             )
             result.arrived_matches.append(str(record.match_id))
+            moves.append((record.match_id, "", match.status, record.matched_at))
             outcome, changed = Outcome.CREATED, ["status"]
         else:
             from_status = match.status
@@ -587,6 +617,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
                         reason="export status",
                     )
                 )
+                moves.append((record.match_id, from_status, match.status, now))
             if changed and match.pk is not None:
                 to_update[match.pk] = match
                 fields.update(changed)
@@ -604,6 +635,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     )
     if transitions:
         MatchTransition.objects.bulk_create(transitions)
+    _publish_match_moves(moves, people, via=ctx.via)
     matches_refresh_concurrent(program_id=ctx.program.pk, participant_ids=participants)
     enrollments_ensure(program=ctx.program, joined=joined, via=ctx.via)
     after_commit_references_arrived(match_ids=result.arrived_matches)
