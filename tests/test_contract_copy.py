@@ -57,8 +57,10 @@ def _tracked_files() -> list[Path]:
 def test_no_tracked_file_reads_the_contract_from_outside_the_repository():
     # .ci/run is the one place allowed to look beside the clone (for the drift check);
     # this file names the patterns it looks for.
-    allowed = {ROOT / ".ci" / "run", Path(__file__).resolve()}
-    patterns = ("../shared", "shared/contract", '"shared" / "contract"')
+    allowed = {ROOT / ".ci" / "run"}
+    # (spelt in parts, so this file does not itself match what it looks for)
+    folder = "shared"
+    patterns = (f"../{folder}", f"{folder}/contract", f'"{folder}" / "contract"')
     offenders = [
         str(path.relative_to(ROOT))
         for path in _tracked_files()
