@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "django_filters",
+    "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "buddy",
@@ -42,11 +43,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page: the user's choice (cookie set by /i18n/setlang/), else the
+    # browser's, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: partial answers to htmx requests
     # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -69,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "buddy.context_processors.access",
+                "buddy.context_processors.layout",
             ],
         },
     },
@@ -135,6 +141,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- I18N / time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The coordinator UI ships in these languages (locale/<code>/LC_MESSAGES, .po and .mo).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
