@@ -171,7 +171,7 @@ def rating_distribution(*, program: Program) -> list[dict]:
         .values_list("bucket", "n")
     )
     return [
-        {"bucket": label, "count": counts.get(float(i), 0) + counts.get(i, 0)}
+        {"bucket": label, "count": counts.get(float(i), 0)}
         for i, label in enumerate(RATING_BUCKETS)
     ]
 

@@ -8,32 +8,63 @@ import buddy.fields
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enrollments', '0006_status_change_by'),
+        ("enrollments", "0006_status_change_by"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttentionSnooze',
+            name="AttentionSnooze",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=60)),
-                ('subject_type', models.CharField(max_length=30)),
-                ('subject_id', models.BigIntegerField(default=0, help_text='0: the item names no row.')),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('until', models.DateField()),
-                ('note', buddy.fields.PersonalCharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attention_snoozes', to=settings.AUTH_USER_MODEL)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snoozes', to='enrollments.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=60)),
+                ("subject_type", models.CharField(max_length=30)),
+                (
+                    "subject_id",
+                    models.BigIntegerField(default=0, help_text="0: the item names no row."),
+                ),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("until", models.DateField()),
+                ("note", buddy.fields.PersonalCharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="attention_snoozes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snoozes",
+                        to="enrollments.program",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attention snooze',
-                'ordering': ['program_id', 'until', 'id'],
-                'indexes': [models.Index(fields=['program', 'until'], name='enroll_snooze_program_until')],
-                'constraints': [models.UniqueConstraint(fields=('program', 'kind', 'subject_type', 'subject_id'), name='enrollments_snooze_one_per_item', violation_error_message='This item is already snoozed.')],
+                "verbose_name": "attention snooze",
+                "ordering": ["program_id", "until", "id"],
+                "indexes": [
+                    models.Index(fields=["program", "until"], name="enroll_snooze_program_until")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("program", "kind", "subject_type", "subject_id"),
+                        name="enrollments_snooze_one_per_item",
+                        violation_error_message="This item is already snoozed.",
+                    )
+                ],
             },
         ),
     ]
