@@ -4,6 +4,7 @@ pytest-django's live server. axe-core (``assets/axe.min.js``, from npm) checks e
 test visits; a failing test leaves a screenshot in ``test-results/browser/``.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -51,10 +52,9 @@ def pytest_runtest_makereport(item, call):
         page = item.funcargs.get("page")
         if page is not None:
             OUTPUT.mkdir(parents=True, exist_ok=True)
-            try:
+            # a failed screenshot must not hide the test's own failure
+            with contextlib.suppress(Exception):
                 page.screenshot(path=str(OUTPUT / f"{item.name}.png"), full_page=True)
-            except Exception:  # noqa: BLE001, S110 - a failed screenshot must not hide the failure
-                pass
     return report
 
 
@@ -83,7 +83,7 @@ def check_accessibility(page) -> None:
     assert not page.errors, (page.url, page.errors)
 
 
-def log_in(page, username: str, password: str = "coordinator-pass") -> None:
+def log_in(page, username: str, password: str = "coordinator-pass") -> None:  # noqa: S107
     page.goto("/accounts/login/")
     check_accessibility(page)
     page.get_by_label("Username").fill(username)
