@@ -29,7 +29,8 @@ def current_program(request) -> Program:
             program = None
     if program is None:
         program = program_in_scope(None, access)
-    request.session[SESSION_PROGRAM] = program.program_type
+    if request.session.get(SESSION_PROGRAM) != program.program_type:
+        request.session[SESSION_PROGRAM] = program.program_type  # (a write only on a change)
     request.current_program = program
     return program
 

@@ -137,3 +137,20 @@ def test_a_viewer_sees_the_queue_without_actions(client, viewer, program):
     client.force_login(viewer)
     html = client.get(reverse("enrollments:attention")).content.decode()
     assert "Snooze" not in html.split('class="attention"')[1]
+
+
+def test_the_page_costs_the_same_queries_whatever_the_queue_length(logged_in, program):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    waiting(program, 2)
+    enrolled_match(program, matched_at=timezone.now() - timedelta(days=100))
+    logged_in.get(reverse("enrollments:attention"))
+    with CaptureQueriesContext(connection) as small:
+        logged_in.get(reverse("enrollments:attention"))
+    waiting(program, 10)
+    for _ in range(3):
+        enrolled_match(program, matched_at=timezone.now() - timedelta(days=100))
+    with CaptureQueriesContext(connection) as large:
+        logged_in.get(reverse("enrollments:attention"))
+    assert len(large) == len(small)

@@ -160,3 +160,19 @@ def test_a_match_out_of_scope_is_a_404(logged_in):
     other = enrolled_match(Program.objects.get(program_type="mentorship"))
     assert logged_in.get(reverse("buddy:match", args=[other.pk])).status_code == 404
     assert act(logged_in, other, action="pause", confirm="on").status_code == 404
+
+
+def test_a_match_page_costs_the_same_queries_whatever_its_activity(logged_in, program):
+    match = enrolled_match(program)
+    url = reverse("buddy:match", args=[match.pk])
+    CheckInFactory(match=match)
+    logged_in.get(url)
+    with CaptureQueriesContext(connection) as small:
+        logged_in.get(url)
+    for _ in range(5):
+        CheckInFactory(match=match)
+        FeedbackFactory(match=match)
+        InformalEventFactory(match=match)
+    with CaptureQueriesContext(connection) as large:
+        logged_in.get(url)
+    assert len(large) == len(small)

@@ -133,3 +133,19 @@ def test_a_person_out_of_scope_is_a_404(logged_in):
     stranger = ParticipantFactory()
     EnrollmentFactory(person=stranger, program=Program.objects.get(program_type="mentorship"))
     assert logged_in.get(reverse("buddy:person", args=[stranger.pk])).status_code == 404
+
+
+def test_a_person_page_costs_the_same_queries_whatever_their_activity(logged_in, program):
+    match = enrolled_match(program)
+    url = reverse("buddy:person", args=[match.participant.pk])
+    logged_in.get(url)
+    with CaptureQueriesContext(connection) as small:
+        logged_in.get(url)
+    for _ in range(4):
+        CheckInFactory(match=match)
+        MilestoneAchievementFactory(person=match.participant)
+        other = enrolled_match(program, participant=match.participant, ended=True)
+        CheckInFactory(match=other)
+    with CaptureQueriesContext(connection) as large:
+        logged_in.get(url)
+    assert len(large) == len(small)
