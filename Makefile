@@ -46,3 +46,4 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/webhooks/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/import/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/recompute/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ui/run.py
