@@ -1,9 +1,17 @@
 """django-filter sets shared by the API and the coordinator lists."""
 
+import json
+from datetime import timedelta
+
 import django_filters
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from buddy.api.fields import TimestampFormField
 from buddy.models import Match, MatchStatus, Person, Role
+from enrollments.models import Enrollment, EnrollmentStatus
 
 
 class TimestampFilter(django_filters.IsoDateTimeFilter):
@@ -43,3 +51,92 @@ class MatchFilterSet(django_filters.FilterSet):
             "matched_after",
             "concurrent_active",
         ]
+
+
+class PersonListFilterSet(PersonFilterSet):
+    """The people lists of the UI (and, later, the API's): search and the filters a
+    coordinator needs, within one program (``program``) and for one login (``masked``: a
+    viewer may not search by name or email, which would tell them)."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    language = django_filters.CharFilter(method="json_member", label=_("Language"))
+    interest = django_filters.CharFilter(method="json_member", label=_("Interest"))
+    city = django_filters.CharFilter(
+        field_name="location", lookup_expr="icontains", label=_("City")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=EnrollmentStatus.choices, method="enrollment_status", label=_("Status")
+    )
+    waiting_days = django_filters.NumberFilter(
+        method="waiting_at_least", label=_("Waiting at least (days)"), min_value=0
+    )
+    free_capacity = django_filters.BooleanFilter(
+        method="with_free_capacity", label=_("Free capacity")
+    )
+
+    class Meta(PersonFilterSet.Meta):
+        fields = [*PersonFilterSet.Meta.fields]
+
+    def __init__(self, *args, program=None, masked=False, now=None, **kwargs):
+        self.program, self.masked, self.now = program, masked, now or timezone.now()
+        super().__init__(*args, **kwargs)
+        self.filters["company"].label = _("Company")
+
+    def search(self, queryset, name, value):
+        value = value.strip().lstrip("#")
+        condition = Q(external_ids__external_id=value)
+        if value.isdigit():
+            condition |= Q(pk=int(value))
+        if not self.masked:
+            for field in ("first_name", "last_name", "email"):
+                condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition).distinct()
+
+    def json_member(self, queryset, name, value):
+        # JSON arrays of codes: compared as text so SQLite and PostgreSQL agree.
+        field = "languages" if name == "language" else "interests"
+        quoted = json.dumps(value.strip())
+        return queryset.annotate(**{f"_{field}": Cast(field, TextField())}).filter(
+            **{f"_{field}__icontains": quoted}
+        )
+
+    def enrollment_status(self, queryset, name, value):
+        if self.program is None:
+            return queryset
+        return queryset.filter(
+            Exists(
+                Enrollment.objects.filter(
+                    person_id=OuterRef("pk"), program=self.program, status=value
+                )
+            )
+        )
+
+    def waiting_at_least(self, queryset, name, value):
+        if self.program is None:
+            return queryset
+        from enrollments.selectors import enrollments_waiting
+
+        since = self.now - timedelta(days=int(value))
+        waiting = enrollments_waiting(program=self.program).filter(
+            person_id=OuterRef("pk"), waiting_since__lte=since
+        )
+        return queryset.filter(Exists(waiting))
+
+    def with_free_capacity(self, queryset, name, value):
+        if value is None:
+            return queryset
+        active = Coalesce(
+            Subquery(
+                Match.objects.active()
+                .filter(buddy_id=OuterRef("pk"))
+                .order_by()
+                .values("buddy_id")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            0,
+        )
+        queryset = queryset.filter(role=Role.BUDDY).annotate(_active=active)
+        if value:
+            return queryset.filter(_active__lt=F("capacity"))
+        return queryset.filter(_active__gte=F("capacity"))

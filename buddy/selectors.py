@@ -6,7 +6,8 @@ pages goes through one of them. Superusers see everything; coordinators and view
 of their programs; company users and logins without a role no row at all.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from buddy.access import Access
 from buddy.models import Company, Match, MatchStatus, Person
@@ -163,3 +164,124 @@ def orphaned_references(*, program: Program) -> dict[str, int]:
         .exclude(unknown_related_ids=[])
         .count(),
     }
+
+
+# --- The coordinator UI's lists and pages ---------------------------------------------------
+
+
+def people_for_list(*, program: Program, access: Access, role: str):
+    """The people of a role enrolled in the program, in scope, with what the list shows: their
+    enrollment status there, since when they wait (participants) and their active matches."""
+    from enrollments.selectors import enrollments_waiting
+
+    enrollment = Enrollment.objects.filter(person_id=OuterRef("pk"), program=program)
+    waiting = enrollments_waiting(program=program).filter(person_id=OuterRef("pk"))
+    field = "buddy_id" if role == "buddy" else "participant_id"
+    active = (
+        Match.objects.active()
+        .filter(program=program, **{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return (
+        scope_people(Person.objects.filter(role=role).filter(Exists(enrollment)), access)
+        .select_related("company")
+        .annotate(
+            enrollment_status=Subquery(enrollment.values("status")[:1]),
+            waiting_since=Subquery(waiting.values("waiting_since")[:1]),
+            active_matches=Coalesce(Subquery(active), 0),
+        )
+        .order_by("pk")
+    )
+
+
+def last_contact_expression():
+    """When a match last had contact: the latest activity of any kind, else its start (the
+    rule of the attention queue's no-contact items)."""
+    from buddy.models import CheckIn, EventAttendance, Feedback, InformalEvent, SkillSession
+
+    def last(model, date_field):
+        return Subquery(
+            model.objects.filter(match=OuterRef("pk"))
+            .order_by()
+            .values("match")
+            .annotate(last=Max(date_field))
+            .values("last")[:1]
+        )
+
+    sources = (
+        (InformalEvent, "event_date"),
+        (CheckIn, "checkin_date"),
+        (Feedback, "submitted_at"),
+        (SkillSession, "completed_at"),
+        (EventAttendance, "attended_at"),
+    )
+    return Greatest("matched_at", *(Coalesce(last(m, f), "matched_at") for m, f in sources))
+
+
+def matches_for_list(*, program: Program, access: Access):
+    """The program's matches in scope with their people and their last contact (one query)."""
+    return (
+        scope_matches(Match.objects.filter(program=program), access)
+        .select_related("participant", "buddy")
+        .annotate(last_contact=last_contact_expression())
+    )
+
+
+def person_timeline(*, person: Person, matches, limit: int = 100) -> list[dict]:
+    """Every activity of a person (through their matches or naming them), newest first:
+    ``{"at", "kind", "text", "match_id"}``, no free text (a fixed number of queries)."""
+    from buddy.models import (
+        CheckIn,
+        EventAttendance,
+        Feedback,
+        InformalEvent,
+        MilestoneAchievement,
+        SkillSession,
+    )
+
+    match_ids = [m.pk for m in matches]
+    rows = []
+    for e in InformalEvent.objects.filter(match_id__in=match_ids).order_by("-event_date")[:limit]:
+        rows.append(
+            {"at": e.event_date, "kind": "event", "text": e.event_type, "match_id": e.match_id}
+        )
+    for c in CheckIn.objects.filter(match_id__in=match_ids).order_by("-checkin_date")[:limit]:
+        rows.append(
+            {"at": c.checkin_date, "kind": "checkin", "text": c.mood, "match_id": c.match_id}
+        )
+    for f in Feedback.objects.filter(match_id__in=match_ids).order_by("-submitted_at")[:limit]:
+        rows.append(
+            {
+                "at": f.submitted_at,
+                "kind": "feedback",
+                "text": f"{f.rating:.2f}",
+                "match_id": f.match_id,
+            }
+        )
+    for a in EventAttendance.objects.filter(person=person).order_by("-attended_at")[:limit]:
+        rows.append(
+            {
+                "at": a.attended_at,
+                "kind": "attendance",
+                "text": a.event_title,
+                "match_id": a.match_id,
+            }
+        )
+    sessions = SkillSession.objects.filter(Q(teacher=person) | Q(learner=person))
+    for s in sessions.order_by("-completed_at")[:limit]:
+        rows.append(
+            {
+                "at": s.completed_at,
+                "kind": "skill_session",
+                "text": s.skill_name,
+                "match_id": s.match_id,
+            }
+        )
+    for m in MilestoneAchievement.objects.filter(person=person).order_by("-reached_at")[:limit]:
+        rows.append(
+            {"at": m.reached_at, "kind": "milestone", "text": m.milestone_title, "match_id": None}
+        )
+    return sorted(rows, key=lambda r: r["at"], reverse=True)[:limit]

@@ -1,8 +1,9 @@
-"""Top-level URLs: admin, API + schema, webhooks, health."""
+"""Top-level URLs: admin, login and language, API + schema, webhooks, health, the UI."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from buddy.api.permissions import AnyRole
@@ -11,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),  # the layout's language picker
     path(
         "api/schema/", SpectacularAPIView.as_view(permission_classes=[AnyRole]), name="api-schema"
     ),

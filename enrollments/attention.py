@@ -123,20 +123,10 @@ def _mood(offset: int):
 
 
 def _waiting(program: Program, now: datetime) -> list[AttentionItem]:
-    open_match = Match.objects.open().filter(program=program, participant=OuterRef("person_id"))
-    last_ended = Subquery(
-        Match.objects.filter(program=program, participant=OuterRef("person_id"))
-        .order_by()
-        .values("participant")
-        .annotate(last=Max("ended_at"))
-        .values("last")[:1]
-    )
+    from enrollments.selectors import enrollments_waiting
+
     waiting = (
-        Enrollment.objects.filter(
-            program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT
-        )
-        .exclude(Exists(open_match))
-        .annotate(waiting_since=Greatest("enrolled_at", Coalesce(last_ended, "enrolled_at")))
+        enrollments_waiting(program=program)
         .order_by("waiting_since")
         .values("pk", "person_id", "waiting_since")
     )
@@ -441,3 +431,38 @@ def attention_summary(items: list[AttentionItem]) -> dict[str, int]:
     for item in items:
         summary[item.kind] = summary.get(item.kind, 0) + 1
     return dict(sorted(summary.items(), key=lambda kv: -PRIORITY[kv[0]]))
+
+
+def item_fingerprint(item: AttentionItem) -> str:
+    """What a snooze remembers of an item: it comes back when this changes. The title counts
+    only for items without a day count (a day count changes every day by itself)."""
+    import hashlib
+
+    parts = (item.kind, item.subject_type, str(item.subject_id or 0), item.reason)
+    if item.days is None:
+        parts += (item.title,)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def attention_queue_unsnoozed(
+    *, program: Program, now: datetime | None = None
+) -> tuple[list[AttentionItem], int]:
+    """The queue without the items a coordinator snoozed (until their date, unless they
+    changed since), and how many were left out. One query more than ``attention_queue``."""
+    from enrollments.models import AttentionSnooze
+
+    now = now or timezone.now()
+    items = attention_queue(program=program, now=now)
+    snoozed = {
+        (s.kind, s.subject_type, s.subject_id): s.fingerprint
+        for s in AttentionSnooze.objects.filter(program=program, until__gte=now.date()).only(
+            "kind", "subject_type", "subject_id", "fingerprint"
+        )
+    }
+    kept = [
+        item
+        for item in items
+        if snoozed.get((item.kind, item.subject_type, item.subject_id or 0))
+        != item_fingerprint(item)
+    ]
+    return kept, len(items) - len(kept)

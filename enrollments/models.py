@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from buddy.fields import PersonalCharField
 from buddy.models.base import TimeStampedModel, choices_check
 
 
@@ -177,3 +178,40 @@ class PendingRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"Recompute person #{self.person_id} in program #{self.program_id}"
+
+
+class AttentionSnooze(models.Model):
+    """A coordinator handled an item of the attention queue: it leaves the queue until
+    ``until`` (inclusive) or until the item changes (its ``fingerprint``, see
+    ``enrollments.attention.item_fingerprint``), whichever comes first."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="snoozes")
+    kind = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=30)
+    subject_id = models.BigIntegerField(default=0, help_text="0: the item names no row.")
+    fingerprint = models.CharField(max_length=64)
+    until = models.DateField()
+    note = PersonalCharField(max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attention_snoozes",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program_id", "until", "id"]
+        verbose_name = "attention snooze"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "kind", "subject_type", "subject_id"],
+                name="enrollments_snooze_one_per_item",
+                violation_error_message="This item is already snoozed.",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "until"], name="enroll_snooze_program_until")]
+
+    def __str__(self) -> str:
+        return f"Snooze {self.kind} #{self.subject_id} until {self.until}"

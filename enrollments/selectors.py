@@ -1,10 +1,30 @@
 """Reads of the enrollments app used by views, the API and tasks."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Floor, Greatest, Least, TruncMonth
 from django.http import Http404
+from django.utils import timezone
 
 from buddy.access import Access
 from buddy.errors import FieldError, ValidationFailed
-from enrollments.models import Program, ProgramType
+from buddy.models import Feedback, Match, MatchStatus, Role
+from buddy.models import Mood as MoodChoices
+from enrollments.models import Enrollment, EnrollmentStatus, Program, ProgramType
 
 
 def program_by_type(program_type: str) -> Program:
@@ -32,3 +52,136 @@ def program_in_scope(program_type: str | None, access: Access) -> Program:
     if not access.sees_program(program.pk):
         raise Http404("No such program.")
     return program
+
+
+# --- The dashboard (set-based: a fixed number of queries whatever the program's size) --------
+
+
+def enrollments_waiting(*, program: Program):
+    """Active participants of the program without an open match, with ``waiting_since``: the
+    later of their enrollment and the end of their last match (the attention queue's rule)."""
+    open_match = Match.objects.open().filter(program=program, participant=OuterRef("person_id"))
+    last_ended = Subquery(
+        Match.objects.filter(program=program, participant=OuterRef("person_id"))
+        .order_by()
+        .values("participant")
+        .annotate(last=Max("ended_at"))
+        .values("last")[:1]
+    )
+    return (
+        Enrollment.objects.filter(
+            program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT
+        )
+        .exclude(Exists(open_match))
+        .annotate(waiting_since=Greatest("enrolled_at", Coalesce(last_ended, "enrolled_at")))
+    )
+
+
+@dataclass
+class Waiting:
+    count: int
+    longest_days: int | None
+    median_days: float | None
+
+
+def waiting_figures(*, program: Program, now: datetime | None = None) -> Waiting:
+    """How many participants wait for a match, the longest and the median wait (2 queries)."""
+    from enrollments.impact import _median
+
+    now = now or timezone.now()
+    waiting = enrollments_waiting(program=program)
+    row = waiting.aggregate(count=Count("pk"), since=Min("waiting_since"))
+    median = _median(
+        waiting,
+        ExpressionWrapper(Value(now) - F("waiting_since"), output_field=DurationField()),
+        DurationField(),
+    )
+    return Waiting(
+        count=row["count"],
+        longest_days=None if row["since"] is None else (now - row["since"]).days,
+        median_days=None if median is None else _duration_days(median),
+    )
+
+
+def _duration_days(value) -> float:
+    return value.total_seconds() / 86400 if hasattr(value, "total_seconds") else float(value)
+
+
+def match_figures(*, program: Program) -> dict:
+    """Active matches and the average rating of the program's feedback (2 queries)."""
+    active = Match.objects.active().filter(program=program).count()
+    rating = Feedback.objects.filter(match__program=program).aggregate(
+        average=Avg("rating"), count=Count("pk")
+    )
+    return {"active": active, "rating_average": rating["average"], "ratings": rating["count"]}
+
+
+def matches_per_month(*, program: Program, months: int = 12, now=None) -> list[dict]:
+    """Matches started and ended per calendar month, the last ``months`` months (2 queries)."""
+    now = now or timezone.now()
+    first = _month_start(now, back=months - 1)
+    started = dict(
+        Match.objects.filter(program=program, matched_at__gte=first)
+        .annotate(month=TruncMonth("matched_at"))
+        .order_by()
+        .values("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+    )
+    ended = dict(
+        Match.objects.filter(program=program, ended_at__gte=first, status=MatchStatus.ENDED)
+        .annotate(month=TruncMonth("ended_at"))
+        .order_by()
+        .values("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+    )
+    started = {_as_date(k): v for k, v in started.items()}
+    ended = {_as_date(k): v for k, v in ended.items()}
+    rows = []
+    for back in range(months - 1, -1, -1):
+        month = _month_start(now, back=back).date()
+        rows.append(
+            {"month": month, "started": started.get(month, 0), "ended": ended.get(month, 0)}
+        )
+    return rows
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _month_start(now: datetime, *, back: int) -> datetime:
+    year, month = now.year, now.month - back
+    while month < 1:
+        year, month = year - 1, month + 12
+    return now.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+#: Rating buckets of the distribution chart (ratings are 0–1).
+RATING_BUCKETS = ("0–0.2", "0.2–0.4", "0.4–0.6", "0.6–0.8", "0.8–1")
+
+
+def rating_distribution(*, program: Program) -> list[dict]:
+    """How many ratings fall in each fifth of the 0–1 scale (1 query)."""
+    counts = dict(
+        Feedback.objects.filter(match__program=program)
+        .annotate(bucket=Least(Floor(F("rating") * 5), Value(4.0)))
+        .order_by()
+        .values("bucket")
+        .annotate(n=Count("pk"))
+        .values_list("bucket", "n")
+    )
+    return [
+        {"bucket": label, "count": counts.get(float(i), 0)}
+        for i, label in enumerate(RATING_BUCKETS)
+    ]
+
+
+def mood_per_month(mood_distribution: list[dict]) -> tuple[list[str], list[dict]]:
+    """``program_figures``' mood rows pivoted: the moods, and one row per month."""
+    moods = list(MoodChoices.values)
+    months: dict = {}
+    for row in mood_distribution:
+        months.setdefault(row["month"], dict.fromkeys(moods, 0))[row["mood"]] = row["count"]
+    return moods, [{"month": m, "counts": [c[x] for x in moods]} for m, c in sorted(months.items())]

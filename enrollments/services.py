@@ -396,3 +396,52 @@ def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
             if program_id in programs:
                 enrollments_recompute(program=programs[program_id], person_ids=person_ids)
     return len(claimed)
+
+
+# --- The attention queue: snoozing an item a coordinator handled ---------------------------
+
+SNOOZE_MAX_DAYS = 365
+
+
+@transaction.atomic
+def attention_snooze(
+    *,
+    program: Program,
+    kind: str,
+    subject_type: str,
+    subject_id: int | None,
+    fingerprint: str,
+    until,
+    note: str = "",
+    by=None,
+    today=None,
+):
+    """Take an item out of the program's queue until ``until`` (or until it changes);
+    snoozing it again replaces the earlier snooze."""
+    from enrollments.attention import PRIORITY
+    from enrollments.models import AttentionSnooze
+
+    today = today or timezone.localdate()
+    errors = []
+    if kind not in PRIORITY:
+        errors.append(FieldError("kind", "unknown kind of item"))
+    if until is None or until <= today:
+        errors.append(FieldError("until", "must be a date after today"))
+    elif (until - today).days > SNOOZE_MAX_DAYS:
+        errors.append(FieldError("until", f"must be within {SNOOZE_MAX_DAYS} days"))
+    if len(note) > 500:
+        errors.append(FieldError("note", "must be at most 500 characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    snooze, _created = AttentionSnooze.objects.update_or_create(
+        program=program,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id or 0,
+        defaults={"fingerprint": fingerprint, "until": until, "note": note, "by": by},
+    )
+    logger.info(
+        "attention.snoozed",
+        extra={"program_id": program.pk, "kind": kind, "subject_id": subject_id or 0},
+    )
+    return snooze

@@ -9,6 +9,7 @@ app_name = "enrollments"
 
 urlpatterns = [
     path("attention/", views.attention, name="attention"),
+    path("attention/snooze/", views.attention_snooze_view, name="attention-snooze"),
     path("api/attention/", AttentionView.as_view(), name="api-attention"),
     path("api/impact/", ImpactView.as_view(), name="api-impact"),
 ]

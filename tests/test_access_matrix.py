@@ -41,6 +41,10 @@ API_DETAIL = (401, 403, 200, 200, 404, 403, 200)  # a row of program A
 API_ACTION = (401, 403, 403, 200, 404, 403, 200)  # a state change of a row of program A
 PAGE = (302, 403, 200, 200, 200, 403, 200)  # coordinator pages (GET)
 PAGE_ACTION_ON_A = (302, 403, 403, 302, 404, 403, 302)  # a page's POST on a row of A
+PAGE_DETAIL = (302, 403, 200, 200, 404, 403, 200)  # a page about a row of program A
+# A page's form POST on a row of A, sent without the form's fields: refused with 400 once
+# the login may act on the row (the table's client sends JSON, which forms do not read).
+PAGE_FORM_ON_A = (302, 403, 403, 400, 404, 403, 400)
 ANY_ROLE_API = (401, 403, 200, 200, 200, 200, 200)
 ANY_ROLE_PAGE = (302, 403, 200, 200, 200, 200, 200)
 PUBLIC = (200,) * 7
@@ -59,7 +63,13 @@ TABLE: dict[str, Entry] = {
     # accounts
     "login": Entry("GET", PUBLIC),
     "logout": Entry("POST", (302,) * 7),
+    "set_language": Entry("POST", (302,) * 7),
     "buddy:home": Entry("GET", PAGE),
+    "buddy:people": Entry("GET", PAGE),
+    "buddy:person": Entry("GET", PAGE_DETAIL, kwargs="person"),
+    "buddy:matches": Entry("GET", PAGE),
+    "buddy:match": Entry("GET", PAGE_DETAIL, kwargs="match"),
+    "buddy:match-action": Entry("POST", PAGE_FORM_ON_A, kwargs="match"),
     "buddy:tokens": Entry("GET", ANY_ROLE_PAGE),
     "buddy:token-revoke": Entry("POST", (302, 403, 404, 404, 404, 404, 404), kwargs="digest"),
     # API schema and root
@@ -83,6 +93,7 @@ TABLE: dict[str, Entry] = {
     "import-run-detail": Entry("GET", API_DETAIL, kwargs="import_run"),
     # enrollments: attention, impact
     "enrollments:attention": Entry("GET", PAGE),
+    "enrollments:attention-snooze": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
     "enrollments:api-attention": Entry("GET", API_READ),
     "enrollments:api-impact": Entry("GET", ANY_ROLE_API),
     # webhooks: the receiver is signed (401 without a signature, whoever asks)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "django_filters",
+    "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
@@ -45,11 +46,15 @@ MIDDLEWARE = [
     # static files from the web process itself (gunicorn under `make serve`): no other server
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page: the user's choice (cookie set by /i18n/setlang/), else the
+    # browser's, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: partial answers to htmx requests
     # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -72,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "buddy.context_processors.access",
+                "buddy.context_processors.layout",
             ],
         },
     },
@@ -141,6 +147,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- I18N / time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The coordinator UI ships in these languages (locale/<code>/LC_MESSAGES, .po and .mo).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,4 @@
-"""Coordinator-facing pages."""
+"""The login's own pages: API tokens."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -8,14 +8,7 @@ from django.views.decorators.http import require_POST
 from buddy.access import access_for, describe, role_required
 from buddy.forms import TokenForm
 from buddy.models import ApiToken
-from buddy.selectors import program_overview
 from buddy.services.tokens import token_create, token_revoke
-
-
-@role_required(read="programs")
-def home(request):
-    programs = program_overview(access=access_for(request.user))
-    return render(request, "buddy/home.html", {"programs": programs})
 
 
 @role_required(read="any", change="any")

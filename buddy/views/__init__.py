@@ -1,0 +1,1 @@
+"""Coordinator pages of the buddy app: account (tokens), dashboard, people, matches."""

@@ -1,0 +1,73 @@
+"""The dashboard: a program's key figures, its charts and the top of its attention queue."""
+
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from buddy.access import access_for, role_required
+from buddy.selectors import program_overview
+from buddy.views.common import current_program, program_errors
+from enrollments import selectors
+from enrollments.attention import attention_queue_unsnoozed
+from enrollments.impact import impact_by_company, program_figures
+
+#: How many attention items the dashboard shows (the rest are on the attention page).
+ATTENTION_TOP = 5
+
+
+@role_required(read="programs")
+@program_errors
+def home(request):
+    program = current_program(request)
+    figures = program_figures(program=program)
+    moods, mood_rows = selectors.mood_per_month(figures.mood_distribution)
+    items, _snoozed = attention_queue_unsnoozed(program=program)
+    hours = [
+        {"company": company.name, "hours": round(impact.hours.hours, 1)}
+        for company, impact in impact_by_company(program=program)
+    ]
+    per_month = selectors.matches_per_month(program=program)
+    ratings = selectors.rating_distribution(program=program)
+    chart_data = {
+        "months": {
+            "labels": [row["month"].strftime("%Y-%m") for row in per_month],
+            "datasets": [
+                {"label": str(_("Started")), "data": [row["started"] for row in per_month]},
+                {"label": str(_("Ended")), "data": [row["ended"] for row in per_month]},
+            ],
+        },
+        "moods": {
+            "labels": [row["month"].strftime("%Y-%m") for row in mood_rows],
+            "stacked": True,
+            "datasets": [
+                {"label": mood, "data": [row["counts"][i] for row in mood_rows]}
+                for i, mood in enumerate(moods)
+            ],
+        },
+        "ratings": {
+            "labels": [row["bucket"] for row in ratings],
+            "datasets": [{"label": str(_("Ratings")), "data": [r["count"] for r in ratings]}],
+        },
+        "hours": {
+            "labels": [row["company"] for row in hours],
+            "datasets": [{"label": str(_("Hours")), "data": [r["hours"] for r in hours]}],
+        },
+    }
+    return render(
+        request,
+        "buddy/dashboard.html",
+        {
+            "chart_data": chart_data,
+            "program": program,
+            "figures": figures,
+            "waiting": selectors.waiting_figures(program=program),
+            "matches": selectors.match_figures(program=program),
+            "per_month": per_month,
+            "moods": moods,
+            "mood_rows": mood_rows,
+            "ratings": ratings,
+            "hours": hours,
+            "attention": items[:ATTENTION_TOP],
+            "attention_count": len(items),
+            "programs": program_overview(access=access_for(request.user)),
+        },
+    )

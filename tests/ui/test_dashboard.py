@@ -1,0 +1,80 @@
+"""The dashboard: a program's key figures, its charts (each with a text alternative and its
+numbers as a table) and the top of the attention queue, in a constant number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from enrollments.selectors import matches_per_month, rating_distribution, waiting_figures
+from tests.factories import EnrollmentFactory, FeedbackFactory, ParticipantFactory
+from tests.ui.conftest import busy, enrolled_match
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_key_figures_are_those_of_the_program(logged_in, program):
+    enrolled_match(program)
+    EnrollmentFactory(person=ParticipantFactory(), program=program)
+    context = logged_in.get(reverse("buddy:home")).context
+    assert context["figures"].enrolled == 3
+    assert context["waiting"].count == 1
+    assert context["matches"]["active"] == 1
+    assert context["figures"].match_rate == 0.5
+
+
+def test_each_chart_has_a_text_alternative_and_a_table(logged_in, program):
+    busy(program, 2)
+    html = logged_in.get(reverse("buddy:home")).content.decode()
+    for chart in ("months", "moods", "ratings", "hours"):
+        canvas = html.split(f'data-chart="{chart}"')[1].split(">")[0]
+        assert 'role="img"' in canvas and "aria-label=" in canvas, chart
+    assert html.count("<table>") >= 4
+    assert 'id="chart-data"' in html  # the numbers the charts draw
+
+
+def test_the_top_of_the_attention_queue_is_on_the_dashboard(logged_in, program):
+    busy(program, 2)
+    context = logged_in.get(reverse("buddy:home")).context
+    assert 0 < len(context["attention"]) <= 5
+    assert context["attention_count"] >= len(context["attention"])
+
+
+def test_the_dashboard_costs_the_same_queries_whatever_the_data_size(logged_in, program):
+    busy(program, 1)
+    logged_in.get(reverse("buddy:home"))  # session and caches warm
+    with CaptureQueriesContext(connection) as small:
+        assert logged_in.get(reverse("buddy:home")).status_code == 200
+    busy(program, 6)
+    with CaptureQueriesContext(connection) as large:
+        assert logged_in.get(reverse("buddy:home")).status_code == 200
+    assert len(large) == len(small), [q["sql"][:80] for q in large.captured_queries]
+
+
+def test_waiting_figures_count_the_longest_wait(program):
+    now = timezone.now()
+    person = ParticipantFactory(joined_at=now - timedelta(days=40))
+    EnrollmentFactory(person=person, program=program, enrolled_at=now - timedelta(days=40))
+    EnrollmentFactory(
+        person=ParticipantFactory(), program=program, enrolled_at=now - timedelta(days=10)
+    )
+    waiting = waiting_figures(program=program, now=now)
+    assert (waiting.count, waiting.longest_days, round(waiting.median_days)) == (2, 40, 25)
+
+
+def test_matches_per_month_counts_starts_and_ends_in_their_month(program):
+    now = timezone.now()
+    enrolled_match(program, matched_at=now)
+    rows = matches_per_month(program=program, now=now)
+    assert len(rows) == 12 and rows[-1]["started"] >= 1
+    assert sum(r["ended"] for r in rows) == 0
+
+
+def test_ratings_fall_in_fifths_of_the_scale(program):
+    match = enrolled_match(program)
+    for rating in (0.05, 0.5, 1.0, 0.99):
+        FeedbackFactory(match=match, rating=rating)
+    assert [r["count"] for r in rating_distribution(program=program)] == [1, 0, 1, 0, 2]
