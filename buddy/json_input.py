@@ -31,10 +31,16 @@ def _no_constant(name: str) -> Any:
     raise JsonRejected(f"{name} is not a JSON number")
 
 
+#: One decoder for every call (``json.loads`` with an argument builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def parse_json(text: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     """The parsed value, or ``JsonRejected`` (invalid JSON, too deep, NUL, lone surrogate)."""
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        if isinstance(text, bytes | bytearray):
+            text = text.decode(json.detect_encoding(text))  # strict: no encoded surrogates
+        value = _DECODER.decode(text)
     except JsonRejected:
         raise
     except RecursionError:
