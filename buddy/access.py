@@ -115,7 +115,25 @@ def access_for(user) -> Access:
 
 
 def role_group(role: str) -> Group:
-    return Group.objects.get_or_create(name=role)[0]
+    """The role's group (made by a migration; made again here, with its permissions, where
+    it is missing, e.g. after a test flushed the database)."""
+    group, created = Group.objects.get_or_create(name=role)
+    if created:
+        role_permissions_give(group)
+    return group
+
+
+def role_permissions_give(group: Group, *, using: str = "default") -> None:
+    """Give a role group its permissions (``ROLE_PERMISSIONS``); idempotent."""
+    from django.contrib.auth.models import Permission
+
+    from buddy.models.access import ROLE_PERMISSIONS
+
+    codenames = ROLE_PERMISSIONS.get(group.name, ())
+    permissions = Permission.objects.using(using).filter(
+        content_type__app_label="buddy", codename__in=codenames
+    )
+    group.permissions.add(*permissions)
 
 
 @transaction.atomic

@@ -16,15 +16,14 @@ class BuddyConfig(AppConfig):
 
 
 def _role_permissions(sender, using="default", **kwargs) -> None:
-    """Give each role group (created by a migration) its permissions (``ROLE_PERMISSIONS``);
-    idempotent. Runs after ``auth`` created the permissions of this app's models."""
-    from django.contrib.auth.models import Group, Permission
+    """Give each role group the migration created its permissions (``ROLE_PERMISSIONS``);
+    idempotent. Runs after ``auth`` created the permissions of this app's models. It creates
+    no group: rows made here would collide with a test database's serialized copy after a
+    flush; ``buddy.access.role_group`` makes a missing group, with its permissions."""
+    from django.contrib.auth.models import Group
 
+    from buddy.access import role_permissions_give
     from buddy.models.access import ROLE_PERMISSIONS
 
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.using(using).get_or_create(name=role)
-        permissions = Permission.objects.using(using).filter(
-            content_type__app_label="buddy", codename__in=codenames
-        )
-        group.permissions.add(*permissions)
+    for group in Group.objects.using(using).filter(name__in=list(ROLE_PERMISSIONS)):
+        role_permissions_give(group, using=using)

@@ -40,7 +40,8 @@ class AttentionView(APIView):
                 OpenApiParameter(p["name"], p["schema"], description=p["description"])
                 for p in AttentionPagination().get_schema_operation_parameters(None)
             ),
-        ]
+        ],
+        responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         program = program_in_scope(request.query_params.get("program"), access_for(request.user))
