@@ -20,10 +20,16 @@ from buddy.models import MatchStatus
 from enrollments.models import Program, ProgramType
 from tests.factories import (
     BuddyFactory,
+    CheckInFactory,
     CompanyFactory,
     EnrollmentFactory,
+    EventAttendanceFactory,
+    FeedbackFactory,
+    InformalEventFactory,
     MatchFactory,
+    MilestoneAchievementFactory,
     ParticipantFactory,
+    SkillSessionFactory,
     UserFactory,
     WebhookConflictFactory,
     WebhookDeliveryFactory,
@@ -111,6 +117,46 @@ TABLE: dict[str, Entry] = {
     "webhooks:outbound-delivery-list": Entry("GET", STAFF),
     "webhooks:outbound-delivery-detail": Entry("GET", STAFF, kwargs="delivery"),
     "webhooks:outbound-delivery-resend": Entry("POST", STAFF, kwargs="delivery"),
+    # issue 18: every resource (lists: program roles, scoped; details of A: 404 for B)
+    "company-list": Entry("GET", API_READ),
+    "company-detail": Entry("GET", API_DETAIL, kwargs="company"),
+    "externalid-list": Entry("GET", API_READ),
+    "externalid-detail": Entry("GET", API_DETAIL, kwargs="external_id"),
+    "match-pause": Entry("POST", API_ACTION, kwargs="match"),
+    "match-resume": Entry("POST", API_ACTION, kwargs="paused"),
+    "match-transitions": Entry("GET", API_DETAIL, kwargs="match"),
+    "informalevent-list": Entry("GET", API_READ),
+    "informalevent-detail": Entry("GET", API_DETAIL, kwargs="informal_event"),
+    "eventattendance-list": Entry("GET", API_READ),
+    "eventattendance-detail": Entry("GET", API_DETAIL, kwargs="attendance"),
+    "skillsession-list": Entry("GET", API_READ),
+    "skillsession-detail": Entry("GET", API_DETAIL, kwargs="skill_session"),
+    "checkin-list": Entry("GET", API_READ),
+    "checkin-detail": Entry("GET", API_DETAIL, kwargs="checkin"),
+    "feedback-list": Entry("GET", API_READ),
+    "feedback-detail": Entry("GET", API_DETAIL, kwargs="feedback"),
+    "milestoneachievement-list": Entry("GET", API_READ),
+    "milestoneachievement-detail": Entry("GET", API_DETAIL, kwargs="milestone"),
+    "program-list": Entry("GET", API_READ),
+    "program-detail": Entry("GET", API_DETAIL, kwargs="program"),
+    "enrollment-list": Entry("GET", API_READ),
+    "enrollment-detail": Entry("GET", API_DETAIL, kwargs="enrollment"),
+    "journeyflags-list": Entry("GET", API_READ),
+    "journeyflags-detail": Entry("GET", API_DETAIL, kwargs="enrollment"),
+    "criteria-list": Entry("GET", API_READ),
+    "criteria-detail": Entry("GET", API_DETAIL, kwargs="criteria"),
+    "recommendation-run-list": Entry("GET", API_READ),
+    "recommendation-run-detail": Entry("GET", API_DETAIL, kwargs="run"),
+    "recommendation-run-unmatched": Entry("GET", API_DETAIL, kwargs="run"),
+    "proposal-list": Entry("GET", API_READ),
+    "proposal-detail": Entry("GET", API_DETAIL, kwargs="proposal"),
+    "proposal-accept": Entry("POST", (401, 403, 403, 201, 404, 403, 201), kwargs="proposal"),
+    "proposal-dismiss": Entry("POST", API_ACTION, data={"reason": "not a fit"}, kwargs="proposal"),
+    # without ?participant= a reader gets 400 naming the parameter (tests/api cover the 200)
+    "recommendation-top": Entry("GET", (401, 403, 400, 400, 400, 403, 400)),
+    "webhooks:webhook-delivery-list": Entry("GET", API_READ),
+    "webhooks:webhook-delivery-detail": Entry("GET", API_DETAIL, kwargs="webhook_delivery"),
+    "webhooks:webhook-delivery-replay": Entry("POST", API_ACTION, kwargs="webhook_delivery"),
 }
 
 
@@ -159,7 +205,7 @@ class World:
             matched_at=None,
         )
         self.event = WebhookEventFactory(match_id=self.match.external_id)
-        WebhookDeliveryFactory(event=self.event)
+        self.webhook_delivery = WebhookDeliveryFactory(event=self.event)
         self.conflict = WebhookConflictFactory(event=self.event)
         from buddy.models import ImportRun
         from core.outbox import publish
@@ -174,6 +220,7 @@ class World:
         )
         self.spare_buddy = BuddyFactory()
         EnrollmentFactory(person=self.spare_buddy, program=self.a)
+        self._issue_18_rows()
         self.users = {
             "anonymous": None,
             "no_role": UserFactory(username="no-role"),
@@ -184,9 +231,64 @@ class World:
             "superuser": UserFactory(username="root", is_superuser=True, is_staff=True),
         }
 
+    def _issue_18_rows(self):
+        """A row of program A of every resource family of the REST API (issue 18)."""
+        from buddy.models import ExternalId
+        from enrollments.models import JourneyFlags
+        from matching.models import Proposal
+        from matching.services import run_create
+
+        now = timezone.now()
+        self.company = self.buddy.company
+        self.external_id = ExternalId.objects.filter(person=self.participant).first()
+        paused_buddy = BuddyFactory()
+        paused_participant = ParticipantFactory()
+        for person in (paused_buddy, paused_participant):
+            EnrollmentFactory(person=person, program=self.a)
+        self.paused = MatchFactory(
+            program=self.a,
+            participant=paused_participant,
+            buddy=paused_buddy,
+            status=MatchStatus.INACTIVE,
+        )
+        self.informal_event = InformalEventFactory(match=self.match)
+        self.attendance = EventAttendanceFactory(person=self.participant)
+        self.skill_session = SkillSessionFactory(match=self.match)
+        self.checkin = CheckInFactory(match=self.match)
+        self.feedback = FeedbackFactory(match=self.match)
+        self.milestone = MilestoneAchievementFactory(person=self.participant)
+        self.enrollment = self.participant.enrollments.get(program=self.a)
+        JourneyFlags.objects.get_or_create(
+            enrollment=self.enrollment, defaults={"joined_at": now, "changed_at": now}
+        )
+        self.run = run_create(program=self.a)
+        self.criteria = self.run.criteria
+        self.proposal = Proposal.objects.create(
+            run=self.run,
+            program=self.a,
+            participant=self.unmatched,
+            buddy=self.spare_buddy,
+            score=80.0,
+        )
+
     def kwargs(self, entry: Entry, pattern: URLPattern) -> dict:
         names = _kwargs_names(pattern)
         values = {
+            "company": self.company.pk,
+            "external_id": self.external_id.pk,
+            "paused": self.paused.pk,
+            "informal_event": self.informal_event.pk,
+            "attendance": self.attendance.pk,
+            "skill_session": self.skill_session.pk,
+            "checkin": self.checkin.pk,
+            "feedback": self.feedback.pk,
+            "milestone": self.milestone.pk,
+            "program": self.a.pk,
+            "enrollment": self.enrollment.pk,
+            "criteria": self.criteria.pk,
+            "run": self.run.pk,
+            "proposal": self.proposal.pk,
+            "webhook_delivery": self.webhook_delivery.pk,
             "person": self.participant.pk,
             "match": self.match.pk,
             "proposed": self.proposed.pk,

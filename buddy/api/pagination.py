@@ -40,3 +40,16 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
                     f"at most {self.max_limit})."
                 )
         return parameters
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Large, growing tables (activities, events, deliveries): an opaque cursor, newest
+    first, ``?limit=`` up to ``API_MAX_PAGE_SIZE``; a page costs the same deep in the
+    table as at its start (no OFFSET)."""
+
+    ordering = "-id"
+    page_size_query_param = "limit"
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.API_MAX_PAGE_SIZE
