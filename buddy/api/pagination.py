@@ -53,3 +53,18 @@ class CursorPagination(pagination.CursorPagination):
     @property
     def max_page_size(self) -> int:
         return settings.API_MAX_PAGE_SIZE
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    **parameter["schema"],
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+                parameter["description"] = (
+                    f"Number of results to return per page (default {self.page_size}, "
+                    f"at most {self.max_page_size})."
+                )
+        return parameters

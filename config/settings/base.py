@@ -217,7 +217,6 @@ SPECTACULAR_SETTINGS = {
         "ProficiencyLevelEnum": "buddy.models.choices.ProficiencyLevel",
         "LearnerProgressEnum": "buddy.models.choices.LearnerProgress",
         "MoodEnum": "buddy.models.choices.Mood",
-        "FeedbackRoleEnum": "buddy.models.choices.FeedbackRole",
         "MilestoneCategoryEnum": "buddy.models.choices.MilestoneCategory",
         "TargetRoleEnum": "buddy.models.choices.TargetRole",
         "ProgramTypeEnum": "enrollments.models.ProgramType",
