@@ -199,3 +199,23 @@ def test_a_wrong_method_is_a_405_and_a_wrong_content_type_a_415(api):
     match = _enrolled_match()
     response = api.post(f"/api/matches/{match.pk}/pause/", "reason=x", content_type="text/plain")
     assert response.status_code == 415
+
+
+def test_a_viewer_reads_activities_with_personal_text_masked(viewer):
+    from buddy.pii import MASK
+
+    match = _enrolled_match()
+    CheckInFactory(match=match, notes="=HYPERLINK(secret)")
+    client = APIClient()
+    client.force_authenticate(viewer)
+    (row,) = client.get("/api/check-ins/").json()["results"]
+    assert row["notes"] == MASK
+
+
+def test_a_company_user_reads_no_activity_rows():
+    from tests.factories import CompanyFactory, company_user_of
+
+    client = APIClient()
+    client.force_authenticate(company_user_of(CompanyFactory()))
+    assert client.get("/api/check-ins/").status_code == 403
+    assert client.get("/api/enrollments/").status_code == 403
