@@ -4,13 +4,31 @@ import json
 from datetime import timedelta
 
 import django_filters
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buddy.api.fields import TimestampFormField
-from buddy.models import Match, MatchStatus, Person, Role
+from buddy.models import (
+    CheckIn,
+    Company,
+    DataSource,
+    EventAttendance,
+    ExternalId,
+    Feedback,
+    FeedbackRole,
+    InformalEvent,
+    Match,
+    MatchStatus,
+    MilestoneAchievement,
+    Mood,
+    Person,
+    Role,
+    SkillSession,
+)
+from buddy.models.choices import EventFormat, FormalEventType, MilestoneCategory
 from enrollments.models import Enrollment, EnrollmentStatus
 
 
@@ -20,12 +38,42 @@ class TimestampFilter(django_filters.IsoDateTimeFilter):
     field_class = TimestampFormField
 
 
+def json_list_has(queryset, name, value):
+    """Rows whose JSON list ``name`` holds ``value`` (a language code, an interest)."""
+    if connection.features.supports_json_field_contains:
+        return queryset.filter(**{f"{name}__contains": [value]})
+    return queryset.filter(**{f"{name}__icontains": f'"{value}"'})
+
+
+def date_range(field: str) -> dict:
+    """``<field>_after`` / ``<field>_before`` filters (ISO 8601 timestamps, inclusive)."""
+    return {
+        f"{field}_after": TimestampFilter(field_name=field, lookup_expr="gte"),
+        f"{field}_before": TimestampFilter(field_name=field, lookup_expr="lte"),
+    }
+
+
+def number_range(field: str) -> dict:
+    """``<field>_min`` / ``<field>_max`` filters (inclusive)."""
+    return {
+        f"{field}_min": django_filters.NumberFilter(field_name=field, lookup_expr="gte"),
+        f"{field}_max": django_filters.NumberFilter(field_name=field, lookup_expr="lte"),
+    }
+
+
 class PersonFilterSet(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
     company = django_filters.NumberFilter(field_name="company_id")
     location = django_filters.CharFilter(lookup_expr="iexact")
     external_id = django_filters.CharFilter(field_name="external_ids__external_id")
     joined_after = TimestampFilter(field_name="joined_at", lookup_expr="gte")
+    joined_before = TimestampFilter(field_name="joined_at", lookup_expr="lte")
+    language = django_filters.CharFilter(field_name="languages", method=json_list_has)
+    interest = django_filters.CharFilter(field_name="interests", method=json_list_has)
+    program = django_filters.CharFilter(
+        field_name="enrollments__program__program_type", distinct=True
+    )
+    ordering = django_filters.OrderingFilter(fields=["id", "joined_at", "location"])
 
     class Meta:
         model = Person
@@ -39,6 +87,13 @@ class MatchFilterSet(django_filters.FilterSet):
     buddy = django_filters.NumberFilter(field_name="buddy_id")
     matched_after = TimestampFilter(field_name="matched_at", lookup_expr="gte")
     concurrent_active = django_filters.BooleanFilter()
+    matched_before = TimestampFilter(field_name="matched_at", lookup_expr="lte")
+    ended_after = TimestampFilter(field_name="ended_at", lookup_expr="gte")
+    ended_before = TimestampFilter(field_name="ended_at", lookup_expr="lte")
+    company = django_filters.NumberFilter(field_name="buddy__company_id")
+    ordering = django_filters.OrderingFilter(
+        fields=["id", "matched_at", "ended_at", "created_at", "updated_at"]
+    )
 
     class Meta:
         model = Match
@@ -140,3 +195,97 @@ class PersonListFilterSet(PersonFilterSet):
         if value:
             return queryset.filter(_active__lt=F("capacity"))
         return queryset.filter(_active__gte=F("capacity"))
+
+
+class CompanyFilterSet(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    ordering = django_filters.OrderingFilter(fields=["id", "name"])
+
+    class Meta:
+        model = Company
+        fields = ["name"]
+
+
+class ExternalIdFilterSet(django_filters.FilterSet):
+    provider = django_filters.CharFilter()
+    external_id = django_filters.CharFilter()
+    person = django_filters.NumberFilter(field_name="person_id")
+
+    class Meta:
+        model = ExternalId
+        fields = ["provider", "external_id", "person"]
+
+
+class _ActivityFilterSet(django_filters.FilterSet):
+    source = django_filters.ChoiceFilter(choices=DataSource.choices)
+
+
+class _MatchActivityFilterSet(_ActivityFilterSet):
+    match = django_filters.NumberFilter(field_name="match_id")
+    program = django_filters.CharFilter(field_name="match__program__program_type")
+
+
+class InformalEventFilterSet(_MatchActivityFilterSet):
+    locals().update(date_range("event_date"))
+    event_type = django_filters.CharFilter()
+    location = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = InformalEvent
+        fields = ["match", "program", "source", "event_type", "location"]
+
+
+class CheckInFilterSet(_MatchActivityFilterSet):
+    locals().update(date_range("checkin_date"))
+    mood = django_filters.MultipleChoiceFilter(choices=Mood.choices)
+
+    class Meta:
+        model = CheckIn
+        fields = ["match", "program", "source", "mood"]
+
+
+class FeedbackFilterSet(_MatchActivityFilterSet):
+    locals().update(date_range("submitted_at"))
+    locals().update(number_range("rating"))
+    from_role = django_filters.ChoiceFilter(choices=FeedbackRole.choices)
+
+    class Meta:
+        model = Feedback
+        fields = ["match", "program", "source", "from_role"]
+
+
+class EventAttendanceFilterSet(_ActivityFilterSet):
+    locals().update(date_range("attended_at"))
+    person = django_filters.NumberFilter(field_name="person_id")
+    match = django_filters.NumberFilter(field_name="match_id")
+    event_type = django_filters.ChoiceFilter(choices=FormalEventType.choices)
+    event_format = django_filters.ChoiceFilter(choices=EventFormat.choices)
+    location = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = EventAttendance
+        fields = ["person", "match", "source", "event_type", "event_format", "location"]
+
+
+class SkillSessionFilterSet(_ActivityFilterSet):
+    locals().update(date_range("completed_at"))
+    locals().update(number_range("teacher_rating"))
+    locals().update(number_range("learner_rating"))
+    teacher = django_filters.NumberFilter(field_name="teacher_id")
+    learner = django_filters.NumberFilter(field_name="learner_id")
+    match = django_filters.NumberFilter(field_name="match_id")
+    skill_category = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = SkillSession
+        fields = ["teacher", "learner", "match", "source", "skill_category"]
+
+
+class MilestoneFilterSet(_ActivityFilterSet):
+    locals().update(date_range("reached_at"))
+    person = django_filters.NumberFilter(field_name="person_id")
+    milestone_category = django_filters.ChoiceFilter(choices=MilestoneCategory.choices)
+
+    class Meta:
+        model = MilestoneAchievement
+        fields = ["person", "source", "milestone_category"]

@@ -23,6 +23,8 @@ urlpatterns = [
     ),
     path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
     path("api/", include("buddy.api.urls")),
+    path("api/", include("enrollments.api.urls")),  # programs, enrollments, journey flags
+    path("api/", include("matching.api.urls")),  # recommendations
     path("", include("webhooks.urls")),
     path("", include("enrollments.urls")),  # /attention/ and /api/attention/
     path("", include("buddy.urls")),

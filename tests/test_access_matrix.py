@@ -20,10 +20,16 @@ from buddy.models import MatchStatus
 from enrollments.models import Program, ProgramType
 from tests.factories import (
     BuddyFactory,
+    CheckInFactory,
     CompanyFactory,
     EnrollmentFactory,
+    EventAttendanceFactory,
+    FeedbackFactory,
+    InformalEventFactory,
     MatchFactory,
+    MilestoneAchievementFactory,
     ParticipantFactory,
+    SkillSessionFactory,
     UserFactory,
     WebhookConflictFactory,
     WebhookDeliveryFactory,
@@ -122,6 +128,46 @@ TABLE: dict[str, Entry] = {
     "webhooks:outbound-delivery-list": Entry("GET", STAFF),
     "webhooks:outbound-delivery-detail": Entry("GET", STAFF, kwargs="delivery"),
     "webhooks:outbound-delivery-resend": Entry("POST", STAFF, kwargs="delivery"),
+    # issue 18: every resource (lists: program roles, scoped; details of A: 404 for B)
+    "company-list": Entry("GET", API_READ),
+    "company-detail": Entry("GET", API_DETAIL, kwargs="company"),
+    "externalid-list": Entry("GET", API_READ),
+    "externalid-detail": Entry("GET", API_DETAIL, kwargs="external_id"),
+    "match-pause": Entry("POST", API_ACTION, kwargs="match"),
+    "match-resume": Entry("POST", API_ACTION, kwargs="paused"),
+    "match-transitions": Entry("GET", API_DETAIL, kwargs="match"),
+    "informalevent-list": Entry("GET", API_READ),
+    "informalevent-detail": Entry("GET", API_DETAIL, kwargs="informal_event"),
+    "eventattendance-list": Entry("GET", API_READ),
+    "eventattendance-detail": Entry("GET", API_DETAIL, kwargs="attendance"),
+    "skillsession-list": Entry("GET", API_READ),
+    "skillsession-detail": Entry("GET", API_DETAIL, kwargs="skill_session"),
+    "checkin-list": Entry("GET", API_READ),
+    "checkin-detail": Entry("GET", API_DETAIL, kwargs="checkin"),
+    "feedback-list": Entry("GET", API_READ),
+    "feedback-detail": Entry("GET", API_DETAIL, kwargs="feedback"),
+    "milestoneachievement-list": Entry("GET", API_READ),
+    "milestoneachievement-detail": Entry("GET", API_DETAIL, kwargs="milestone"),
+    "program-list": Entry("GET", API_READ),
+    "program-detail": Entry("GET", API_DETAIL, kwargs="program"),
+    "enrollment-list": Entry("GET", API_READ),
+    "enrollment-detail": Entry("GET", API_DETAIL, kwargs="enrollment"),
+    "journeyflags-list": Entry("GET", API_READ),
+    "journeyflags-detail": Entry("GET", API_DETAIL, kwargs="enrollment"),
+    "criteria-list": Entry("GET", API_READ),
+    "criteria-detail": Entry("GET", API_DETAIL, kwargs="criteria"),
+    "recommendation-run-list": Entry("GET", API_READ),
+    "recommendation-run-detail": Entry("GET", API_DETAIL, kwargs="run"),
+    "recommendation-run-unmatched": Entry("GET", API_DETAIL, kwargs="run"),
+    "proposal-list": Entry("GET", API_READ),
+    "proposal-detail": Entry("GET", API_DETAIL, kwargs="proposal"),
+    "proposal-accept": Entry("POST", (401, 403, 403, 201, 404, 403, 201), kwargs="proposal"),
+    "proposal-dismiss": Entry("POST", API_ACTION, data={"reason": "not a fit"}, kwargs="proposal"),
+    # without ?participant= a reader gets 400 naming the parameter (tests/api cover the 200)
+    "recommendation-top": Entry("GET", (401, 403, 400, 400, 400, 403, 400)),
+    "webhooks:webhook-delivery-list": Entry("GET", API_READ),
+    "webhooks:webhook-delivery-detail": Entry("GET", API_DETAIL, kwargs="webhook_delivery"),
+    "webhooks:webhook-delivery-replay": Entry("POST", API_ACTION, kwargs="webhook_delivery"),
 }
 
 
@@ -170,7 +216,7 @@ class World:
             matched_at=None,
         )
         self.event = WebhookEventFactory(match_id=self.match.external_id)
-        WebhookDeliveryFactory(event=self.event)
+        self.webhook_delivery = WebhookDeliveryFactory(event=self.event)
         self.conflict = WebhookConflictFactory(event=self.event)
         from buddy.models import ImportRun
         from core.outbox import publish
@@ -185,6 +231,7 @@ class World:
         )
         self.spare_buddy = BuddyFactory()
         EnrollmentFactory(person=self.spare_buddy, program=self.a)
+        self._issue_18_rows()
         self.users = {
             "anonymous": None,
             "no_role": UserFactory(username="no-role"),
@@ -195,9 +242,70 @@ class World:
             "superuser": UserFactory(username="root", is_superuser=True, is_staff=True),
         }
 
+    def _issue_18_rows(self):
+        """A row of program A of every resource family of the REST API (issue 18)."""
+        from buddy.models import ExternalId
+        from enrollments.models import JourneyFlags
+        from matching.models import Proposal
+        from matching.services import run_create
+
+        now = timezone.now()
+        self.company = self.buddy.company
+        self.external_id = ExternalId.objects.filter(person=self.participant).first()
+        paused_buddy = BuddyFactory()
+        paused_participant = ParticipantFactory()
+        for person in (paused_buddy, paused_participant):
+            EnrollmentFactory(person=person, program=self.a)
+        self.paused = MatchFactory(
+            program=self.a,
+            participant=paused_participant,
+            buddy=paused_buddy,
+            status=MatchStatus.INACTIVE,
+        )
+        self.enrollment = self.participant.enrollments.get(program=self.a)
+        JourneyFlags.objects.get_or_create(
+            enrollment=self.enrollment, defaults={"joined_at": now, "changed_at": now}
+        )
+        self.run = run_create(program=self.a)
+        self.criteria = self.run.criteria
+        self.proposal = Proposal.objects.create(
+            run=self.run,
+            program=self.a,
+            participant=self.unmatched,
+            buddy=self.spare_buddy,
+            score=80.0,
+        )
+
+    #: Activity rows of program A's match, made only when a URL names one (tests that count
+    #: a match's activities build their own).
+    ACTIVITIES = {
+        "informal_event": lambda w: InformalEventFactory(match=w.match),
+        "attendance": lambda w: EventAttendanceFactory(person=w.participant),
+        "skill_session": lambda w: SkillSessionFactory(match=w.match),
+        "checkin": lambda w: CheckInFactory(match=w.match),
+        "feedback": lambda w: FeedbackFactory(match=w.match),
+        "milestone": lambda w: MilestoneAchievementFactory(person=w.participant),
+    }
+
+    def _activity_pk(self, kind: str) -> int:
+        if kind not in self.__dict__:
+            self.__dict__[kind] = self.ACTIVITIES[kind](self)
+        return self.__dict__[kind].pk
+
     def kwargs(self, entry: Entry, pattern: URLPattern) -> dict:
         names = _kwargs_names(pattern)
+        if entry.kwargs in self.ACTIVITIES and names - {"format"}:
+            return {n: "json" if n == "format" else self._activity_pk(entry.kwargs) for n in names}
         values = {
+            "company": self.company.pk,
+            "external_id": self.external_id.pk,
+            "paused": self.paused.pk,
+            "program": self.a.pk,
+            "enrollment": self.enrollment.pk,
+            "criteria": self.criteria.pk,
+            "run": self.run.pk,
+            "proposal": self.proposal.pk,
+            "webhook_delivery": self.webhook_delivery.pk,
             "person": self.participant.pk,
             "match": self.match.pk,
             "proposed": self.proposed.pk,

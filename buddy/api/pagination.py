@@ -40,3 +40,31 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
                     f"at most {self.max_limit})."
                 )
         return parameters
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Large, growing tables (activities, events, deliveries): an opaque cursor, newest
+    first, ``?limit=`` up to ``API_MAX_PAGE_SIZE``; a page costs the same deep in the
+    table as at its start (no OFFSET)."""
+
+    ordering = "-id"
+    page_size_query_param = "limit"
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.API_MAX_PAGE_SIZE
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    **parameter["schema"],
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+                parameter["description"] = (
+                    f"Number of results to return per page (default {self.page_size}, "
+                    f"at most {self.max_page_size})."
+                )
+        return parameters

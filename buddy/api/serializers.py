@@ -4,7 +4,20 @@ from rest_framework import serializers
 
 from buddy.access import access_for
 from buddy.api.fields import TimestampField
-from buddy.models import EndReason, Match, MatchTransition, Person
+from buddy.models import (
+    CheckIn,
+    Company,
+    EndReason,
+    EventAttendance,
+    ExternalId,
+    Feedback,
+    InformalEvent,
+    Match,
+    MatchTransition,
+    MilestoneAchievement,
+    Person,
+    SkillSession,
+)
 from buddy.pii import mask_fields
 from enrollments.models import Program, ProgramType
 
@@ -125,3 +138,136 @@ class MatchTransitionInputSerializer(serializers.Serializer):
 class MatchEndSerializer(serializers.Serializer):
     ended_at = TimestampField(required=False)
     end_reason = serializers.ChoiceField(choices=EndReason.choices)
+
+
+class CompanySerializer(MaskedModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ExternalIdSerializer(MaskedModelSerializer):
+    class Meta:
+        model = ExternalId
+        fields = ["id", "provider", "external_id", "person", "created_at"]
+        read_only_fields = fields
+
+
+def _activity_serializer(model, field_names: list[str]) -> type[MaskedModelSerializer]:
+    """A read-only representation of an activity row (personal fields masked for viewers)."""
+    meta = type(
+        "Meta", (), {"model": model, "fields": field_names, "read_only_fields": field_names}
+    )
+    name = f"{model.__name__}Serializer"
+    return type(name, (MaskedModelSerializer,), {"Meta": meta, "__module__": __name__})
+
+
+_ACTIVITY_COMMON = ["source", "created_at", "updated_at"]
+
+InformalEventSerializer = _activity_serializer(
+    InformalEvent,
+    [
+        "id",
+        "external_id",
+        "match",
+        "event_type",
+        "event_date",
+        "description",
+        "location",
+        "duration_minutes",
+        "attendee_ids",
+        *_ACTIVITY_COMMON,
+    ],
+)
+EventAttendanceSerializer = _activity_serializer(
+    EventAttendance,
+    [
+        "id",
+        "event_external_id",
+        "person",
+        "match",
+        "event_title",
+        "event_type",
+        "event_format",
+        "attended_at",
+        "location",
+        "duration_minutes",
+        "attendee_count",
+        "organizer",
+        "categories",
+        "sdg_goals",
+        *_ACTIVITY_COMMON,
+    ],
+)
+SkillSessionSerializer = _activity_serializer(
+    SkillSession,
+    [
+        "id",
+        "external_id",
+        "skill_id",
+        "skill_name",
+        "skill_category",
+        "teacher",
+        "learner",
+        "match",
+        "completed_at",
+        "scheduled_at",
+        "duration_minutes",
+        "format",
+        "proficiency_level",
+        "teacher_rating",
+        "learner_rating",
+        "teacher_comment",
+        "learner_comment",
+        "learner_progress",
+        "sdg_goals",
+        "valuation_points",
+        *_ACTIVITY_COMMON,
+    ],
+)
+CheckInSerializer = _activity_serializer(
+    CheckIn,
+    [
+        "id",
+        "external_id",
+        "match",
+        "checkin_date",
+        "mood",
+        "notes",
+        "question_responses",
+        *_ACTIVITY_COMMON,
+    ],
+)
+FeedbackSerializer = _activity_serializer(
+    Feedback,
+    [
+        "id",
+        "external_id",
+        "match",
+        "from_role",
+        "rating",
+        "feedback_text",
+        "submitted_at",
+        "communication",
+        "helpfulness",
+        "engagement",
+        *_ACTIVITY_COMMON,
+    ],
+)
+MilestoneSerializer = _activity_serializer(
+    MilestoneAchievement,
+    [
+        "id",
+        "milestone_id",
+        "person",
+        "milestone_title",
+        "milestone_category",
+        "reached_at",
+        "points",
+        "badge_icon",
+        "target_role",
+        "progress",
+        *_ACTIVITY_COMMON,
+    ],
+)

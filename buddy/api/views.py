@@ -7,19 +7,37 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from buddy import filtersets
 from buddy.access import access_for
+from buddy.api import serializers as api
+from buddy.api.pagination import CursorPagination
 from buddy.api.serializers import (
     MatchDetailSerializer,
     MatchEndSerializer,
     MatchProposeSerializer,
     MatchSerializer,
     MatchTransitionInputSerializer,
+    MatchTransitionSerializer,
     PersonSerializer,
 )
 from buddy.filtersets import MatchFilterSet, PersonFilterSet
-from buddy.models import DataSource, ExternalId, Match, MatchStatus, Person
-from buddy.selectors import scope_matches, scope_people
-from buddy.services.matches import match_end, match_propose, match_transition
+from buddy.models import (
+    CheckIn,
+    Company,
+    DataSource,
+    EventAttendance,
+    ExternalId,
+    Feedback,
+    InformalEvent,
+    Match,
+    MatchStatus,
+    MatchTransition,
+    MilestoneAchievement,
+    Person,
+    SkillSession,
+)
+from buddy.selectors import scope_companies, scope_matches, scope_people, scope_person_rows
+from buddy.services.matches import match_accept, match_end, match_propose, match_transition
 
 
 class PersonViewSet(viewsets.ReadOnlyModelViewSet):
@@ -78,7 +96,10 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None, **kwargs):
-        return self._move(request, MatchStatus.ACCEPTED)
+        """Accept a proposal on behalf of both people (``match_accept``)."""
+        MatchTransitionInputSerializer(data=request.data).is_valid(raise_exception=True)
+        match = match_accept(match=self.get_object(), via=DataSource.COORDINATOR, by=request.user)
+        return Response(MatchSerializer(match).data)
 
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
@@ -93,7 +114,32 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None, **kwargs):
+        """Alias of ``pause`` (kept for existing clients)."""
         return self._move(request, MatchStatus.INACTIVE)
+
+    @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None, **kwargs):
+        """An active match becomes inactive."""
+        return self._move(request, MatchStatus.INACTIVE)
+
+    @extend_schema(request=MatchTransitionInputSerializer, responses=MatchSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None, **kwargs):
+        """An inactive (paused) match becomes active again."""
+        if self.get_object().status != MatchStatus.INACTIVE:
+            from buddy.errors import IllegalTransition
+
+            raise IllegalTransition(self.get_object().status, MatchStatus.ACTIVE)
+        return self._move(request, MatchStatus.ACTIVE)
+
+    @extend_schema(request=None, responses=MatchTransitionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def transitions(self, request, pk=None, **kwargs):
+        """The match's status history, oldest first."""
+        rows = MatchTransition.objects.filter(match=self.get_object()).order_by("at", "id")
+        context = self.get_serializer_context()
+        return Response(MatchTransitionSerializer(rows, many=True, context=context).data)
 
     @extend_schema(request=MatchEndSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
@@ -108,3 +154,83 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             by=request.user,
         )
         return Response(MatchSerializer(match).data)
+
+
+class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Companies of the people in the login's programs."""
+
+    queryset = Company.objects.all()
+    serializer_class = api.CompanySerializer
+    filterset_class = filtersets.CompanyFilterSet
+
+    def get_queryset(self):
+        return scope_companies(super().get_queryset(), access_for(self.request.user))
+
+
+class ExternalIdViewSet(viewsets.ReadOnlyModelViewSet):
+    """People's ids in other systems."""
+
+    queryset = ExternalId.objects.all()
+    serializer_class = api.ExternalIdSerializer
+    filterset_class = filtersets.ExternalIdFilterSet
+
+    def get_queryset(self):
+        access = access_for(self.request.user)
+        return scope_person_rows(super().get_queryset(), access, person_fields=("person",))
+
+
+class _MatchActivityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Activities of a match (scoped through the match's program), newest first."""
+
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        return scope_matches(super().get_queryset(), access_for(self.request.user), via="match__")
+
+
+class _PersonActivityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Activities naming people (scoped through the people's enrollments), newest first."""
+
+    pagination_class = CursorPagination
+    person_fields: tuple[str, ...] = ("person",)
+
+    def get_queryset(self):
+        access = access_for(self.request.user)
+        return scope_person_rows(super().get_queryset(), access, person_fields=self.person_fields)
+
+
+class InformalEventViewSet(_MatchActivityViewSet):
+    queryset = InformalEvent.objects.all()
+    serializer_class = api.InformalEventSerializer
+    filterset_class = filtersets.InformalEventFilterSet
+
+
+class CheckInViewSet(_MatchActivityViewSet):
+    queryset = CheckIn.objects.all()
+    serializer_class = api.CheckInSerializer
+    filterset_class = filtersets.CheckInFilterSet
+
+
+class FeedbackViewSet(_MatchActivityViewSet):
+    queryset = Feedback.objects.all()
+    serializer_class = api.FeedbackSerializer
+    filterset_class = filtersets.FeedbackFilterSet
+
+
+class EventAttendanceViewSet(_PersonActivityViewSet):
+    queryset = EventAttendance.objects.all()
+    serializer_class = api.EventAttendanceSerializer
+    filterset_class = filtersets.EventAttendanceFilterSet
+
+
+class SkillSessionViewSet(_PersonActivityViewSet):
+    queryset = SkillSession.objects.all()
+    serializer_class = api.SkillSessionSerializer
+    filterset_class = filtersets.SkillSessionFilterSet
+    person_fields = ("teacher", "learner")
+
+
+class MilestoneViewSet(_PersonActivityViewSet):
+    queryset = MilestoneAchievement.objects.all()
+    serializer_class = api.MilestoneSerializer
+    filterset_class = filtersets.MilestoneFilterSet

@@ -218,6 +218,19 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "buddy.models.imports.ImportStatus",
         "EventStatusEnum": "webhooks.models.EventStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        # issue 18: every choice set the API shows, named once
+        "RoleEnum": "buddy.models.choices.Role",
+        "EndReasonEnum": "buddy.models.choices.EndReason",
+        "FormalEventTypeEnum": "buddy.models.choices.FormalEventType",
+        "EventFormatEnum": "buddy.models.choices.EventFormat",
+        "ProficiencyLevelEnum": "buddy.models.choices.ProficiencyLevel",
+        "LearnerProgressEnum": "buddy.models.choices.LearnerProgress",
+        "MoodEnum": "buddy.models.choices.Mood",
+        "MilestoneCategoryEnum": "buddy.models.choices.MilestoneCategory",
+        "TargetRoleEnum": "buddy.models.choices.TargetRole",
+        "ProgramTypeEnum": "enrollments.models.ProgramType",
+        "RunStatusEnum": "matching.models.RunStatus",
+        "ProposalStatusEnum": "matching.models.ProposalStatus",
     },
 }
 

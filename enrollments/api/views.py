@@ -1,11 +1,13 @@
 """Read-only API over the attention queue (thin: parse the program, call the service)."""
 
+import io
 from dataclasses import asdict
 
 from django.conf import settings
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import renderers, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,10 +15,20 @@ from rest_framework.views import APIView
 from buddy.access import access_for
 from buddy.api.pagination import LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
+from buddy.csv_output import csv_writer
 from buddy.models import AccessRole
+from buddy.selectors import scope_programs
+from enrollments import filtersets
+from enrollments.api import serializers as api
 from enrollments.attention import attention_queue, attention_summary
 from enrollments.impact import impact
-from enrollments.models import ProgramType
+from enrollments.models import (
+    Enrollment,
+    EnrollmentStatusChange,
+    JourneyFlags,
+    Program,
+    ProgramType,
+)
 from enrollments.selectors import program_by_type, program_in_scope
 
 
@@ -66,6 +78,39 @@ class ImpactQuerySerializer(serializers.Serializer):
     end = serializers.DateTimeField(required=False)
 
 
+def _flat(prefix: str, value, out: dict) -> dict:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flat(f"{prefix}{key}.", inner, out)
+        return out
+    out[prefix.rstrip(".")] = value
+    return out
+
+
+class ImpactCsvRenderer(renderers.BaseRenderer):
+    """Impact rows as CSV (``?format=csv`` or ``Accept: text/csv``), one row per key, nested
+    figures flattened to dotted columns, through the formula-neutralising writer."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        buffer = io.StringIO()
+        writer = csv_writer(buffer)
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if rows is None:  # an error body: its code and detail
+            writer.writerow(["code", "message"])
+            writer.writerow([data.get("code", ""), data.get("message", "")])
+            return buffer.getvalue().encode()
+        flat = [_flat("", row, {}) for row in rows]
+        columns = list(flat[0]) if flat else ["key"]
+        writer.writerow(["program", "per", *columns])
+        for row in flat:
+            writer.writerow([data["program"], data["per"], *(row.get(c) for c in columns)])
+        return buffer.getvalue().encode()
+
+
 @extend_schema(parameters=[ImpactQuerySerializer], responses=OpenApiTypes.OBJECT)
 class ImpactView(APIView):
     """``GET /api/impact/?program=buddy&per=program|company|volunteer&start=&end=``: volunteer
@@ -73,6 +118,7 @@ class ImpactView(APIView):
     figures only (``per=company``, the default for them); no row names a person."""
 
     permission_classes = [ImpactFigures]
+    renderer_classes = [renderers.JSONRenderer, ImpactCsvRenderer]
 
     def get(self, request):
         query = ImpactQuerySerializer(data=request.query_params)
@@ -97,3 +143,49 @@ class ImpactView(APIView):
                 "rows": [asdict(row) for row in figures.values()],
             }
         )
+
+
+class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+    """The programs the login reads."""
+
+    queryset = Program.objects.all()
+    serializer_class = api.ProgramSerializer
+    filterset_class = filtersets.ProgramFilterSet
+
+    def get_queryset(self):
+        return scope_programs(super().get_queryset(), access_for(self.request.user))
+
+
+def _programs_read(request):
+    return scope_programs(Program.objects.all(), access_for(request.user))
+
+
+class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Enrollments in the login's programs; the detail carries the status history."""
+
+    queryset = Enrollment.objects.select_related("program").order_by("id")
+    filterset_class = filtersets.EnrollmentFilterSet
+
+    def get_queryset(self):
+        queryset = super().get_queryset().filter(program__in=_programs_read(self.request))
+        if self.action == "retrieve":
+            changes = EnrollmentStatusChange.objects.order_by("at", "id")
+            queryset = queryset.prefetch_related(Prefetch("status_changes", queryset=changes))
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return api.EnrollmentDetailSerializer
+        return api.EnrollmentSerializer
+
+
+class JourneyFlagsViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each enrollment's journey flags (``{id}``: the enrollment's id)."""
+
+    queryset = JourneyFlags.objects.select_related("enrollment__program").order_by("enrollment_id")
+    serializer_class = api.JourneyFlagsSerializer
+    filterset_class = filtersets.JourneyFlagsFilterSet
+
+    def get_queryset(self):
+        programs = _programs_read(self.request)
+        return super().get_queryset().filter(enrollment__program__in=programs)

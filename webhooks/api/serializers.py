@@ -1,6 +1,12 @@
 from rest_framework import serializers
 
-from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.models import (
+    OutboundAttempt,
+    OutboundDelivery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 
 class WebhookEventSerializer(serializers.ModelSerializer):
@@ -22,6 +28,30 @@ class WebhookEventSerializer(serializers.ModelSerializer):
             "received_at",
             "processed_at",
         ]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """One inbound delivery id of the Buddy System and its fate (retries, duplicates)."""
+
+    event_id = serializers.UUIDField(source="event.event_id", read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "delivery_id",
+            "event",
+            "event_id",
+            "status",
+            "retry_count",
+            "duplicate_count",
+            "last_error",
+            "received_at",
+            "last_attempt_at",
+            "processed_at",
+            "dead_lettered_at",
+        ]
+        read_only_fields = fields
 
 
 class ReplayResultSerializer(serializers.Serializer):

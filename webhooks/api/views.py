@@ -11,17 +11,20 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from buddy.access import access_for
+from buddy.api.pagination import CursorPagination
 from buddy.api.permissions import StaffModelPermissions
 from webhooks import outbound, services
 from webhooks.api.serializers import (
     OutboundDeliverySerializer,
     ReplayResultSerializer,
     SecretSerializer,
+    WebhookDeliverySerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointSerializer,
     WebhookEventSerializer,
 )
-from webhooks.models import OutboundDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.filtersets import WebhookDeliveryFilterSet, WebhookEventFilterSet
+from webhooks.models import OutboundDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.selectors import scope_webhook_events
 
 
@@ -30,7 +33,7 @@ class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = WebhookEvent.objects.order_by("-received_at", "-id")
     serializer_class = WebhookEventSerializer
-    filterset_fields = ["event_type", "status"]
+    filterset_class = WebhookEventFilterSet
 
     def get_queryset(self):
         return scope_webhook_events(super().get_queryset(), access_for(self.request.user))
@@ -141,3 +144,28 @@ class OutboundDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     def resend(self, request, pk=None):
         delivery = outbound.delivery_resend(delivery=self.get_object())
         return Response(OutboundDeliverySerializer(self.get_queryset().get(pk=delivery.pk)).data)
+
+
+class WebhookDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Inbound deliveries of the Buddy System's events (newest first); ``replay`` re-processes
+    the delivery's event from its stored payload."""
+
+    queryset = WebhookDelivery.objects.select_related("event")
+    serializer_class = WebhookDeliverySerializer
+    filterset_class = WebhookDeliveryFilterSet
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        access = access_for(self.request.user)
+        return scope_webhook_events(super().get_queryset(), access, via="event__")
+
+    @extend_schema(request=None, responses=ReplayResultSerializer)
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        result = services.event_replay(event=self.get_object().event)
+        body = {
+            "event_id": result.event.event_id,
+            "outcome": result.outcome.value,
+            "error": result.error,
+        }
+        return Response(ReplayResultSerializer(body).data)

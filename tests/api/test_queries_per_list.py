@@ -1,0 +1,100 @@
+"""SQL statements per list endpoint, whatever the page holds: each list is read with one
+row of its kind and again with many more; the count must be the same and equal to the table.
+A change here is an N+1 (or a fix): update a figure only on purpose.
+
+Every count includes the login's role lookup (its groups, its grants: 2). Limit/offset lists
+add their COUNT(*) and the page (4); people add their external ids' prefetch (5); the
+cursor-paginated activity tables and deliveries read the page only (3)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    BuddyFactory,
+    CheckInFactory,
+    EnrollmentFactory,
+    EventAttendanceFactory,
+    FeedbackFactory,
+    InformalEventFactory,
+    MatchFactory,
+    MilestoneAchievementFactory,
+    SkillSessionFactory,
+    WebhookDeliveryFactory,
+    WebhookEventFactory,
+    buddy_program,
+)
+
+pytestmark = pytest.mark.django_db
+
+QUERIES = {
+    "/api/people/": 5,
+    "/api/companies/": 4,
+    "/api/external-ids/": 4,
+    "/api/matches/": 4,
+    "/api/informal-events/": 3,
+    "/api/attendances/": 3,
+    "/api/skill-sessions/": 3,
+    "/api/check-ins/": 3,
+    "/api/feedback/": 3,
+    "/api/milestones/": 3,
+    "/api/programs/": 4,
+    "/api/enrollments/": 4,
+    "/api/journey-flags/": 4,
+    "/api/recommendations/criteria/": 4,
+    "/api/recommendations/runs/": 4,
+    "/api/recommendations/proposals/": 4,
+    "/api/webhooks/events/": 4,
+    "/api/webhooks/deliveries/": 3,
+}
+
+
+def _rows(n: int) -> None:
+    """``n`` rows of every listed kind in the buddy program, people enrolled."""
+    from django.utils import timezone
+
+    from enrollments.models import JourneyFlags
+    from matching.models import Proposal
+    from matching.services import run_create
+
+    program = buddy_program()
+    run = run_create(program=program)
+    for _ in range(n):
+        match = MatchFactory(program=program, buddy=BuddyFactory())
+        for person in (match.participant, match.buddy):
+            enrollment = EnrollmentFactory(person=person, program=program)
+            now = timezone.now()
+            JourneyFlags.objects.get_or_create(
+                enrollment=enrollment, defaults={"joined_at": now, "changed_at": now}
+            )
+        InformalEventFactory(match=match)
+        EventAttendanceFactory(person=match.participant, match=match)
+        SkillSessionFactory(match=match)
+        CheckInFactory(match=match)
+        FeedbackFactory(match=match)
+        MilestoneAchievementFactory(person=match.participant)
+        WebhookDeliveryFactory(event=WebhookEventFactory(match_id=match.external_id))
+        Proposal.objects.create(
+            run=run, program=program, participant=match.participant, buddy=match.buddy, score=1
+        )
+        run = run_create(program=program)
+
+
+def _count(client, url: str, user) -> int:
+    """Statements of one request, by a fresh copy of the login (nothing cached on it)."""
+    client.force_authenticate(type(user).objects.get(pk=user.pk))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", list(QUERIES))
+def test_a_list_takes_the_same_statements_for_one_row_as_for_a_full_page(url, coordinator):
+    client = APIClient()
+    _rows(1)
+    one = _count(client, url, coordinator)
+    _rows(6)
+    many = _count(client, url, coordinator)
+    assert (one, many) == (QUERIES[url], QUERIES[url])
