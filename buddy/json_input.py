@@ -47,13 +47,13 @@ def parse_json(text: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JsonRejected(f"nested deeper than {max_depth} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise JsonRejected("not valid JSON") from None
-    if _surely_fine(text, max_depth):
+    if surely_fine(text, max_depth):
         return value
     check_json(value, max_depth=max_depth)
     return value
 
 
-def _surely_fine(text: bytes | str, max_depth: int) -> bool:
+def surely_fine(text: bytes | str, max_depth: int) -> bool:
     """True when the text alone shows the parsed value is fine (the common case, checked
     in C): no ``\\u`` escape (a raw NUL is invalid JSON and UTF-8 has no surrogates) and
     fewer brackets than ``max_depth``."""

@@ -37,7 +37,7 @@ from buddy.imports.entities import (
     EntitySpec,
     row_key,
 )
-from buddy.json_input import JsonRejected, check_json, parse_json
+from buddy.json_input import MAX_DEPTH, JsonRejected, check_json, parse_json, surely_fine
 
 
 class ExportUnreadable(DomainError):
@@ -641,10 +641,18 @@ class JsonSource(ExportSource):
         limit = max_row_bytes()
         for item in ijson.items(handle, f"{spec.name}.item", use_float=True):
             try:
-                check_json(item)
-                line = json.dumps(item, separators=(",", ":"), allow_nan=False).encode()
+                text = json.dumps(item, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+                if not surely_fine(
+                    text, MAX_DEPTH
+                ):  # an escape (maybe NUL) or deep nesting: look closer
+                    check_json(item)
+                line = text.encode()
             except JsonRejected as exc:
                 line = _REJECTED + f"{exc.path}\t{exc.message}".encode()
+            except RecursionError:
+                line = _REJECTED + f"\tnested deeper than {MAX_DEPTH} levels".encode()
+            except UnicodeEncodeError:
+                line = _REJECTED + b"\tmust not contain a lone surrogate"
             except ValueError:  # NaN or Infinity (use_float)
                 line = _REJECTED + b"\tnot a JSON number (NaN or Infinity)"
             if len(line) > limit:
