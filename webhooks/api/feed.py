@@ -16,14 +16,19 @@ class FeedQuerySerializer(serializers.Serializer):
     after = serializers.IntegerField(
         min_value=0, max_value=2**63 - 1, default=0, help_text="Cursor: the last sequence seen."
     )
-    limit = serializers.IntegerField(
-        min_value=1, max_value=settings.API_MAX_PAGE_SIZE, default=100, help_text="Page size."
-    )
     type = serializers.ListField(
         child=serializers.ChoiceField(choices=outbox.EVENT_TYPES),
         required=False,
         help_text="Only these event types.",
     )
+
+    def get_fields(self):
+        # the page size's bound is read when used, not when this module is first imported
+        fields = super().get_fields()
+        fields["limit"] = serializers.IntegerField(
+            min_value=1, max_value=settings.API_MAX_PAGE_SIZE, default=100, help_text="Page size."
+        )
+        return fields
 
 
 class EventFeedView(APIView):
