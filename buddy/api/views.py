@@ -20,9 +20,10 @@ from buddy.filtersets import MatchFilterSet, PersonFilterSet
 from buddy.models import DataSource, ExternalId, Match, MatchStatus, Person
 from buddy.selectors import scope_matches, scope_people
 from buddy.services.matches import match_end, match_propose, match_transition
+from privacy.access_log import AccessLoggedViewSet
 
 
-class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):
     """People enrolled in the login's programs (personal data masked for viewers)."""
 
     queryset = Person.objects.select_related("company").prefetch_related(

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "enrollments",
     "matching",
     "webhooks",
+    "privacy",
 ]
 
 MIDDLEWARE = [
