@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from buddy.errors import RuleViolation
+from buddy.errors import DomainError, FieldError, RuleViolation
 from buddy.models import ExternalId, ImportRun, Person
 from buddy.pii import personal_field_names
 from core import events, outbox
@@ -103,12 +103,15 @@ def person_erase(*, person: Person, by=None, via: str = "command", confirmation:
     ``confirmation`` (API and pages): must equal ``confirmation_phrase(person)``.
     """
     if confirmation is not None and confirmation.strip().lower() != confirmation_phrase(person):
-        raise RuleViolation(
-            "privacy.confirmation_mismatch",
-            f'Type "{confirmation_phrase(person)}" to confirm the erasure.',
-            "confirmation",
+        message = f'Type "{confirmation_phrase(person)}" to confirm the erasure.'
+        raise DomainError(
+            message=message,
+            code="privacy.confirmation_mismatch",
+            errors=[FieldError("confirmation", message)],
         )
-    person = Person.objects.select_for_update().select_related("company").get(pk=person.pk)
+    person = (
+        Person.objects.select_for_update(of=("self",)).select_related("company").get(pk=person.pk)
+    )
     if Erasure.objects.filter(person_id=person.pk).exists():
         raise RuleViolation(
             "privacy.already_erased", "This person's personal data is already erased.", "person"
