@@ -14,7 +14,6 @@ Each rule changes at most ``BATCH`` rows per transaction and loops until nothing
 running it twice changes nothing the second time. ``retention_due`` counts without changing.
 """
 
-import json
 import logging
 import shutil
 from datetime import timedelta
@@ -190,5 +189,5 @@ def retention_apply(now=None) -> dict[str, int]:
             person_erase(person=person, via="retention")
 
     done["inactive_people"] = _batches(people_inactive_due(now), erase)
-    logger.info(json.dumps({"event": "retention.applied", **done, "ok": True}))
+    logger.info("privacy.retention_applied", extra={"changed": done})
     return done

@@ -10,7 +10,6 @@ impact and program figures are the same before and after.
 """
 
 import hashlib
-import json
 import logging
 import uuid
 
@@ -175,7 +174,8 @@ def person_erase(*, person: Person, by=None, via: str = "command", confirmation:
         for program_id in program_ids
     )
     logger.info(
-        json.dumps({"event": "person.erased", "person_id": person.pk, "via": via, "ok": True})
+        "privacy.person_erased",
+        extra={"person_id": person.pk, "via": via, "rows": sum(counts.values())},
     )
     return erasure
 
