@@ -72,8 +72,10 @@ def webhook_events_about(person: Person) -> "WebhookEvent.objects":
 
 
 def line_names(person: Person, external_ids: list[str]):
-    """A test for report lines that name the person (``person #12``, or an external id)."""
-    words = [rf"#{person.pk}(?!\d)"] + [rf"(?<![\w-]){re.escape(e)}(?![\w-])" for e in external_ids]
+    """A test for report lines naming the person (``person #12``, or one of their ids)."""
+    words = [rf"person #{person.pk}(?!\d)"] + [
+        rf"(?<![\w-]){re.escape(e)}(?![\w-])" for e in external_ids
+    ]
     pattern = re.compile("|".join(words))
     return pattern.search
 
