@@ -248,14 +248,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "webhooks.tasks.relay_events",
         "schedule": 5.0,
     },
-    # Coordinators work through the attention queue; the weekly digest reminds those who
-    # don't open the page (Monday morning, after the nightly recompute).
     # Retention rules (privacy.retention, BUDDY_RETENTION): old free texts, raw payloads,
     # left-over uploads and long-inactive people, once a night after the recompute.
     "apply-retention-nightly": {
         "task": "privacy.tasks.apply_retention",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Coordinators work through the attention queue; the weekly digest reminds those who
+    # don't open the page (Monday morning, after the nightly recompute).
     "attention-digest-weekly": {
         "task": "enrollments.tasks.send_attention_digest",
         "schedule": crontab(day_of_week="mon", hour=6, minute=30),
