@@ -33,6 +33,8 @@ MATCH_PAUSED = "match.paused"
 MATCH_ENDED = "match.ended"
 MATCH_DECLINED = "match.declined"
 ENROLLMENT_STATUS_CHANGED = "enrollment.status_changed"
+#: A person's personal data was erased here (``privacy.services.person_erase``): erase yours.
+PERSON_ERASED = "person.erased"
 EVENT_TYPES = (
     MATCH_PROPOSED,
     MATCH_ACCEPTED,
@@ -41,6 +43,7 @@ EVENT_TYPES = (
     MATCH_ENDED,
     MATCH_DECLINED,
     ENROLLMENT_STATUS_CHANGED,
+    PERSON_ERASED,
 )
 
 #: First key of the publisher's advisory lock: "outb".

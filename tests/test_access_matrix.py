@@ -85,6 +85,10 @@ TABLE: dict[str, Entry] = {
     # people and matches
     "person-list": Entry("GET", API_READ),
     "person-detail": Entry("GET", API_DETAIL, kwargs="person"),
+    # personal data rights: export (coordinators of the person's program), erasure (superusers
+    # and coordinators given privacy.erase_person; {} is refused before anything is erased)
+    "person-export": Entry("GET", (401, 403, 403, 200, 404, 403, 200), kwargs="person"),
+    "person-erase": Entry("POST", (401, 403, 403, 403, 403, 403, 400), kwargs="person"),
     "match-list": Entry(
         "POST", (401, 403, 403, 201, 400, 403, 201), data={"participant": 0, "buddy": 0}
     ),

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from buddy.admin.common import AuditReadOnlyMixin
 from buddy.models import ApiToken, Company, ExternalId, Person, Role, RoleGrant, User
 from buddy.models.people import email_digest, normalize_email
+from privacy.access_log import AccessLoggedAdmin
 
 #: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
 ROLE_OF_FIELD = {
@@ -69,7 +70,7 @@ class ExternalIdInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(AuditReadOnlyMixin, admin.ModelAdmin):
+class PersonAdmin(AccessLoggedAdmin, AuditReadOnlyMixin, admin.ModelAdmin):
     """People: staff may see names here; ``__str__`` (history, autocomplete) never shows them.
 
     Search takes an id (``42``), a Buddy System id (a UUID), an email (compared by its

@@ -38,9 +38,10 @@ from buddy.models import (
 )
 from buddy.selectors import scope_companies, scope_matches, scope_people, scope_person_rows
 from buddy.services.matches import match_accept, match_end, match_propose, match_transition
+from privacy.access_log import AccessLoggedViewSet
 
 
-class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):
     """People enrolled in the login's programs (personal data masked for viewers)."""
 
     queryset = Person.objects.select_related("company").prefetch_related(

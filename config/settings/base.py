@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "enrollments",
     "matching",
     "webhooks",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -269,12 +270,27 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "webhooks.tasks.relay_events",
         "schedule": 5.0,
     },
+    # Retention rules (privacy.retention, BUDDY_RETENTION): old free texts, raw payloads,
+    # left-over uploads and long-inactive people, once a night after the recompute.
+    "apply-retention-nightly": {
+        "task": "privacy.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Coordinators work through the attention queue; the weekly digest reminds those who
     # don't open the page (Monday morning, after the nightly recompute).
     "attention-digest-weekly": {
         "task": "enrollments.tasks.send_attention_digest",
         "schedule": crontab(day_of_week="mon", hour=6, minute=30),
     },
+}
+
+# --- Retention of personal data (privacy.retention; README "Personal data") --------------
+BUDDY_RETENTION = {
+    "ACTIVITY_TEXT_MONTHS": 24,  # free texts of a match's activities, after the match ended
+    "WEBHOOK_PAYLOAD_DAYS": 90,  # raw payloads of processed webhook events (ids, outcome kept)
+    "UPLOAD_HOURS": 24,  # an uploaded export left on disk after its import finished
+    "INACTIVE_PERSON_MONTHS": 36,  # people without any activity are erased
+    "BATCH": 500,  # rows per transaction
 }
 
 # --- Monitoring access --------------------------------------------------------------------

@@ -48,9 +48,24 @@ class EnrollmentEventDataSerializer(serializers.Serializer):
         ref_name = "EnrollmentEventData"
 
 
+class PersonErasedEventDataSerializer(serializers.Serializer):
+    """``person.erased``: this person's personal data was erased here; erase yours. One
+    event per program the person is enrolled in (``programId`` null: enrolled in none)."""
+
+    person = RefSerializer()
+    erasedAt = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "PersonErasedEventData"
+
+
 EVENT_DATA = PolymorphicProxySerializer(
     component_name="EventData",
-    serializers=[MatchEventDataSerializer, EnrollmentEventDataSerializer],
+    serializers=[
+        MatchEventDataSerializer,
+        EnrollmentEventDataSerializer,
+        PersonErasedEventDataSerializer,
+    ],
     resource_type_field_name=None,
 )
 

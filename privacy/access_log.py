@@ -1,0 +1,56 @@
+"""The access log: who viewed or exported which person's personal data, and when.
+
+Its own table (``privacy.AccessLogEntry``), apart from the application log; ids only.
+Callers: the people API (``AccessLoggedViewSet``), the Person admin (``AccessLoggedAdmin``),
+exports, and person pages (``log_person_access(request, person)``, one line in the view).
+"""
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from privacy.models import AccessKind, AccessLogEntry
+
+
+def access_log_record(*, user, kind: str, person_ids: Iterable[int]) -> int:
+    """Record one access per person (one INSERT); returns how many were recorded."""
+    user = user if user is not None and user.is_authenticated else None
+    now = timezone.now()
+    rows = [
+        AccessLogEntry(at=now, user=user, kind=kind, person_id=pk)
+        for pk in dict.fromkeys(person_ids)
+        if pk is not None
+    ]
+    AccessLogEntry.objects.bulk_create(rows)
+    return len(rows)
+
+
+def log_person_access(request, person, kind: str = AccessKind.PAGE) -> None:
+    """The one line a person page calls: ``log_person_access(request, person)``."""
+    access_log_record(user=request.user, kind=kind, person_ids=[person.pk])
+
+
+class AccessLoggedViewSet:
+    """Mixin for a viewset of people: each person serialized by ``list``/``retrieve`` is
+    recorded (a list records the people of the page it answers)."""
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        action = getattr(self, "action", None)
+        if args and action in ("list", "retrieve"):
+            rows = args[0] if kwargs.get("many") else [args[0]]
+            kind = AccessKind.API_LIST if action == "list" else AccessKind.API_DETAIL
+            access_log_record(
+                user=self.request.user, kind=kind, person_ids=[getattr(r, "pk", None) for r in rows]
+            )
+        return serializer
+
+
+class AccessLoggedAdmin:
+    """Mixin for the Person admin: opening a person's change view is recorded."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200 and str(object_id).isdigit():
+            access_log_record(user=request.user, kind=AccessKind.ADMIN, person_ids=[int(object_id)])
+        return response

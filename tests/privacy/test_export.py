@@ -1,0 +1,110 @@
+"""Subject access export: every row naming the person, other people by role only."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from buddy.models import Person
+from privacy.export import person_export
+from privacy.graph import SKIPPED_APPS, person_foreign_keys, rows_about
+from privacy.models import AccessLogEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def unzip(content: bytes) -> dict:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {
+            name: archive.read(name).decode()
+            if name.endswith(".txt")
+            else json.loads(archive.read(name))
+            for name in archive.namelist()
+        }
+
+
+def models_naming_people():
+    return [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label not in SKIPPED_APPS and person_foreign_keys(m)
+    ]
+
+
+def test_the_export_holds_every_row_of_every_model_that_references_person(subject):
+    files = unzip(person_export(person=subject.person))
+    assert models_naming_people(), "introspection found no model referencing Person"
+    for model in models_naming_people():
+        keys = person_foreign_keys(model)
+        naming = set()
+        for key in keys:
+            naming |= set(
+                model._default_manager.filter(**{key.name: subject.person}).values_list(
+                    "pk", flat=True
+                )
+            )
+        assert naming, f"the fixture has no {model._meta.label} row: add one"
+        exported = {row[model._meta.pk.attname] for row in files[f"data/{model._meta.label}.json"]}
+        assert naming <= exported, model._meta.label
+
+
+def test_the_export_follows_rows_of_the_persons_matches_and_enrollments(subject):
+    files = unzip(person_export(person=subject.person))
+    for label in (
+        "buddy.MatchTransition",
+        "buddy.CheckIn",
+        "buddy.Feedback",
+        "buddy.InformalEvent",
+        "enrollments.EnrollmentStatusChange",
+        "enrollments.JourneyFlags",
+    ):
+        assert files[f"data/{label}.json"], label
+    assert files["data/buddy.Person.json"][0]["first_name"] == "Oksana-7731"
+    assert files["data/buddy.ExternalId.json"][0]["external_id"] == subject.buddy_system_id
+    assert "README.txt" in files and "manifest.json" in files
+
+
+def test_webhook_events_and_import_lines_naming_the_person_are_exported(subject):
+    files = unzip(person_export(person=subject.person))
+    assert len(files["webhook_events.json"]) == 2
+    assert [line["import_run"] for line in files["import_report_lines.json"]] == [
+        subject.import_run.pk
+    ]
+
+
+def test_other_people_appear_by_role_only(subject):
+    content = person_export(person=subject.person)
+    files = unzip(content)
+    text = json.dumps(files)
+    assert "Bernd-4410" not in text and subject.buddy.email not in text
+    assert "Teacher-comment-4410" not in text  # the buddy's own comment on a shared session
+    assert "Learner-comment-7731" in text
+    assert files["data/buddy.Match.json"][0]["buddy"] == "another person (buddy)"
+    assert "Stranger" not in text
+
+
+def test_the_walk_excludes_other_peoples_attendances_of_a_shared_match(subject):
+    found = rows_about(subject.person)
+    attendances = found["buddy.EventAttendance"].queryset()
+    assert {a.person_id for a in attendances} == {subject.person.pk}
+
+
+def test_export_person_command_writes_the_zip_and_prints_its_path(subject, tmp_path, capsys):
+    target = tmp_path / "out.zip"
+    call_command("export_person", subject.buddy_system_id, output=str(target))
+    assert capsys.readouterr().out.strip() == str(target)
+    assert unzip(target.read_bytes())["data/buddy.Person.json"][0]["id"] == subject.person.pk
+    assert AccessLogEntry.objects.filter(person_id=subject.person.pk, kind="export").exists()
+
+
+def test_the_api_export_is_a_zip_for_the_coordinator_of_the_persons_program(
+    subject, client, coordinator
+):
+    client.force_login(coordinator)
+    response = client.get(f"/api/people/{subject.person.pk}/export/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert unzip(response.content)["data/buddy.Person.json"][0]["id"] == subject.person.pk
+    assert Person.objects.count() > 1
