@@ -3,7 +3,7 @@ outside itself, so a fresh clone tests on its own.
 
 Drift check (optional by design): when ``BUDDY_UPSTREAM_CONTRACT`` names the upstream
 contract folder, the copy in ``docs/buddy-system/`` must equal it file for file. ``.ci/run``
-sets the variable only when a ``shared/contract`` folder sits beside the clone; a clone
+sets the variable only when the upstream contract folder sits beside the clone; a clone
 without one has nothing to compare with, so the drift test is then not collected at all
 (it is not a required test being skipped). Set but pointing nowhere is a failure.
 """

@@ -140,7 +140,7 @@ def test_an_action_the_lifecycle_refuses_is_a_400_with_a_message(logged_in, prog
 
 
 def test_a_rule_of_the_service_comes_back_as_a_form_error(logged_in, program):
-    """The service (one active app match per participant) refuses; the page says why."""
+    """The service (one open app match per participant) refuses; the page says why."""
     first = enrolled_match(program, source="coordinator")
     second = enrolled_match(
         program,
@@ -151,7 +151,7 @@ def test_a_rule_of_the_service_comes_back_as_a_form_error(logged_in, program):
     )
     response = act(logged_in, second, action="activate", confirm="on")
     assert response.status_code == 400
-    assert "already has an active match" in response.content.decode()
+    assert "already has a proposed, accepted or active match" in response.content.decode()
 
 
 def test_a_match_out_of_scope_is_a_404(logged_in):
