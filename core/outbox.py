@@ -33,6 +33,8 @@ MATCH_PAUSED = "match.paused"
 MATCH_ENDED = "match.ended"
 MATCH_DECLINED = "match.declined"
 ENROLLMENT_STATUS_CHANGED = "enrollment.status_changed"
+CONCERN_OPENED = "concern.opened"
+CONCERN_RESOLVED = "concern.resolved"
 EVENT_TYPES = (
     MATCH_PROPOSED,
     MATCH_ACCEPTED,
@@ -41,6 +43,8 @@ EVENT_TYPES = (
     MATCH_ENDED,
     MATCH_DECLINED,
     ENROLLMENT_STATUS_CHANGED,
+    CONCERN_OPENED,
+    CONCERN_RESOLVED,
 )
 
 #: First key of the publisher's advisory lock: "outb".

@@ -1,10 +1,14 @@
 """Reads of the enrollments app used by views, the API and tasks."""
 
+from datetime import timedelta
+
+from django.db.models import Avg, Count
 from django.http import Http404
+from django.utils import timezone
 
 from buddy.access import Access
 from buddy.errors import FieldError, ValidationFailed
-from enrollments.models import Program, ProgramType
+from enrollments.models import HealthBand, MatchHealth, MatchHealthWeek, Program, ProgramType
 
 
 def program_by_type(program_type: str) -> Program:
@@ -32,3 +36,68 @@ def program_in_scope(program_type: str | None, access: Access) -> Program:
     if not access.sees_program(program.pk):
         raise Http404("No such program.")
     return program
+
+
+# --- Match health (issue 21): program-level figures for the dashboard and impact page ---
+
+
+def _band_counts(rows) -> dict:
+    counts = dict.fromkeys(HealthBand.values, 0)
+    total = 0
+    for band, n in rows:
+        counts[band] = counts.get(band, 0) + n
+        total += n
+    return {
+        "matches": total,
+        **{f"{band}_share": round(counts[band] / total, 4) if total else 0.0 for band in counts},
+    }
+
+
+def health_band_shares(*, program: Program, company_id: int | None = None) -> dict:
+    """Share of the program's active matches in each band (now); ``company_id``: only
+    matches whose buddy works there."""
+    qs = MatchHealth.objects.filter(program=program)
+    if company_id is not None:
+        qs = qs.filter(match__buddy__company_id=company_id)
+    rows = qs.values_list("band").annotate(n=Count("pk")).order_by()
+    return {**_band_counts(rows), "mean_score": qs.aggregate(m=Avg("score"))["m"]}
+
+
+def health_by_company(*, program: Program) -> list[dict]:
+    """Band shares per company of the buddies (``company_id`` None: buddies without one)."""
+    rows = (
+        MatchHealth.objects.filter(program=program)
+        .values_list("match__buddy__company_id", "band")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    grouped: dict = {}
+    for company_id, band, n in rows:
+        grouped.setdefault(company_id, []).append((band, n))
+    return [
+        {"company_id": company_id, **_band_counts(bands)}
+        for company_id, bands in sorted(grouped.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    ]
+
+
+def health_over_time(*, program: Program, weeks: int = 12, now=None) -> list[dict]:
+    """Per week (Monday, oldest first) of the last ``weeks``: matches scored, band shares
+    and the mean score, from the weekly history."""
+    from enrollments.health import week_of
+
+    since = week_of(now or timezone.now()) - timedelta(weeks=weeks - 1)
+    qs = MatchHealthWeek.objects.filter(program=program, week__gte=since)
+    bands = qs.values_list("week", "band").annotate(n=Count("pk")).order_by()
+    means = dict(qs.values_list("week").annotate(m=Avg("score")).order_by())
+    grouped: dict = {}
+    for week, band, n in bands:
+        grouped.setdefault(week, []).append((band, n))
+    return [
+        {"week": week, **_band_counts(grouped[week]), "mean_score": means.get(week)}
+        for week in sorted(grouped)
+    ]
+
+
+def match_health(*, match_id: int) -> MatchHealth | None:
+    """The current health of one match (None: not active or not computed yet)."""
+    return MatchHealth.objects.filter(match_id=match_id).first()
