@@ -20,6 +20,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
+    path("api/", include("concerns.api.urls")),  # cases (issue 21)
     path("api/", include("buddy.api.urls")),
     path("", include("webhooks.urls")),
     path("", include("enrollments.urls")),  # /attention/ and /api/attention/

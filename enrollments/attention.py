@@ -47,6 +47,7 @@ from enrollments.models import Enrollment, EnrollmentStatus, HealthBand, MatchHe
 
 #: Rank of each kind of item (higher first); ties go to the longest-waiting.
 PRIORITY = {
+    "concern.overdue": 110,
     "webhooks.dead_lettered": 100,
     "webhooks.subscriber_disabled": 95,
     "program.negative_feedback": 90,
@@ -300,6 +301,24 @@ def _matches(program: Program, now: datetime) -> list[AttentionItem]:
     return items
 
 
+def _concerns_overdue(program: Program, now: datetime) -> list[AttentionItem]:
+    """Open cases past their response-time target (``settings.CONCERNS``): first of all."""
+    from concerns.selectors import concerns_overdue
+
+    return [
+        AttentionItem(
+            kind="concern.overdue",
+            title=f"Case #{row['pk']} ({row['severity']}): response overdue",
+            reason="Not acknowledged within the response-time target of its severity.",
+            action_url=_admin_url("concerns_concern", row["pk"]),
+            subject_type="concern",
+            subject_id=row["pk"],
+            days=_days(now, row["respond_by"]),
+        )
+        for row in concerns_overdue(program=program, now=now).values("pk", "severity", "respond_by")
+    ]
+
+
 def _at_risk(program: Program, now: datetime) -> list[AttentionItem]:
     """Active matches whose health is "at risk" (``enrollments.health``), with the reason
     that moved them there; ``days``: how long they have been at risk."""
@@ -447,6 +466,7 @@ def attention_queue(*, program: Program, now: datetime | None = None) -> list[At
     """The program's needs-attention items, most urgent first."""
     now = now or timezone.now()
     items = [
+        *_concerns_overdue(program, now),
         *_dead_letters(program),
         *_subscribers_disabled(now),
         *_match_rate(program),

@@ -101,3 +101,12 @@ def health_over_time(*, program: Program, weeks: int = 12, now=None) -> list[dic
 def match_health(*, match_id: int) -> MatchHealth | None:
     """The current health of one match (None: not active or not computed yet)."""
     return MatchHealth.objects.filter(match_id=match_id).first()
+
+
+def health_at_risk(*, program: Program) -> list[dict]:
+    """The program's matches at risk, lowest score first (ids, numbers, reasons in words)."""
+    return list(
+        MatchHealth.objects.filter(program=program, band=HealthBand.AT_RISK)
+        .order_by("score", "match_id")
+        .values("match_id", "score", "band_reason", "band_since", "reasons", "parts")
+    )

@@ -36,6 +36,7 @@ from django.utils import timezone
 from buddy.broker import task_send
 from buddy.errors import FieldError, ValidationFailed
 from buddy.services.common import among, person_buddy_system_ids
+from concerns.services import concerns_suggest
 from core import events, outbox
 from enrollments import health, journey
 from enrollments.models import (
@@ -406,4 +407,6 @@ def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
         for program_id, person_ids in sorted(people.items()):
             if program_id in programs:
                 enrollments_recompute(program=programs[program_id], person_ids=person_ids)
+                # The automatic case suggestions of the changed people (issue 21).
+                concerns_suggest(program=programs[program_id], person_ids=person_ids)
     return len(claimed)
