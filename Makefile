@@ -55,3 +55,4 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/import/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/recompute/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/matching/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/health/run.py

@@ -110,3 +110,72 @@ def health_at_risk(*, program: Program) -> list[dict]:
         .order_by("score", "match_id")
         .values("match_id", "score", "band_reason", "band_since", "reasons", "parts")
     )
+
+
+# --- Structured feedback analysis (issue 21) ------------------------------------------------
+
+
+def feedback_analysis(
+    *,
+    program: Program,
+    company_id: int | None = None,
+    since=None,
+    until=None,
+    low: float | None = None,
+    disagree: float = 0.5,
+) -> dict:
+    """Ratings and category ratings of the program's feedback (of one company's buddies,
+    within a period): distribution (tenths), mean per month, the negative share with the
+    seed's >30 % rule (``settings.ENROLLMENTS``), and the matches whose two sides' latest
+    ratings differ by ``disagree`` or more."""
+    from django.conf import settings
+    from django.db.models.functions import TruncMonth
+
+    from buddy.models import Feedback
+
+    c = settings.ENROLLMENTS
+    low = c["LOW_RATING"] if low is None else low
+    qs = Feedback.objects.filter(match__program=program)
+    if company_id is not None:
+        qs = qs.filter(match__buddy__company_id=company_id)
+    if since is not None:
+        qs = qs.filter(submitted_at__gte=since)
+    if until is not None:
+        qs = qs.filter(submitted_at__lt=until)
+    ratings = list(qs.values_list("rating", flat=True))
+    distribution = [0] * 10
+    for r in ratings:
+        distribution[min(9, max(0, int(r * 10)))] += 1
+    negative = sum(1 for r in ratings if r < low)
+    share = negative / len(ratings) if ratings else 0.0
+    by_month = [
+        {"month": row["month"].date().isoformat(), "n": row["n"], **{k: row[k] for k in
+         ("rating", "communication", "helpfulness", "engagement")}}
+        for row in qs.annotate(month=TruncMonth("submitted_at")).values("month").annotate(
+            n=Count("pk"), rating=Avg("rating"), communication=Avg("communication"),
+            helpfulness=Avg("helpfulness"), engagement=Avg("engagement"),
+        ).order_by("month")
+    ]  # fmt: skip
+    latest = {}
+    for match_id, role, rating in qs.values_list("match_id", "from_role", "rating").order_by(
+        "match_id", "from_role", "submitted_at", "pk"
+    ):
+        latest[(match_id, role)] = rating
+    disagreements = sorted(
+        (m, latest[(m, "participant")], latest[(m, "buddy")])
+        for (m, role) in latest
+        if role == "participant"
+        and (m, "buddy") in latest
+        and abs(latest[(m, "participant")] - latest[(m, "buddy")]) >= disagree
+    )
+    return {
+        "feedback": len(ratings),
+        "distribution": distribution,
+        "negative": negative,
+        "negative_share": round(share, 4),
+        "negative_spike": share > c["NEGATIVE_SHARE"],
+        "by_month": by_month,
+        "disagreements": [
+            {"match_id": m, "participant_rating": p, "buddy_rating": b} for m, p, b in disagreements
+        ],
+    }

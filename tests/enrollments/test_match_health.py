@@ -120,3 +120,17 @@ def test_an_ended_match_loses_its_current_health(program, now):
     enrollments_recompute_program(program=program, now=now)
     assert not MatchHealth.objects.filter(match=match).exists()
     assert MatchHealthWeek.objects.filter(match=match).exists()  # the history stays
+
+
+def test_feedback_analysis_flags_a_negative_spike_and_disagreeing_sides(program, now):
+    from enrollments.selectors import feedback_analysis
+
+    match = active_match(program, now)
+    FeedbackFactory(match=match, from_role="participant", rating=0.9, submitted_at=now)
+    FeedbackFactory(match=match, from_role="buddy", rating=0.2, submitted_at=now)
+    result = feedback_analysis(program=program)
+    assert result["feedback"] == 2 and result["negative"] == 1
+    assert result["negative_spike"] is True  # 50 % > 30 %
+    assert result["disagreements"] == [
+        {"match_id": match.pk, "participant_rating": 0.9, "buddy_rating": 0.2}
+    ]
