@@ -111,7 +111,8 @@ class HealthView(APIView):
 
 class Q2QEvidenceView(APIView):
     """``GET /api/q2q/evidence/?program=buddy&since=YYYY-MM-DD``: de-identified evidence
-    snippets with their dimension scores (at most 1,000 per request; ``offset`` pages)."""
+    snippets with their dimension scores (at most 1,000 per request; ``offset`` pages).
+    Viewers get the scores with the snippets masked."""
 
     LIMIT = 1000
 
@@ -131,7 +132,8 @@ class Q2QEvidenceView(APIView):
 
         from enrollments.q2q import q2q_evidence
 
-        program = program_in_scope(request.query_params.get("program"), access_for(request.user))
+        access = access_for(request.user)
+        program = program_in_scope(request.query_params.get("program"), access)
         since, offset = request.query_params.get("since"), request.query_params.get("offset", "0")
         since_at = None
         if since:
@@ -149,6 +151,11 @@ class Q2QEvidenceView(APIView):
                 int(offset) + self.LIMIT,
             )
         )
+        if access.masked:  # viewers: the scores, not even de-identified text (buddy.pii)
+            from buddy.pii import mask
+
+            for record in records:
+                record["snippet"] = mask(record["snippet"])
         return Response(
             {"program": program.program_type, "count": len(records), "results": records}
         )
