@@ -57,3 +57,4 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/matching/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/outbox/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ui/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/health/run.py

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
     path("api/", include("privacy.urls")),  # a person's export and erasure
+    path("api/", include("concerns.api.urls")),  # cases (issue 21)
     path("api/", include("buddy.api.urls")),
     path("api/", include("enrollments.api.urls")),  # programs, enrollments, journey flags
     path("api/", include("matching.api.urls")),  # recommendations

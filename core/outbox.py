@@ -35,6 +35,8 @@ MATCH_DECLINED = "match.declined"
 ENROLLMENT_STATUS_CHANGED = "enrollment.status_changed"
 #: A person's personal data was erased here (``privacy.services.person_erase``): erase yours.
 PERSON_ERASED = "person.erased"
+CONCERN_OPENED = "concern.opened"
+CONCERN_RESOLVED = "concern.resolved"
 EVENT_TYPES = (
     MATCH_PROPOSED,
     MATCH_ACCEPTED,
@@ -44,6 +46,8 @@ EVENT_TYPES = (
     MATCH_DECLINED,
     ENROLLMENT_STATUS_CHANGED,
     PERSON_ERASED,
+    CONCERN_OPENED,
+    CONCERN_RESOLVED,
 )
 
 #: First key of the publisher's advisory lock: "outb".

@@ -6,7 +6,8 @@ item says why it is there and links to where to act (the admin change page for
 now). Titles and reasons carry ids and numbers only, never a name or free text.
 
 Sources: waiting participants and the program's match rate, active matches
-without contact (14 / 30 / 60 days) or due a check-in, struggling moods, recent
+without contact (14 / 30 / 60 days) or due a check-in, struggling moods, matches whose
+health is "at risk" (``enrollments.health``), recent
 low ratings, participants with several active matches at once (the Buddy System may
 report that; ``Match.concurrent_active``), the data-quality flags of ``buddy.selectors``
 (no feedback after 90 days, zero-duration matches, negative-feedback share),
@@ -42,14 +43,16 @@ from buddy.models import (
     Role,
     SkillSession,
 )
-from enrollments.models import Enrollment, EnrollmentStatus, Program
+from enrollments.models import Enrollment, EnrollmentStatus, HealthBand, MatchHealth, Program
 
 #: Rank of each kind of item (higher first); ties go to the longest-waiting.
 PRIORITY = {
+    "concern.overdue": 110,
     "webhooks.dead_lettered": 100,
     "webhooks.subscriber_disabled": 95,
     "program.negative_feedback": 90,
     "match.struggling": 85,
+    "match.at_risk": 82,
     "match.no_contact_60": 80,
     "feedback.low_rating": 70,
     "match.no_contact_30": 60,
@@ -288,6 +291,46 @@ def _matches(program: Program, now: datetime) -> list[AttentionItem]:
     return items
 
 
+def _concerns_overdue(program: Program, now: datetime) -> list[AttentionItem]:
+    """Open cases past their response-time target (``settings.CONCERNS``): first of all."""
+    from concerns.selectors import concerns_overdue
+
+    return [
+        AttentionItem(
+            kind="concern.overdue",
+            title=f"Case #{row['pk']} ({row['severity']}): response overdue",
+            reason="Not acknowledged within the response-time target of its severity.",
+            action_url=_admin_url("concerns_concern", row["pk"]),
+            subject_type="concern",
+            subject_id=row["pk"],
+            days=_days(now, row["respond_by"]),
+        )
+        for row in concerns_overdue(program=program, now=now).values("pk", "severity", "respond_by")
+    ]
+
+
+def _at_risk(program: Program, now: datetime) -> list[AttentionItem]:
+    """Active matches whose health is "at risk" (``enrollments.health``), with the reason
+    that moved them there; ``days``: how long they have been at risk."""
+    rows = (
+        MatchHealth.objects.filter(program=program, band=HealthBand.AT_RISK, match__status="active")
+        .values("match_id", "score", "band_reason", "band_since")
+        .order_by("match_id")
+    )
+    return [
+        AttentionItem(
+            kind="match.at_risk",
+            title=f"Match #{row['match_id']}: health {row['score']} (at risk)",
+            reason=f"At risk: {row['band_reason']}.",
+            action_url=_admin_url("buddy_match", row["match_id"]),
+            subject_type="match",
+            subject_id=row["match_id"],
+            days=_days(now, row["band_since"]),
+        )
+        for row in rows
+    ]
+
+
 def _low_ratings(program: Program, now: datetime) -> list[AttentionItem]:
     c = settings.ENROLLMENTS
     rows = (
@@ -413,12 +456,14 @@ def attention_queue(*, program: Program, now: datetime | None = None) -> list[At
     """The program's needs-attention items, most urgent first."""
     now = now or timezone.now()
     items = [
+        *_concerns_overdue(program, now),
         *_dead_letters(program),
         *_subscribers_disabled(now),
         *_match_rate(program),
         *_waiting(program, now),
         *_concurrent(program, now),
         *_matches(program, now),
+        *_at_risk(program, now),
         *_low_ratings(program, now),
         *_data_quality(program, now),
     ]

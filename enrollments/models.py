@@ -43,6 +43,11 @@ class Program(TimeStampedModel):
     match_rate_target = models.FloatField(
         default=0.7, help_text="Share of participants that should have a match (0–1)."
     )
+    health_settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Match-health weights and thresholds overriding settings.MATCH_HEALTH.",
+    )
 
     class Meta:
         ordering = ["program_type"]
@@ -215,3 +220,64 @@ class AttentionSnooze(models.Model):
 
     def __str__(self) -> str:
         return f"Snooze {self.kind} #{self.subject_id} until {self.until}"
+
+
+class HealthBand(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    WATCH = "watch", "Watch"
+    AT_RISK = "at_risk", "At risk"
+
+
+class MatchHealth(models.Model):
+    """How an active match is doing: a 0–100 score, its parts and reasons in words.
+
+    Derived data (``enrollments.health``), kept current by the recompute queue with the
+    journey flags; removed when the match stops being active. ``band_reason`` is the
+    reason that moved the match into its band, ``band_since`` when it did.
+    """
+
+    match = models.OneToOneField(
+        "buddy.Match", on_delete=models.CASCADE, primary_key=True, related_name="health"
+    )
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=10, choices=HealthBand.choices)
+    parts = models.JSONField(default=dict, help_text="Part name → value 0–1.")
+    reasons = models.JSONField(default=list, help_text="Reasons in words, worst first.")
+    band_reason = models.CharField(max_length=200, blank=True)
+    band_since = models.DateTimeField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["match_id"]
+        verbose_name_plural = "match health"
+        constraints = [
+            choices_check("band", HealthBand.choices),
+            models.CheckConstraint(
+                condition=Q(score__lte=100), name="enrollments_matchhealth_score_0_100"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "band"], name="health_program_band")]
+
+    def __str__(self) -> str:
+        return f"Health of match #{self.match_id}: {self.score}"
+
+
+class MatchHealthWeek(models.Model):
+    """A match's health in one week (Monday): the last value computed that week."""
+
+    match = models.ForeignKey("buddy.Match", on_delete=models.CASCADE, related_name="health_weeks")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week.")
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=10, choices=HealthBand.choices)
+
+    class Meta:
+        ordering = ["match_id", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "week"], name="health_week_one_per_match"),
+        ]
+        indexes = [models.Index(fields=["program", "week"], name="health_week_program")]
+
+    def __str__(self) -> str:
+        return f"Match #{self.match_id} week {self.week}: {self.score}"

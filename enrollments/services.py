@@ -36,8 +36,9 @@ from django.utils import timezone
 from buddy.broker import task_send
 from buddy.errors import FieldError, ValidationFailed
 from buddy.services.common import among, person_buddy_system_ids
+from concerns.services import concerns_suggest
 from core import events, outbox
-from enrollments import journey
+from enrollments import health, journey
 from enrollments.models import (
     Enrollment,
     EnrollmentStatus,
@@ -200,7 +201,11 @@ def enrollment_recompute(*, enrollment: Enrollment, now: datetime | None = None)
     now = now or timezone.now()
     program_lock(enrollment.program_id, exclusive=False)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    return _apply(enrollment, journey.derive(journey.person_facts(enrollment), now=now), now=now)
+    changed = _apply(enrollment, journey.derive(journey.person_facts(enrollment), now=now), now=now)
+    health.recompute(
+        program=enrollment.program, now=now, person_ids=[enrollment.person_id], per_match=True
+    )
+    return changed
 
 
 @transaction.atomic
@@ -233,6 +238,9 @@ def enrollments_recompute(
             for i in range(0, len(ids), SET_BASED_CHUNK)
         )
         path = "set_based"
+    scored = health.recompute(
+        program=program, now=now, person_ids=ids, per_match=path == "per_person"
+    )
     logger.info(
         "enrollments.recompute",
         extra={
@@ -240,6 +248,7 @@ def enrollments_recompute(
             "people": len(ids),
             "changed": changed,
             "path": path,
+            "health_written": scored["written"],
             "duration_ms": round((time.monotonic() - started) * 1000),
         },
     )
@@ -252,11 +261,14 @@ def enrollments_recompute_program(*, program: Program, now: datetime | None = No
     now = now or timezone.now()
     started = time.monotonic()
     changed = recompute_set_based(program_id=program.pk, now=now)
+    scored = health.recompute(program=program, now=now)
     logger.info(
         "enrollments.recompute_program",
         extra={
             "program_id": program.pk,
             "changed": changed,
+            "health_scored": scored["scored"],
+            "health_written": scored["written"],
             "duration_ms": round((time.monotonic() - started) * 1000),
         },
     )
@@ -395,6 +407,8 @@ def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
         for program_id, person_ids in sorted(people.items()):
             if program_id in programs:
                 enrollments_recompute(program=programs[program_id], person_ids=person_ids)
+                # The automatic case suggestions of the changed people (issue 21).
+                concerns_suggest(program=programs[program_id], person_ids=person_ids)
     return len(claimed)
 
 

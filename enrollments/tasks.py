@@ -1,6 +1,7 @@
 """Celery tasks of the enrollments app: thin, idempotent, take ids."""
 
 from celery import shared_task
+from django.db import transaction
 
 from enrollments import services
 from enrollments.models import Program
@@ -32,10 +33,16 @@ def recompute_people(*, person_ids: list[int], program_id: int) -> int:
 
 @shared_task(acks_late=True)
 def recompute_all_programs() -> int:
-    """Nightly (beat): flags and states age with time, so every program is recomputed."""
-    return sum(
-        services.enrollments_recompute_program(program=program) for program in Program.objects.all()
-    )
+    """Nightly (beat): flags, states and match health age with time, so every program is
+    recomputed (and its automatic case suggestions made)."""
+    from concerns.services import concerns_suggest
+
+    changed = 0
+    for program in Program.objects.all():
+        changed += services.enrollments_recompute_program(program=program)
+        with transaction.atomic():
+            concerns_suggest(program=program)
+    return changed
 
 
 @shared_task(acks_late=True)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from enrollments import views
-from enrollments.api.views import AttentionView, ImpactView
+from enrollments.api.views import AttentionView, HealthView, ImpactView, Q2QEvidenceView
 
 app_name = "enrollments"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("attention/snooze/", views.attention_snooze_view, name="attention-snooze"),
     path("api/attention/", AttentionView.as_view(), name="api-attention"),
     path("api/impact/", ImpactView.as_view(), name="api-impact"),
+    path("api/health/", HealthView.as_view(), name="api-health"),
+    path("api/q2q/evidence/", Q2QEvidenceView.as_view(), name="api-q2q-evidence"),
 ]

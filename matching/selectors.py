@@ -121,14 +121,20 @@ def enrolled_buddies(
 def excluded_pairs(
     *, program: Program, never_repair_any: bool, participant_ids=None
 ) -> dict[str, list[tuple[int, int]]]:
-    """The pairs the hard rules rule out: an earlier match that ended in a violation (in
-    any program), any earlier match in this program (per setting), dismissed suggestions."""
+    """The pairs the hard rules rule out: an earlier match that ended in a violation or
+    whose concern was resolved as a violation (in any program), any earlier match in this
+    program (per setting), dismissed suggestions."""
+    from concerns.selectors import violation_pairs
+
     scope = Q() if participant_ids is None else Q(participant_id__in=list(participant_ids))
     pairs = {
-        "violation": list(
-            Match.objects.filter(scope, end_reason=EndReason.VIOLATION).values_list(
-                "participant_id", "buddy_id"
+        "violation": sorted(
+            set(
+                Match.objects.filter(scope, end_reason=EndReason.VIOLATION).values_list(
+                    "participant_id", "buddy_id"
+                )
             )
+            | violation_pairs(participant_ids=participant_ids)
         ),
         "dismissed": list(
             Proposal.objects.filter(scope, program=program, status=ProposalStatus.DISMISSED)

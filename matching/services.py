@@ -125,9 +125,12 @@ def _settings(criteria: MatchingCriteria, *, coverage_first: bool | None = None)
 # --- Top 5 for one participant --------------------------------------------------------------
 
 
-def recommend_for_participant(*, program: Program, participant: Person, n: int = 5) -> dict:
+def recommend_for_participant(
+    *, program: Program, participant: Person, n: int = 5, exclude_buddy_ids=()
+) -> dict:
     """The participant's best ``n`` buddies with scores, parts and reasons, or, when there
-    are none, why not."""
+    are none, why not. ``exclude_buddy_ids``: buddies left out (a rematch leaves out the
+    previous buddy)."""
     if participant.role != Role.PARTICIPANT:
         raise RuleViolation("matching.not_a_participant", "This person is not a participant.")
     criteria = criteria_current(program=program)
@@ -144,10 +147,12 @@ def recommend_for_participant(*, program: Program, participant: Person, n: int =
             "proposed, accepted or active match there.",
             "participant",
         )
-    candidates = top_for_participant(pool, settings, index, n=n)
+    excluded = {int(i) for i in exclude_buddy_ids}
+    candidates = top_for_participant(pool, settings, index, n=n + len(excluded))
     for candidate in candidates:
         candidate["buddy_id"] = int(pool.buddy_ids[candidate.pop("buddy_index")])
         candidate.pop("participant_index")
+    candidates = [c for c in candidates if c["buddy_id"] not in excluded][:n]
     result = {
         "participant_id": participant.pk,
         "criteria_version": criteria.version,

@@ -98,6 +98,22 @@ TABLE: dict[str, Entry] = {
     "match-activate": Entry("POST", API_ACTION, kwargs="proposed"),
     "match-deactivate": Entry("POST", API_ACTION, kwargs="match"),
     "match-end": Entry("POST", API_ACTION, data={"end_reason": "completed"}, kwargs="match"),
+    # concerns (cases)
+    "concern-list": Entry(
+        "POST", (401, 403, 403, 201, 404, 403, 201), data={"category": "other", "severity": "low"}
+    ),
+    "concern-detail": Entry("GET", API_DETAIL, kwargs="concern"),
+    "concern-acknowledge": Entry("POST", API_ACTION, kwargs="concern"),
+    "concern-meetings": Entry(
+        "POST",
+        (401, 403, 403, 201, 404, 403, 201),
+        data={"held_at": "2026-01-05T10:00:00Z"},
+        kwargs="acknowledged_concern",
+    ),
+    "concern-resolve": Entry("POST", API_ACTION, data={"outcome": "continues"}, kwargs="concern"),
+    "concern-rematch-suggestions": Entry("POST", API_ACTION, kwargs="rematch_concern"),
+    "enrollments:api-health": Entry("GET", API_READ),
+    "enrollments:api-q2q-evidence": Entry("GET", API_READ),
     # imports
     "import-run-list": Entry("GET", API_READ),
     "import-run-detail": Entry("GET", API_DETAIL, kwargs="import_run"),
@@ -236,6 +252,34 @@ class World:
         self.spare_buddy = BuddyFactory()
         EnrollmentFactory(person=self.spare_buddy, program=self.a)
         self._issue_18_rows()
+        from concerns.services import concern_acknowledge, concern_open
+
+        self.concern = concern_open(
+            program=self.a, match=self.match, category="communication", severity="low"
+        )
+        self.acknowledged_concern = concern_acknowledge(
+            concern=concern_open(
+                program=self.a, match=self.match, category="reliability", severity="low"
+            )
+        )
+        from concerns.services import concern_resolve
+
+        # Fixed names: random ones could be words of the schema (the viewer-leak check).
+        rematched = ParticipantFactory(first_name="Qzrematchp", last_name="Qzrematchl")
+        EnrollmentFactory(person=rematched, program=self.a)
+        self.rematch_concern = concern_resolve(
+            concern=concern_open(
+                program=self.a,
+                match=MatchFactory(
+                    program=self.a,
+                    participant=rematched,
+                    buddy=BuddyFactory(first_name="Qzformerb", last_name="Qzformerl"),
+                ),
+                category="other",
+                severity="low",
+            ),
+            outcome="rematch",
+        )
         self.users = {
             "anonymous": None,
             "no_role": UserFactory(username="no-role"),
@@ -320,6 +364,9 @@ class World:
             "digest": "0" * 128,
             "endpoint": self.endpoint.pk,
             "delivery": self.delivery.pk,
+            "concern": self.concern.pk,
+            "acknowledged_concern": self.acknowledged_concern.pk,
+            "rematch_concern": self.rematch_concern.pk,
         }
         kwargs = {}
         for name in names:
@@ -332,6 +379,8 @@ class World:
     def data(self, entry: Entry) -> dict:
         if "participant" in entry.data:
             return {"participant": self.unmatched.pk, "buddy": self.spare_buddy.pk}
+        if "category" in entry.data:
+            return {**entry.data, "match": self.match.pk}
         return entry.data
 
 

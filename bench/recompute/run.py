@@ -145,6 +145,7 @@ def generate(people: int, now: datetime, seed: int = 1) -> dict[str, int]:
             "matching_criteria",
             "source",
             "concurrent_active",
+            "end_note",
             "created_at",
             "updated_at",
         ],
@@ -163,6 +164,7 @@ def generate(people: int, now: datetime, seed: int = 1) -> dict[str, int]:
                 "{}",
                 "import",
                 False,
+                "",
                 *stamp,
             )
             for i, p, b, s, m, e in matches

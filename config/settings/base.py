@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "matching",
     "webhooks",
     "privacy",
+    "concerns",
 ]
 
 MIDDLEWARE = [
@@ -362,6 +363,53 @@ ENROLLMENTS = {
     "LOW_RATING_RECENT_DAYS": 30,
     "NEGATIVE_SHARE": 0.30,
     "NO_FEEDBACK_DAYS": 90,
+}
+# Match health (issue 21, ``enrollments.health``): the defaults of every program; a program
+# overrides any key in ``Program.health_settings``. Each part is 0–1; the score is the
+# weighted mean × 100; bands by score.
+MATCH_HEALTH = {
+    "WEIGHTS": {
+        "contact_recency": 3,
+        "contact_regularity": 2,
+        "mood_level": 2,
+        "mood_trend": 1,
+        "ratings": 2,
+        "rating_trend": 1,
+        "categories": 1,
+        "milestones": 1,
+        "feedback_recency": 1,
+    },
+    # Contact: full marks up to GOOD days without contact, none from BAD days.
+    "CONTACT_GOOD_DAYS": 7,
+    "CONTACT_BAD_DAYS": 30,
+    # Regularity: contacts (events, sessions, attendances, check-ins) in the window
+    # against the expected number.
+    "REGULARITY_WINDOW_DAYS": 56,
+    "REGULARITY_EXPECTED": 8,
+    # Mood: the last MOOD_RECENT check-ins against up to MOOD_RECENT earlier ones.
+    "MOOD_RECENT": 3,
+    "MOOD_VALUES": {"great": 1.0, "good": 0.75, "okay": 0.5, "struggling": 0.25, "difficult": 0.0},
+    # A category rating (communication, helpfulness, engagement) below this is a reason.
+    "CATEGORY_LOW": 0.5,
+    "MILESTONES_TARGET": 3,
+    "FEEDBACK_GOOD_DAYS": 30,
+    "FEEDBACK_BAD_DAYS": 90,
+    # A part without data (no mood, no rating yet) counts as this.
+    "NEUTRAL": 0.5,
+    "BANDS": {"healthy": 70, "watch": 45},  # below "watch": at risk
+}
+# Concerns (issue 21, ``concerns``): response-time targets per severity (hours from opening
+# to acknowledgement; overdue cases top the attention queue) and the automatic suggestions.
+CONCERNS = {
+    "RESPOND_WITHIN_HOURS": {"critical": 24, "high": 48, "medium": 120, "low": 240},
+    # Safeguarding cases are critical whatever severity is given.
+    "SAFEGUARDING_WITHIN_HOURS": 24,
+    # Suggested automatically: this many difficult check-ins in a row, a rating below this,
+    # an end reason of ``violation``.
+    "DIFFICULT_IN_A_ROW": 2,
+    "DIFFICULT_MOODS": ("difficult",),
+    "LOW_RATING": 0.2,
+    "SUGGEST_RECENT_DAYS": 30,
 }
 # The weekly attention digest goes to staff users with an email; printed to the console
 # unless a real backend is configured.

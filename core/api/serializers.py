@@ -59,12 +59,35 @@ class PersonErasedEventDataSerializer(serializers.Serializer):
         ref_name = "PersonErasedEventData"
 
 
+class ConcernEventDataSerializer(serializers.Serializer):
+    """``concern.opened`` and ``concern.resolved`` (a case; ids and codes, never its text)."""
+
+    concernId = serializers.IntegerField()
+    programId = serializers.IntegerField()
+    matchId = serializers.IntegerField(allow_null=True)
+    personId = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField()
+    severity = serializers.CharField()
+    source = serializers.CharField(
+        help_text="coordinator, participant_report, buddy_report, automatic"
+    )
+    status = serializers.CharField()
+    changedAt = serializers.DateTimeField()
+    outcome = serializers.CharField(required=False, help_text="concern.resolved only")
+    endReason = serializers.CharField(required=False, allow_null=True, help_text="resolved only")
+    violation = serializers.BooleanField(required=False, help_text="concern.resolved only")
+
+    class Meta:
+        ref_name = "ConcernEventData"
+
+
 EVENT_DATA = PolymorphicProxySerializer(
     component_name="EventData",
     serializers=[
         MatchEventDataSerializer,
         EnrollmentEventDataSerializer,
         PersonErasedEventDataSerializer,
+        ConcernEventDataSerializer,
     ],
     resource_type_field_name=None,
 )

@@ -16,6 +16,7 @@ from buddy.access import access_for
 from buddy.api.pagination import LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
+from buddy.errors import FieldError, ValidationFailed
 from buddy.models import AccessRole
 from buddy.selectors import scope_programs
 from enrollments import filtersets
@@ -189,3 +190,85 @@ class JourneyFlagsViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         programs = _programs_read(self.request)
         return super().get_queryset().filter(enrollment__program__in=programs)
+
+
+class HealthView(APIView):
+    """``GET /api/health/?program=buddy``: match health of the program (issue 21): band
+    shares now, by company, the weekly trend, and the matches at risk with their reason."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("program", str, description="program type (default buddy)"),
+            OpenApiParameter("weeks", int, description="weeks of history (1-104, default 12)"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        from enrollments import selectors as s
+
+        program = program_in_scope(request.query_params.get("program"), access_for(request.user))
+        weeks = request.query_params.get("weeks", "12")
+        if not weeks.isdigit() or not 1 <= int(weeks) <= 104:
+            raise ValidationFailed([FieldError("weeks", "must be a whole number from 1 to 104")])
+        at_risk = s.health_at_risk(program=program)
+        return Response(
+            {
+                "program": program.program_type,
+                "bands": s.health_band_shares(program=program),
+                "by_company": s.health_by_company(program=program),
+                "over_time": s.health_over_time(program=program, weeks=int(weeks)),
+                "at_risk": at_risk,
+            }
+        )
+
+
+class Q2QEvidenceView(APIView):
+    """``GET /api/q2q/evidence/?program=buddy&since=YYYY-MM-DD``: de-identified evidence
+    snippets with their dimension scores (at most 1,000 per request; ``offset`` pages).
+    Viewers get the scores with the snippets masked."""
+
+    LIMIT = 1000
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("program", str, description="program type (default buddy)"),
+            OpenApiParameter("since", str, description="YYYY-MM-DD"),
+            OpenApiParameter("offset", int),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        from datetime import datetime, time
+        from itertools import islice
+
+        from django.utils import timezone
+
+        from enrollments.q2q import q2q_evidence
+
+        access = access_for(request.user)
+        program = program_in_scope(request.query_params.get("program"), access)
+        since, offset = request.query_params.get("since"), request.query_params.get("offset", "0")
+        since_at = None
+        if since:
+            try:
+                day = datetime.strptime(since, "%Y-%m-%d").date()
+            except ValueError:
+                raise ValidationFailed([FieldError("since", "must be a date YYYY-MM-DD")]) from None
+            since_at = timezone.make_aware(datetime.combine(day, time.min))
+        if not offset.isdigit():
+            raise ValidationFailed([FieldError("offset", "must be a whole number")])
+        records = list(
+            islice(
+                q2q_evidence(program_ids=[program.pk], since=since_at),
+                int(offset),
+                int(offset) + self.LIMIT,
+            )
+        )
+        if access.masked:  # viewers: the scores, not even de-identified text (buddy.pii)
+            from buddy.pii import mask
+
+            for record in records:
+                record["snippet"] = mask(record["snippet"])
+        return Response(
+            {"program": program.program_type, "count": len(records), "results": records}
+        )

@@ -37,6 +37,9 @@ def days_ago(now, days: float):
 def build_varied_program(program: Program, now, *, seed: int = 7, people: int = 40) -> None:
     """People in every situation the rules distinguish, with activity of every age."""
     rng = random.Random(seed)
+    # A second generator for the feedback's side and categories (match health), so the
+    # sequence of the first (and what the journey tests rely on) is unchanged.
+    side = random.Random(seed + 1000)
     other_program = Program.objects.get(program_type=ProgramType.MENTORSHIP)
     participants = [
         ParticipantFactory(joined_at=days_ago(now, rng.choice([5, 40, 150, 200, 400])))
@@ -84,7 +87,14 @@ def build_varied_program(program: Program, now, *, seed: int = 7, people: int = 
                 elif kind == "checkin":
                     CheckInFactory(match=match, checkin_date=at, mood=rng.choice(MOODS))
                 elif kind == "feedback":
-                    FeedbackFactory(match=match, submitted_at=at, rating=rng.random())
+                    FeedbackFactory(
+                        match=match,
+                        submitted_at=at,
+                        rating=rng.random(),
+                        from_role=side.choice(["participant", "buddy"]),
+                        communication=side.choice([None, side.random()]),
+                        engagement=side.choice([None, side.random()]),
+                    )
                 elif kind == "skill":
                     SkillSessionFactory(match=match, completed_at=at)
                 else:
@@ -95,6 +105,25 @@ def build_varied_program(program: Program, now, *, seed: int = 7, people: int = 
     done = MatchFactory(program=program, participant=completed, buddy=buddies[0], ended=True)
     for day, mood in ((40, "struggling"), (35, "difficult")):  # and one who struggled
         CheckInFactory(match=done, checkin_date=days_ago(now, day), mood=mood)
+    # One match that is going well (match health: the "healthy" band).
+    thriving = ParticipantFactory(joined_at=days_ago(now, 120))
+    EnrollmentFactory(person=thriving, program=program, enrolled_at=thriving.joined_at)
+    well = MatchFactory(
+        program=program,
+        participant=thriving,
+        buddy=buddies[-1],
+        status=MatchStatus.ACTIVE,
+        matched_at=days_ago(now, 100),
+    )
+    for week in range(8):
+        CheckInFactory(match=well, checkin_date=days_ago(now, 2 + 7 * week), mood="great")
+    for role, day in (("participant", 10), ("buddy", 12), ("participant", 50), ("buddy", 55)):
+        FeedbackFactory(
+            match=well, from_role=role, submitted_at=days_ago(now, day), rating=0.9,
+            communication=0.9, helpfulness=0.9, engagement=0.9,
+        )  # fmt: skip
+    for day in (20, 40, 60):
+        MilestoneAchievementFactory(person=thriving, reached_at=days_ago(now, day))
     # Person-level activity: no match, or a match of another program (which must not count).
     for person in rng.sample(participants, people // 4):
         MilestoneAchievementFactory(

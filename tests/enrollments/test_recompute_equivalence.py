@@ -7,7 +7,13 @@ import pytest
 
 from core.models import OutboxEvent
 from enrollments.journey import FLAG_FIELDS
-from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
+from enrollments.models import (
+    Enrollment,
+    EnrollmentStatusChange,
+    JourneyFlags,
+    MatchHealth,
+    MatchHealthWeek,
+)
 from enrollments.services import (
     enrollment_recompute,
     enrollments_recompute,
@@ -37,7 +43,16 @@ def snapshot(program):
             type="enrollment.status_changed", program_id=program.pk
         ).exclude(data__fromStatus=None)
     )
-    return enrollments, history, flags, events
+    health = {
+        h.match_id: (h.score, h.band, h.parts, h.reasons, h.band_reason, h.band_since)
+        for h in MatchHealth.objects.filter(program=program)
+    }
+    weeks = sorted(
+        MatchHealthWeek.objects.filter(program=program).values_list(
+            "match_id", "week", "score", "band"
+        )
+    )
+    return enrollments, history, flags, events, health, weeks
 
 
 def reset(program, initial):
@@ -50,6 +65,8 @@ def reset(program, initial):
         reason__startswith="joined"
     ).delete()
     JourneyFlags.objects.filter(enrollment__program=program).delete()
+    MatchHealth.objects.filter(program=program).delete()
+    MatchHealthWeek.objects.filter(program=program).delete()
 
 
 @pytest.mark.parametrize("seed", [7, 11])
@@ -69,6 +86,8 @@ def test_per_person_and_set_based_recompute_agree(program, now, seed):
     assert set_based[1] == per_person[1]
     assert set_based[2] == per_person[2]
     assert set_based[3] == per_person[3]
+    assert set_based[4] == per_person[4]  # match health (per-match and set-based facts)
+    assert set_based[5] == per_person[5]
     assert changed == len(per_person[1]) == len(per_person[3]) > 0
     # The generated program really exercises the rules and flags.
     statuses = {status for status, _ in per_person[0].values()}
@@ -79,6 +98,13 @@ def test_per_person_and_set_based_recompute_agree(program, now, seed):
                  "struggling", "match_active"):  # fmt: skip
         values = {flags[name] for flags in per_person[2].values()}
         assert values == {True, False}, name
+    # Match health is exercised too: every band, reasons of several kinds.
+    health = per_person[4]
+    assert {band for _, band, *_ in health.values()} == {"healthy", "watch", "at_risk"}
+    assert (
+        len({reason.split(" ")[0] for *_, reasons, _, _ in health.values() for reason in reasons})
+        >= 4
+    )
 
 
 def test_subset_recompute_through_sql_matches_per_person(program, now):

@@ -1,0 +1,439 @@
+"""Match health: a 0–100 score per active match, its parts and the reasons in words.
+
+Two ways to read the facts, one way to judge them (like ``enrollments.journey``):
+
+- ``match_facts_one(match)``: the readable per-match path (a few small queries), used
+  when a change touches a few people;
+- ``match_facts_set(program_id=, person_ids=)``: the set-based path, a fixed number of
+  grouped and windowed queries for every active match of a program (or of some people),
+  used by the nightly and bulk recomputes;
+- ``derive(facts, conf=, now=)``: pure arithmetic on those facts (score, band, parts,
+  reasons). Both paths must give identical results
+  (``tests/enrollments/test_recompute_equivalence.py``).
+
+Parts (each 0–1; the score is their weighted mean × 100; weights and thresholds are
+``settings.MATCH_HEALTH`` overridden per program by ``Program.health_settings``):
+contact recency and regularity (informal events, check-ins, skill sessions and formal
+attendances on the match), mood level and trend (the last check-ins against the match's
+own earlier ones), ratings and their trend from both sides, the category ratings of the
+latest feedback (communication, helpfulness, engagement), the participant's milestones
+since the match started, time since the last feedback. A part without data counts as
+``NEUTRAL``. Reasons carry numbers and roles only, never a name or free text.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import RowNumber
+
+from buddy.models import (
+    CheckIn,
+    EventAttendance,
+    Feedback,
+    InformalEvent,
+    Match,
+    MatchStatus,
+    MilestoneAchievement,
+    SkillSession,
+)
+from enrollments.models import HealthBand, Program
+
+CATEGORIES = ("communication", "helpfulness", "engagement")
+ROLES = ("participant", "buddy")
+#: Contact tables and their date field (all linked to the match).
+CONTACT_TABLES = (
+    (InformalEvent, "event_date"),
+    (CheckIn, "checkin_date"),
+    (SkillSession, "completed_at"),
+    (EventAttendance, "attended_at"),
+)
+
+
+def conf(program: Program | None = None) -> dict:
+    """The program's health settings: the defaults with the program's overrides."""
+    merged = {**settings.MATCH_HEALTH}
+    overrides = (program.health_settings if program is not None else None) or {}
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class HealthFacts:
+    id: int
+    matched_at: datetime
+    last_contact_at: datetime | None = None
+    contacts_recent: int = 0
+    moods: list[str] = field(default_factory=list)  # newest first
+    # role → newest first: (rating, communication, helpfulness, engagement)
+    feedback: dict[str, list[tuple]] = field(default_factory=dict)
+    last_feedback_at: datetime | None = None
+    milestones: int = 0
+
+
+@dataclass
+class Health:
+    score: int
+    band: str
+    parts: dict[str, float]
+    reasons: list[str]  # worst first; reasons[0] is the band's reason
+    top_reason: str
+
+
+def _mood_depth(c: dict) -> int:
+    return 2 * c["MOOD_RECENT"]
+
+
+# ---------------------------------------------------------------- per-match path
+
+
+def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
+    """The facts of one active match (readable; seven small queries)."""
+    window_start = now - timedelta(days=c["REGULARITY_WINDOW_DAYS"])
+    facts = HealthFacts(id=match.pk, matched_at=match.matched_at)
+    last = [match.matched_at]
+    for model, date_field in CONTACT_TABLES:
+        row = model.objects.filter(match_id=match.pk).aggregate(
+            last=Max(date_field),
+            recent=Count("id", filter=Q(**{f"{date_field}__gte": window_start})),
+        )
+        last.append(row["last"])
+        facts.contacts_recent += row["recent"]
+    facts.last_contact_at = max(v for v in last if v is not None)
+    facts.moods = list(
+        CheckIn.objects.filter(match_id=match.pk)
+        .exclude(mood="")
+        .order_by("-checkin_date", "-id")
+        .values_list("mood", flat=True)[: _mood_depth(c)]
+    )
+    # Every feedback of the match, newest first (a few dozen at most): two per side.
+    for role, submitted_at, *values in (
+        Feedback.objects.filter(match_id=match.pk)
+        .order_by("-submitted_at", "-id")
+        .values_list("from_role", "submitted_at", "rating", *CATEGORIES)
+    ):
+        facts.last_feedback_at = facts.last_feedback_at or submitted_at
+        if role in ROLES and len(facts.feedback.setdefault(role, [])) < 2:
+            facts.feedback[role].append(tuple(values))
+    facts.milestones = MilestoneAchievement.objects.filter(
+        person_id=match.participant_id, reached_at__gte=match.matched_at
+    ).count()
+    return facts
+
+
+# ---------------------------------------------------------------- set-based path
+
+
+def active_matches(*, program_id: int, person_ids=None):
+    """The active matches in scope: the program's, or those of these people in it."""
+    qs = Match.objects.filter(
+        program_id=program_id, status=MatchStatus.ACTIVE, matched_at__isnull=False
+    )
+    if person_ids is not None:
+        qs = qs.filter(Q(participant_id__in=person_ids) | Q(buddy_id__in=person_ids))
+    return qs
+
+
+def _newest(queryset, *, partition, order, limit: int):
+    """Rows of ``queryset`` ranked newest first per partition, the first ``limit`` kept
+    (one windowed query)."""
+    return queryset.annotate(
+        rn=Window(RowNumber(), partition_by=[F(p) for p in partition], order_by=order)
+    ).filter(rn__lte=limit)
+
+
+def match_facts_set(*, program_id: int, now: datetime, c: dict, person_ids=None) -> dict:
+    """The facts of every active match in scope in a fixed number of queries."""
+    scope = active_matches(program_id=program_id, person_ids=person_ids)
+    facts = {
+        row["id"]: HealthFacts(id=row["id"], matched_at=row["matched_at"])
+        for row in scope.values("id", "matched_at").order_by()
+    }
+    if not facts:
+        return facts
+    in_scope = scope.values("id")
+    window_start = now - timedelta(days=c["REGULARITY_WINDOW_DAYS"])
+    last_seen: dict[int, datetime] = {i: f.matched_at for i, f in facts.items()}
+    for model, date_field in CONTACT_TABLES:
+        rows = (
+            model.objects.filter(match_id__in=in_scope)
+            .values("match_id")
+            .annotate(
+                last=Max(date_field),
+                recent=Count("id", filter=Q(**{f"{date_field}__gte": window_start})),
+            )
+            .order_by()
+        )
+        for row in rows:
+            i = row["match_id"]
+            if row["last"] is not None and row["last"] > last_seen[i]:
+                last_seen[i] = row["last"]
+            facts[i].contacts_recent += row["recent"]
+    for i, at in last_seen.items():
+        facts[i].last_contact_at = at
+    moods = _newest(
+        CheckIn.objects.filter(match_id__in=in_scope).exclude(mood=""),
+        partition=["match_id"],
+        order=[F("checkin_date").desc(), F("id").desc()],
+        limit=_mood_depth(c),
+    ).values_list("match_id", "mood", "rn")
+    for match_id, mood, _rn in sorted(moods, key=lambda r: (r[0], r[2])):
+        facts[match_id].moods.append(mood)
+    feedback = _newest(
+        Feedback.objects.filter(match_id__in=in_scope),
+        partition=["match_id", "from_role"],
+        order=[F("submitted_at").desc(), F("id").desc()],
+        limit=2,
+    ).values_list("match_id", "from_role", "rn", "rating", *CATEGORIES)
+    grouped: dict[tuple, list] = defaultdict(list)
+    for match_id, role, _rn, *values in sorted(feedback, key=lambda r: (r[0], r[1], r[2])):
+        grouped[(match_id, role)].append(tuple(values))
+    for (match_id, role), rows in grouped.items():
+        if role in ROLES:
+            facts[match_id].feedback[role] = rows
+    for row in (
+        Feedback.objects.filter(match_id__in=in_scope)
+        .values("match_id")
+        .annotate(last=Max("submitted_at"))
+        .order_by()
+    ):
+        facts[row["match_id"]].last_feedback_at = row["last"]
+    for row in (
+        scope.filter(participant__milestones__reached_at__gte=F("matched_at"))
+        .values("id")
+        .annotate(n=Count("participant__milestones"))
+        .order_by()
+    ):
+        facts[row["id"]].milestones = row["n"]
+    return facts
+
+
+# ---------------------------------------------------------------- judgement
+
+
+def _clamp(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def _decay(days: float, good: float, bad: float) -> float:
+    """1 up to ``good`` days, 0 from ``bad`` days, linear between."""
+    if days <= good:
+        return 1.0
+    return _clamp(1 - (days - good) / max(bad - good, 1))
+
+
+def _mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def _closest_mood(value: float, c: dict) -> str:
+    return min(c["MOOD_VALUES"].items(), key=lambda kv: (abs(kv[1] - value), -kv[1]))[0]
+
+
+def derive(facts: HealthFacts, *, c: dict, now: datetime) -> Health:
+    """Score, band, parts and reasons of one match at ``now`` (pure)."""
+    neutral = c["NEUTRAL"]
+    parts: dict[str, float] = {}
+    words: dict[str, str] = {}
+
+    days = (now - facts.last_contact_at).days
+    parts["contact_recency"] = _decay(days, c["CONTACT_GOOD_DAYS"], c["CONTACT_BAD_DAYS"])
+    words["contact_recency"] = f"no contact for {days} days"
+    parts["contact_regularity"] = _clamp(facts.contacts_recent / c["REGULARITY_EXPECTED"])
+    words["contact_regularity"] = (
+        f"{facts.contacts_recent} contacts in the last {c['REGULARITY_WINDOW_DAYS']} days"
+    )
+
+    values = [c["MOOD_VALUES"][m] for m in facts.moods if m in c["MOOD_VALUES"]]
+    k = c["MOOD_RECENT"]
+    recent, earlier = values[:k], values[k:]
+    if recent:
+        level = _mean(recent)
+        parts["mood_level"] = round(level, 4)
+        words["mood_level"] = (
+            f"mood {_closest_mood(level, c)} over the last {len(recent)} check-ins"
+        )
+    else:
+        parts["mood_level"] = neutral
+        words["mood_level"] = "no mood reported yet"
+    if recent and earlier:
+        before = _mean(earlier)
+        parts["mood_trend"] = round(_clamp(0.5 + (level - before)), 4)
+        words["mood_trend"] = (
+            f"mood fell from {_closest_mood(before, c)} to {_closest_mood(level, c)} "
+            f"over the last {len(recent)} check-ins"
+            if level < before
+            else f"mood from {_closest_mood(before, c)} to {_closest_mood(level, c)}"
+        )
+    else:
+        parts["mood_trend"] = neutral
+        words["mood_trend"] = "too few check-ins for a mood trend"
+
+    latest = {role: rows[0] for role, rows in facts.feedback.items()}
+    if latest:
+        worst_role = min(latest, key=lambda r: (latest[r][0], r))
+        parts["ratings"] = round(_mean([row[0] for row in latest.values()]), 4)
+        words["ratings"] = f"{worst_role} rated the match {latest[worst_role][0]:.1f}"
+    else:
+        parts["ratings"] = neutral
+        words["ratings"] = "no rating yet"
+    trends = {
+        role: rows[0][0] - rows[1][0] for role, rows in facts.feedback.items() if len(rows) > 1
+    }
+    if trends:
+        role = min(trends, key=lambda r: (trends[r], r))
+        parts["rating_trend"] = round(_clamp(0.5 + _mean(list(trends.values()))), 4)
+        words["rating_trend"] = (
+            f"{role} rating fell by {-trends[role]:.1f}"
+            if trends[role] < 0
+            else f"{role} rating changed by {trends[role]:+.1f}"
+        )
+    else:
+        parts["rating_trend"] = neutral
+        words["rating_trend"] = "too few ratings for a trend"
+
+    categories = [
+        (row[1 + n], role, name)
+        for role, row in latest.items()
+        for n, name in enumerate(CATEGORIES)
+        if row[1 + n] is not None
+    ]
+    if categories:
+        value, role, name = min(categories)
+        parts["categories"] = round(value, 4)
+        words["categories"] = f"{role} rated {name} {value:.1f}"
+    else:
+        parts["categories"] = neutral
+        words["categories"] = "no category ratings yet"
+
+    parts["milestones"] = _clamp(facts.milestones / c["MILESTONES_TARGET"])
+    words["milestones"] = f"{facts.milestones} milestones reached since the match started"
+
+    if facts.last_feedback_at is not None:
+        fb_days = (now - facts.last_feedback_at).days
+        words["feedback_recency"] = f"no feedback for {fb_days} days"
+    else:
+        fb_days = (now - facts.matched_at).days
+        words["feedback_recency"] = f"no feedback in {fb_days} days of the match"
+    parts["feedback_recency"] = _decay(fb_days, c["FEEDBACK_GOOD_DAYS"], c["FEEDBACK_BAD_DAYS"])
+
+    weights = c["WEIGHTS"]
+    total = sum(weights.get(p, 0) for p in parts) or 1
+    score = round(100 * sum(weights.get(p, 0) * v for p, v in parts.items()) / total)
+    score = max(0, min(100, score))
+    if score >= c["BANDS"]["healthy"]:
+        band = HealthBand.HEALTHY
+    elif score >= c["BANDS"]["watch"]:
+        band = HealthBand.WATCH
+    else:
+        band = HealthBand.AT_RISK
+    # Reasons: the parts that cost the most score first (weight × shortfall).
+    shortfall = sorted(
+        (p for p in parts if weights.get(p, 0) and parts[p] < 1),
+        key=lambda p: (-(weights[p] * (1 - parts[p])), p),
+    )
+    reasons = [words[p] for p in shortfall if parts[p] < neutral or p == shortfall[0]]
+    top = reasons[0] if reasons else "all parts healthy"
+    parts = {p: round(v, 4) for p, v in parts.items()}
+    return Health(score=score, band=str(band), parts=parts, reasons=reasons, top_reason=top)
+
+
+# ---------------------------------------------------------------- writes
+
+
+def week_of(now: datetime):
+    day = now.date()
+    return day - timedelta(days=day.weekday())
+
+
+def recompute(
+    *, program: Program, now: datetime, person_ids=None, per_match: bool = False
+) -> dict[str, int]:
+    """Recompute the health of the active matches in scope and write what changed: the
+    current row (band reason kept while the band holds), this week's history row, and the
+    removal of rows of matches no longer active. The caller holds the transaction.
+
+    ``per_match``: read the facts match by match (the few-people path) instead of
+    set-based. Returns counts: ``scored``, ``written``, ``entered_at_risk``, ``removed``.
+    """
+    from enrollments.models import MatchHealth, MatchHealthWeek
+
+    c = conf(program)
+    if per_match:
+        matches = active_matches(program_id=program.pk, person_ids=person_ids).order_by("pk")
+        facts = {m.pk: match_facts_one(m, now=now, c=c) for m in matches}
+    else:
+        facts = match_facts_set(program_id=program.pk, now=now, c=c, person_ids=person_ids)
+    results = {i: derive(f, c=c, now=now) for i, f in facts.items()}
+
+    stale = MatchHealth.objects.filter(program=program).exclude(match_id__in=list(results))
+    if person_ids is not None:
+        stale = stale.filter(
+            Q(match__participant_id__in=person_ids) | Q(match__buddy_id__in=person_ids)
+        )
+    removed = stale.delete()[0]
+
+    existing = {row.match_id: row for row in MatchHealth.objects.filter(match_id__in=list(results))}
+    week = week_of(now)
+    weeks = dict(
+        MatchHealthWeek.objects.filter(match_id__in=list(results), week=week).values_list(
+            "match_id", "score"
+        )
+    )
+    rows, week_rows, entered = [], [], 0
+    for i, h in results.items():
+        old = existing.get(i)
+        if old is None or old.band != h.band:
+            band_reason, band_since = h.top_reason, now
+            entered += h.band == HealthBand.AT_RISK
+        else:
+            band_reason, band_since = old.band_reason, old.band_since
+        if old is None or (old.score, old.band, old.parts, old.reasons, old.band_reason) != (
+            h.score,
+            h.band,
+            h.parts,
+            h.reasons,
+            band_reason,
+        ):
+            rows.append(
+                MatchHealth(
+                    match_id=i,
+                    program_id=program.pk,
+                    score=h.score,
+                    band=h.band,
+                    parts=h.parts,
+                    reasons=h.reasons,
+                    band_reason=band_reason[:200],
+                    band_since=band_since,
+                    computed_at=now,
+                )
+            )
+        if weeks.get(i) != h.score:
+            week_rows.append(
+                MatchHealthWeek(
+                    match_id=i, program_id=program.pk, week=week, score=h.score, band=h.band
+                )
+            )
+    fields = ["score", "band", "parts", "reasons", "band_reason", "band_since", "computed_at"]
+    MatchHealth.objects.bulk_create(
+        rows, batch_size=2000, update_conflicts=True, unique_fields=["match"], update_fields=fields
+    )
+    MatchHealthWeek.objects.bulk_create(
+        week_rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["match", "week"],
+        update_fields=["score", "band"],
+    )
+    return {
+        "scored": len(results),
+        "written": len(rows),
+        "entered_at_risk": entered,
+        "removed": removed,
+    }

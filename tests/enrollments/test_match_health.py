@@ -1,0 +1,136 @@
+"""Match health: score, parts, reasons in words, bands, program settings, history, attention."""
+
+from datetime import timedelta
+
+import pytest
+
+from enrollments.attention import attention_queue
+from enrollments.health import week_of
+from enrollments.models import MatchHealth, MatchHealthWeek
+from enrollments.selectors import health_band_shares, health_over_time
+from enrollments.services import enrollments_recompute_program
+from tests.factories import (
+    CheckInFactory,
+    EnrollmentFactory,
+    FeedbackFactory,
+    MatchFactory,
+    MilestoneAchievementFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def active_match(program, now, days=60):
+    match = MatchFactory(program=program, matched_at=now - timedelta(days=days))
+    for person in (match.participant, match.buddy):
+        EnrollmentFactory(person=person, program=program, enrolled_at=now - timedelta(days=90))
+    return match
+
+
+def thriving(match, now):
+    for week in range(8):
+        CheckInFactory(match=match, checkin_date=now - timedelta(days=1 + 7 * week), mood="great")
+    for role in ("participant", "buddy"):
+        FeedbackFactory(match=match, from_role=role, submitted_at=now - timedelta(days=5),
+                        rating=0.9, communication=0.9, helpfulness=0.9, engagement=0.9)  # fmt: skip
+    for day in (10, 20, 30):
+        MilestoneAchievementFactory(person=match.participant, reached_at=now - timedelta(days=day))
+
+
+def test_a_match_going_well_is_healthy(program, now):
+    match = active_match(program, now)
+    thriving(match, now)
+    enrollments_recompute_program(program=program, now=now)
+    health = MatchHealth.objects.get(match=match)
+    assert health.band == "healthy" and health.score >= 90
+
+
+def test_a_silent_match_is_at_risk_with_the_contact_reason_in_words(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    health = MatchHealth.objects.get(match=match)
+    assert health.band == "at_risk"
+    assert health.band_reason == "no contact for 24 days"
+    assert health.parts["contact_recency"] < 0.3  # 24 of the 30 days that count
+
+
+def test_a_falling_mood_is_named_with_its_levels(program, now):
+    match = active_match(program, now)
+    for day, mood in ((12, "good"), (11, "good"), (10, "good"), (3, "struggling"),
+                      (2, "struggling"), (1, "struggling")):  # fmt: skip
+        CheckInFactory(match=match, checkin_date=now - timedelta(days=day), mood=mood)
+    enrollments_recompute_program(program=program, now=now)
+    reasons = MatchHealth.objects.get(match=match).reasons
+    assert "mood fell from good to struggling over the last 3 check-ins" in reasons
+
+
+def test_a_low_category_rating_is_named_with_the_side(program, now):
+    match = active_match(program, now)
+    thriving(match, now)
+    FeedbackFactory(match=match, from_role="buddy", submitted_at=now - timedelta(days=1),
+                    rating=0.8, communication=0.3)  # fmt: skip
+    enrollments_recompute_program(program=program, now=now)
+    assert "buddy rated communication 0.3" in MatchHealth.objects.get(match=match).reasons
+
+
+def test_weights_and_bands_are_program_settings(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    assert MatchHealth.objects.get(match=match).band == "at_risk"
+    program.health_settings = {"BANDS": {"healthy": 10, "watch": 5}}
+    program.save()
+    enrollments_recompute_program(program=program, now=now)
+    assert MatchHealth.objects.get(match=match).band == "healthy"
+
+
+def test_entering_at_risk_becomes_an_attention_item_with_its_reason(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    items = [i for i in attention_queue(program=program, now=now) if i.kind == "match.at_risk"]
+    assert [(i.subject_id, i.reason) for i in items] == [
+        (match.pk, "At risk: no contact for 24 days.")
+    ]
+
+
+def test_the_band_reason_is_kept_while_the_band_holds(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    later = now + timedelta(days=3)
+    enrollments_recompute_program(program=program, now=later)
+    health = MatchHealth.objects.get(match=match)
+    assert (health.band_reason, health.band_since) == ("no contact for 24 days", now)
+
+
+def test_history_keeps_one_row_per_week_and_feeds_the_program_figures(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    enrollments_recompute_program(program=program, now=now + timedelta(days=7))
+    weeks = list(MatchHealthWeek.objects.filter(match=match).values_list("week", flat=True))
+    assert weeks == [week_of(now), week_of(now + timedelta(days=7))]
+    assert health_band_shares(program=program)["at_risk_share"] == 1.0
+    trend = health_over_time(program=program, now=now + timedelta(days=7))
+    assert [row["matches"] for row in trend] == [1, 1]
+
+
+def test_an_ended_match_loses_its_current_health(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    match.status, match.ended_at, match.end_reason = "ended", now, "completed"
+    match.save()
+    enrollments_recompute_program(program=program, now=now)
+    assert not MatchHealth.objects.filter(match=match).exists()
+    assert MatchHealthWeek.objects.filter(match=match).exists()  # the history stays
+
+
+def test_feedback_analysis_flags_a_negative_spike_and_disagreeing_sides(program, now):
+    from enrollments.selectors import feedback_analysis
+
+    match = active_match(program, now)
+    FeedbackFactory(match=match, from_role="participant", rating=0.9, submitted_at=now)
+    FeedbackFactory(match=match, from_role="buddy", rating=0.2, submitted_at=now)
+    result = feedback_analysis(program=program)
+    assert result["feedback"] == 2 and result["negative"] == 1
+    assert result["negative_spike"] is True  # 50 % > 30 %
+    assert result["disagreements"] == [
+        {"match_id": match.pk, "participant_rating": 0.9, "buddy_rating": 0.2}
+    ]
