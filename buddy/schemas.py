@@ -208,6 +208,23 @@ JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
 Timestamp = Annotated[
     AwareDatetime, BeforeValidator(_bare_date_is_midnight_utc), AfterValidator(_in_accepted_range)
 ]
+
+#: A bound of a date range in a query (filters): the same form and earliest date as
+#: ``Timestamp``, but it may lie in the future ("before next week"), up to ``LATEST_BOUND``.
+LATEST_BOUND = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _in_bound_range(value: datetime) -> datetime:
+    if value < EARLIEST:
+        raise ValueError("must not be before 1970-01-01")
+    if value >= LATEST_BOUND:
+        raise ValueError("must be before 2100-01-01")
+    return value
+
+
+TimestampBound = Annotated[
+    AwareDatetime, BeforeValidator(_bare_date_is_midnight_utc), AfterValidator(_in_bound_range)
+]
 Rating = Annotated[float, Number, Field(ge=0, le=1, allow_inf_nan=False)]
 Sdg = Annotated[int, Number, Field(ge=1, le=17)]
 Text = Annotated[str, Field(min_length=1)]

@@ -4,9 +4,10 @@ from django import forms
 from pydantic import TypeAdapter, ValidationError
 from rest_framework import serializers
 
-from buddy.schemas import Timestamp, field_errors
+from buddy.schemas import Timestamp, TimestampBound, field_errors
 
 _TIMESTAMP = TypeAdapter(Timestamp)
+_BOUND = TypeAdapter(TimestampBound)
 
 
 class TimestampField(serializers.DateTimeField):
@@ -23,12 +24,13 @@ class TimestampField(serializers.DateTimeField):
 
 
 class TimestampFormField(forms.DateTimeField):
-    """The same rule for the date-time filters of the API and the coordinator lists."""
+    """A bound of a date-time filter of the API and the coordinator lists: the schemas' form
+    and earliest date, and a future bound allowed (``schemas.TimestampBound``)."""
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
         try:
-            return _TIMESTAMP.validate_python(str(value).strip())
+            return _BOUND.validate_python(str(value).strip())
         except ValidationError as exc:
             raise forms.ValidationError(field_errors(exc)[0].message) from None
