@@ -233,6 +233,12 @@ SPECTACULAR_SETTINGS = {
         "ProgramTypeEnum": "enrollments.models.ProgramType",
         "RunStatusEnum": "matching.models.RunStatus",
         "ProposalStatusEnum": "matching.models.ProposalStatus",
+        # issue 21: concerns and match health
+        "ConcernStatusEnum": "concerns.models.Status",
+        "ConcernSourceEnum": "concerns.models.Source",
+        "ConcernCategoryEnum": "concerns.models.Category",
+        "ConcernSeverityEnum": "concerns.models.Severity",
+        "ConcernOutcomeEnum": "concerns.models.Outcome",
     },
 }
 

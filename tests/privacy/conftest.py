@@ -90,6 +90,16 @@ def make_subject() -> Subject:
         event_type="buddy.milestone.reached",
         payload={"data": {"userId": buddy_system_id, "note": "Oksana-7731 did it"}},
     )
+    from concerns.services import concern_open
+
+    concern_open(
+        program=program,
+        category="communication",
+        severity="low",
+        match=match,
+        person=person,
+        description="Concern-text-7731 about missed meetings",
+    )
     run_ = ImportRun.objects.create(
         program=program,
         file_name="export.zip",
