@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from buddy.api.serializers import MaskedModelSerializer
+from enrollments.journey import FLAG_FIELDS
 from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags, Program
 
 
@@ -68,19 +69,7 @@ class JourneyFlagsSerializer(MaskedModelSerializer):
             "enrollment",
             "person",
             "program",
-            "matches_count",
-            "events_count",
-            "checkins_count",
-            "skill_sessions_count",
-            "milestones_count",
-            "match_active",
-            "joined_at",
-            "last_activity_at",
-            "checkin_due",
-            "feedback_pending",
-            "no_contact_14",
-            "no_contact_30",
-            "struggling",
+            *FLAG_FIELDS,  # the flags the recompute writes (one list: enrollments.journey)
             "changed_at",
         ]
         read_only_fields = fields
