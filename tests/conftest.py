@@ -44,31 +44,65 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
-def _programs_exist(request):
-    """Programs come from a data migration; a transactional test's flush deletes them, so
-    put them back for every database test (whatever ran before on this worker)."""
-    marker = request.node.get_closest_marker("django_db")
-    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(
-        request.fixturenames
-    )
-    if uses_db:
-        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
-        from enrollments.models import Program
-        from enrollments.program_templates import PROGRAM_TEMPLATES
+def _transactional_tests_flush_plainly(request):
+    """Every test starts on the rows the migrations made (content types, permissions, the
+    role groups, the programs), whatever ran before it on this worker (xdist hands out
+    whole files in any order, so a plain test may follow a transactional one).
 
-        if Program.objects.count() < len(PROGRAM_TEMPLATES):
-            for template in PROGRAM_TEMPLATES:
-                Program.objects.get_or_create(
-                    program_type=template["program_type"],
-                    defaults={k: v for k, v in template.items() if k != "program_type"},
-                )
+    A transactional test ends with a flush. A plain flush runs ``post_migrate``: content
+    types and permissions are made again (``buddy.access.role_group`` makes a missing role
+    group with its permissions), and ``pytest_runtest_teardown`` below puts the programs
+    back. ``serialized_rollback`` is refused: its flush skips ``post_migrate`` and restores
+    the rows only when the next *serialized* test starts, so a plain test in between finds
+    no permission, and a serialized copy of the content types clashes with the ones a plain
+    flush made under new ids."""
+    if _is_transactional(request.node) and _is_serialized(request.node):
+        pytest.fail(
+            "a transactional test must not use serialized_rollback "
+            "(see tests/conftest.py::_transactional_tests_flush_plainly)",
+            pytrace=False,
+        )
 
 
-def _is_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # every fixture is finalized here: a transactional test's flush has run
+    # (after the last test the session's fixtures are gone too: the test database with them)
+    if nextitem is not None and _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            _programs_back()
+
+
+def _programs_back():
+    """The programs of the data migration (enrollments 0002), after a flush."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from enrollments.models import Program
+    from enrollments.program_templates import PROGRAM_TEMPLATES
+
+    for template in PROGRAM_TEMPLATES:
+        Program.objects.get_or_create(
+            program_type=template["program_type"],
+            defaults={k: v for k, v in template.items() if k != "program_type"},
+        )
+    ContentType.objects.clear_cache()
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
     return bool(
         (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
-        or {"transactional_db", "live_server"} & set(request.fixturenames)
+        or {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def _is_serialized(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("serialized_rollback"))
+        or "django_db_serialized_rollback" in getattr(item, "fixturenames", ())
     )
 
 

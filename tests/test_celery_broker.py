@@ -35,10 +35,8 @@ def wait_for_status(enrollment, status: str, seconds: float = 20) -> str:
     return enrollment.status
 
 
-# serialized_rollback: the flush after a transactional test must not leave other
-# transactional tests of the same process restoring content types on top of new ones
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_recompute_task_is_executed_by_a_worker_through_the_broker(celery_worker_on_broker):
     program = buddy_program()
     match = MatchFactory(ended=True)
@@ -50,7 +48,7 @@ def test_a_recompute_task_is_executed_by_a_worker_through_the_broker(celery_work
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_committed_change_is_recomputed_by_a_worker_draining_the_queue(
     celery_worker_on_broker, settings, monkeypatch
 ):

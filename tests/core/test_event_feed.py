@@ -85,7 +85,7 @@ def test_the_feed_has_only_the_events_of_the_readers_programs(client):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_event_that_commits_late_is_placed_after_the_cursor_not_behind_it(
     staff_client, monkeypatch
 ):

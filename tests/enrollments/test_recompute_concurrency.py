@@ -29,11 +29,9 @@ from tests.factories import (
     buddy_program,
 )
 
-# serialized_rollback: the flush after each test leaves the migrated rows (content types,
-# programs) to be restored from the snapshot, as test_concurrent_deliveries expects.
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 #: How long the first recompute holds its row locks before writing, so that the other

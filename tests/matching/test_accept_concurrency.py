@@ -20,7 +20,7 @@ from tests.factories import BuddyFactory, EnrollmentFactory, ParticipantFactory,
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 HOLD_SECONDS = 0.5

@@ -13,7 +13,7 @@ from webhooks.models import WebhookDelivery, WebhookEvent
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -17,7 +17,7 @@ from enrollments.tasks import recompute_pending
 from tests.webhooks.conftest import MATCH_ID, deliver, example
 from webhooks.models import WebhookEvent
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _closed_port() -> int:

@@ -21,9 +21,7 @@ from tests.webhooks.conftest import example, signed_headers
 
 URL = "/webhooks/buddy-events"
 
-# Like the other live-server tests of this folder: a flush that keeps the serialized rows,
-# so a later serialized_rollback test does not find them twice.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _post_chunked(host: str, port: int, body: bytes, *, chunk: int = 4096):

@@ -18,9 +18,7 @@ from webhooks.relay import relay_deliver_due, relay_fan_out
 
 pytestmark = [
     pytest.mark.postgres,
-    # serialized_rollback: like the other transactional tests (a plain flush would recreate
-    # content types that the next serialized test restores again).
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 N = 60
