@@ -1,0 +1,89 @@
+"""The one seam between portable ORM code and PostgreSQL's fast statements.
+
+Each concern that has a faster PostgreSQL statement (the webhook event store, reference
+look-ups, the import writers, the set-based recompute, impact medians, ...) declares one
+``Seam`` with two implementations side by side: ``generic`` (the ORM, every database) and
+``postgresql``. Callers use the seam and never test ``connection.vendor`` themselves::
+
+    event_store = Seam("webhooks.event_store", generic=GenericEventStore(),
+                       postgresql=PostgresEventStore())
+    event_store.impl.store(...)
+
+The implementation follows the default database's vendor; the first use in a process logs
+which one runs (``db.implementation``). Tests run the same behaviour tests over both
+(``seam.forced("generic")``), so their equivalence is proven where it matters.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+GENERIC = "generic"
+POSTGRESQL = "postgresql"
+
+#: Every seam declared so far, by concern (``tests/core/test_db_seams.py`` reads it).
+SEAMS: dict[str, "Seam"] = {}
+
+
+class Seam(Generic[T]):
+    def __init__(self, concern: str, *, generic: T, postgresql: T, using: str = "default"):
+        if concern in SEAMS:
+            raise ValueError(f"seam {concern!r} is declared twice")
+        self.concern = concern
+        self.using = using
+        self._implementations = {GENERIC: generic, POSTGRESQL: postgresql}
+        self._forced: str | None = None
+        self._logged = False
+        SEAMS[concern] = self
+
+    @property
+    def name(self) -> str:
+        """``postgresql`` on PostgreSQL, ``generic`` elsewhere (or what a test forced)."""
+        if self._forced is not None:
+            return self._forced
+        return POSTGRESQL if is_postgresql(self.using) else GENERIC
+
+    @property
+    def impl(self) -> T:
+        name = self.name
+        if not self._logged:
+            self._logged = True
+            logger.info(
+                "db.implementation", extra={"concern": self.concern, "implementation": name}
+            )
+        return self._implementations[name]
+
+    @contextmanager
+    def forced(self, name: str) -> Iterator[T]:
+        """Run with one implementation whatever the database (tests; ``generic`` runs on
+        PostgreSQL too, ``postgresql`` only there)."""
+        if name not in self._implementations:
+            raise ValueError(f"unknown implementation {name!r}")
+        previous, self._forced = self._forced, name
+        try:
+            yield self._implementations[name]
+        finally:
+            self._forced = previous
+
+
+def is_postgresql(using: str = "default") -> bool:
+    """Whether a database is PostgreSQL; known from the settings, without connecting."""
+    return connections[using].vendor == POSTGRESQL
+
+
+def table(model: type[Model]) -> str:
+    """A model's quoted table name, for raw statements (never a hard-coded name)."""
+    return connections["default"].ops.quote_name(model._meta.db_table)
+
+
+def column(model: type[Model], field_name: str) -> str:
+    """A field's quoted column name, for raw statements."""
+    return connections["default"].ops.quote_name(model._meta.get_field(field_name).column)
