@@ -20,8 +20,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from buddy.errors import RuleViolation
-from buddy.models import AccessRole, Company, RoleGrant, User
-from enrollments.models import Program
+from buddy.models import AccessRole, Company, Program, RoleGrant, User
 
 SUPERUSER = "superuser"
 

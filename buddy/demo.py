@@ -28,6 +28,7 @@ from buddy.models import (
     Company,
     DataSource,
     EndReason,
+    Enrollment,
     EventAttendance,
     ExternalId,
     Feedback,
@@ -37,14 +38,15 @@ from buddy.models import (
     MatchTransition,
     MilestoneAchievement,
     Person,
+    Program,
     Role,
     SkillSession,
     User,
 )
 from buddy.models.people import email_digest
+from buddy.services.enrollments import enrollment_ensure
 from buddy.services.matches import match_propose, match_transition
-from enrollments.models import Enrollment, Program
-from enrollments.services import enrollment_ensure, enrollments_recompute
+from enrollments.services import enrollments_recompute
 from tests.factories import (
     CITIES,
     INTERESTS,

@@ -15,6 +15,8 @@ from buddy.models import (
     CheckIn,
     Company,
     DataSource,
+    Enrollment,
+    EnrollmentStatus,
     EventAttendance,
     ExternalId,
     Feedback,
@@ -29,7 +31,7 @@ from buddy.models import (
     SkillSession,
 )
 from buddy.models.choices import EventFormat, FormalEventType, MilestoneCategory
-from enrollments.models import Enrollment, EnrollmentStatus
+from buddy.selectors import enrollments_waiting
 
 
 class TimestampFilter(django_filters.IsoDateTimeFilter):
@@ -169,8 +171,6 @@ class PersonListFilterSet(PersonFilterSet):
     def waiting_at_least(self, queryset, name, value):
         if self.program is None:
             return queryset
-        from enrollments.selectors import enrollments_waiting
-
         since = self.now - timedelta(days=int(value))
         waiting = enrollments_waiting(program=self.program).filter(
             person_id=OuterRef("pk"), waiting_since__lte=since

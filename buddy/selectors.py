@@ -8,10 +8,21 @@ of their programs; company users and logins without a role no row at all.
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
 
 from buddy.access import Access
-from buddy.models import Company, Match, MatchStatus, Person
-from enrollments.models import Enrollment, EnrollmentStatus, Program
+from buddy.errors import FieldError, ValidationFailed
+from buddy.models import (
+    Company,
+    Enrollment,
+    EnrollmentStatus,
+    Match,
+    MatchStatus,
+    Person,
+    Program,
+    ProgramType,
+    Role,
+)
 
 # --- Scoping --------------------------------------------------------------------------------
 
@@ -172,8 +183,6 @@ def orphaned_references(*, program: Program) -> dict[str, int]:
 def people_for_list(*, program: Program, access: Access, role: str):
     """The people of a role enrolled in the program, in scope, with what the list shows: their
     enrollment status there, since when they wait (participants) and their active matches."""
-    from enrollments.selectors import enrollments_waiting
-
     enrollment = Enrollment.objects.filter(person_id=OuterRef("pk"), program=program)
     waiting = enrollments_waiting(program=program).filter(person_id=OuterRef("pk"))
     field = "buddy_id" if role == "buddy" else "participant_id"
@@ -285,3 +294,53 @@ def person_timeline(*, person: Person, matches, limit: int = 100) -> list[dict]:
             {"at": m.reached_at, "kind": "milestone", "text": m.milestone_title, "match_id": None}
         )
     return sorted(rows, key=lambda r: r["at"], reverse=True)[:limit]
+
+
+# --- Programs and enrollments ----------------------------------------------------------
+
+
+def program_by_type(program_type: str) -> Program:
+    """The program of that type, or a validation error naming the parameter (checked against
+    the known types first: a value such as NUL never reaches the database)."""
+    known = program_type in ProgramType.values
+    program = Program.objects.filter(program_type=program_type).first() if known else None
+    if program is None:
+        raise ValidationFailed(
+            [FieldError("program", f"must be one of {', '.join(ProgramType.values)}")]
+        )
+    return program
+
+
+def program_in_scope(program_type: str | None, access: Access) -> Program:
+    """The program of that type if the login reads it (an unknown type is a validation
+    error, a program out of scope 404); without a type, the first program it reads."""
+    programs = access.programs().order_by("program_type")
+    if not program_type:
+        program = programs.filter(program_type=ProgramType.BUDDY).first() or programs.first()
+        if program is None:
+            raise Http404("No program.")
+        return program
+    program = program_by_type(program_type)
+    if not access.sees_program(program.pk):
+        raise Http404("No such program.")
+    return program
+
+
+def enrollments_waiting(*, program: Program):
+    """Active participants of the program without an open match, with ``waiting_since``: the
+    later of their enrollment and the end of their last match (the attention queue's rule)."""
+    open_match = Match.objects.open().filter(program=program, participant=OuterRef("person_id"))
+    last_ended = Subquery(
+        Match.objects.filter(program=program, participant=OuterRef("person_id"))
+        .order_by()
+        .values("participant")
+        .annotate(last=Max("ended_at"))
+        .values("last")[:1]
+    )
+    return (
+        Enrollment.objects.filter(
+            program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT
+        )
+        .exclude(Exists(open_match))
+        .annotate(waiting_since=Greatest("enrolled_at", Coalesce(last_ended, "enrolled_at")))
+    )

@@ -2,12 +2,11 @@
 
 from django.urls import path
 
-from buddy.views import account, dashboard, matches, people
+from buddy.views import account, matches, people
 
 app_name = "buddy"
 
 urlpatterns = [
-    path("", dashboard.home, name="home"),
     path("people/", people.people_list, name="people"),
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("matches/", matches.match_list, name="matches"),

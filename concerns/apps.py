@@ -5,3 +5,16 @@ class ConcernsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "concerns"
     verbose_name = "Concerns and disputes"
+
+    def ready(self) -> None:
+        # What the apps below need of the concerns (core.registry: they never import this app).
+        from concerns.attention import concerns_overdue_items
+        from concerns.selectors import violation_pairs
+        from concerns.services import concerns_suggest
+        from enrollments.attention import ATTENTION_SOURCES
+        from enrollments.services import AFTER_RECOMPUTE
+        from matching.selectors import EXCLUDED_PAIRS
+
+        ATTENTION_SOURCES.register("concerns.overdue", concerns_overdue_items)
+        AFTER_RECOMPUTE.register("concerns.suggest", concerns_suggest)
+        EXCLUDED_PAIRS.register("concerns.violations", violation_pairs)

@@ -62,9 +62,7 @@ class Source(models.TextChoices):
 class Concern(TimeStampedModel):
     """A case about a match or a person, with its workflow state and outcome."""
 
-    program = models.ForeignKey(
-        "enrollments.Program", on_delete=models.PROTECT, related_name="concerns"
-    )
+    program = models.ForeignKey("buddy.Program", on_delete=models.PROTECT, related_name="concerns")
     match = models.ForeignKey(
         "buddy.Match", on_delete=models.CASCADE, null=True, blank=True, related_name="concerns"
     )

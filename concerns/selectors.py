@@ -4,9 +4,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from buddy.access import Access, AccessRole
+from buddy.models import Program
 from buddy.selectors import scope_programs
 from concerns.models import RESTRICTED, Concern, Status
-from enrollments.models import Program
 
 PERMISSION = "concerns.safeguarding"
 

@@ -2,8 +2,9 @@
 
 ``publish`` is called by the one service that makes each change (``buddy.services.matches``,
 ``enrollments.services``; ``enrollments.recompute_sql`` writes the same rows set-based). The
-row commits or rolls back with the change; after the commit ``webhooks.tasks.relay_events``
-is asked to run (beat runs it every few seconds as well, for a wake-up that was lost).
+row commits or rolls back with the change; after the commit the relay
+(``webhooks.tasks.relay_events``) is asked to run (beat runs it every few seconds as well,
+for a wake-up that was lost).
 
 Feed order. Sequences allocated when a row is written would follow the order of the
 INSERTs, not of the commits: a transaction that took 41 and commits after the one that
@@ -23,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.broker import task_send
 from core.models import OutboxEvent
 
 #: Every event type this app publishes (documented in docs/events.md and the OpenAPI schema).
@@ -100,11 +102,12 @@ def wake_relay_on_commit() -> None:
     transaction.on_commit(_wake_relay, robust=True)
 
 
-def _wake_relay() -> None:
-    # The relay belongs to the integration app (webhooks): it publishes and delivers.
-    from webhooks.tasks import relay_events
+#: The relay belongs to the integration app (webhooks, above this one): asked by its name.
+RELAY_TASK = "webhooks.tasks.relay_events"
 
-    relay_events.delay()
+
+def _wake_relay() -> None:
+    task_send(RELAY_TASK, recovery="relay-events")
 
 
 def events_publish_pending(*, batch: int = 1000) -> list[OutboxEvent]:

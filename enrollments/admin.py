@@ -7,14 +7,9 @@ Enrollment status and journey flags are derived data: never edited here. The
 from django.contrib import admin, messages
 
 from buddy.errors import DomainError
+from buddy.models import Enrollment, EnrollmentStatusChange, PendingRecompute, Program
 from enrollments import services
-from enrollments.models import (
-    Enrollment,
-    EnrollmentStatusChange,
-    JourneyFlags,
-    PendingRecompute,
-    Program,
-)
+from enrollments.models import JourneyFlags
 
 
 @admin.register(Program)

@@ -10,12 +10,13 @@ without contact (14 / 30 / 60 days) or due a check-in, struggling moods, matches
 health is "at risk" (``enrollments.health``), recent
 low ratings, participants with several active matches at once (the Buddy System may
 report that; ``Match.concurrent_active``), the data-quality flags of ``buddy.selectors``
-(no feedback after 90 days, zero-duration matches, negative-feedback share),
-dead-lettered webhooks and subscribers of our events that were disabled automatically
-(410 Gone, or 5 days of failed deliveries).
+(no feedback after 90 days, zero-duration matches, negative-feedback share); and what the
+apps above register in ``ATTENTION_SOURCES``: overdue concerns (``concerns.attention``),
+dead-lettered webhooks and automatically disabled subscribers (``webhooks.attention``).
 Every threshold is in ``settings.ENROLLMENTS``.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -36,16 +37,21 @@ from django.utils import timezone
 from buddy import selectors as buddy_selectors
 from buddy.models import (
     CheckIn,
+    Enrollment,
+    EnrollmentStatus,
     EventAttendance,
     Feedback,
     InformalEvent,
     Match,
+    Program,
     Role,
     SkillSession,
 )
-from enrollments.models import Enrollment, EnrollmentStatus, HealthBand, MatchHealth, Program
+from core.registry import Registry
+from enrollments.models import HealthBand, MatchHealth
 
-#: Rank of each kind of item (higher first); ties go to the longest-waiting.
+#: Rank of each kind of item (higher first); ties go to the longest-waiting. One ranking in
+#: one place, the kinds the apps above contribute (``ATTENTION_SOURCES``) included.
 PRIORITY = {
     "concern.overdue": 110,
     "webhooks.dead_lettered": 100,
@@ -64,6 +70,13 @@ PRIORITY = {
     "match.no_contact_14": 30,
     "match.checkin_due": 20,
 }
+
+#: Items of the apps above this one (overdue concerns, dead-lettered deliveries, disabled
+#: subscribers), registered in their ``AppConfig.ready()``: ``source(program, now)`` returns
+#: a list of ``AttentionItem``.
+ATTENTION_SOURCES: Registry[Callable[[Program, datetime], list["AttentionItem"]]] = Registry(
+    "attention items"
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,7 @@ class AttentionItem:
         return {**asdict(self), "priority": self.priority}
 
 
-def _admin_url(app_model: str, pk: int | None = None) -> str:
+def admin_url(app_model: str, pk: int | None = None) -> str:
     """The admin page to act on a row (its change page) or a model (its list)."""
     try:
         if pk is None:
@@ -94,15 +107,7 @@ def _admin_url(app_model: str, pk: int | None = None) -> str:
         return reverse("admin:index")
 
 
-def _review_url() -> str | None:
-    """The coordinator screen listing dead-lettered webhook events (None if not installed)."""
-    try:
-        return reverse("webhooks:review") + "?status=dead"
-    except NoReverseMatch:
-        return None
-
-
-def _days(now: datetime, since: datetime | None) -> int | None:
+def days_since(now: datetime, since: datetime | None) -> int | None:
     return None if since is None else (now - since).days
 
 
@@ -126,7 +131,7 @@ def _mood(offset: int):
 
 
 def _waiting(program: Program, now: datetime) -> list[AttentionItem]:
-    from enrollments.selectors import enrollments_waiting
+    from buddy.selectors import enrollments_waiting
 
     waiting = (
         enrollments_waiting(program=program)
@@ -136,13 +141,13 @@ def _waiting(program: Program, now: datetime) -> list[AttentionItem]:
     return [
         AttentionItem(
             kind="participant.waiting",
-            title=f"Participant #{row['person_id']} waiting {_days(now, row['waiting_since'])} "
-            "days for a match",
+            title=f"Participant #{row['person_id']} waiting "
+            f"{days_since(now, row['waiting_since'])} days for a match",
             reason="Active in the program with no open match.",
-            action_url=_admin_url("enrollments_enrollment", row["pk"]),
+            action_url=admin_url("buddy_enrollment", row["pk"]),
             subject_type="enrollment",
             subject_id=row["pk"],
-            days=_days(now, row["waiting_since"]),
+            days=days_since(now, row["waiting_since"]),
         )
         for row in waiting
     ]
@@ -169,7 +174,7 @@ def _match_rate(program: Program) -> list[AttentionItem]:
             f"(target {program.match_rate_target:.0%})",
             reason=f"{counts['matched']} of {counts['total']} active participants have an "
             "active match.",
-            action_url=_admin_url("enrollments_program", program.pk),
+            action_url=admin_url("buddy_program", program.pk),
             subject_type="program",
             subject_id=program.pk,
         )
@@ -187,7 +192,7 @@ def _concurrent(program: Program, now: datetime) -> list[AttentionItem]:
         .filter(active__gt=1)
         .order_by("participant_id")
     )
-    changelist = _admin_url("buddy_match")
+    changelist = admin_url("buddy_match")
     return [
         AttentionItem(
             kind="participant.concurrent_matches",
@@ -205,7 +210,7 @@ def _concurrent(program: Program, now: datetime) -> list[AttentionItem]:
             ),
             subject_type="person",
             subject_id=row["participant_id"],
-            days=_days(now, row["since"]),
+            days=days_since(now, row["since"]),
         )
         for row in rows
     ]
@@ -243,8 +248,8 @@ def _matches(program: Program, now: datetime) -> list[AttentionItem]:
     )
     items = []
     for row in matches:
-        url = _admin_url("buddy_match", row["pk"])
-        silent = _days(now, row["last_contact"])
+        url = admin_url("buddy_match", row["pk"])
+        silent = days_since(now, row["last_contact"])
         bucket = next((d for d in (d60, d30, d14) if row["last_contact"] < ago(d)), None)
         if bucket is not None:
             items.append(
@@ -259,7 +264,7 @@ def _matches(program: Program, now: datetime) -> list[AttentionItem]:
                 )
             )
         if row["checkin_since"] < ago(c["CHECKIN_DUE_DAYS"]):
-            since = _days(now, row["checkin_since"])
+            since = days_since(now, row["checkin_since"])
             items.append(
                 AttentionItem(
                     kind="match.checkin_due",
@@ -291,24 +296,6 @@ def _matches(program: Program, now: datetime) -> list[AttentionItem]:
     return items
 
 
-def _concerns_overdue(program: Program, now: datetime) -> list[AttentionItem]:
-    """Open cases past their response-time target (``settings.CONCERNS``): first of all."""
-    from concerns.selectors import concerns_overdue
-
-    return [
-        AttentionItem(
-            kind="concern.overdue",
-            title=f"Case #{row['pk']} ({row['severity']}): response overdue",
-            reason="Not acknowledged within the response-time target of its severity.",
-            action_url=_admin_url("concerns_concern", row["pk"]),
-            subject_type="concern",
-            subject_id=row["pk"],
-            days=_days(now, row["respond_by"]),
-        )
-        for row in concerns_overdue(program=program, now=now).values("pk", "severity", "respond_by")
-    ]
-
-
 def _at_risk(program: Program, now: datetime) -> list[AttentionItem]:
     """Active matches whose health is "at risk" (``enrollments.health``), with the reason
     that moved them there; ``days``: how long they have been at risk."""
@@ -322,10 +309,10 @@ def _at_risk(program: Program, now: datetime) -> list[AttentionItem]:
             kind="match.at_risk",
             title=f"Match #{row['match_id']}: health {row['score']} (at risk)",
             reason=f"At risk: {row['band_reason']}.",
-            action_url=_admin_url("buddy_match", row["match_id"]),
+            action_url=admin_url("buddy_match", row["match_id"]),
             subject_type="match",
             subject_id=row["match_id"],
-            days=_days(now, row["band_since"]),
+            days=days_since(now, row["band_since"]),
         )
         for row in rows
     ]
@@ -348,10 +335,10 @@ def _low_ratings(program: Program, now: datetime) -> list[AttentionItem]:
             title=f"Match #{row['match_id']}: rated {row['rating']:.2f} by the {row['from_role']}",
             reason=f"A rating below {c['LOW_RATING']} in the last "
             f"{c['LOW_RATING_RECENT_DAYS']} days.",
-            action_url=_admin_url("buddy_feedback", row["pk"]),
+            action_url=admin_url("buddy_feedback", row["pk"]),
             subject_type="feedback",
             subject_id=row["pk"],
-            days=_days(now, row["submitted_at"]),
+            days=days_since(now, row["submitted_at"]),
         )
         for row in rows
     ]
@@ -362,12 +349,12 @@ def _data_quality(program: Program, now: datetime) -> list[AttentionItem]:
     items = [
         AttentionItem(
             kind="match.no_feedback",
-            title=f"Match #{m.pk}: active {_days(now, m.matched_at)} days without feedback",
+            title=f"Match #{m.pk}: active {days_since(now, m.matched_at)} days without feedback",
             reason=f"Active for more than {c['NO_FEEDBACK_DAYS']} days with no feedback at all.",
-            action_url=_admin_url("buddy_match", m.pk),
+            action_url=admin_url("buddy_match", m.pk),
             subject_type="match",
             subject_id=m.pk,
-            days=_days(now, m.matched_at),
+            days=days_since(now, m.matched_at),
         )
         for m in buddy_selectors.matches_active_without_feedback(
             program=program, days=c["NO_FEEDBACK_DAYS"], now=now
@@ -380,7 +367,7 @@ def _data_quality(program: Program, now: datetime) -> list[AttentionItem]:
             kind="match.zero_duration",
             title=f"Match #{m.pk}: ended the moment it started",
             reason="Zero-duration match (ended_at equals matched_at): check the data.",
-            action_url=_admin_url("buddy_match", m.pk),
+            action_url=admin_url("buddy_match", m.pk),
             subject_type="match",
             subject_id=m.pk,
         )
@@ -396,7 +383,7 @@ def _data_quality(program: Program, now: datetime) -> list[AttentionItem]:
                 title=f"{program.program_type}: {share:.0%} of ratings are below {c['LOW_RATING']}",
                 reason=f"{negative} of {total} ratings are low (threshold "
                 f"{c['NEGATIVE_SHARE']:.0%}).",
-                action_url=_admin_url("buddy_feedback"),
+                action_url=admin_url("buddy_feedback"),
                 subject_type="program",
                 subject_id=program.pk,
             )
@@ -404,61 +391,11 @@ def _data_quality(program: Program, now: datetime) -> list[AttentionItem]:
     return items
 
 
-def _dead_letters(program: Program) -> list[AttentionItem]:
-    """Dead-lettered deliveries of the events that name the program's people or matches."""
-    from webhooks.selectors import deliveries_dead_lettered
-
-    queryset = deliveries_dead_lettered(program_ids=[program.pk])
-    count = queryset.count()
-    if not count:
-        return []
-    meta = queryset.model._meta
-    return [
-        AttentionItem(
-            kind="webhooks.dead_lettered",
-            title=f"{count} webhook deliveries dead-lettered",
-            reason="Processing failed on every attempt; fix the cause and replay them.",
-            action_url=_review_url() or _admin_url(f"{meta.app_label}_{meta.model_name}"),
-            subject_type="webhook_delivery",
-            subject_id=None,
-            days=None,
-        )
-    ]
-
-
-_DISABLED_REASONS = {
-    "gone": "It answered 410 Gone; its deliveries are held until it is enabled again.",
-    "failing": "Every delivery failed for 5 days; its deliveries are held until it is enabled.",
-}
-
-
-def _subscribers_disabled(now: datetime) -> list[AttentionItem]:
-    """Subscribers of our events the relay disabled (not those a coordinator disabled)."""
-    try:
-        from webhooks.models import WebhookEndpoint
-    except ImportError:
-        return []
-    return [
-        AttentionItem(
-            kind="webhooks.subscriber_disabled",
-            title=f"Webhook subscriber #{endpoint.pk} disabled",
-            reason=_DISABLED_REASONS[endpoint.disabled_reason],
-            action_url=_admin_url("webhooks_webhookendpoint", endpoint.pk),
-            subject_type="webhook_subscriber",
-            subject_id=endpoint.pk,
-            days=_days(now, endpoint.disabled_at),
-        )
-        for endpoint in WebhookEndpoint.objects.disabled_automatically().order_by("pk")
-    ]
-
-
 def attention_queue(*, program: Program, now: datetime | None = None) -> list[AttentionItem]:
     """The program's needs-attention items, most urgent first."""
     now = now or timezone.now()
     items = [
-        *_concerns_overdue(program, now),
-        *_dead_letters(program),
-        *_subscribers_disabled(now),
+        *(item for source in ATTENTION_SOURCES for item in source(program, now)),
         *_match_rate(program),
         *_waiting(program, now),
         *_concurrent(program, now),

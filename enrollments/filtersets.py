@@ -3,7 +3,8 @@
 import django_filters
 
 from buddy.filtersets import date_range
-from enrollments.models import Enrollment, EnrollmentStatus, JourneyFlags, Program, ProgramType
+from buddy.models import Enrollment, EnrollmentStatus, Program, ProgramType
+from enrollments.models import JourneyFlags
 
 
 class ProgramFilterSet(django_filters.FilterSet):

@@ -37,9 +37,10 @@ from buddy.models import (
     Match,
     MatchStatus,
     MilestoneAchievement,
+    Program,
     SkillSession,
 )
-from enrollments.models import HealthBand, Program
+from enrollments.models import HealthBand
 
 CATEGORIES = ("communication", "helpfulness", "engagement")
 ROLES = ("participant", "buddy")

@@ -59,6 +59,8 @@ from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
 from buddy.models import (
     CheckIn,
     Company,
+    Enrollment,
+    EnrollmentStatus,
     EventAttendance,
     Feedback,
     InformalEvent,
@@ -66,10 +68,10 @@ from buddy.models import (
     MatchStatus,
     MilestoneAchievement,
     Person,
+    Program,
     Role,
     SkillSession,
 )
-from enrollments.models import Enrollment, EnrollmentStatus, Program
 
 MOOD_SCORE = {"difficult": 1, "struggling": 2, "okay": 3, "good": 4, "great": 5}
 PER = ("volunteer", "company", "program")

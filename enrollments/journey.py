@@ -24,6 +24,8 @@ from django.db.models import Count, Max, Q
 from buddy.models import (
     CheckIn,
     EndReason,
+    Enrollment,
+    EnrollmentStatus,
     EventAttendance,
     Feedback,
     InformalEvent,
@@ -32,7 +34,6 @@ from buddy.models import (
     MilestoneAchievement,
     SkillSession,
 )
-from enrollments.models import Enrollment, EnrollmentStatus
 
 OPEN = (MatchStatus.PROPOSED, MatchStatus.ACCEPTED, MatchStatus.ACTIVE, MatchStatus.INACTIVE)
 

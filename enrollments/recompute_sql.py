@@ -48,6 +48,8 @@ from django.db import connection
 
 from buddy.models import (
     CheckIn,
+    Enrollment,
+    EnrollmentStatusChange,
     EventAttendance,
     ExternalId,
     Feedback,
@@ -59,7 +61,7 @@ from buddy.models import (
 from core import events, outbox
 from core.models import OutboxEvent
 from enrollments import journey
-from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
+from enrollments.models import JourneyFlags
 
 #: Temporary tables, in creation order (dropped at the end, and before in case a
 #: previous run in this session failed half-way).

@@ -1,4 +1,7 @@
-"""Reads of the enrollments app used by views, the API and tasks."""
+"""Reads of the enrollments app used by views, the API and tasks.
+
+(``program_by_type``, ``program_in_scope`` and ``enrollments_waiting`` are reads of
+programs and enrollments: ``buddy.selectors``.)"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,82 +10,25 @@ from django.db.models import (
     Avg,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    Max,
     Min,
-    OuterRef,
-    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Floor, Greatest, Least, TruncMonth
-from django.http import Http404
+from django.db.models.functions import Floor, Least, TruncMonth
 from django.utils import timezone
 
-from buddy.access import Access
-from buddy.errors import FieldError, ValidationFailed
-from buddy.models import Feedback, Match, MatchStatus, Role
-from buddy.models import Mood as MoodChoices
-from enrollments.models import (
-    Enrollment,
-    EnrollmentStatus,
-    HealthBand,
-    MatchHealth,
-    MatchHealthWeek,
+from buddy.models import (
+    Feedback,
+    Match,
+    MatchStatus,
     Program,
-    ProgramType,
 )
-
-
-def program_by_type(program_type: str) -> Program:
-    """The program of that type, or a validation error naming the parameter (checked against
-    the known types first: a value such as NUL never reaches the database)."""
-    known = program_type in ProgramType.values
-    program = Program.objects.filter(program_type=program_type).first() if known else None
-    if program is None:
-        raise ValidationFailed(
-            [FieldError("program", f"must be one of {', '.join(ProgramType.values)}")]
-        )
-    return program
-
-
-def program_in_scope(program_type: str | None, access: Access) -> Program:
-    """The program of that type if the login reads it (an unknown type is a validation
-    error, a program out of scope 404); without a type, the first program it reads."""
-    programs = access.programs().order_by("program_type")
-    if not program_type:
-        program = programs.filter(program_type=ProgramType.BUDDY).first() or programs.first()
-        if program is None:
-            raise Http404("No program.")
-        return program
-    program = program_by_type(program_type)
-    if not access.sees_program(program.pk):
-        raise Http404("No such program.")
-    return program
-
+from buddy.models import Mood as MoodChoices
+from buddy.selectors import enrollments_waiting
+from enrollments.models import HealthBand, MatchHealth, MatchHealthWeek
 
 # --- The dashboard (set-based: a fixed number of queries whatever the program's size) --------
-
-
-def enrollments_waiting(*, program: Program):
-    """Active participants of the program without an open match, with ``waiting_since``: the
-    later of their enrollment and the end of their last match (the attention queue's rule)."""
-    open_match = Match.objects.open().filter(program=program, participant=OuterRef("person_id"))
-    last_ended = Subquery(
-        Match.objects.filter(program=program, participant=OuterRef("person_id"))
-        .order_by()
-        .values("participant")
-        .annotate(last=Max("ended_at"))
-        .values("last")[:1]
-    )
-    return (
-        Enrollment.objects.filter(
-            program=program, status=EnrollmentStatus.ACTIVE, person__role=Role.PARTICIPANT
-        )
-        .exclude(Exists(open_match))
-        .annotate(waiting_since=Greatest("enrolled_at", Coalesce(last_ended, "enrolled_at")))
-    )
 
 
 @dataclass

@@ -16,37 +16,32 @@ published as an ``enrollment.status_changed`` event in the same transaction (joi
 program included: from ``null`` to ``active``). The journey flags (``JourneyFlags``)
 are recomputed together with the status.
 
-When: every service that changes a person's data calls ``recompute_soon`` inside its
-transaction; the people wait in ``PendingRecompute`` and a worker drains them in
-batches (``enrollments_recompute_pending``) moments after the commit. The nightly run
-recomputes whole programs (states and flags age with time).
+When: every service that changes a person's data calls ``recompute_soon``
+(``buddy.services.enrollments``) inside its transaction; the people wait in
+``PendingRecompute`` and a worker drains them in batches (``enrollments_recompute_pending``)
+moments after the commit. The nightly run recomputes whole programs (states and flags age
+with time).
 """
 
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from buddy.broker import task_send
 from buddy.errors import FieldError, ValidationFailed
-from buddy.services.common import among, person_buddy_system_ids
-from concerns.services import concerns_suggest
-from core import events, outbox
-from enrollments import health, journey
-from enrollments.models import (
+from buddy.models import (
     Enrollment,
-    EnrollmentStatus,
-    EnrollmentStatusChange,
-    JourneyFlags,
     PendingRecompute,
     Program,
 )
+from buddy.services.enrollments import enrollment_status_record
+from core.registry import Registry
+from enrollments import health, journey
+from enrollments.models import JourneyFlags
 from enrollments.recompute_sql import program_lock, recompute_set_based
 
 logger = logging.getLogger(__name__)
@@ -58,119 +53,16 @@ SET_BASED_CHUNK = 5000
 #: Queue rows one drain takes (one transaction).
 DRAIN_BATCH = 5000
 
-
-def enrollment_ensure(
-    *,
-    person,
-    program: Program,
-    enrolled_at: datetime,
-    via: str,
-    buddy_system_id: str | None = None,
-) -> Enrollment:
-    """The person's enrollment in the program, created (active) when missing.
-    ``buddy_system_id``: the person's Buddy System id when the caller knows it (saves the
-    event payload's lookup on the webhook path)."""
-    existing = Enrollment.objects.filter(person=person, program=program).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            enrollment = Enrollment.objects.create(
-                person=person,
-                program=program,
-                enrolled_at=enrolled_at,
-                status=EnrollmentStatus.ACTIVE,
-            )
-            _history(
-                enrollment,
-                "",
-                EnrollmentStatus.ACTIVE,
-                at=timezone.now(),
-                reason=f"joined ({via})",
-                people={person.pk: buddy_system_id} if buddy_system_id else None,
-            )
-            return enrollment
-    except IntegrityError:  # a concurrent writer enrolled them first
-        return Enrollment.objects.get(person=person, program=program)
+#: What the apps above run after a program's people were recomputed, in the recompute's
+#: transaction (the automatic case suggestions: ``concerns``), registered in their
+#: ``AppConfig.ready()``: ``step(program=, person_ids=)``, ``person_ids`` None for the
+#: whole program (the nightly run).
+AFTER_RECOMPUTE: Registry = Registry("after a recompute")
 
 
-def enrollments_ensure(*, program, joined: dict[int, datetime], via: str) -> int:
-    """Enroll these people (person id → enrolled at) in the program where they are not yet;
-    return how many were enrolled.
-
-    The bulk form of ``enrollments.services.enrollment_ensure`` (same rows: an active
-    enrollment and its ``joined (via)`` status change), in two to four queries. Run it
-    inside the caller's transaction; a concurrent enroller makes the transaction fail
-    (unique constraint) rather than enroll twice.
-    """
-    if not joined:
-        return 0
-    present = set(
-        Enrollment.objects.filter(among("person_id", joined), program=program).values_list(
-            "person_id", flat=True
-        )
-    )
-    new = [
-        Enrollment(person_id=pid, program=program, enrolled_at=at, status=EnrollmentStatus.ACTIVE)
-        for pid, at in joined.items()
-        if pid not in present
-    ]
-    if not new:
-        return 0
-    Enrollment.objects.bulk_create(new)
-    now = timezone.now()
-    EnrollmentStatusChange.objects.bulk_create(
-        EnrollmentStatusChange(
-            enrollment=e,
-            from_status="",
-            to_status=EnrollmentStatus.ACTIVE,
-            at=now,
-            reason=f"joined ({via})",
-        )
-        for e in new
-    )
-    people = person_buddy_system_ids(e.person_id for e in new)
-    outbox.publish_many(
-        (_event(e, "", EnrollmentStatus.ACTIVE, at=now, people=people) for e in new), at=now
-    )
-    return len(new)
-
-
-def _event(enrollment: Enrollment, from_status: str, to_status: str, *, at, people) -> outbox.Event:
-    data = events.enrollment_data(
-        enrollment_id=enrollment.pk,
-        program_id=enrollment.program_id,
-        person_id=enrollment.person_id,
-        person_buddy_system_id=people.get(enrollment.person_id),
-        from_status=from_status,
-        to_status=to_status,
-        at=at,
-    )
-    return outbox.Event(outbox.ENROLLMENT_STATUS_CHANGED, data, enrollment.program_id)
-
-
-def _history(
-    enrollment: Enrollment,
-    from_status: str,
-    to_status: str,
-    *,
-    at,
-    reason: str,
-    by=None,
-    people: dict[int, str | None] | None = None,
-) -> None:
-    """One status change: its history row and its event (same transaction)."""
-    EnrollmentStatusChange.objects.create(
-        enrollment=enrollment,
-        from_status=from_status,
-        to_status=to_status,
-        at=at,
-        reason=reason,
-        by=by,
-    )
-    if people is None:
-        people = person_buddy_system_ids([enrollment.person_id])
-    outbox.publish_many([_event(enrollment, from_status, to_status, at=at, people=people)], at=at)
+def after_recompute(*, program: Program, person_ids=None) -> None:
+    for step in AFTER_RECOMPUTE:
+        step(program=program, person_ids=person_ids)
 
 
 def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime, by=None) -> bool:
@@ -178,7 +70,7 @@ def _apply(enrollment: Enrollment, derived: journey.Derived, *, now: datetime, b
     user whose action caused it (kept on the history row)."""
     status_changed = derived.status != enrollment.status
     if status_changed:
-        _history(
+        enrollment_status_record(
             enrollment, enrollment.status, derived.status, at=now, reason=derived.reason, by=by
         )
     if status_changed or derived.completed_at != enrollment.completed_at:
@@ -304,83 +196,6 @@ def enrollment_record_left(
     return enrollment
 
 
-# --- The recompute queue --------------------------------------------------------------------
-
-
-def recompute_soon(*, person_ids: Iterable[int], program_id: int | None = None) -> None:
-    """Queue these people's enrollments in the program (``None``: in every program they
-    are enrolled in) for a recompute after the commit.
-
-    One INSERT in the caller's transaction (the queue commits or rolls back with the
-    change, so a crash right after the commit loses no recompute), then, once committed,
-    a request for a drain (``recompute_drain_request``). Bursts of events cost one drain
-    over all their people, not one task and one recompute per event.
-    """
-    ids = sorted({int(i) for i in person_ids})
-    if not ids:
-        return
-    conn = transaction.get_connection()
-    quote = conn.ops.quote_name
-    table = quote(PendingRecompute._meta.db_table)
-    now = conn.ops.adapt_datetimefield_value(timezone.now())
-    with conn.cursor() as cursor:
-        if program_id is not None:
-            rows = ", ".join(["(%s, %s, %s)"] * len(ids))
-            cursor.execute(
-                f"INSERT INTO {table} (person_id, program_id, queued_at) VALUES {rows}",  # noqa: S608 - model table; values are parameters
-                [value for person_id in ids for value in (person_id, program_id, now)],
-            )
-        else:
-            cursor.execute(
-                f"INSERT INTO {table} (person_id, program_id, queued_at)"  # noqa: S608 - model tables; values are parameters
-                f" SELECT person_id, program_id, %s FROM {quote(Enrollment._meta.db_table)}"
-                f" WHERE person_id IN ({', '.join(['%s'] * len(ids))})",
-                [now, *ids],
-            )
-    transaction.on_commit(recompute_drain_request)
-
-
-def recompute_drain_request() -> None:
-    """Have the queue drained: at once where tasks run in-process (no broker: local runs,
-    tests), else by a task ``RECOMPUTE_DELAY_SECONDS`` from now.
-
-    Each process sends at most one task per delay, whatever its number of commits: the
-    first request opens a window that closes a second before its task runs, so every
-    change this process commits inside the window is queued before that task drains the
-    queue, and the first change after it sends the next task. (The beat sweep drains
-    anything a crashed process left.)
-    """
-    from enrollments.tasks import recompute_pending
-
-    if recompute_pending.app.conf.task_always_eager:
-        recompute_pending.delay()
-        return
-    delay = max(2, int(settings.ENROLLMENTS["RECOMPUTE_DELAY_SECONDS"]))
-    with _drain_window_lock:
-        now = time.monotonic()
-        if now < _drain_window[0]:
-            return
-        _drain_window[0] = now + delay - 1
-    # A request a stopped worker never ran expires: the beat sweep drains the queue anyway,
-    # so a worker coming back does not work through an hour of empty drains. A broker that
-    # cannot be reached loses only the request (logged), never the queued rows, and never
-    # changes the answer of the change that committed: the sweep drains them, or the first
-    # request after the window once the broker is back (a drain takes the whole queue).
-    # The window stays: during an outage one commit per window waits on the broker's
-    # publish retries (under a second), not every commit.
-    task_send(
-        recompute_pending,
-        countdown=delay,
-        expires=delay + 60,
-        recovery="recompute-pending-sweep",
-    )
-
-
-#: When this process's pending drain request stops covering new changes (monotonic time).
-_drain_window = [0.0]
-_drain_window_lock = threading.Lock()
-
-
 def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
     """Recompute the oldest ``batch`` queued people and remove their rows, in one
     transaction (a failure leaves them queued); return how many rows were drained.
@@ -407,8 +222,7 @@ def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
         for program_id, person_ids in sorted(people.items()):
             if program_id in programs:
                 enrollments_recompute(program=programs[program_id], person_ids=person_ids)
-                # The automatic case suggestions of the changed people (issue 21).
-                concerns_suggest(program=programs[program_id], person_ids=person_ids)
+                after_recompute(program=programs[program_id], person_ids=person_ids)
     return len(claimed)
 
 

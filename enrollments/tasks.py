@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.db import transaction
 
+from buddy.models import Program
 from enrollments import services
-from enrollments.models import Program
 
 #: Batches one drain task takes before it leaves the rest to the next request or sweep.
 DRAIN_MAX_BATCHES = 20
@@ -34,14 +34,12 @@ def recompute_people(*, person_ids: list[int], program_id: int) -> int:
 @shared_task(acks_late=True)
 def recompute_all_programs() -> int:
     """Nightly (beat): flags, states and match health age with time, so every program is
-    recomputed (and its automatic case suggestions made)."""
-    from concerns.services import concerns_suggest
-
+    recomputed (and what the apps above run after it: the automatic case suggestions)."""
     changed = 0
     for program in Program.objects.all():
         changed += services.enrollments_recompute_program(program=program)
         with transaction.atomic():
-            concerns_suggest(program=program)
+            services.after_recompute(program=program)
     return changed
 
 

@@ -1,13 +1,15 @@
-"""URLs of the enrollments app: the attention page and its API (included from config.urls)."""
+"""URLs of the enrollments app: the dashboard, the attention page and their API (included
+from config.urls)."""
 
 from django.urls import path
 
-from enrollments import views
+from enrollments import views, views_dashboard
 from enrollments.api.views import AttentionView, HealthView, ImpactView, Q2QEvidenceView
 
 app_name = "enrollments"
 
 urlpatterns = [
+    path("", views_dashboard.home, name="dashboard"),
     path("attention/", views.attention, name="attention"),
     path("attention/snooze/", views.attention_snooze_view, name="attention-snooze"),
     path("api/attention/", AttentionView.as_view(), name="api-attention"),

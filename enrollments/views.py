@@ -15,11 +15,10 @@ from django.utils.translation import ngettext_lazy
 
 from buddy.access import access_for, role_required
 from buddy.errors import DomainError
-from buddy.models import Feedback
+from buddy.models import Enrollment, Feedback
+from buddy.selectors import program_in_scope
 from buddy.views.common import current_program, program_errors
 from enrollments.attention import PRIORITY, attention_queue_unsnoozed, item_fingerprint
-from enrollments.models import Enrollment
-from enrollments.selectors import program_in_scope
 from enrollments.services import attention_snooze
 
 PAGE_SIZE = 25
@@ -135,7 +134,7 @@ def _act_urls(items, program) -> dict:
         elif item.subject_type == "feedback" and item.subject_id in matches:
             urls[key] = reverse("buddy:match", args=[matches[item.subject_id]])
         elif item.subject_type == "program":
-            urls[key] = reverse("buddy:home") + f"?program={program.program_type}"
+            urls[key] = reverse("enrollments:dashboard") + f"?program={program.program_type}"
         else:
             urls[key] = item.action_url
     return urls

@@ -28,7 +28,7 @@ class MatchingCriteria(models.Model):
     """
 
     program = models.ForeignKey(
-        "enrollments.Program", on_delete=models.CASCADE, related_name="matching_criteria"
+        "buddy.Program", on_delete=models.CASCADE, related_name="matching_criteria"
     )
     version = models.PositiveIntegerField()
     criteria = models.JSONField(default=dict, help_text="Per criterion: rule and weight.")
@@ -90,7 +90,7 @@ class RecommendationRun(TimeStampedModel):
     """
 
     program = models.ForeignKey(
-        "enrollments.Program", on_delete=models.PROTECT, related_name="recommendation_runs"
+        "buddy.Program", on_delete=models.PROTECT, related_name="recommendation_runs"
     )
     criteria = models.ForeignKey(MatchingCriteria, on_delete=models.PROTECT, related_name="runs")
     started_by = models.ForeignKey(
@@ -143,9 +143,7 @@ class Proposal(TimeStampedModel):
     """
 
     run = models.ForeignKey(RecommendationRun, on_delete=models.CASCADE, related_name="proposals")
-    program = models.ForeignKey(
-        "enrollments.Program", on_delete=models.PROTECT, related_name="proposals"
-    )
+    program = models.ForeignKey("buddy.Program", on_delete=models.PROTECT, related_name="proposals")
     participant = models.ForeignKey(
         "buddy.Person", on_delete=models.CASCADE, related_name="proposals_as_participant"
     )

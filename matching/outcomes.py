@@ -14,8 +14,7 @@ saves a new criteria version to use them.
 import numpy as np
 from django.db.models import Avg, Count, Q
 
-from buddy.models import CheckIn, EndReason, Feedback, Match, Mood
-from enrollments.models import Program
+from buddy.models import CheckIn, EndReason, Feedback, Match, Mood, Program
 from matching.engine.criteria import REGISTRY
 from matching.engine.pool import PersonRow, build_pool
 from matching.engine.scoring import Settings

@@ -13,14 +13,28 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from buddy.errors import FieldError, ValidationFailed
-from buddy.models import EndReason, ExternalId, Match, Person, Role
+from buddy.models import (
+    EndReason,
+    Enrollment,
+    EnrollmentStatus,
+    ExternalId,
+    Match,
+    Person,
+    Program,
+    Role,
+)
 from buddy.models.matches import BINDING_STATUSES
 from buddy.services.matches import buddy_loads
-from enrollments.models import Enrollment, EnrollmentStatus, Program
+from core.registry import Registry
 from matching.engine.pool import PersonRow, Pool, build_pool
 from matching.models import MatchingCriteria, Proposal, ProposalStatus, RecommendationRun, RunStatus
 
 SECONDS_PER_DAY = 86_400
+
+#: (participant, buddy) pairs the apps above rule out for good (the cases resolved as a
+#: violation: ``concerns``), registered in their ``AppConfig.ready()``:
+#: ``source(participant_ids=)`` returns a set of pairs (``participant_ids`` None: all).
+EXCLUDED_PAIRS: Registry = Registry("pairs never proposed")
 
 
 def _json_lists(texts: list[str]) -> list:
@@ -123,9 +137,8 @@ def excluded_pairs(
 ) -> dict[str, list[tuple[int, int]]]:
     """The pairs the hard rules rule out: an earlier match that ended in a violation or
     whose concern was resolved as a violation (in any program), any earlier match in this
-    program (per setting), dismissed suggestions."""
-    from concerns.selectors import violation_pairs
-
+    program (per setting), dismissed suggestions; and what the apps above register in
+    ``EXCLUDED_PAIRS`` (the concerns resolved as a violation)."""
     scope = Q() if participant_ids is None else Q(participant_id__in=list(participant_ids))
     pairs = {
         "violation": sorted(
@@ -134,7 +147,11 @@ def excluded_pairs(
                     "participant_id", "buddy_id"
                 )
             )
-            | violation_pairs(participant_ids=participant_ids)
+            | {
+                pair
+                for source in EXCLUDED_PAIRS
+                for pair in source(participant_ids=participant_ids)
+            }
         ),
         "dismissed": list(
             Proposal.objects.filter(scope, program=program, status=ProposalStatus.DISMISSED)

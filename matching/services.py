@@ -17,9 +17,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from buddy.errors import DomainError, FieldError, RuleViolation, ValidationFailed
-from buddy.models import DataSource, Match, Person, Role
+from buddy.models import DataSource, Match, Person, Program, Role
 from buddy.services.matches import match_propose
-from enrollments.models import Program
 from matching import selectors
 from matching.engine.assignment import assign_program
 from matching.engine.criteria import REGISTRY, default_settings

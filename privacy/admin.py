@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from privacy.models import AccessLogEntry, Erasure
+from buddy.models import AccessLogEntry
+from privacy.models import Erasure
 
 
 class SuperuserReadOnly(admin.ModelAdmin):

@@ -18,10 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buddy.errors import DomainError, FieldError, RuleViolation
-from buddy.models import ExternalId, ImportRun, Person
+from buddy.models import Enrollment, ExternalId, ImportRun, Person
 from buddy.pii import personal_field_names
 from core import events, outbox
-from enrollments.models import Enrollment
 from privacy.export import person_ids_elsewhere, webhook_events_about
 from privacy.graph import rows_about
 from privacy.models import Erasure

@@ -79,7 +79,7 @@ def _programs_back():
     """The programs of the data migration (enrollments 0002), after a flush."""
     from django.contrib.contenttypes.models import ContentType
 
-    from enrollments.models import Program
+    from buddy.models import Program
     from enrollments.program_templates import PROGRAM_TEMPLATES
 
     for template in PROGRAM_TEMPLATES:

@@ -16,6 +16,8 @@ from buddy.models import (
     CheckIn,
     Company,
     DataSource,
+    Enrollment,
+    EnrollmentStatus,
     EventAttendance,
     ExternalId,
     Feedback,
@@ -24,11 +26,12 @@ from buddy.models import (
     MatchStatus,
     MilestoneAchievement,
     Person,
+    Program,
+    ProgramType,
     Role,
     SkillSession,
     User,
 )
-from enrollments.models import Enrollment, EnrollmentStatus, Program, ProgramType
 from webhooks.models import (
     DeliveryStatus,
     EventReference,

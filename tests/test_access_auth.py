@@ -13,9 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from buddy.access import access_for
-from buddy.models import ApiToken, RoleGrant
+from buddy.models import ApiToken, Program, RoleGrant
 from buddy.services.tokens import token_create
-from enrollments.models import Program
 from tests.factories import CompanyFactory, UserFactory, coordinator_of
 
 pytestmark = pytest.mark.django_db

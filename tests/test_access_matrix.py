@@ -16,8 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from buddy.models import MatchStatus
-from enrollments.models import Program, ProgramType
+from buddy.models import MatchStatus, Program, ProgramType
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,
@@ -70,7 +69,7 @@ TABLE: dict[str, Entry] = {
     "login": Entry("GET", PUBLIC),
     "logout": Entry("POST", (302,) * 7),
     "set_language": Entry("POST", (302,) * 7),
-    "buddy:home": Entry("GET", PAGE),
+    "enrollments:dashboard": Entry("GET", PAGE),
     "buddy:people": Entry("GET", PAGE),
     "buddy:person": Entry("GET", PAGE_DETAIL, kwargs="person"),
     "buddy:matches": Entry("GET", PAGE),

@@ -11,9 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from buddy.models import CheckIn, Feedback, InformalEvent, SkillSession
+from buddy.models import CheckIn, Feedback, InformalEvent, Program, ProgramType, SkillSession
 from buddy.pii import MASK, personal_data_fields
-from enrollments.models import Program, ProgramType
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,

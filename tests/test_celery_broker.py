@@ -6,11 +6,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
+from buddy.models import PendingRecompute
+from buddy.services import enrollments as enrollment_services
 from buddy.services.common import people_changed
+from buddy.services.enrollments import enrollment_ensure
 from config.celery_app import app
-from enrollments import services as enrollment_services
-from enrollments.models import PendingRecompute
-from enrollments.services import enrollment_ensure
 from enrollments.tasks import recompute_people
 from tests.factories import MatchFactory, buddy_program
 

@@ -8,6 +8,13 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
+        # What the apps below show of this one (core.registry: they never import this app).
+        from enrollments.attention import ATTENTION_SOURCES
+        from webhooks.attention import dead_letter_items, subscriber_disabled_items
+
+        ATTENTION_SOURCES.register("webhooks.dead_lettered", dead_letter_items)
+        ATTENTION_SOURCES.register("webhooks.subscriber_disabled", subscriber_disabled_items)
+
         from buddy.signals import references_arrived
 
         references_arrived.connect(
@@ -15,7 +22,7 @@ class WebhooksConfig(AppConfig):
         )
         from django.db.models.signals import post_delete, post_save
 
-        from enrollments.models import Program
+        from buddy.models import Program
         from webhooks.processors import forget_programs
 
         for signal in (post_save, post_delete):
@@ -35,7 +42,7 @@ def _reprocess_if_awaited(people: list[str], matches: list[str]) -> None:
     """Enqueue the re-run only when some event names these ids (one indexed query instead
     of a broker round trip for every new user or match). Runs after the commit: an event
     parked later re-checks on its own commit (``services._rerun_if_arrived``)."""
-    from buddy.broker import task_send
+    from core.broker import task_send
     from webhooks.models import EventReference
     from webhooks.tasks import reprocess_waiting
 

@@ -7,11 +7,10 @@ Webhook events belong to the buddy program.
 import copy
 from collections.abc import Callable
 
-from buddy.models import DataSource
+from buddy.models import DataSource, Program, ProgramType
 from buddy.schemas import Schema
 from buddy.services import activities, matches
 from buddy.services.common import Upserted
-from enrollments.models import Program, ProgramType
 
 WEBHOOK = DataSource.WEBHOOK
 

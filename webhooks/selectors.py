@@ -20,9 +20,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from buddy.access import Access
-from buddy.models import ExternalId, Match
+from buddy.models import Enrollment, ExternalId, Match
 from buddy.services.common import provider
-from enrollments.models import Enrollment
 from webhooks.models import (
     DeliveryStatus,
     EventReference,

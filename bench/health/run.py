@@ -100,8 +100,8 @@ def main() -> None:
     from django.db import connection, transaction
 
     from buddy import demo
+    from buddy.models import Program
     from enrollments import health
-    from enrollments.models import Program
     from enrollments.recompute_sql import recompute_set_based
     from enrollments.text_analysis import LexiconAnalyser
 

@@ -92,7 +92,7 @@ def main() -> None:
 
     from buddy.imports.exportgen import ProgramHistory
     from buddy.imports.pipeline import BATCH_SIZE, import_export
-    from enrollments.models import Program, ProgramType
+    from buddy.models import Program, ProgramType
 
     call_command("migrate", verbosity=0)
     program = Program.objects.get(program_type=ProgramType.BUDDY)

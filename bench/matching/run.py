@@ -103,7 +103,7 @@ def load_program(participants, buddies, now: datetime) -> None:
     """Replace the buddy program's people with these (COPY), enrolled and waiting."""
     from django.db import connection, transaction
 
-    from enrollments.models import Program
+    from buddy.models import Program
 
     program_id = Program.objects.get(program_type="buddy").pk
     with transaction.atomic(), connection.cursor() as cur:
@@ -233,8 +233,7 @@ def main() -> None:
     import numpy as np
     from django.core.management import call_command
 
-    from buddy.models import Person
-    from enrollments.models import Program
+    from buddy.models import Person, Program
     from matching.engine.assignment import total_tenths
     from matching.engine.scoring import TOP_K, Settings
     from matching.models import RecommendationRun

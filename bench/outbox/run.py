@@ -82,8 +82,16 @@ def seed() -> list[int]:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from buddy.models import DataSource, Match, MatchStatus, Person, Role
-    from enrollments.models import Enrollment, Program, ProgramType
+    from buddy.models import (
+        DataSource,
+        Enrollment,
+        Match,
+        MatchStatus,
+        Person,
+        Program,
+        ProgramType,
+        Role,
+    )
 
     program = Program.objects.get(program_type=ProgramType.BUDDY)
     now = timezone.now()

@@ -53,7 +53,7 @@ def generate(people: int, now: datetime, seed: int = 1) -> dict[str, int]:
     """COPY a year of activity; returns row counts."""
     from django.db import connection
 
-    from enrollments.models import Program
+    from buddy.models import Program
 
     rng = random.Random(seed)
     program_id = Program.objects.get(program_type="buddy").pk
@@ -428,8 +428,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from buddy.models import Program
     from enrollments.impact import impact_by_company, program_figures
-    from enrollments.models import Program
     from enrollments.services import enrollments_recompute, enrollments_recompute_program
 
     call_command("migrate", verbosity=0)

@@ -93,10 +93,10 @@ def reset_and_seed() -> list[dict]:
     """Clear earlier runs and create the people and matches the events name."""
     from django.db import connection
 
+    from buddy.models import Program
     from buddy.schemas import MatchCreatedRecord, UserRecord
     from buddy.services.matches import match_record_created
     from buddy.services.people import person_record
-    from enrollments.models import Program
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -408,7 +408,7 @@ def verify(events: list[dict]) -> dict:
 
 def drain_recompute_queue() -> tuple[int, float]:
     """What the worker does after the run: drain the enrollment recompute queue."""
-    from enrollments.models import PendingRecompute
+    from buddy.models import PendingRecompute
     from enrollments.services import enrollments_recompute_pending
 
     queued = PendingRecompute.objects.count()

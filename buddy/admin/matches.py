@@ -15,9 +15,16 @@ from django.utils import timezone
 
 from buddy.admin.common import AuditReadOnlyMixin, KeySearchMixin, as_uuid
 from buddy.errors import DomainError
-from buddy.models import DataSource, EndReason, Match, MatchStatus, MatchTransition
+from buddy.models import (
+    DataSource,
+    EndReason,
+    Match,
+    MatchStatus,
+    MatchTransition,
+    Program,
+    ProgramType,
+)
 from buddy.services.matches import match_end, match_propose, match_transition
-from enrollments.models import Program, ProgramType
 
 S = MatchStatus
 

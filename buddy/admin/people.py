@@ -5,10 +5,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 
+from buddy.access_log import AccessLoggedAdmin
 from buddy.admin.common import AuditReadOnlyMixin
 from buddy.models import ApiToken, Company, ExternalId, Person, Role, RoleGrant, User
 from buddy.models.people import email_digest, normalize_email
-from privacy.access_log import AccessLoggedAdmin
 
 #: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
 ROLE_OF_FIELD = {

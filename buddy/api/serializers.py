@@ -16,10 +16,11 @@ from buddy.models import (
     MatchTransition,
     MilestoneAchievement,
     Person,
+    Program,
+    ProgramType,
     SkillSession,
 )
 from buddy.pii import mask_fields
-from enrollments.models import Program, ProgramType
 
 
 class MaskedModelSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from buddy import filtersets
 from buddy.access import access_for
+from buddy.access_log import AccessLoggedViewSet
 from buddy.api import serializers as api
 from buddy.api.pagination import CursorPagination
 from buddy.api.serializers import (
@@ -38,7 +39,6 @@ from buddy.models import (
 )
 from buddy.selectors import scope_companies, scope_matches, scope_people, scope_person_rows
 from buddy.services.matches import match_accept, match_end, match_propose, match_transition
-from privacy.access_log import AccessLoggedViewSet
 
 
 class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):

@@ -35,7 +35,7 @@ from buddy.imports.entities import BY_NAME, ENTITIES, EntitySpec, row_key
 from buddy.imports.readers import ExportSource, JsonSource, RawRow, Scan, open_export
 from buddy.imports.report import BatchResult, ImportReport
 from buddy.imports.writers import WRITERS, Context, Item
-from buddy.models import DataSource
+from buddy.models import DataSource, Enrollment, Program
 from buddy.schemas import SchemaWarning, field_errors
 from buddy.selectors import (
     feedback_negative_share,
@@ -43,7 +43,6 @@ from buddy.selectors import (
     matches_zero_duration,
     orphaned_references,
 )
-from enrollments.models import Enrollment, Program
 from enrollments.services import enrollments_recompute, enrollments_recompute_program
 
 logger = logging.getLogger("buddy.imports")

@@ -3,8 +3,7 @@
 from rest_framework import serializers
 
 from buddy.access import access_for
-from buddy.models import ImportRun
-from enrollments.models import Program, ProgramType
+from buddy.models import ImportRun, Program, ProgramType
 
 
 class ImportUploadSerializer(serializers.Serializer):

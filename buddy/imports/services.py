@@ -18,8 +18,7 @@ from buddy.errors import DomainError, FieldError, ValidationFailed
 from buddy.imports.pipeline import Progress, import_export
 from buddy.imports.readers import ExportUnreadable
 from buddy.imports.report import ImportReport
-from buddy.models import ImportRun, ImportStatus
-from enrollments.models import Program
+from buddy.models import ImportRun, ImportStatus, Program
 
 logger = logging.getLogger("buddy.imports")
 

@@ -47,6 +47,7 @@ from buddy.models import (
     MatchTransition,
     MilestoneAchievement,
     Person,
+    Program,
     Role,
     SkillSession,
 )
@@ -70,6 +71,7 @@ from buddy.services.common import (
     person_refs,
     provider,
 )
+from buddy.services.enrollments import enrollments_ensure
 from buddy.services.matches import (
     EVENT_FOR_STATUS,
     export_match_values,
@@ -84,8 +86,6 @@ from buddy.services.people import (
 )
 from core import outbox
 from core.events import match_data
-from enrollments.models import Program
-from enrollments.services import enrollments_ensure
 
 
 @dataclass

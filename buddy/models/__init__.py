@@ -1,6 +1,7 @@
 """Models of the buddy app, split by topic; import them from ``buddy.models``."""
 
 from buddy.models.access import AccessRole, ApiToken, RoleGrant
+from buddy.models.access_log import AccessKind, AccessLogEntry
 from buddy.models.activities import (
     CheckIn,
     EventAttendance,
@@ -26,15 +27,28 @@ from buddy.models.choices import (
 from buddy.models.imports import ImportRun, ImportStatus
 from buddy.models.matches import Match, MatchTransition
 from buddy.models.people import Company, ExternalId, Person
+from buddy.models.programs import (
+    Enrollment,
+    EnrollmentStatus,
+    EnrollmentStatusChange,
+    PendingRecompute,
+    Program,
+    ProgramType,
+)
 from buddy.models.users import User
 
 __all__ = [
+    "AccessKind",
+    "AccessLogEntry",
     "AccessRole",
     "ApiToken",
     "CheckIn",
     "Company",
     "DataSource",
     "EndReason",
+    "Enrollment",
+    "EnrollmentStatus",
+    "EnrollmentStatusChange",
     "EventAttendance",
     "EventFormat",
     "ExternalId",
@@ -51,8 +65,11 @@ __all__ = [
     "MilestoneAchievement",
     "MilestoneCategory",
     "Mood",
+    "PendingRecompute",
     "Person",
     "ProficiencyLevel",
+    "Program",
+    "ProgramType",
     "Role",
     "RoleGrant",
     "SkillSession",

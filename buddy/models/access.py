@@ -47,7 +47,7 @@ class RoleGrant(models.Model):
     )
     role = models.CharField(max_length=20, choices=AccessRole.choices)
     program = models.ForeignKey(
-        "enrollments.Program",
+        "buddy.Program",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

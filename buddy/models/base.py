@@ -57,14 +57,17 @@ def rating_check(field: str, *, nullable: bool = False) -> models.CheckConstrain
     )
 
 
-def choices_check(field: str, choices, *, blank: bool = False) -> models.CheckConstraint:
-    """A named check keeping a column within its enumeration."""
+def choices_check(
+    field: str, choices, *, blank: bool = False, name: str = ""
+) -> models.CheckConstraint:
+    """A named check keeping a column within its enumeration (``name``: a model that moved
+    between apps keeps its constraint's original name)."""
     allowed = [value for value, _label in choices]
     if blank:
         allowed.append("")
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": allowed}),
-        name=f"%(app_label)s_%(class)s_{field}_valid",
+        name=name or f"%(app_label)s_%(class)s_{field}_valid",
         violation_error_message=f"{field} is not one of the allowed values.",
     )
 

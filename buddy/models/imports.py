@@ -21,7 +21,7 @@ class ImportRun(TimeStampedModel):
     """
 
     program = models.ForeignKey(
-        "enrollments.Program", on_delete=models.PROTECT, related_name="import_runs"
+        "buddy.Program", on_delete=models.PROTECT, related_name="import_runs"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

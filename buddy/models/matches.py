@@ -57,9 +57,7 @@ class Match(TimeStampedModel):
     external_id = models.UUIDField(
         null=True, blank=True, unique=True, help_text="The Buddy System's match id."
     )
-    program = models.ForeignKey(
-        "enrollments.Program", on_delete=models.PROTECT, related_name="matches"
-    )
+    program = models.ForeignKey("buddy.Program", on_delete=models.PROTECT, related_name="matches")
     participant = models.ForeignKey(
         "buddy.Person", on_delete=models.PROTECT, related_name="matches_as_participant"
     )

@@ -43,7 +43,7 @@ from buddy.services.common import (
     require_person,
     upsert,
 )
-from enrollments.services import recompute_soon
+from buddy.services.enrollments import recompute_soon
 
 
 def _people_of(match: Match | None, *people) -> None:

@@ -251,7 +251,7 @@ def insert_or_nothing(obj: models.Model, *, conflict_field: str | None = None) -
 def people_changed(person_ids: Iterable[int], program_id: int) -> None:
     """Recompute enrollments and journey flags of these people once the change commits
     (queued in the caller's transaction: ``enrollments.services.recompute_soon``)."""
-    from enrollments.services import recompute_soon
+    from buddy.services.enrollments import recompute_soon
 
     recompute_soon(person_ids=person_ids, program_id=program_id)
 

@@ -20,7 +20,7 @@ from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
 from buddy.errors import FieldError, IllegalTransition, RuleViolation, ValidationFailed
-from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Role
+from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program, Role
 from buddy.models.choices import EndReason
 from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
 from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
@@ -33,9 +33,8 @@ from buddy.services.common import (
     require_match,
     require_person,
 )
+from buddy.services.enrollments import enrollment_ensure
 from core import events, outbox
-from enrollments.models import Program
-from enrollments.services import enrollment_ensure
 
 S = MatchStatus
 

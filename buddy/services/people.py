@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from buddy.models import Company, DataSource, ExternalId, Person
+from buddy.models import Company, DataSource, ExternalId, Person, Program
 from buddy.models.people import email_digest, normalize_email
 from buddy.schemas import UserRecord
 from buddy.services.common import (
@@ -21,8 +21,7 @@ from buddy.services.common import (
     among,
     provider,
 )
-from enrollments.models import Program
-from enrollments.services import enrollment_ensure
+from buddy.services.enrollments import enrollment_ensure
 
 
 def company_key(name: str | None) -> str:

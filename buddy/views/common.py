@@ -4,8 +4,8 @@ from django.http import Http404
 
 from buddy.access import access_for
 from buddy.errors import DomainError
-from enrollments.models import Program
-from enrollments.selectors import program_in_scope
+from buddy.models import Program
+from buddy.selectors import program_in_scope
 
 #: The session key of the program a login works in (kept across pages).
 SESSION_PROGRAM = "program"

@@ -6,9 +6,8 @@ from django.shortcuts import get_object_or_404, render
 from buddy import selectors
 from buddy.access import access_for, role_required
 from buddy.filtersets import PersonListFilterSet
-from buddy.models import Match, Person, Role
+from buddy.models import Enrollment, Match, Person, Role
 from buddy.views.common import current_program, program_errors
-from enrollments.models import Enrollment
 
 PAGE_SIZE = 50
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from buddy.access import access_for
 from buddy.errors import FieldError, ValidationFailed
 from buddy.models import Match, Person
-from buddy.selectors import scope_matches, scope_people
+from buddy.selectors import program_in_scope, scope_matches, scope_people
 from concerns import selectors, services
 from concerns.api.serializers import (
     ConcernDetailSerializer,
@@ -22,7 +22,6 @@ from concerns.api.serializers import (
     ConcernSerializer,
 )
 from concerns.models import Category, Concern, Severity, Status
-from enrollments.selectors import program_in_scope
 
 FILTERS = [
     OpenApiParameter("program", str, description="program type"),

@@ -34,13 +34,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Ours, in their dependency order (docs/architecture.md): each imports only those before it.
     "core",
     "buddy",
     "enrollments",
     "matching",
+    "concerns",
     "webhooks",
     "privacy",
-    "concerns",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +66,7 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "buddy.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "buddy:home"
+LOGIN_REDIRECT_URL = "enrollments:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -216,7 +217,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MatchStatusEnum": "buddy.models.choices.MatchStatus",
         "DataSourceEnum": "buddy.models.choices.DataSource",
-        "EnrollmentStatusEnum": "enrollments.models.EnrollmentStatus",
+        "EnrollmentStatusEnum": "buddy.models.EnrollmentStatus",
         "ImportStatusEnum": "buddy.models.imports.ImportStatus",
         "EventStatusEnum": "webhooks.models.EventStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
@@ -230,7 +231,7 @@ SPECTACULAR_SETTINGS = {
         "MoodEnum": "buddy.models.choices.Mood",
         "MilestoneCategoryEnum": "buddy.models.choices.MilestoneCategory",
         "TargetRoleEnum": "buddy.models.choices.TargetRole",
-        "ProgramTypeEnum": "enrollments.models.ProgramType",
+        "ProgramTypeEnum": "buddy.models.ProgramType",
         "RunStatusEnum": "matching.models.RunStatus",
         "ProposalStatusEnum": "matching.models.ProposalStatus",
         # issue 21: concerns and match health

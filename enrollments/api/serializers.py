@@ -3,8 +3,9 @@
 from rest_framework import serializers
 
 from buddy.api.serializers import MaskedModelSerializer
+from buddy.models import Enrollment, EnrollmentStatusChange, Program
 from enrollments.journey import FLAG_FIELDS
-from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags, Program
+from enrollments.models import JourneyFlags
 
 
 class ProgramSerializer(MaskedModelSerializer):

@@ -17,20 +17,13 @@ from buddy.api.pagination import LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
 from buddy.errors import FieldError, ValidationFailed
-from buddy.models import AccessRole
-from buddy.selectors import scope_programs
+from buddy.models import AccessRole, Enrollment, EnrollmentStatusChange, Program, ProgramType
+from buddy.selectors import program_by_type, program_in_scope, scope_programs
 from enrollments import filtersets
 from enrollments.api import serializers as api
 from enrollments.attention import attention_queue, attention_summary
 from enrollments.impact import impact
-from enrollments.models import (
-    Enrollment,
-    EnrollmentStatusChange,
-    JourneyFlags,
-    Program,
-    ProgramType,
-)
-from enrollments.selectors import program_by_type, program_in_scope
+from enrollments.models import JourneyFlags
 
 
 class AttentionPagination(LimitOffsetPagination):

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from buddy.api.serializers import MaskedModelSerializer
-from enrollments.models import Program, ProgramType
+from buddy.models import Program, ProgramType
 from matching.models import MatchingCriteria, Proposal, RecommendationRun
 
 

@@ -11,10 +11,8 @@ from rest_framework.views import APIView
 
 from buddy.access import access_for
 from buddy.api.serializers import MatchSerializer
-from buddy.models import Person
-from buddy.selectors import scope_people, scope_programs
-from enrollments.models import Program
-from enrollments.selectors import program_in_scope
+from buddy.models import Person, Program
+from buddy.selectors import program_in_scope, scope_people, scope_programs
 from matching import filtersets, services
 from matching.api import serializers as api
 from matching.models import MatchingCriteria, Proposal, RecommendationRun

@@ -10,11 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buddy.access import access_for
-from buddy.models import Person
+from buddy.access_log import access_log_record
+from buddy.models import AccessKind, Person
 from buddy.selectors import scope_people
-from privacy.access_log import access_log_record
 from privacy.export import person_export
-from privacy.models import AccessKind
 from privacy.services import person_erase
 
 

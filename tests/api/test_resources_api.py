@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from buddy.models import MatchStatus, MatchTransition
-from enrollments.models import EnrollmentStatusChange
+from buddy.models import EnrollmentStatusChange, MatchStatus, MatchTransition
 from matching.models import Proposal, ProposalStatus
 from matching.services import run_create
 from tests.factories import (

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_anonymous_visitors_are_sent_to_the_login(client):
-    response = client.get(reverse("buddy:home"))
+    response = client.get(reverse("enrollments:dashboard"))
     assert response.status_code == 302
     assert response.url.startswith(reverse(settings.LOGIN_URL))
 
@@ -19,7 +19,7 @@ def test_a_coordinator_sees_their_programs_with_their_counts(client, coordinator
     match = MatchFactory(program=program)
     EnrollmentFactory(person=match.participant, program=program)
     client.force_login(coordinator)
-    response = client.get(reverse("buddy:home"))
+    response = client.get(reverse("enrollments:dashboard"))
     assert response.status_code == 200
     programs = {p.name: p for p in response.context["programs"]}
     assert set(programs) == {program.name}  # the programs granted, no other
@@ -31,7 +31,7 @@ def test_a_coordinator_sees_their_programs_with_their_counts(client, coordinator
 
 def test_the_layout_has_navigation_logout_and_only_local_assets(client, coordinator):
     client.force_login(coordinator)
-    html = client.get(reverse("buddy:home")).content.decode()
+    html = client.get(reverse("enrollments:dashboard")).content.decode()
     for href in ("/attention/", reverse("api-docs"), reverse("buddy:tokens")):
         assert f'href="{href}"' in html
     assert f'href="{reverse("admin:index")}"' not in html  # the admin is for staff

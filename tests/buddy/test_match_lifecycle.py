@@ -6,10 +6,9 @@ import pytest
 from django.utils import timezone
 
 from buddy.errors import IllegalTransition, RuleViolation, ValidationFailed
-from buddy.models import DataSource, Match, MatchStatus, MatchTransition
+from buddy.models import DataSource, Enrollment, Match, MatchStatus, MatchTransition
 from buddy.models.matches import MATCH_TRANSITIONS
 from buddy.services.matches import match_accept, match_end, match_propose, match_transition
-from enrollments.models import Enrollment
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +185,7 @@ def test_ending_the_last_match_completed_completes_the_enrollment(
     program, django_capture_on_commit_callbacks
 ):
     match = MatchFactory()
-    from enrollments.services import enrollment_ensure
+    from buddy.services.enrollments import enrollment_ensure
 
     for person in (match.participant, match.buddy):
         enrollment_ensure(person=person, program=program, enrolled_at=match.matched_at, via="test")

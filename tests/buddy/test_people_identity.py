@@ -4,12 +4,11 @@ import uuid
 
 import pytest
 
-from buddy.models import ExternalId, Person
+from buddy.models import Enrollment, ExternalId, Person
 from buddy.models.people import email_digest
 from buddy.schemas import UserRecord
 from buddy.services.common import Outcome
 from buddy.services.people import person_record
-from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
 

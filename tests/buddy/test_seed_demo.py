@@ -9,6 +9,7 @@ from django.core.management import call_command
 from buddy.models import (
     CheckIn,
     DataSource,
+    Enrollment,
     EventAttendance,
     Feedback,
     InformalEvent,
@@ -19,7 +20,6 @@ from buddy.models import (
     SkillSession,
     User,
 )
-from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
 SMALL = {"participants": 16, "buddies": 10}

@@ -71,7 +71,7 @@ def test_the_feed_is_for_the_program_roles(client):
 
 @pytest.mark.django_db
 def test_the_feed_has_only_the_events_of_the_readers_programs(client):
-    from enrollments.models import Program
+    from buddy.models import Program
     from tests.factories import coordinator_of
 
     mentorship = Program.objects.get(program_type="mentorship")

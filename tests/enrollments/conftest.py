@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from buddy.models import MatchStatus, Role
-from enrollments.models import Enrollment, EnrollmentStatus, Program, ProgramType
+from buddy.models import Enrollment, EnrollmentStatus, MatchStatus, Program, ProgramType, Role
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,

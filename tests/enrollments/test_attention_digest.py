@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core import mail
 
-from enrollments.models import Program, ProgramType
+from buddy.models import Program, ProgramType
 from enrollments.tasks import send_attention_digest
 from tests.factories import MatchFactory, UserFactory, coordinator_of, viewer_of
 

@@ -7,13 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core import mail
 
-from buddy.models import DataSource
+from buddy.models import DataSource, Program, ProgramType
 from buddy.schemas import MatchCreatedRecord
+from buddy.services.enrollments import enrollment_ensure
 from buddy.services.matches import match_end, match_record_created
 from enrollments.attention import PRIORITY, attention_queue
 from enrollments.digest import attention_digest_send
-from enrollments.models import Program, ProgramType
-from enrollments.services import enrollment_ensure
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,

@@ -5,13 +5,9 @@ from datetime import timedelta
 import pytest
 
 from buddy.errors import ValidationFailed
-from buddy.models import MatchStatus
-from enrollments.models import EnrollmentStatusChange
-from enrollments.services import (
-    enrollment_ensure,
-    enrollment_record_left,
-    enrollments_recompute,
-)
+from buddy.models import EnrollmentStatusChange, MatchStatus
+from buddy.services.enrollments import enrollment_ensure
+from enrollments.services import enrollment_record_left, enrollments_recompute
 from tests.factories import CheckInFactory, MatchFactory, ParticipantFactory
 
 

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
+from buddy.services.enrollments import enrollment_ensure
 from enrollments.models import JourneyFlags
-from enrollments.services import enrollment_ensure, enrollments_recompute
+from enrollments.services import enrollments_recompute
 from tests.factories import (
     CheckInFactory,
     EventAttendanceFactory,

@@ -12,13 +12,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from buddy.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
+from buddy.services import enrollments as queue
 from enrollments import journey, recompute_sql, services
-from enrollments.models import (
-    Enrollment,
-    EnrollmentStatus,
-    EnrollmentStatusChange,
-    JourneyFlags,
-)
+from enrollments.models import JourneyFlags
 from enrollments.services import enrollments_recompute, enrollments_recompute_program
 from tests.factories import (
     BuddyFactory,
@@ -191,12 +188,12 @@ def test_two_set_based_recomputes_of_the_same_people_write_one_status_change_eac
 
 
 def test_concurrent_drains_share_the_queue_and_recompute_each_change_once(just_ended, monkeypatch):
-    monkeypatch.setattr(services, "recompute_drain_request", lambda: None)  # drains: below
+    monkeypatch.setattr(queue, "recompute_drain_request", lambda: None)  # drains: below
     program = just_ended.program
     others = [EnrollmentFactory(program=program).person_id for _ in range(30)]
     people = [just_ended.person_id, *others]
     for _ in range(3):  # three changes each: the queue holds repeats
-        services.recompute_soon(person_ids=people, program_id=program.pk)
+        queue.recompute_soon(person_ids=people, program_id=program.pk)
     queued = len(people) * 3
 
     drained = run_together(
@@ -205,5 +202,5 @@ def test_concurrent_drains_share_the_queue_and_recompute_each_change_once(just_e
     )
 
     assert sum(drained) == queued  # SKIP LOCKED: each row taken by one drain only
-    assert not services.PendingRecompute.objects.exists()
+    assert not queue.PendingRecompute.objects.exists()
     assert completions(just_ended) == [("active", "completed")]

@@ -5,15 +5,10 @@ import json
 
 import pytest
 
+from buddy.models import Enrollment, EnrollmentStatusChange
 from core.models import OutboxEvent
 from enrollments.journey import FLAG_FIELDS
-from enrollments.models import (
-    Enrollment,
-    EnrollmentStatusChange,
-    JourneyFlags,
-    MatchHealth,
-    MatchHealthWeek,
-)
+from enrollments.models import JourneyFlags, MatchHealth, MatchHealthWeek
 from enrollments.services import (
     enrollment_recompute,
     enrollments_recompute,

@@ -4,15 +4,12 @@ recomputes them in batches, once each, and only then forgets them."""
 import pytest
 from django.db import transaction
 
+from buddy.models import PendingRecompute
+from buddy.services import enrollments as queue
 from buddy.services.common import people_changed
+from buddy.services.enrollments import enrollment_ensure, recompute_drain_request, recompute_soon
 from enrollments import services
-from enrollments.models import PendingRecompute
-from enrollments.services import (
-    enrollment_ensure,
-    enrollments_recompute_pending,
-    recompute_drain_request,
-    recompute_soon,
-)
+from enrollments.services import enrollments_recompute_pending
 from enrollments.tasks import recompute_pending
 from tests.factories import MatchFactory
 
@@ -123,7 +120,7 @@ def test_without_a_broker_the_queue_is_drained_as_soon_as_the_change_commits(
 def with_broker(monkeypatch, settings):
     """Tasks go to a broker (not run in-process); what is sent is recorded instead."""
     settings.ENROLLMENTS = {**settings.ENROLLMENTS, "RECOMPUTE_DELAY_SECONDS": 3}
-    monkeypatch.setattr(services, "_drain_window", [0.0])
+    monkeypatch.setattr(queue, "_drain_window", [0.0])
     sent = []
     monkeypatch.setattr(recompute_pending, "apply_async", lambda **kw: sent.append(kw))
     # Celery reads its namespaced settings through the Django settings (restored after)
@@ -139,15 +136,15 @@ def test_with_a_broker_a_burst_of_changes_sends_one_delayed_drain(with_broker):
 
 def test_a_change_after_the_window_closed_sends_the_next_drain(with_broker):
     recompute_drain_request()
-    services._drain_window[0] = 0.0  # the window closed (a second before the task runs)
+    queue._drain_window[0] = 0.0  # the window closed (a second before the task runs)
     recompute_drain_request()
     assert with_broker == [{"countdown": 3, "expires": 63}, {"countdown": 3, "expires": 63}]
 
 
 def test_the_window_closes_a_second_before_its_drain_runs(with_broker):
-    before = services.time.monotonic()
+    before = queue.time.monotonic()
     recompute_drain_request()
-    assert before + 2 <= services._drain_window[0] <= services.time.monotonic() + 2
+    assert before + 2 <= queue._drain_window[0] <= queue.time.monotonic() + 2
 
 
 def test_beat_sweeps_the_queue_every_minute(settings):

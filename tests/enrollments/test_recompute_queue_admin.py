@@ -3,13 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from enrollments.models import PendingRecompute
-from enrollments.services import enrollment_ensure, recompute_soon
+from buddy.models import PendingRecompute
+from buddy.services.enrollments import enrollment_ensure, recompute_soon
 from tests.factories import MatchFactory
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = reverse("admin:enrollments_pendingrecompute_changelist")
+CHANGELIST = reverse("admin:buddy_pendingrecompute_changelist")
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def test_the_queue_lists_with_a_bounded_number_of_queries(
 
 def test_queue_rows_cannot_be_added_or_edited(admin_client, queued):
     row = PendingRecompute.objects.first()
-    change = reverse("admin:enrollments_pendingrecompute_change", args=[row.pk])
-    assert admin_client.get(reverse("admin:enrollments_pendingrecompute_add")).status_code == 403
+    change = reverse("admin:buddy_pendingrecompute_change", args=[row.pk])
+    assert admin_client.get(reverse("admin:buddy_pendingrecompute_add")).status_code == 403
     assert admin_client.post(change, {"queued_at": "2020-01-01"}).status_code == 403
 
 

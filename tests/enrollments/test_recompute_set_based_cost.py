@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 
+from buddy.models import Enrollment, EnrollmentStatusChange
 from enrollments.impact import impact_by_company
-from enrollments.models import Enrollment, EnrollmentStatusChange, JourneyFlags
+from enrollments.models import JourneyFlags
 from enrollments.recompute_sql import recompute_set_based
 from enrollments.services import (
     PER_PERSON_LIMIT,

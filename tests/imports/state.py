@@ -4,6 +4,7 @@ writing), so two imports can be compared."""
 from buddy.models import (
     CheckIn,
     Company,
+    Enrollment,
     EventAttendance,
     ExternalId,
     Feedback,
@@ -14,7 +15,6 @@ from buddy.models import (
     Person,
     SkillSession,
 )
-from enrollments.models import Enrollment
 
 SKIP = {"id", "created_at", "updated_at"}
 
@@ -117,8 +117,7 @@ def last_update() -> dict[str, object]:
 
 def wipe() -> None:
     """Delete everything an import writes (to compare two imports in one test)."""
-    from buddy.models import Company
-    from enrollments.models import EnrollmentStatusChange
+    from buddy.models import Company, EnrollmentStatusChange
 
     for model in (
         MilestoneAchievement,

@@ -2,9 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from buddy.models import Person
+from buddy.models import EnrollmentStatus, Person
 from buddy.signals import references_arrived
-from enrollments.models import EnrollmentStatus
 
 OLENA = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e01"
 AHMAD = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e11"

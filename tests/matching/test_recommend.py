@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from buddy.errors import RuleViolation
-from enrollments.models import EnrollmentStatus
+from buddy.models import EnrollmentStatus
 from matching.services import criteria_save, recommend_for_participant
 from tests.factories import EnrollmentFactory, MatchFactory, ParticipantFactory
 

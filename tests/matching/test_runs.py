@@ -4,8 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from buddy.models import DataSource, MatchStatus
-from enrollments.models import EnrollmentStatus
+from buddy.models import DataSource, EnrollmentStatus, MatchStatus
 from matching.models import Proposal, ProposalStatus, RecommendationRun, RunStatus
 from matching.services import (
     criteria_current,

@@ -25,8 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from buddy.models import CheckIn
-from enrollments.models import PendingRecompute
+from buddy.models import CheckIn, PendingRecompute
 from tests.contract import EVENTS, SAMPLE_DIR
 from tests.ops.conftest import VENV_BIN, end, production_env, start
 from tests.ops.services import PrivatePostgres, PrivateRedis, free_port, wait_for_port

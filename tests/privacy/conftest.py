@@ -6,8 +6,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from buddy.models import ImportRun, MatchTransition, Person
-from enrollments.models import EnrollmentStatusChange, JourneyFlags, PendingRecompute
+from buddy.models import (
+    EnrollmentStatusChange,
+    ImportRun,
+    MatchTransition,
+    PendingRecompute,
+    Person,
+)
+from enrollments.models import JourneyFlags
 from matching.models import MatchingCriteria, Proposal, RecommendationRun
 from tests.factories import (
     BuddyFactory,

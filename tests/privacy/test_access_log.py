@@ -3,9 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from buddy.models import Person
-from privacy.access_log import log_person_access
-from privacy.models import AccessLogEntry
+from buddy.access_log import log_person_access
+from buddy.models import AccessLogEntry, Person
 from tests.factories import EnrollmentFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +76,6 @@ def test_the_log_holds_ids_only_and_is_for_superusers(client, admin_user, coordi
     values = [str(getattr(entry, f.attname)) for f in entry._meta.concrete_fields]
     stored = Person.objects.get(pk=person.pk)
     assert not {stored.first_name, stored.last_name, stored.email} & set(values)
-    assert client.get("/admin/privacy/accesslogentry/").status_code in (302, 403)
+    assert client.get("/admin/buddy/accesslogentry/").status_code in (302, 403)
     client.force_login(admin_user)
-    assert client.get("/admin/privacy/accesslogentry/").status_code == 200
+    assert client.get("/admin/buddy/accesslogentry/").status_code == 200

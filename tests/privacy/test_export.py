@@ -8,10 +8,9 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from buddy.models import Person
+from buddy.models import AccessLogEntry, Person
 from privacy.export import person_export
 from privacy.graph import SKIPPED_APPS, person_foreign_keys, rows_about
-from privacy.models import AccessLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +57,7 @@ def test_the_export_follows_rows_of_the_persons_matches_and_enrollments(subject)
         "buddy.CheckIn",
         "buddy.Feedback",
         "buddy.InformalEvent",
-        "enrollments.EnrollmentStatusChange",
+        "buddy.EnrollmentStatusChange",
         "enrollments.JourneyFlags",
     ):
         assert files[f"data/{label}.json"], label

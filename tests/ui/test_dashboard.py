@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_the_key_figures_are_those_of_the_program(logged_in, program):
     enrolled_match(program)
     EnrollmentFactory(person=ParticipantFactory(), program=program)
-    context = logged_in.get(reverse("buddy:home")).context
+    context = logged_in.get(reverse("enrollments:dashboard")).context
     assert context["figures"].enrolled == 3
     assert context["waiting"].count == 1
     assert context["matches"]["active"] == 1
@@ -28,7 +28,7 @@ def test_the_key_figures_are_those_of_the_program(logged_in, program):
 
 def test_each_chart_has_a_text_alternative_and_a_table(logged_in, program):
     busy(program, 2)
-    html = logged_in.get(reverse("buddy:home")).content.decode()
+    html = logged_in.get(reverse("enrollments:dashboard")).content.decode()
     for chart in ("months", "moods", "ratings", "hours"):
         canvas = html.split(f'data-chart="{chart}"')[1].split(">")[0]
         assert 'role="img"' in canvas and "aria-label=" in canvas, chart
@@ -38,19 +38,19 @@ def test_each_chart_has_a_text_alternative_and_a_table(logged_in, program):
 
 def test_the_top_of_the_attention_queue_is_on_the_dashboard(logged_in, program):
     busy(program, 2)
-    context = logged_in.get(reverse("buddy:home")).context
+    context = logged_in.get(reverse("enrollments:dashboard")).context
     assert 0 < len(context["attention"]) <= 5
     assert context["attention_count"] >= len(context["attention"])
 
 
 def test_the_dashboard_costs_the_same_queries_whatever_the_data_size(logged_in, program):
     busy(program, 1)
-    logged_in.get(reverse("buddy:home"))  # session and caches warm
+    logged_in.get(reverse("enrollments:dashboard"))  # session and caches warm
     with CaptureQueriesContext(connection) as small:
-        assert logged_in.get(reverse("buddy:home")).status_code == 200
+        assert logged_in.get(reverse("enrollments:dashboard")).status_code == 200
     busy(program, 6)
     with CaptureQueriesContext(connection) as large:
-        assert logged_in.get(reverse("buddy:home")).status_code == 200
+        assert logged_in.get(reverse("enrollments:dashboard")).status_code == 200
     assert len(large) == len(small), [q["sql"][:80] for q in large.captured_queries]
 
 

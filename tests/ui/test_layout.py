@@ -7,18 +7,18 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from enrollments.models import Program, ProgramType
+from buddy.models import Program, ProgramType
 from tests.factories import CompanyFactory, UserFactory, company_user_of, coordinator_of
 from tests.test_access_matrix import ROLES, TABLE, World, url_patterns
 from tests.ui.conftest import enrolled_match
 
 pytestmark = pytest.mark.django_db
 
-SCREENS = ["buddy:home", "enrollments:attention", "buddy:people", "buddy:matches"]
+SCREENS = ["enrollments:dashboard", "enrollments:attention", "buddy:people", "buddy:matches"]
 
 
 def test_the_navigation_names_every_screen(logged_in):
-    html = logged_in.get(reverse("buddy:home")).content.decode()
+    html = logged_in.get(reverse("enrollments:dashboard")).content.decode()
     for label in ("Dashboard", "Needs attention", "People", "Matches", "Imports", "Webhooks",
                   "Impact", "API docs", "API tokens"):  # fmt: skip
         assert f">{label}</a>" in html, label
@@ -26,7 +26,7 @@ def test_the_navigation_names_every_screen(logged_in):
 
 
 def test_the_layout_shows_the_user_their_role_and_a_logout_form(logged_in, coordinator):
-    html = logged_in.get(reverse("buddy:home")).content.decode()
+    html = logged_in.get(reverse("enrollments:dashboard")).content.decode()
     assert coordinator.username in html and "coordinator" in html
     assert re.search(r'<form method="post" action="/accounts/logout/"', html)
 
@@ -35,7 +35,7 @@ def test_the_switcher_lists_the_programs_of_the_login_only(client):
     buddy = Program.objects.get(program_type=ProgramType.BUDDY)
     language = Program.objects.get(program_type=ProgramType.LANGUAGE)
     client.force_login(coordinator_of(buddy, language))
-    html = client.get(reverse("buddy:home")).content.decode()
+    html = client.get(reverse("enrollments:dashboard")).content.decode()
     options = re.findall(r'<option value="(\w+)"', html.split('id="program-switcher"')[1])
     assert set(options[:2]) == {"buddy", "language"}
     assert "mentorship" not in options
@@ -108,7 +108,7 @@ def test_no_page_loads_anything_from_another_host(client):
 def test_the_language_picker_switches_the_pages_to_german(logged_in):
     response = logged_in.post(reverse("set_language"), {"language": "de", "next": "/"})
     assert response.status_code == 302
-    html = logged_in.get(reverse("buddy:home")).content.decode()
+    html = logged_in.get(reverse("enrollments:dashboard")).content.decode()
     assert '<html lang="de"' in html
     assert "Braucht Aufmerksamkeit" in html and "Abmelden" in html
 

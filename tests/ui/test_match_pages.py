@@ -155,7 +155,7 @@ def test_a_rule_of_the_service_comes_back_as_a_form_error(logged_in, program):
 
 
 def test_a_match_out_of_scope_is_a_404(logged_in):
-    from enrollments.models import Program
+    from buddy.models import Program
 
     other = enrolled_match(Program.objects.get(program_type="mentorship"))
     assert logged_in.get(reverse("buddy:match", args=[other.pk])).status_code == 404

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from buddy.models import EnrollmentStatus
 from buddy.pii import MASK
-from enrollments.models import EnrollmentStatus
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,
@@ -128,7 +128,7 @@ def test_a_viewer_sees_a_person_with_personal_data_masked(client, viewer, progra
 
 
 def test_a_person_out_of_scope_is_a_404(logged_in):
-    from enrollments.models import Program
+    from buddy.models import Program
 
     stranger = ParticipantFactory()
     EnrollmentFactory(person=stranger, program=Program.objects.get(program_type="mentorship"))

@@ -5,6 +5,8 @@ import pytest
 
 from buddy.models import (
     CheckIn,
+    Enrollment,
+    EnrollmentStatus,
     EventAttendance,
     Feedback,
     InformalEvent,
@@ -13,7 +15,6 @@ from buddy.models import (
     MilestoneAchievement,
     SkillSession,
 )
-from enrollments.models import Enrollment, EnrollmentStatus
 from tests.webhooks.conftest import EXAMPLE_FILES, MATCH_ID, example
 from webhooks.models import DeliveryStatus, EventStatus, WebhookEvent
 

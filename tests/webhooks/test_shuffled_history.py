@@ -10,6 +10,7 @@ from django.db import transaction
 
 from buddy.models import (
     CheckIn,
+    Enrollment,
     EventAttendance,
     Feedback,
     InformalEvent,
@@ -21,7 +22,6 @@ from buddy.models import (
 )
 from buddy.schemas import UserRecord
 from buddy.services.people import person_record
-from enrollments.models import Enrollment
 from tests.factories import buddy_program
 from tests.webhooks.conftest import deliver
 from webhooks.models import EventStatus, WebhookEvent

@@ -5,8 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from buddy.access import describe, grant_role, revoke_role
 from buddy.errors import DomainError
-from buddy.models import AccessRole, Company, ExternalId, User
-from enrollments.models import Program
+from buddy.models import AccessRole, Company, ExternalId, Program, User
 
 
 class Command(BaseCommand):

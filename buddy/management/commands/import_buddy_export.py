@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from buddy.imports.services import import_run_create, import_run_execute
-from enrollments.models import Program, ProgramType
+from buddy.models import Program, ProgramType
 
 
 class Command(BaseCommand):

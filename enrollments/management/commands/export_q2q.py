@@ -7,7 +7,7 @@ from datetime import datetime, time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from enrollments.models import Program, ProgramType
+from buddy.models import Program, ProgramType
 from enrollments.q2q import q2q_evidence
 
 

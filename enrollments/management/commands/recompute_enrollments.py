@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enrollments.models import Program, ProgramType
+from buddy.models import Program, ProgramType
 from enrollments.services import enrollments_recompute_program
 
 

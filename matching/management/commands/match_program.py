@@ -6,8 +6,8 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from buddy.errors import DomainError
-from enrollments.models import ProgramType
-from enrollments.selectors import program_by_type
+from buddy.models import ProgramType
+from buddy.selectors import program_by_type
 from matching import selectors, services
 from matching.explain_csv import write_explain_csv
 

@@ -5,9 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from buddy.errors import DomainError
-from buddy.models import Role
-from enrollments.models import ProgramType
-from enrollments.selectors import program_by_type
+from buddy.models import ProgramType, Role
+from buddy.selectors import program_by_type
 from matching import selectors, services
 
 

@@ -7,8 +7,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from enrollments.models import ProgramType
-from enrollments.selectors import program_by_type
+from buddy.models import ProgramType
+from buddy.selectors import program_by_type
 from matching.outcomes import outcome_evidence
 from matching.services import criteria_current
 

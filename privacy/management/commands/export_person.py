@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.access_log import access_log_record
+from buddy.access_log import access_log_record
+from buddy.models import AccessKind
 from privacy.export import person_export
-from privacy.models import AccessKind
 from privacy.selectors import person_by_reference
 
 

@@ -54,7 +54,7 @@ def home(request):
     }
     return render(
         request,
-        "buddy/dashboard.html",
+        "enrollments/dashboard.html",
         {
             "chart_data": chart_data,
             "program": program,

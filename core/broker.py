@@ -8,9 +8,10 @@ log line (task name and error class, nothing else) and the caller's answer stand
 
 import logging
 
+from celery import current_app
 from kombu.exceptions import OperationalError
 
-logger = logging.getLogger("buddy.broker")
+logger = logging.getLogger("core.broker")
 
 #: What a publish raises while the broker is unreachable (kombu wraps socket errors in
 #: OperationalError after its publish retries; OSError for anything it lets through).
@@ -19,7 +20,13 @@ BROKER_UNREACHABLE = (OperationalError, OSError)
 
 def task_send(task, /, *, recovery: str, kwargs: dict | None = None, **options) -> bool:
     """``task.apply_async(kwargs=kwargs, **options)``; False (and a warning naming the
-    ``recovery`` that will do the work instead) when the broker is unreachable."""
+    ``recovery`` that will do the work instead) when the broker is unreachable.
+
+    ``task``: the task, or its registered name when it belongs to an app above the caller's
+    (``"enrollments.tasks.recompute_pending"`` from the buddy app): the call is explicit, the
+    import is not needed, and in-process runs (``task_always_eager``) still run it."""
+    if isinstance(task, str):
+        task = current_app.tasks[task]
     try:
         task.apply_async(**({"kwargs": kwargs} if kwargs else {}), **options)
     except BROKER_UNREACHABLE as exc:

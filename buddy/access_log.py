@@ -1,6 +1,6 @@
 """The access log: who viewed or exported which person's personal data, and when.
 
-Its own table (``privacy.AccessLogEntry``), apart from the application log; ids only.
+Its own table (``buddy.AccessLogEntry``), apart from the application log; ids only.
 Callers: the people API (``AccessLoggedViewSet``), the Person admin (``AccessLoggedAdmin``),
 exports, and person pages (``log_person_access(request, person)``, one line in the view).
 """
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from privacy.models import AccessKind, AccessLogEntry
+from buddy.models import AccessKind, AccessLogEntry
 
 
 def access_log_record(*, user, kind: str, person_ids: Iterable[int]) -> int:
