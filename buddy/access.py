@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from buddy.errors import RuleViolation
 from buddy.models import AccessRole, Company, Program, RoleGrant, User
+from core.errors import RuleViolation
 
 SUPERUSER = "superuser"
 
@@ -53,7 +53,7 @@ class Access:
 
     @property
     def masked(self) -> bool:
-        """Personal data (``buddy.pii``) is masked in every response and page."""
+        """Personal data (``core.pii``) is masked in every response and page."""
         return self.role == AccessRole.VIEWER
 
     def sees_program(self, program_id: int) -> bool:

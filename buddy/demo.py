@@ -21,7 +21,6 @@ from django.db.models import Model
 from django.utils import timezone
 
 from buddy.access import grant_role
-from buddy.errors import RuleViolation
 from buddy.models import (
     AccessRole,
     CheckIn,
@@ -46,6 +45,7 @@ from buddy.models import (
 from buddy.models.people import email_digest
 from buddy.services.enrollments import enrollment_ensure
 from buddy.services.matches import match_propose, match_transition
+from core.errors import RuleViolation
 from enrollments.services import enrollments_recompute
 from tests.factories import (
     CITIES,

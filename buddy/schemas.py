@@ -44,7 +44,6 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from buddy.errors import FieldError
 from buddy.models import (
     Company,
     EventAttendance,
@@ -56,6 +55,7 @@ from buddy.models import (
     SkillSession,
 )
 from buddy.models.choices import EndReason, FormalEventType, InformalEventType, MilestoneCategory
+from core.errors import FieldError
 
 
 @dataclass(frozen=True)
@@ -497,7 +497,7 @@ def validate_record(
     text_cells: bool = False,
 ) -> T:
     """Validate one record; raise ``ValidationFailed`` listing every error by field path."""
-    from buddy.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     try:
         return schema.model_validate(data, context={"warnings": warnings, "text_cells": text_cells})

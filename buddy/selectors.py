@@ -11,7 +11,6 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from buddy.access import Access
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import (
     Company,
     Enrollment,
@@ -23,6 +22,7 @@ from buddy.models import (
     ProgramType,
     Role,
 )
+from core.errors import FieldError, ValidationFailed
 
 # --- Scoping --------------------------------------------------------------------------------
 

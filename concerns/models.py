@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from buddy.fields import PersonalTextField
 from buddy.models.base import TimeStampedModel, choices_check
 from buddy.models.choices import EndReason
+from core.fields import PersonalTextField
 
 
 class Category(models.TextChoices):

@@ -25,7 +25,6 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from buddy.errors import FieldError, RuleViolation, ValidationFailed
 from buddy.models import CheckIn, DataSource, EndReason, Feedback, Match, MatchStatus, Person
 from concerns.models import (
     RESTRICTED,
@@ -39,6 +38,7 @@ from concerns.models import (
     Status,
 )
 from core import events, outbox
+from core.errors import FieldError, RuleViolation, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

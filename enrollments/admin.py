@@ -6,8 +6,8 @@ Enrollment status and journey flags are derived data: never edited here. The
 
 from django.contrib import admin, messages
 
-from buddy.errors import DomainError
 from buddy.models import Enrollment, EnrollmentStatusChange, PendingRecompute, Program
+from core.errors import DomainError
 from enrollments import services
 from enrollments.models import JourneyFlags
 

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from buddy.fields import PersonalCharField
 from buddy.models import Enrollment, Program
 from buddy.models.base import choices_check
+from core.fields import PersonalCharField
 
 
 class JourneyFlags(models.Model):

@@ -32,13 +32,13 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import (
     Enrollment,
     PendingRecompute,
     Program,
 )
 from buddy.services.enrollments import enrollment_status_record
+from core.errors import FieldError, ValidationFailed
 from core.registry import Registry
 from enrollments import health, journey
 from enrollments.models import JourneyFlags

@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from buddy.access import access_for, role_required
-from buddy.errors import DomainError
 from buddy.models import Enrollment, Feedback
 from buddy.selectors import program_in_scope
 from buddy.views.common import current_program, program_errors
+from core.errors import DomainError
 from enrollments.attention import PRIORITY, attention_queue_unsnoozed, item_fingerprint
 from enrollments.services import attention_snooze
 

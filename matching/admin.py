@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 
-from buddy.errors import DomainError
+from core.errors import DomainError
 from matching import services
 from matching.engine.criteria import REGISTRY
 from matching.models import MatchingCriteria, Proposal, RecommendationRun

@@ -12,7 +12,6 @@ from django.db.models import OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import (
     EndReason,
     Enrollment,
@@ -25,6 +24,7 @@ from buddy.models import (
 )
 from buddy.models.matches import BINDING_STATUSES
 from buddy.services.matches import buddy_loads
+from core.errors import FieldError, ValidationFailed
 from core.registry import Registry
 from matching.engine.pool import PersonRow, Pool, build_pool
 from matching.models import MatchingCriteria, Proposal, ProposalStatus, RecommendationRun, RunStatus

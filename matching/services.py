@@ -16,9 +16,9 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from buddy.errors import DomainError, FieldError, RuleViolation, ValidationFailed
 from buddy.models import DataSource, Match, Person, Program, Role
 from buddy.services.matches import match_propose
+from core.errors import DomainError, FieldError, RuleViolation, ValidationFailed
 from matching import selectors
 from matching.engine.assignment import assign_program
 from matching.engine.criteria import REGISTRY, default_settings

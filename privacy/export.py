@@ -4,7 +4,7 @@ One file per model (``data/<app>.<Model>.json``) with every row ``privacy.graph`
 ``webhook_events.json`` and ``import_report_lines.json`` for the stored events and import
 report lines that name the person, and a README. In shared records another person appears
 by role only: their foreign key becomes ``"buddy"``/``"participant"``… and the personal fields
-that are theirs (named after that key, ``teacher_comment``) are masked (``buddy.pii.mask``).
+that are theirs (named after that key, ``teacher_comment``) are masked (``core.pii.mask``).
 """
 
 import io
@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buddy.models import ExternalId, ImportRun, Match, Person
-from buddy.pii import mask, personal_field_names
 from buddy.services.common import provider
+from core.pii import mask, personal_field_names
 from privacy.graph import Found, person_foreign_keys, rows_about
 from webhooks.models import WebhookEvent
 

@@ -1,6 +1,6 @@
 """Retention rules (``settings.BUDDY_RETENTION``), applied in batches by a beat task.
 
-- ``ACTIVITY_TEXT_MONTHS`` (24): the personal free texts (``buddy.pii``) of every row of a
+- ``ACTIVITY_TEXT_MONTHS`` (24): the personal free texts (``core.pii``) of every row of a
   match (check-ins, feedback, skill-session comments, informal events, and any model added
   later with a foreign key to ``Match``) are emptied that long after the match ended;
 - ``WEBHOOK_PAYLOAD_DAYS`` (90): processed webhook events' raw payloads (and their
@@ -28,7 +28,7 @@ from django.utils import timezone
 from buddy.imports.services import _is_upload
 from buddy.models import ImportRun, Match, MatchStatus, Person
 from buddy.models.imports import ImportStatus
-from buddy.pii import personal_field_names
+from core.pii import personal_field_names
 from enrollments.models import JourneyFlags
 from privacy.models import Erasure
 from privacy.services import person_erase

@@ -1,6 +1,6 @@
 """Personal data rights, the state changes: erasure (one service, irreversible).
 
-``person_erase`` blanks or replaces every personal field (``buddy.pii``) of every row about
+``person_erase`` blanks or replaces every personal field (``core.pii``) of every row about
 the person (``privacy.graph``: their profile, their matches' shared free texts, activities,
 milestones, proposals …), replaces the email hash (a later import of the same address makes
 a new person), unlinks their external ids, scrubs the stored webhook payloads and import
@@ -17,10 +17,10 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from buddy.errors import DomainError, FieldError, RuleViolation
 from buddy.models import Enrollment, ExternalId, ImportRun, Person
-from buddy.pii import personal_field_names
 from core import events, outbox
+from core.errors import DomainError, FieldError, RuleViolation
+from core.pii import personal_field_names
 from privacy.export import person_ids_elsewhere, webhook_events_about
 from privacy.graph import rows_about
 from privacy.models import Erasure

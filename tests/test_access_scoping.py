@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from buddy.models import CheckIn, Feedback, InformalEvent, Program, ProgramType, SkillSession
-from buddy.pii import MASK, personal_data_fields
+from core.pii import MASK, personal_data_fields
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,
@@ -47,7 +47,7 @@ def readable_urls(world: World, role: str) -> list[str]:
 
 
 def personal_values() -> set[str]:
-    """Every personal value stored in the database (``buddy.pii``), as text."""
+    """Every personal value stored in the database (``core.pii``), as text."""
     from django.apps import apps
 
     values = set()
@@ -129,9 +129,9 @@ def test_a_coordinator_sees_personal_data_unmasked(client):
 
 
 def test_masking_follows_the_personal_data_list_not_the_serializer(client, monkeypatch):
-    """A field marked personal is masked without touching the API (``buddy.pii``)."""
-    from buddy import pii
+    """A field marked personal is masked without touching the API (``core.pii``)."""
     from buddy.models import Person
+    from core import pii
 
     world = World()
     monkeypatch.setattr(pii, "personal_field_names", lambda model: frozenset({"location"}))

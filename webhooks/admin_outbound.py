@@ -8,7 +8,7 @@ page. Deliveries are read-only, with every attempt; the action re-sends them.
 from django import forms
 from django.contrib import admin, messages
 
-from buddy.errors import DomainError
+from core.errors import DomainError
 from core.outbox import EVENT_TYPES
 from webhooks import outbound
 from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from buddy.errors import FieldError, RuleViolation, ValidationFailed
 from core import outbox
+from core.errors import FieldError, RuleViolation, ValidationFailed
 from webhooks.models import (
     DisabledReason,
     OutboundDelivery,

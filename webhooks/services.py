@@ -27,11 +27,11 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from buddy.errors import DomainError, UnknownReference
 from buddy.models import ExternalId, Match
 from buddy.schemas import Schema
 from buddy.services.common import insert_or_nothing, provider
 from core.broker import task_send
+from core.errors import DomainError, UnknownReference
 from webhooks import metrics
 from webhooks.models import (
     DeliveryStatus,

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import Match, Role
 from buddy.schemas import (
     AttendanceRecord,
@@ -29,6 +28,7 @@ from buddy.schemas import (
     field_errors,
 )
 from buddy.services.common import people_by_external_id
+from core.errors import FieldError, ValidationFailed
 
 #: Event type → the schema of its ``data``. The contract's 8 types, in its order.
 DATA_SCHEMAS: dict[str, type[Schema]] = {

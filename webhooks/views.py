@@ -20,8 +20,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from buddy.errors import ValidationFailed
 from buddy.json_input import JsonRejected, parse_json, unstorable
+from core.errors import ValidationFailed
 from webhooks import metrics, selectors, services
 from webhooks.monitoring import scraper_allowed
 from webhooks.signature import SignatureInvalid, verify

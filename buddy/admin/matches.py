@@ -14,7 +14,6 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from buddy.admin.common import AuditReadOnlyMixin, KeySearchMixin, as_uuid
-from buddy.errors import DomainError
 from buddy.models import (
     DataSource,
     EndReason,
@@ -25,6 +24,7 @@ from buddy.models import (
     ProgramType,
 )
 from buddy.services.matches import match_end, match_propose, match_transition
+from core.errors import DomainError
 
 S = MatchStatus
 

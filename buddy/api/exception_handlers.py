@@ -10,7 +10,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from buddy.errors import DomainError, FieldError, ValidationFailed
+from core.errors import DomainError, FieldError, ValidationFailed
 
 
 def _flatten(detail, prefix: str = "") -> list[FieldError]:

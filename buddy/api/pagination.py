@@ -8,7 +8,7 @@ no request reads a whole table; the maximum is in the OpenAPI schema. A ``limit`
 from django.conf import settings
 from rest_framework import pagination
 
-from buddy.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 
 #: PostgreSQL's LIMIT/OFFSET are bigints; anything near that is a mistake, not a page.
 _LARGEST = 2**31 - 1

@@ -5,8 +5,8 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from buddy.errors import FieldError, ValidationFailed
 from buddy.json_input import JsonRejected, parse_json
+from core.errors import FieldError, ValidationFailed
 
 
 class JSONParser(parsers.JSONParser):

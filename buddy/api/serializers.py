@@ -20,11 +20,11 @@ from buddy.models import (
     ProgramType,
     SkillSession,
 )
-from buddy.pii import mask_fields
+from core.pii import mask_fields
 
 
 class MaskedModelSerializer(serializers.ModelSerializer):
-    """A model's representation with its personal fields (``buddy.pii``) masked for the
+    """A model's representation with its personal fields (``core.pii``) masked for the
     logins that must not see them (viewers). Every API serializer of rows derives from it,
     so a new personal field is masked without touching the API."""
 

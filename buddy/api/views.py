@@ -129,7 +129,7 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def resume(self, request, pk=None, **kwargs):
         """An inactive (paused) match becomes active again."""
         if self.get_object().status != MatchStatus.INACTIVE:
-            from buddy.errors import IllegalTransition
+            from core.errors import IllegalTransition
 
             raise IllegalTransition(self.get_object().status, MatchStatus.ACTIVE)
         return self._move(request, MatchStatus.ACTIVE)

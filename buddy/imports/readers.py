@@ -26,7 +26,6 @@ from typing import IO
 import ijson
 from django.conf import settings
 
-from buddy.errors import DomainError
 from buddy.imports.entities import (
     ARRAY,
     BY_NAME,
@@ -38,6 +37,7 @@ from buddy.imports.entities import (
     row_key,
 )
 from buddy.json_input import MAX_DEPTH, JsonRejected, check_json, parse_json, surely_fine
+from core.errors import DomainError
 
 
 class ExportUnreadable(DomainError):

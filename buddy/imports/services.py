@@ -14,11 +14,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from buddy.errors import DomainError, FieldError, ValidationFailed
 from buddy.imports.pipeline import Progress, import_export
 from buddy.imports.readers import ExportUnreadable
 from buddy.imports.report import ImportReport
 from buddy.models import ImportRun, ImportStatus, Program
+from core.errors import DomainError, FieldError, ValidationFailed
 
 logger = logging.getLogger("buddy.imports")
 

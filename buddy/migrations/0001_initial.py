@@ -5,8 +5,8 @@ import django.contrib.auth.validators
 import django.utils.timezone
 from django.db import migrations, models
 
-import buddy.fields
 import buddy.models.activities
+import core.fields
 
 
 class Migration(migrations.Migration):
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                         max_length=20,
                     ),
                 ),
-                ("notes", buddy.fields.PersonalTextField(blank=True)),
+                ("notes", core.fields.PersonalTextField(blank=True)),
                 (
                     "question_responses",
                     buddy.models.activities.PersonalJSONField(blank=True, default=dict),
@@ -146,7 +146,7 @@ class Migration(migrations.Migration):
                 ("location", models.CharField(blank=True, max_length=200)),
                 ("duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
                 ("attendee_count", models.PositiveIntegerField(blank=True, null=True)),
-                ("organizer", buddy.fields.PersonalCharField(blank=True, max_length=200)),
+                ("organizer", core.fields.PersonalCharField(blank=True, max_length=200)),
                 ("categories", models.JSONField(blank=True, default=list)),
                 ("sdg_goals", models.JSONField(blank=True, default=list)),
             ],
@@ -205,7 +205,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("rating", models.FloatField()),
-                ("feedback_text", buddy.fields.PersonalTextField(blank=True)),
+                ("feedback_text", core.fields.PersonalTextField(blank=True)),
                 ("submitted_at", models.DateTimeField()),
                 ("communication", models.FloatField(blank=True, null=True)),
                 ("helpfulness", models.FloatField(blank=True, null=True)),
@@ -249,7 +249,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("event_date", models.DateTimeField()),
-                ("description", buddy.fields.PersonalTextField(blank=True)),
+                ("description", core.fields.PersonalTextField(blank=True)),
                 ("location", models.CharField(blank=True, max_length=200)),
                 ("duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
                 (
@@ -510,9 +510,9 @@ class Migration(migrations.Migration):
                         choices=[("participant", "Participant"), ("buddy", "Buddy")], max_length=20
                     ),
                 ),
-                ("first_name", buddy.fields.PersonalCharField(blank=True, max_length=150)),
-                ("last_name", buddy.fields.PersonalCharField(blank=True, max_length=150)),
-                ("email", buddy.fields.PersonalEmailField(blank=True, max_length=254)),
+                ("first_name", core.fields.PersonalCharField(blank=True, max_length=150)),
+                ("last_name", core.fields.PersonalCharField(blank=True, max_length=150)),
+                ("email", core.fields.PersonalEmailField(blank=True, max_length=254)),
                 ("email_hash", models.CharField(blank=True, editable=False, max_length=64)),
                 ("joined_at", models.DateTimeField()),
                 (
@@ -593,8 +593,8 @@ class Migration(migrations.Migration):
                 ),
                 ("teacher_rating", models.FloatField(blank=True, null=True)),
                 ("learner_rating", models.FloatField(blank=True, null=True)),
-                ("teacher_comment", buddy.fields.PersonalTextField(blank=True)),
-                ("learner_comment", buddy.fields.PersonalTextField(blank=True)),
+                ("teacher_comment", core.fields.PersonalTextField(blank=True)),
+                ("learner_comment", core.fields.PersonalTextField(blank=True)),
                 (
                     "learner_progress",
                     models.CharField(

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import buddy.fields
+import core.fields
 
 
 class Migration(migrations.Migration):
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="match",
             name="end_note",
-            field=buddy.fields.PersonalTextField(
+            field=core.fields.PersonalTextField(
                 blank=True, help_text="The coordinator's note on the ending."
             ),
         ),

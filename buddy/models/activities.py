@@ -8,7 +8,6 @@ key) so that webhooks and imports upsert instead of duplicating.
 from django.db import models
 from django.db.models import Q
 
-from buddy.fields import PersonalCharField, PersonalTextField
 from buddy.models.base import TimeStampedModel, choices_check, rating_check, sdg_check
 from buddy.models.choices import (
     DataSource,
@@ -21,6 +20,7 @@ from buddy.models.choices import (
     ProficiencyLevel,
     TargetRole,
 )
+from core.fields import PersonalCharField, PersonalTextField
 
 
 class PersonalJSONField(models.JSONField):

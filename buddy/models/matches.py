@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from buddy.fields import PersonalTextField
 from buddy.models.base import TimeStampedModel, choices_check
 from buddy.models.choices import DataSource, EndReason, MatchStatus
+from core.fields import PersonalTextField
 
 S = MatchStatus
 

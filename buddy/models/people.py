@@ -5,9 +5,9 @@ import hashlib
 from django.db import models
 from django.db.models import Q
 
-from buddy.fields import PersonalCharField, PersonalEmailField
 from buddy.models.base import TimeStampedModel, choices_check
 from buddy.models.choices import Role
+from core.fields import PersonalCharField, PersonalEmailField
 
 
 def normalize_email(raw: str | None) -> str:

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Lookup, Q
 
-from buddy.errors import RuleViolation, UnknownReference
 from buddy.models import ExternalId, Match, Person
 from buddy.signals import references_arrived
+from core.errors import RuleViolation, UnknownReference
 
 
 class Outcome(StrEnum):

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
-from buddy.errors import FieldError, IllegalTransition, RuleViolation, ValidationFailed
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program, Role
 from buddy.models.choices import EndReason
 from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
@@ -35,6 +34,7 @@ from buddy.services.common import (
 )
 from buddy.services.enrollments import enrollment_ensure
 from core import events, outbox
+from core.errors import FieldError, IllegalTransition, RuleViolation, ValidationFailed
 
 S = MatchStatus
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import ApiToken, User
+from core.errors import FieldError, ValidationFailed
 
 MAX_EXPIRY_DAYS = 3650
 

@@ -3,7 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
-from buddy.pii import mask
+from core.pii import mask
 
 register = template.Library()
 
@@ -13,7 +13,7 @@ NONE = "—"
 
 @register.filter
 def pii(value, access):
-    """A personal value as this login may see it (masked for viewers, ``buddy.pii``)."""
+    """A personal value as this login may see it (masked for viewers, ``core.pii``)."""
     return mask(value) if getattr(access, "masked", True) else value
 
 

@@ -3,9 +3,9 @@
 from django.http import Http404
 
 from buddy.access import access_for
-from buddy.errors import DomainError
 from buddy.models import Program
 from buddy.selectors import program_in_scope
+from core.errors import DomainError
 
 #: The session key of the program a login works in (kept across pages).
 SESSION_PROGRAM = "program"

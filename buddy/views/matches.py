@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from buddy import selectors
 from buddy.access import access_for, role_required
-from buddy.errors import DomainError
 from buddy.filtersets import MatchFilterSet
 from buddy.forms import MATCH_ACTIONS, MatchActionForm, actions_for
 from buddy.models import (
@@ -27,6 +26,7 @@ from buddy.models import (
 )
 from buddy.services.matches import match_end, match_transition
 from buddy.views.common import current_program, program_errors
+from core.errors import DomainError
 
 PAGE_SIZE = 50
 

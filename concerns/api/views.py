@@ -9,7 +9,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from buddy.access import access_for
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import Match, Person
 from buddy.selectors import program_in_scope, scope_matches, scope_people
 from concerns import selectors, services
@@ -22,6 +21,7 @@ from concerns.api.serializers import (
     ConcernSerializer,
 )
 from concerns.models import Category, Concern, Severity, Status
+from core.errors import FieldError, ValidationFailed
 
 FILTERS = [
     OpenApiParameter("program", str, description="program type"),

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import buddy.fields
+import core.fields
 
 
 class Migration(migrations.Migration):
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
                         max_length=60,
                     ),
                 ),
-                ("description", buddy.fields.PersonalTextField(blank=True)),
+                ("description", core.fields.PersonalTextField(blank=True)),
                 ("opened_at", models.DateTimeField()),
                 (
                     "respond_by",
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
                         help_text="The case found a violation: the two are never paired again.",
                     ),
                 ),
-                ("resolution_note", buddy.fields.PersonalTextField(blank=True)),
+                ("resolution_note", core.fields.PersonalTextField(blank=True)),
                 (
                     "involved",
                     models.ManyToManyField(blank=True, related_name="+", to="buddy.person"),
@@ -196,8 +196,8 @@ class Migration(migrations.Migration):
                 ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
                 ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
                 ("held_at", models.DateTimeField()),
-                ("notes", buddy.fields.PersonalTextField(blank=True)),
-                ("agreed_actions", buddy.fields.PersonalTextField(blank=True)),
+                ("notes", core.fields.PersonalTextField(blank=True)),
+                ("agreed_actions", core.fields.PersonalTextField(blank=True)),
                 (
                     "by",
                     models.ForeignKey(

@@ -16,9 +16,9 @@ from buddy.access import access_for
 from buddy.api.pagination import LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
-from buddy.errors import FieldError, ValidationFailed
 from buddy.models import AccessRole, Enrollment, EnrollmentStatusChange, Program, ProgramType
 from buddy.selectors import program_by_type, program_in_scope, scope_programs
+from core.errors import FieldError, ValidationFailed
 from enrollments import filtersets
 from enrollments.api import serializers as api
 from enrollments.attention import attention_queue, attention_summary
@@ -257,8 +257,8 @@ class Q2QEvidenceView(APIView):
                 int(offset) + self.LIMIT,
             )
         )
-        if access.masked:  # viewers: the scores, not even de-identified text (buddy.pii)
-            from buddy.pii import mask
+        if access.masked:  # viewers: the scores, not even de-identified text (core.pii)
+            from core.pii import mask
 
             for record in records:
                 record["snippet"] = mask(record["snippet"])

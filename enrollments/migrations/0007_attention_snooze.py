@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import buddy.fields
+import core.fields
 
 
 class Migration(migrations.Migration):
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ),
                 ("fingerprint", models.CharField(max_length=64)),
                 ("until", models.DateField()),
-                ("note", buddy.fields.PersonalCharField(blank=True, max_length=500)),
+                ("note", core.fields.PersonalCharField(blank=True, max_length=500)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 (
                     "by",

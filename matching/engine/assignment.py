@@ -17,7 +17,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.optimize import linear_sum_assignment
 
-from buddy.errors import DomainError
+from core.errors import DomainError
 from matching.engine.pool import Pool
 from matching.engine.scoring import TOP_K, Candidates, Settings, top_candidates
 

@@ -201,7 +201,7 @@ def test_a_wrong_method_is_a_405_and_a_wrong_content_type_a_415(api):
 
 
 def test_a_viewer_reads_activities_with_personal_text_masked(viewer):
-    from buddy.pii import MASK
+    from core.pii import MASK
 
     match = _enrolled_match()
     CheckInFactory(match=match, notes="=HYPERLINK(secret)")

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from buddy.errors import IllegalTransition, RuleViolation, ValidationFailed
 from buddy.models import DataSource, Enrollment, Match, MatchStatus, MatchTransition
 from buddy.models.matches import MATCH_TRANSITIONS
 from buddy.services.matches import match_accept, match_end, match_propose, match_transition
+from core.errors import IllegalTransition, RuleViolation, ValidationFailed
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db

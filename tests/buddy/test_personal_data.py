@@ -1,6 +1,6 @@
 """Personal-data columns are marked in one place and found by introspection."""
 
-from buddy.pii import personal_data_fields
+from core.pii import personal_data_fields
 
 
 def test_every_personal_column_of_the_contract_is_marked():

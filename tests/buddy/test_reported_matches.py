@@ -7,7 +7,6 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from buddy.errors import RuleViolation, UnknownReference
 from buddy.models import Match, MatchStatus
 from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
 from buddy.services.common import Outcome
@@ -16,6 +15,7 @@ from buddy.services.matches import (
     match_record_ended,
     match_record_export,
 )
+from core.errors import RuleViolation, UnknownReference
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db

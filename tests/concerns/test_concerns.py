@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from buddy.errors import DomainError
 from buddy.models import Match, MatchStatus
 from concerns.models import Concern, Status
 from concerns.services import (
@@ -17,6 +16,7 @@ from concerns.services import (
     concern_resolve,
     concerns_suggest,
 )
+from core.errors import DomainError
 from core.models import OutboxEvent
 from enrollments.attention import attention_queue
 from matching.selectors import excluded_pairs

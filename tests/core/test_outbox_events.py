@@ -7,9 +7,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from buddy.errors import IllegalTransition
 from buddy.models import MatchStatus
 from buddy.services.matches import match_end, match_propose, match_transition
+from core.errors import IllegalTransition
 from core.models import OutboxEvent
 from enrollments.services import enrollment_record_left
 from tests.factories import BuddyFactory, EnrollmentFactory, MatchFactory, ParticipantFactory

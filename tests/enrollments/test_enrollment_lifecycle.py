@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from buddy.errors import ValidationFailed
 from buddy.models import EnrollmentStatusChange, MatchStatus
 from buddy.services.enrollments import enrollment_ensure
+from core.errors import ValidationFailed
 from enrollments.services import enrollment_record_left, enrollments_recompute
 from tests.factories import CheckInFactory, MatchFactory, ParticipantFactory
 

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, transaction
 
-from buddy.errors import RuleViolation
 from buddy.models import Match
+from core.errors import RuleViolation
 from matching.models import Proposal, ProposalStatus
 from matching.services import proposal_accept, run_create
 from tests.factories import BuddyFactory, EnrollmentFactory, ParticipantFactory, buddy_program

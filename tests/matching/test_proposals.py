@@ -2,8 +2,8 @@
 
 import pytest
 
-from buddy.errors import RuleViolation, ValidationFailed
 from buddy.models import DataSource, MatchStatus
+from core.errors import RuleViolation, ValidationFailed
 from matching.models import ProposalStatus
 from matching.services import (
     proposal_accept,

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from buddy.errors import RuleViolation
 from buddy.models import EnrollmentStatus
+from core.errors import RuleViolation
 from matching.services import criteria_save, recommend_for_participant
 from tests.factories import EnrollmentFactory, MatchFactory, ParticipantFactory
 

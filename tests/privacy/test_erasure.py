@@ -6,10 +6,10 @@ from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
-from buddy.errors import RuleViolation
 from buddy.models import ExternalId, Person
-from buddy.pii import personal_field_names
+from core.errors import RuleViolation
 from core.models import OutboxEvent
+from core.pii import personal_field_names
 from enrollments.impact import impact, program_figures
 from privacy.graph import rows_about
 from privacy.models import Erasure

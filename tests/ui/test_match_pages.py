@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from buddy.models import Match, MatchStatus, MatchTransition
-from buddy.pii import MASK
+from core.pii import MASK
 from tests.factories import CheckInFactory, FeedbackFactory, InformalEventFactory
 from tests.ui.conftest import busy, enrolled_match
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from buddy.models import EnrollmentStatus
-from buddy.pii import MASK
+from core.pii import MASK
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,

@@ -4,7 +4,7 @@ link-local or metadata address unless a configured network allows it."""
 import pytest
 from django.test import override_settings
 
-from buddy.errors import ValidationFailed
+from core.errors import ValidationFailed
 from webhooks import outbound
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ printed once (only its digest is stored)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.errors import ValidationFailed
 from buddy.models import User
 from buddy.services.tokens import token_create
+from core.errors import ValidationFailed
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from buddy.access import describe, grant_role, revoke_role
-from buddy.errors import DomainError
 from buddy.models import AccessRole, Company, ExternalId, Program, User
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ import json
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.errors import DomainError
 from buddy.models import ProgramType
 from buddy.selectors import program_by_type
+from core.errors import DomainError
 from matching import selectors, services
 from matching.explain_csv import write_explain_csv
 

@@ -4,9 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.errors import DomainError
 from buddy.models import ProgramType, Role
 from buddy.selectors import program_by_type
+from core.errors import DomainError
 from matching import selectors, services
 
 

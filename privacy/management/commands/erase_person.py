@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.errors import DomainError
+from core.errors import DomainError
 from privacy.selectors import person_by_reference
 from privacy.services import person_erase
 

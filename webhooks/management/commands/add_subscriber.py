@@ -6,7 +6,7 @@ manage.py add_subscriber https://example.org/hooks --events match.ended enrollme
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.errors import DomainError
+from core.errors import DomainError
 from core.outbox import EVENT_TYPES
 from webhooks import outbound
 

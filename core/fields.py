@@ -1,7 +1,7 @@
 """Model fields that mark personal data.
 
 Every column that may hold personal data (names, emails, free text written by
-participants and buddies) uses one of these fields. ``buddy.pii`` finds them by
+participants and buddies) uses one of these fields. ``core.pii`` finds them by
 introspection, so logging, exports and erasure have one list to work from and a
 new column cannot be forgotten there.
 """

@@ -21,7 +21,7 @@ def personal_data_fields() -> dict[str, list[str]]:
 
 @cache
 def personal_field_names(model: type[models.Model]) -> frozenset[str]:
-    """The personal-data fields of one model (``buddy.fields``: ``contains_personal_data``)."""
+    """The personal-data fields of one model (``core.fields``: ``contains_personal_data``)."""
     return frozenset(
         f.name
         for f in model._meta.get_fields()
