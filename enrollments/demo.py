@@ -22,6 +22,22 @@ from django.utils import timezone
 
 from buddy.access import grant_role
 from buddy.errors import RuleViolation
+from buddy.factories import (
+    CITIES,
+    INTERESTS,
+    BuddyFactory,
+    CheckInFactory,
+    CompanyFactory,
+    EventAttendanceFactory,
+    FeedbackFactory,
+    InformalEventFactory,
+    MatchFactory,
+    MilestoneAchievementFactory,
+    ParticipantFactory,
+    SkillSessionFactory,
+    UserFactory,
+    buddy_program,
+)
 from buddy.models import (
     AccessRole,
     CheckIn,
@@ -45,22 +61,6 @@ from buddy.models.people import email_digest
 from buddy.services.matches import match_propose, match_transition
 from enrollments.models import Enrollment, Program
 from enrollments.services import enrollment_ensure, enrollments_recompute
-from tests.factories import (
-    CITIES,
-    INTERESTS,
-    BuddyFactory,
-    CheckInFactory,
-    CompanyFactory,
-    EventAttendanceFactory,
-    FeedbackFactory,
-    InformalEventFactory,
-    MatchFactory,
-    MilestoneAchievementFactory,
-    ParticipantFactory,
-    SkillSessionFactory,
-    UserFactory,
-    buddy_program,
-)
 
 S = MatchStatus
 NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4b8e-9a43-0c5e2b7d9f11")
