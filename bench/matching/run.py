@@ -1,6 +1,6 @@
 """Benchmark: match recommendations (scoring, assignment, storing proposals).
 
-Generates programs with the demo's distributions (``enrollments/demo.py``: participants'
+Generates programs with the demo's distributions (``enrollments/demo/content.py``: participants'
 first languages and their second ones, buddies' German plus extra languages;
 ``buddy/factories.py`` INTERESTS and CITIES), buddies with capacity 2, and prints:
 
@@ -60,7 +60,8 @@ def peak_mb() -> float:
 def generate_people(n_participants: int, n_buddies: int, seed: int):
     """(participants, buddies) as dicts: languages, interests, location, waiting days."""
     from buddy.factories import CITIES, INTERESTS
-    from enrollments.demo import BUDDY_EXTRA_LANGUAGES, PARTICIPANT_ORIGINS, weighted
+    from enrollments.demo.common import weighted
+    from enrollments.demo.content import BUDDY_EXTRA_LANGUAGES, PARTICIPANT_ORIGINS
 
     rng = random.Random(seed)
     participants, buddies = [], []
