@@ -434,10 +434,8 @@ _DISABLED_REASONS = {
 
 def _subscribers_disabled(now: datetime) -> list[AttentionItem]:
     """Subscribers of our events the relay disabled (not those a coordinator disabled)."""
-    try:
-        from webhooks.models import WebhookEndpoint
-    except ImportError:
-        return []
+    from webhooks.models import WebhookEndpoint
+
     return [
         AttentionItem(
             kind="webhooks.subscriber_disabled",

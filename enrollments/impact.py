@@ -46,7 +46,6 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -310,13 +309,6 @@ def quality_scores(
         if row["learner_rating"] is not None:
             result.setdefault(key, Quality()).learner_rating = row["learner_rating"]
     return result
-
-
-def _mood_score(field_name: str):
-    return Case(
-        *(When(**{field_name: mood}, then=Value(score)) for mood, score in MOOD_SCORE.items()),
-        output_field=IntegerField(),
-    )
 
 
 def outcome_signals(*, program: Program, per: str, start=None, end=None) -> dict[int, Outcomes]:
