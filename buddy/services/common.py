@@ -17,6 +17,8 @@ from buddy.signals import references_arrived
 
 
 class Outcome(StrEnum):
+    """What writing one record did to its row (``Upserted``); the import report counts them."""
+
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
