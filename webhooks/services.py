@@ -1,19 +1,7 @@
-"""Every state change of the webhooks app: store, process, park, replay.
-
-Storing and processing are separate transactions: the raw event and its delivery
-record are committed first (``event_store``), then ``event_process`` runs the
-event's processor in one transaction while holding the event row's lock, so
-concurrent deliveries of one event serialise and only one of them changes domain
-tables. A failure rolls that transaction back whole and records the error on the
-event and the delivery in a second one, under the event's lock again.
-
-On PostgreSQL the request path's fixed statements are written out (store, lock, mark
-processed): the ORM would spend more CPU building them than the database running them
-(bench/README.md, webhooks); other databases take the ORM path.
-
-An event that failed only because a user or match does not exist yet waits for it
-(``EventReference``); ``references_arrived`` re-runs it (``events_rerun_for``).
-Replay (admin, API, command) is ``event_replay``: re-process from the stored payload.
+"""Every state change of the webhooks app: store, process, park, replay. Storing and
+processing are separate transactions; an event's processing holds its row's lock. Why,
+and the PostgreSQL fast path: docs/architecture.md, "Storing and processing an inbound
+event".
 """
 
 import json
