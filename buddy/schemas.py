@@ -1,21 +1,7 @@
-"""One validation schema per Buddy System entity, shared by webhooks and imports.
-
-Field names are the export's snake_case; the webhook's camelCase names are
-accepted as aliases, so ``buddy.event.logged`` data and an ``events.csv`` row are
-validated by the same ``InformalEventRecord``. Objects inside records are stored
-in their snake_case form whatever form they arrived in.
-
-Validation context (``model_validate(data, context=...)``):
-  ``warnings``: a list that collects ``SchemaWarning`` (enum drift, new event types).
-  ``text_cells``: True for a CSV row, whose cells are text: numbers and booleans are then
-  parsed from strings. Everywhere else (webhooks, the JSON export) numbers must be JSON
-  numbers and booleans JSON booleans (``"0.8"`` and ``true`` are not a rating).
-
-Bounds come from the columns the values are stored in (``column``): an integer gets its
-column's range, a string its column's ``max_length``, so a value the database would
-refuse, wrap or truncate is rejected here with its field path instead.
-
-Messages never echo the input: it may hold personal data.
+"""One validation schema per Buddy System entity, shared by webhooks and imports: field
+names, the validation context (``warnings``, ``text_cells``) and bounds taken from the
+columns the values are stored in. Messages never echo the input (it may hold personal
+data). Details: docs/architecture.md, "One schema per Buddy System entity".
 """
 
 import re

@@ -1,19 +1,6 @@
-"""Every change of a case: one function per step, one transaction each, every step audited.
-
-open → acknowledged → in mediation (meetings with notes and agreed actions) → resolved
-with an outcome. The outcomes feed the rest of the system:
-
-- ``match_ended``: the match ends through ``buddy.services.matches.match_end`` with the
-  given reason (``violation`` marks the case a violation);
-- ``rematch``: the match ends (``mutual_agreement`` unless another reason is given) and
-  ``concern_rematch_suggestions`` gives the participant's top 5 without that buddy;
-- a case resolved as a violation (``violation=True``, or end reason ``violation``) blocks
-  re-pairing the two people in matching (``matching.selectors.excluded_pairs``);
-- ``concern.opened`` and ``concern.resolved`` are published (ids and codes only).
-
-Automatic suggestions (``concerns_suggest``) run with the recompute queue: two difficult
-check-ins in a row, a rating below 0.2, a match ended with reason ``violation``; one case
-per trigger (``Concern.trigger`` is unique).
+"""Every change of a case: one function per step, one transaction each, every step audited;
+and the automatic suggestions (``concerns_suggest``). How the outcomes feed matches and
+matching: docs/architecture.md, "The steps of a case".
 """
 
 import logging

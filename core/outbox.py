@@ -1,19 +1,6 @@
-"""Publish an event: one outbox row in the caller's transaction, the relay woken on commit.
-
-``publish`` is called by the one service that makes each change (``buddy.services.matches``,
-``enrollments.services``; ``enrollments.recompute_sql`` writes the same rows set-based). The
-row commits or rolls back with the change; after the commit the relay
-(``webhooks.tasks.relay_events``) is asked to run (beat runs it every few seconds as well,
-for a wake-up that was lost).
-
-Feed order. Sequences allocated when a row is written would follow the order of the
-INSERTs, not of the commits: a transaction that took 41 and commits after the one that
-took 42 would appear behind a reader's cursor already past 42, and be missed for good.
-So ``sequence`` is given at publication instead (``events_publish_pending``): one
-publisher at a time (a transaction-scoped advisory lock on PostgreSQL; SQLite serialises
-writers anyway) numbers the committed rows it sees, continuing from the highest number,
-and commits before the next publisher starts. A number is therefore visible only once
-every lower number is, and a reader that resumes after its cursor never skips an event.
+"""Publish an event: one outbox row in the caller's transaction, the relay woken on commit;
+feed sequence numbers given at publication, one publisher at a time, so a reader never
+skips an event. Why: docs/architecture.md, "Publishing an event".
 """
 
 from collections.abc import Iterable

@@ -1,19 +1,9 @@
 """The needs-attention queue: what a coordinator works through each morning.
 
-``attention_queue(program=)`` returns typed, ranked items; the page ``/attention/``,
-the API ``GET /api/attention/`` and the weekly digest email all render it. Each
-item says why it is there and links to where to act (the admin change page for
-now). Titles and reasons carry ids and numbers only, never a name or free text.
-
-Sources: waiting participants and the program's match rate, active matches
-without contact (14 / 30 / 60 days) or due a check-in, struggling moods, matches whose
-health is "at risk" (``enrollments.health``), recent
-low ratings, participants with several active matches at once (the Buddy System may
-report that; ``Match.concurrent_active``), the data-quality flags of ``buddy.selectors``
-(no feedback after 90 days, zero-duration matches, negative-feedback share); and what the
-apps above register in ``ATTENTION_SOURCES``: overdue concerns (``concerns.attention``),
-dead-lettered webhooks and automatically disabled subscribers (``webhooks.attention``).
-Every threshold is in ``settings.ENROLLMENTS``.
+``attention_queue(program=)`` returns typed, ranked items, each saying why it is there and
+linking to where to act; the page, the API and the weekly digest render it. Titles and
+reasons carry ids and numbers only. Its sources: docs/architecture.md, "The
+needs-attention queue"; every threshold is in ``settings.ENROLLMENTS``.
 """
 
 from collections.abc import Callable

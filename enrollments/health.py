@@ -1,24 +1,7 @@
-"""Match health: a 0–100 score per active match, its parts and the reasons in words.
-
-Two ways to read the facts, one way to judge them (like ``enrollments.journey``):
-
-- ``match_facts_one(match)``: the readable per-match path (a few small queries), used
-  when a change touches a few people;
-- ``match_facts_set(program_id=, person_ids=)``: the set-based path, a fixed number of
-  grouped and windowed queries for every active match of a program (or of some people),
-  used by the nightly and bulk recomputes;
-- ``derive(facts, conf=, now=)``: pure arithmetic on those facts (score, band, parts,
-  reasons). Both paths must give identical results
-  (``tests/enrollments/test_recompute_equivalence.py``).
-
-Parts (each 0–1; the score is their weighted mean × 100; weights and thresholds are
-``settings.MATCH_HEALTH`` overridden per program by ``Program.health_settings``):
-contact recency and regularity (informal events, check-ins, skill sessions and formal
-attendances on the match), mood level and trend (the last check-ins against the match's
-own earlier ones), ratings and their trend from both sides, the category ratings of the
-latest feedback (communication, helpfulness, engagement), the participant's milestones
-since the match started, time since the last feedback. A part without data counts as
-``NEUTRAL``. Reasons carry numbers and roles only, never a name or free text.
+"""Match health: a 0–100 score per active match, its parts and the reasons in words (numbers
+and roles only). Two ways to read the facts (per match, set-based), one way to judge them
+(``derive``); both paths give identical results. The parts and their weights:
+docs/architecture.md, "Match health".
 """
 
 from collections import defaultdict

@@ -1,32 +1,7 @@
-"""Impact figures (seed 001 "Integration Points"): selectors computed in the database.
-
-Grouped ``per`` volunteer (a buddy's person id), company (the buddy's company id) or
-program, over an optional date range ``[start, end)`` on each activity's own date.
-Every coefficient is in ``settings.IMPACT`` (documented in the README).
-
-How things are attributed (decisions, documented):
-- **Volunteer hours** go to the buddy who took part: informal events to their match's
-  buddy; formal event attendances to the attending buddy; skill sessions to the teacher
-  when a buddy, else to the learner when a buddy. Duration in minutes / 60 times the
-  kind's weight; informal events without a duration count ``INFORMAL_EVENT_DEFAULT_MINUTES``;
-  formal events and sessions without one count 0. A formal event is **organised by the
-  buddy** when its ``organizer`` equals (trimmed, case-insensitive) the name of the
-  buddy's company: weight 1.2 instead of 1.0. Activities linked to no match count in
-  a program when the volunteer is enrolled in it.
-- **Quality**: feedback given by participants on the volunteer's matches (mean rating
-  and category means); mean ``learner_rating`` of sessions the volunteer taught.
-- **Outcomes**: milestones reached by the participants of the volunteer's matches;
-  mood trend = mean over matches of (last mood score - first mood score) within the
-  range, for matches with two or more moods (difficult 1 … great 5).
-- **SROI**: investment = unweighted hours × ``VOLUNTEER_HOUR_VALUE``; social value =
-  points × ``VALUE_PER_POINT`` where points are integration (community/cultural
-  milestones × 0.1), language (language sessions × 0.01) and job readiness
-  (professional sessions × 0.1); ratio = value / investment.
-
-Cost: ``impact`` reads each table once, grouped by the ``per`` key (skill sessions
-once for hours, quality and SROI; milestones and moods once for outcomes and SROI);
-the mood trend is one window pass over the check-ins (covering index
-``buddy_checkin_match_mood``). Figures in ``bench/README.md``.
+"""Impact figures (seed 001 "Integration Points"): selectors computed in the database,
+grouped per volunteer, company or program over an optional date range; every coefficient
+in ``settings.IMPACT``. How hours, quality, outcomes and SROI are attributed, and what it
+costs: docs/architecture.md, "Impact figures".
 """
 
 import statistics
@@ -46,7 +21,6 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -312,13 +286,6 @@ def quality_scores(
         if row["learner_rating"] is not None:
             result.setdefault(key, Quality()).learner_rating = row["learner_rating"]
     return result
-
-
-def _mood_score(field_name: str):
-    return Case(
-        *(When(**{field_name: mood}, then=Value(score)) for mood, score in MOOD_SCORE.items()),
-        output_field=IntegerField(),
-    )
 
 
 def outcome_signals(*, program: Program, per: str, start=None, end=None) -> dict[int, Outcomes]:

@@ -1,18 +1,8 @@
-"""The enrollment rules and journey flags of one person in one program, readably.
-
-``person_facts`` reads what the rules need about one enrollment in a handful of
-grouped queries; ``derive`` turns those facts into the status and flags. This is
-the per-person path (used for the few people a change touches) and the
-specification of the set-based path in ``enrollments.recompute_sql``, which
-must give identical results (``tests/enrollments/test_recompute_equivalence.py``).
-
-What counts, in one place:
-- a person's matches in the program: where they are participant or buddy, any
-  status but ``declined`` (a declined proposal never started);
-- activity on a match: its start, informal events, check-ins, feedback, and
-  skill sessions and formal attendances linked to it;
-- the person's own activity: skill sessions taught or learned and formal events
-  attended (linked to a match of this program, or to no match), milestones.
+"""The enrollment rules and journey flags of one person in one program, readably:
+``person_facts`` reads, ``derive`` decides. The per-person path and the specification of
+the set-based ``enrollments.recompute_sql`` (identical results,
+``tests/enrollments/test_recompute_equivalence.py``). What counts as a match and as
+activity: docs/architecture.md, "One person's rules, readably".
 """
 
 from dataclasses import dataclass, field

@@ -1,42 +1,7 @@
-"""Set-based recompute of enrollments and journey flags: a few SQL statements per program.
-
-The rules are those of ``enrollments.journey`` (the readable per-person path),
-written as aggregations and window functions over the activity tables:
-
-0. (PostgreSQL, some people) ``rc_locked``: the enrollments in scope, locked in id order
-   before anything is read (see "Concurrent runs" below);
-1. (some people only) ``rc_people``: those of ``person_ids`` enrolled in the program;
-   ``rc_scope``: their matches in the program;
-2. ``rc_mf``: per match in scope (any status but declined), each activity table
-   aggregated once (``GROUP BY match_id``: hash aggregates) and the last contact;
-3. per enrollment in scope (``_NEW``): the person's matches (as participant or
-   buddy), their two newest moods, their own attendances, sessions and milestones,
-   then the new status, completed_at, reason and every flag; kept only where the
-   enrollment or its flags change;
-4. the writes: a history row and an outbox event (``enrollment.status_changed``) per
-   status that changes, ``UPDATE`` of the enrollments
-   whose status or completed_at changed, ``INSERT … ON CONFLICT DO UPDATE`` of the
-   flags that changed. On PostgreSQL step 3 and the writes are one statement
-   (data-modifying CTEs, nothing written to a temporary table); on SQLite step 3
-   goes to the temporary table ``rc_new`` and the writes follow.
-
-Concurrent runs (two workers, a drain and the nightly run) must not both write the same
-status change. On PostgreSQL every run first takes the program's advisory lock
-(``program_lock``): shared for some people, exclusive for the whole program, so a
-program-wide run never overlaps another run of that program and needs no row locks (locking
-every row of a program marks every heap page: seconds of WAL after a checkpoint). Runs for
-some people lock their enrollment rows in id order before reading: the per-person path
-``SELECT … FOR UPDATE``, this path ``FOR NO KEY UPDATE`` (which conflicts with it) into
-``rc_locked``, recomputing only the rows it locked. Every later statement of the transaction
-then sees what the previous holder of those rows committed (READ COMMITTED takes a new
-snapshot per statement): the run that waited finds the status already changed and writes
-nothing. SQLite serialises writers anyway (no row locks).
-
-Temporary tables are ``ANALYZE``d on PostgreSQL (never auto-analysed, they would be
-estimated at a few hundred rows and get nested loops). JIT is off and ``work_mem``
-raised for the transaction, then both restored. Plain SQL that runs on PostgreSQL and
-SQLite (≥ 3.33 for ``UPDATE … FROM``); thresholds come from settings as parameters
-(``now - n days`` computed once). Profiled with ``bench/recompute/run.py``.
+"""Set-based recompute of enrollments and journey flags: a few SQL statements per program,
+applying the rules of ``enrollments.journey`` (the readable per-person path) to a whole
+program or some of its people. Its steps, how concurrent runs are kept apart and the
+planner settings: docs/architecture.md, "The set-based recompute".
 """
 
 import re

@@ -1,26 +1,7 @@
-"""Enrollment lifecycle (seed 002): the one place that decides a person's state in a program.
-
-The rules (``enrollments.journey`` states them per person; ``enrollments.recompute_sql``
-applies the same rules to a whole program in SQL):
-
-- an enrollment is created ``active`` when a person joins a program;
-- ``completed`` when all the person's matches in the program ended and the last one
-  (latest ``ended_at``) ended ``completed``; ``dropped`` when all ended and the last did not;
-- ``dropped`` when a coordinator records that the person left (``enrollment_record_left``),
-  until a match starts after that date (a new match reactivates);
-- ``dropped`` after 6 months (setting) without any activity;
-- otherwise ``active``.
-
-Every status change is kept in ``EnrollmentStatusChange`` (from, to, when, why) and
-published as an ``enrollment.status_changed`` event in the same transaction (joining a
-program included: from ``null`` to ``active``). The journey flags (``JourneyFlags``)
-are recomputed together with the status.
-
-When: every service that changes a person's data calls ``recompute_soon``
-(``buddy.services.enrollments``) inside its transaction; the people wait in
-``PendingRecompute`` and a worker drains them in batches (``enrollments_recompute_pending``)
-moments after the commit. The nightly run recomputes whole programs (states and flags age
-with time).
+"""Enrollment lifecycle (seed 002): the one place that decides a person's state in a program,
+keeps every status change (``EnrollmentStatusChange``, an ``enrollment.status_changed``
+event) and drains the queue of people a change touched (``buddy.services.enrollments``).
+The rules and when they run: docs/architecture.md, "The enrollment lifecycle".
 """
 
 import logging

@@ -45,12 +45,3 @@ def test_the_layers_are_the_installed_apps_in_their_order(settings):
     ours = [app for app in settings.INSTALLED_APPS if app in LAYERS]
     assert ours == LAYERS
 
-
-def test_no_module_outside_the_tests_imports_the_tests():
-    wrong = []
-    for app in [*LAYERS, "config"]:
-        for path in sorted((ROOT / app).rglob("*.py")):
-            for line, module in _imports(path):
-                if module.split(".")[0] == "tests":
-                    wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
-    assert wrong == []

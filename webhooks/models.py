@@ -30,9 +30,6 @@ class DeliveryStatus(models.TextChoices):
 
 
 class WebhookEventQuerySet(models.QuerySet):
-    def unprocessed(self):
-        return self.exclude(status=EventStatus.PROCESSED)
-
     def failed(self):
         return self.filter(self._failed())
 

@@ -1,18 +1,6 @@
-"""The relay: publishes committed outbox events and delivers them to the subscribers.
-
-``relay_run`` (the Celery task ``relay_events`` and ``manage.py relay_events`` call it):
-
-1. publish (``relay_fan_out``): number the new committed events for the pull feed
-   (``core.outbox.events_publish_pending``) and create one ``OutboundDelivery`` per event
-   and active endpoint that wants its type, due now; one transaction per batch;
-2. deliver (``relay_deliver_due``): claim due deliveries with ``SELECT … FOR UPDATE SKIP
-   LOCKED`` and move their due time past the claim (``claim_seconds``) in a short
-   transaction, so two relays never take the same row, and no transaction stays open
-   during the requests; send them (Standard Webhooks headers, a fresh timestamp and
-   signature per attempt); record every attempt and the outcome in one transaction.
-
-A relay that dies after claiming leaves the rows due again once the claim expires: they
-are sent again with the same ``webhook-id`` (at-least-once; consumers dedupe by it).
+"""The relay: publishes committed outbox events and delivers them to the subscribers
+(``relay_run``: ``relay_fan_out`` then ``relay_deliver_due``), at least once. How two
+relays never take the same delivery: docs/architecture.md, "The relay".
 """
 
 import json

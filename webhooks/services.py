@@ -1,19 +1,7 @@
-"""Every state change of the webhooks app: store, process, park, replay.
-
-Storing and processing are separate transactions: the raw event and its delivery
-record are committed first (``event_store``), then ``event_process`` runs the
-event's processor in one transaction while holding the event row's lock, so
-concurrent deliveries of one event serialise and only one of them changes domain
-tables. A failure rolls that transaction back whole and records the error on the
-event and the delivery in a second one, under the event's lock again.
-
-On PostgreSQL the request path's fixed statements are written out (store, lock, mark
-processed): the ORM would spend more CPU building them than the database running them
-(bench/README.md, webhooks); other databases take the ORM path.
-
-An event that failed only because a user or match does not exist yet waits for it
-(``EventReference``); ``references_arrived`` re-runs it (``events_rerun_for``).
-Replay (admin, API, command) is ``event_replay``: re-process from the stored payload.
+"""Every state change of the webhooks app: store, process, park, replay. Storing and
+processing are separate transactions; an event's processing holds its row's lock. Why,
+and the PostgreSQL fast path: docs/architecture.md, "Storing and processing an inbound
+event".
 """
 
 import json
@@ -49,7 +37,9 @@ logger = logging.getLogger("webhooks")
 D = DeliveryStatus
 
 
-class Outcome(StrEnum):
+class ProcessingOutcome(StrEnum):
+    """What processing one stored webhook event came to (``Processed``)."""
+
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
     WAITING = "waiting"  # failed: a referenced user or match does not exist yet
@@ -68,7 +58,7 @@ class Stored:
 
 @dataclass
 class Processed:
-    outcome: Outcome
+    outcome: ProcessingOutcome
     event: WebhookEvent
     error: str = ""
     dead_lettered: bool = False
@@ -303,7 +293,7 @@ def _run(
             # the payload is read only when it has to be parsed (re-runs and replays)
             event = _event_locked(event_pk, with_payload=record is None)
             if only_for is not None and not _awaits(event, only_for):
-                return Processed(Outcome.SKIPPED, event)
+                return Processed(ProcessingOutcome.SKIPPED, event)
             if event.status == EventStatus.PROCESSED and not rerun:
                 return _duplicate(event, delivery_pk)
             had_references = event.status != EventStatus.RECEIVED
@@ -313,7 +303,7 @@ def _run(
                 record = parse_data(event.event_type, event.payload.get("data"))
             result = PROCESSORS[event.event_type](record)
             _success(event, delivery_pk, weak_unknown_ids(result), had_references)
-        delivery, outcome, reason = None, Outcome.PROCESSED, ""
+        delivery, outcome, reason = None, ProcessingOutcome.PROCESSED, ""
     except Exception as exc:  # every failure keeps the event for a retry
         if not processing:
             raise
@@ -322,7 +312,7 @@ def _run(
                 "webhook.after_commit_failed",
                 extra={"event_id": str(event.event_id), "error": failure_reason(exc)},
             )
-            delivery, outcome, reason = None, Outcome.PROCESSED, ""
+            delivery, outcome, reason = None, ProcessingOutcome.PROCESSED, ""
         else:
             with transaction.atomic():
                 event = _event_locked(event_pk, with_payload=False)
@@ -336,7 +326,7 @@ def _run(
     seconds = time.perf_counter() - started
     metrics.PROCESSING_SECONDS.labels(event.event_type).observe(seconds)
     dead = delivery is not None and delivery.status == D.DEAD_LETTERED
-    if outcome is Outcome.PROCESSED:
+    if outcome is ProcessingOutcome.PROCESSED:
         metrics.PROCESSED.labels(event.event_type).inc()
     else:
         metrics.FAILURES.labels(event.event_type, outcome.value).inc()
@@ -353,7 +343,7 @@ def _duplicate(event: WebhookEvent, delivery_pk: int | None) -> Processed:
     if delivery_pk is not None:
         _delivery_duplicate(delivery_pk)
     metrics.DUPLICATES.inc()
-    return Processed(Outcome.DUPLICATE, event)
+    return Processed(ProcessingOutcome.DUPLICATE, event)
 
 
 #: What processing reads of the event it locks (the payload only to re-parse it).
@@ -431,15 +421,17 @@ def _mark_processed_in_one_statement(event, delivery_pk: int, now) -> None:
     event.updated_at = now
 
 
-def _failure(event, delivery, exc: Exception, had_references: bool) -> tuple[Outcome, str]:
+def _failure(
+    event, delivery, exc: Exception, had_references: bool
+) -> tuple[ProcessingOutcome, str]:
     reason = failure_reason(exc)
     now = timezone.now()
     if isinstance(exc, UnknownReference):
-        outcome = Outcome.WAITING
+        outcome = ProcessingOutcome.WAITING
         event.status = EventStatus.WAITING
         references = [(exc.kind, exc.external_id, True)]
     else:
-        outcome = Outcome.FAILED
+        outcome = ProcessingOutcome.FAILED
         event.status = EventStatus.FAILED
         references = []
     event.last_error = reason

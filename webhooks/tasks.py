@@ -13,7 +13,7 @@ def reprocess_waiting(*, person_ids: list[str] = (), match_ids: list[str] = ()) 
     Returns how many events are processed now.
     """
     results = services.events_rerun_for(external_ids=[*person_ids, *match_ids])
-    return sum(1 for r in results if r.outcome is services.Outcome.PROCESSED)
+    return sum(1 for r in results if r.outcome is services.ProcessingOutcome.PROCESSED)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -170,9 +170,9 @@ def _receive(request: HttpRequest, log: dict) -> JsonResponse:
         event=stored.event, delivery=stored.delivery, record=valid.record
     )
     log.update(outcome=result.outcome.value, processing_ms=round(result.seconds * 1e3, 2))
-    if result.outcome is services.Outcome.DUPLICATE:
+    if result.outcome is services.ProcessingOutcome.DUPLICATE:
         return _accepted(delivery_id, "This event was already processed.")
-    if result.outcome is services.Outcome.PROCESSED:
+    if result.outcome is services.ProcessingOutcome.PROCESSED:
         return JsonResponse(
             {"status": "success", "message": "Event processed.", "deliveryId": delivery_id}
         )

@@ -18,13 +18,16 @@ from django.views.decorators.http import require_GET, require_POST
 from buddy.access import access_for, role_required
 from webhooks import selectors, services
 from webhooks.models import WebhookConflict, WebhookEvent
-from webhooks.services import Outcome
+from webhooks.services import ProcessingOutcome
 from webhooks.validation import EVENT_TYPES
 
 PAGE_SIZE = 50
 BULK_REPLAY_LIMIT = 500
 
-_LEVELS = {Outcome.PROCESSED: messages.SUCCESS, Outcome.WAITING: messages.WARNING}
+_LEVELS = {
+    ProcessingOutcome.PROCESSED: messages.SUCCESS,
+    ProcessingOutcome.WAITING: messages.WARNING,
+}
 
 
 class ReviewFilterForm(forms.Form):
@@ -102,7 +105,9 @@ def review_replay_bulk(request):
     else:
         counts = ", ".join(f"{n} {outcome.value}" for outcome, n in sorted(outcomes.items()))
         capped = f" (the oldest {BULK_REPLAY_LIMIT})" if len(events) == BULK_REPLAY_LIMIT else ""
-        level = messages.SUCCESS if set(outcomes) == {Outcome.PROCESSED} else messages.WARNING
+        level = (
+            messages.SUCCESS if set(outcomes) == {ProcessingOutcome.PROCESSED} else messages.WARNING
+        )
         messages.add_message(request, level, f"Replayed {len(events)} events{capped}: {counts}.")
     return redirect(_review_url(request.POST))
 

@@ -12,7 +12,7 @@ separation of outcomes (AUC), and the free-text analyser's throughput.
    completed matches stay around their level. AUC = P(score of a completed match > score
    of an early one), computed with ``enrollments.health.derive`` on those facts.
 3. Analyser: texts/s of ``LexiconAnalyser`` (language detection included) over the demo's
-   texts (``buddy.demo``), repeated.
+   texts (``enrollments.demo.content``), repeated.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
        .venv/bin/python bench/health/run.py [--people 100000]
@@ -99,9 +99,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from buddy import demo
     from buddy.models import Program
     from enrollments import health
+    from enrollments.demo import content as demo
     from enrollments.recompute_sql import recompute_set_based
     from enrollments.text_analysis import LexiconAnalyser
 

@@ -1,8 +1,8 @@
 """Benchmark: match recommendations (scoring, assignment, storing proposals).
 
-Generates programs with the demo's distributions (``buddy/demo.py``: participants'
+Generates programs with the demo's distributions (``enrollments/demo/content.py``: participants'
 first languages and their second ones, buddies' German plus extra languages;
-``tests/factories.py`` INTERESTS and CITIES), buddies with capacity 2, and prints:
+``buddy/factories.py`` INTERESTS and CITIES), buddies with capacity 2, and prints:
 
 - top 5 for one participant in a 5,000 × 5,000 program (median over 25 participants),
   end to end (``recommend_for_participant``: database reads included) and the numpy part;
@@ -59,8 +59,9 @@ def peak_mb() -> float:
 
 def generate_people(n_participants: int, n_buddies: int, seed: int):
     """(participants, buddies) as dicts: languages, interests, location, waiting days."""
-    from buddy.demo import BUDDY_EXTRA_LANGUAGES, PARTICIPANT_ORIGINS, weighted
-    from tests.factories import CITIES, INTERESTS
+    from buddy.factories import CITIES, INTERESTS
+    from enrollments.demo.common import weighted
+    from enrollments.demo.content import BUDDY_EXTRA_LANGUAGES, PARTICIPANT_ORIGINS
 
     rng = random.Random(seed)
     participants, buddies = [], []

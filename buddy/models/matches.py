@@ -129,10 +129,6 @@ class Match(TimeStampedModel):
     def __str__(self) -> str:
         return f"Match #{self.pk} ({self.status})"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
 
 class MatchTransition(models.Model):
     """One status change of a match: who or what moved it, when, from, to and why."""

@@ -90,10 +90,6 @@ class Person(TimeStampedModel):
             kwargs["update_fields"] = {*kwargs["update_fields"], "email_hash"}
         super().save(*args, **kwargs)
 
-    @property
-    def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or str(self)
-
 
 class ExternalId(models.Model):
     """A person's id in another system (the Buddy System, a mentoring platform, …)."""

@@ -17,6 +17,8 @@ from core.errors import RuleViolation, UnknownReference
 
 
 class Outcome(StrEnum):
+    """What writing one record did to its row (``Upserted``); the import report counts them."""
+
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"

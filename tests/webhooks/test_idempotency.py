@@ -69,12 +69,12 @@ def test_late_match_created_never_reopens_an_ended_match(db, client):
 
 
 def test_replaying_a_processed_event_changes_nothing(db, client):
-    from webhooks.services import Outcome, event_replay
+    from webhooks.services import ProcessingOutcome, event_replay
 
     MatchFactory(external_id=MATCH_ID)
     assert deliver(client, example("buddy.checkin.completed")).status_code == 200
     before = CheckIn.objects.get()
     result = event_replay(event=WebhookEvent.objects.get())
-    assert result.outcome is Outcome.PROCESSED
+    assert result.outcome is ProcessingOutcome.PROCESSED
     assert CheckIn.objects.get().updated_at == before.updated_at
     assert CheckIn.objects.count() == 1

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.demo import seed_demo
+from enrollments.demo import seed_demo
 
 
 class Command(BaseCommand):
