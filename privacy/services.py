@@ -1,4 +1,5 @@
-"""Personal data rights, the state changes: erasure (one service, irreversible).
+"""Personal data rights, the state changes: an export handed out (recorded in the access
+log) and erasure (one service, irreversible).
 
 ``person_erase`` blanks or replaces every personal field (``buddy.pii``) of every row about
 the person (``privacy.graph``: their profile, their matches' shared free texts, activities,
@@ -22,15 +23,24 @@ from buddy.models import ExternalId, ImportRun, Person
 from buddy.pii import personal_field_names
 from core import events, outbox
 from enrollments.models import Enrollment
-from privacy.export import person_ids_elsewhere, webhook_events_about
+from privacy.access_log import access_log_record
+from privacy.export import person_export, person_ids_elsewhere, webhook_events_about
 from privacy.graph import rows_about
-from privacy.models import Erasure
+from privacy.models import AccessKind, Erasure
 from webhooks.models import WebhookConflict, WebhookEvent
 
 logger = logging.getLogger("privacy")
 
 #: What an erased free text or name reads afterwards.
 ERASED = "[erased]"
+
+
+def person_export_hand_out(*, person: Person, by=None) -> bytes:
+    """The subject access export (zip bytes) as the API, the person page and the command hand
+    it out: built, and recorded in the access log as an export (``by`` empty: the command)."""
+    content = person_export(person=person)
+    access_log_record(user=by, kind=AccessKind.EXPORT, person_ids=[person.pk])
+    return content
 
 
 def confirmation_phrase(person: Person) -> str:

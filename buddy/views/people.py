@@ -9,6 +9,7 @@ from buddy.filtersets import PersonListFilterSet
 from buddy.models import Match, Person, Role
 from buddy.views.common import current_program, program_errors
 from enrollments.models import Enrollment
+from privacy.access_log import log_person_access  # (moves into buddy: the lead's merge)
 
 PAGE_SIZE = 50
 
@@ -60,6 +61,7 @@ def person_detail(request, pk):
     person = get_object_or_404(
         selectors.scope_people(Person.objects.select_related("company"), access), pk=pk
     )
+    log_person_access(request, person)
     enrollments = (
         Enrollment.objects.filter(person=person, program__in=access.programs())
         .select_related("program", "journey")
