@@ -19,7 +19,7 @@ from django.utils import timezone
 from buddy.models import ExternalId, ImportRun, Match, Person
 from buddy.pii import mask, personal_field_names
 from buddy.services.common import provider
-from privacy.graph import Found, person_foreign_keys, rows_about
+from privacy.graph import Found, person_entries_fields, person_foreign_keys, rows_about
 from webhooks.models import WebhookEvent
 
 README = """\
@@ -29,7 +29,8 @@ Made {at} by the buddy-program manager.
 data/<app>.<Model>.json  every stored row about this person, one file per kind of row
                          (profile: buddy.Person; external ids; enrollments and their
                          history; journey flags; matches and their transitions; every
-                         activity; milestones; recommendation proposals; …).
+                         activity; milestones; recommendation proposals; why a
+                         recommendation run left them unmatched; …).
                          Another person in a shared row is named by role only, and their
                          own personal fields are masked ("{mask}").
 webhook_events.json      events received from the Buddy System that named this person or
@@ -52,6 +53,8 @@ def row_data(found: Found, row, person: Person) -> dict:
         if f.name in personal_field_names(model) and any(f.name.startswith(o) for o in others):
             value = mask(value)
         data[f.attname if f.is_relation else f.name] = value
+    for f in person_entries_fields(model):  # a list about many people: theirs only
+        data[f.name] = f.entries_about(data[f.name], person.pk)
     return data
 
 

@@ -5,7 +5,10 @@ to a row already found: ``ExternalId``, ``Enrollment``, ``Match`` … (to ``Pers
 ``MatchTransition``, ``CheckIn``, ``JourneyFlags`` … (to those). A model with its own foreign
 key to ``Person`` is reached only through it: another person's attendance of a shared match is
 not about this person. A model added later (concerns, health scores) is picked up as soon as
-it has a foreign key into the graph. The export and the erasure both read this one walk.
+it has a foreign key into the graph. Rows that name the person by id inside JSON
+(``buddy.fields.PersonEntriesJSONField``: a recommendation run's "why not matched" list) are
+added after the walk, which does not follow them. The export and the erasure both read this
+one walk.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import models
 
+from buddy.fields import PersonEntriesJSONField
 from buddy.models import Person
 
 #: Apps whose rows are never "about" a person (accounts, sessions, the admin log, our records).
@@ -28,6 +32,10 @@ def person_foreign_keys(model) -> list[models.ForeignKey]:
         for f in model._meta.get_fields()
         if f.concrete and (f.many_to_one or f.one_to_one) and f.related_model is Person
     ]
+
+
+def person_entries_fields(model) -> list[PersonEntriesJSONField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, PersonEntriesJSONField)]
 
 
 @dataclass
@@ -83,4 +91,24 @@ def rows_about(person: Person) -> dict[str, Found]:
             added = True
         if not added:
             break
+    for model in candidate_models():
+        if fields := person_entries_fields(model):
+            _add_entries(found, model, fields, person.pk)
     return found
+
+
+def _add_entries(found: dict[str, Found], model, fields, person_id: int) -> None:
+    """Rows of ``model`` with an entry about the person in one of ``fields`` (read in
+    Python: the portable way, and these lists are per run, not per row of activity)."""
+    rows = model._default_manager.values_list("pk", *(f.attname for f in fields)).order_by("pk")
+    pks = [
+        pk
+        for pk, *values in rows.iterator(chunk_size=100)
+        if any(f.entries_about(v, person_id) for f, v in zip(fields, values, strict=True))
+    ]
+    label = model._meta.label
+    if label in found:
+        found[label].pks = sorted({*found[label].pks, *pks})
+        found[label].via += [f.name for f in fields]
+    else:
+        found[label] = Found(model, [f.name for f in fields], pks)
