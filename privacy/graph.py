@@ -1,11 +1,12 @@
 """Which rows are about a person, found from the models' relations (never a hand-kept list).
 
 The walk starts at the person and follows, one level at a time, every foreign key that points
-to a row already found: ``ExternalId``, ``Enrollment``, ``Match`` … (to ``Person``), then
-``MatchTransition``, ``CheckIn``, ``JourneyFlags`` … (to those). A model with its own foreign
-key to ``Person`` is reached only through it: another person's attendance of a shared match is
-not about this person. A model added later (concerns, health scores) is picked up as soon as
-it has a foreign key into the graph. Rows that name the person by id inside JSON
+to a row already found: ``ExternalId``, ``Enrollment``, ``Match`` … (to ``Person``, or a
+many-to-many to it: a case's ``involved``), then ``MatchTransition``, ``CheckIn``,
+``JourneyFlags`` … (to those). A model with its own relation to ``Person`` is reached only
+through it: another person's attendance of a shared match is not about this person. A model
+added later (concerns, health scores) is picked up as soon as it has a foreign key into the
+graph. Rows that name the person by id inside JSON
 (``buddy.fields.PersonEntriesJSONField``: a recommendation run's "why not matched" list) are
 added after the walk, which does not follow them. The export and the erasure both read this
 one walk.
@@ -31,6 +32,16 @@ def person_foreign_keys(model) -> list[models.ForeignKey]:
         f
         for f in model._meta.get_fields()
         if f.concrete and (f.many_to_one or f.one_to_one) and f.related_model is Person
+    ]
+
+
+def person_relations(model) -> list[models.Field]:
+    """How a row names people itself: its foreign keys to ``Person`` and its many-to-many
+    fields to ``Person`` (a case's ``involved``: both people of its match)."""
+    return person_foreign_keys(model) + [
+        f
+        for f in model._meta.get_fields()
+        if f.concrete and f.many_to_many and f.related_model is Person
     ]
 
 
@@ -69,7 +80,7 @@ def rows_about(person: Person) -> dict[str, Found]:
     for _level in range(MAX_DEPTH):
         added = False
         for model in list(models_left):
-            own = person_foreign_keys(model)
+            own = person_relations(model)
             keys = own or [
                 f
                 for f in model._meta.get_fields()
@@ -85,7 +96,8 @@ def rows_about(person: Person) -> dict[str, Found]:
                 condition |= models.Q(
                     **{f"{key.name}__in": found[key.related_model._meta.label].pks}
                 )
-            pks = list(model._default_manager.filter(condition).values_list("pk", flat=True))
+            rows = model._default_manager.filter(condition).order_by("pk").distinct()
+            pks = list(rows.values_list("pk", flat=True))
             found[model._meta.label] = Found(model, [k.name for k in keys], pks)
             models_left.remove(model)
             added = True

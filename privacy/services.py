@@ -40,7 +40,7 @@ ERASED = "[erased]"
 def person_export_hand_out(*, person: Person, by=None) -> bytes:
     """The subject access export (zip bytes) as the API, the person page and the command hand
     it out: built, and recorded in the access log as an export (``by`` empty: the command)."""
-    content = person_export(person=person)
+    content = person_export(person=person, by=by)
     access_log_record(user=by, kind=AccessKind.EXPORT, person_ids=[person.pk])
     return content
 

@@ -121,6 +121,20 @@ def make_subject() -> Subject:
         person=person,
         description="Concern-text-7731 about missed meetings",
     )
+    concern_open(  # about the match only: names both people (``involved``), not ``person``
+        program=program,
+        category="reliability",
+        severity="low",
+        match=match,
+        description="Match-concern-7731 late twice",
+    )
+    concern_open(  # restricted (safeguarding): its content only for those allowed
+        program=program,
+        category="safeguarding",
+        severity="high",
+        person=person,
+        description="Safeguarding-text-7731",
+    )
     run_ = ImportRun.objects.create(
         program=program,
         file_name="export.zip",

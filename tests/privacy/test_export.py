@@ -13,6 +13,7 @@ from buddy.models import Person
 from privacy.export import person_export
 from privacy.graph import SKIPPED_APPS, person_foreign_keys, rows_about
 from privacy.models import AccessLogEntry
+from tests.factories import UserFactory, buddy_program, coordinator_of
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +28,20 @@ def unzip(content: bytes) -> dict:
         }
 
 
+def person_relations(model):
+    """The foreign keys and many-to-many fields of ``model`` that point to ``Person``."""
+    return [
+        f
+        for f in model._meta.get_fields()
+        if f.concrete and f.is_relation and f.related_model is Person
+    ]
+
+
 def models_naming_people():
     return [
         m
         for m in apps.get_models()
-        if m._meta.app_label not in SKIPPED_APPS and person_foreign_keys(m)
+        if m._meta.app_label not in SKIPPED_APPS and person_relations(m)
     ]
 
 
@@ -73,7 +83,7 @@ def test_the_export_holds_every_row_of_every_model_that_references_person(subjec
         assert naming <= exported, label
     assert models_naming_people(), "introspection found no model referencing Person"
     for model in models_naming_people():
-        keys = person_foreign_keys(model)
+        keys = person_relations(model)
         naming = set()
         for key in keys:
             naming |= set(
@@ -152,3 +162,21 @@ def test_a_runs_why_not_matched_list_is_exported_with_the_persons_entry_only(sub
     assert run["unmatched"][0]["code"] == "no_candidates"
     assert run["unmatched_count"] == 2  # the run's figure, not someone's data
     assert "Waiting-text-8820" not in json.dumps(files)
+
+
+def test_a_restricted_case_is_withheld_from_an_export_for_someone_not_allowed(subject, client):
+    client.force_login(coordinator_of(buddy_program()))  # without concerns.safeguarding
+    files = unzip(client.get(f"/api/people/{subject.person.pk}/export/").content)
+    text = json.dumps(files)
+    assert "Safeguarding-text-7731" not in text and "Concern-text-7731" in text
+    (withheld,) = [c for c in files["data/concerns.Concern.json"] if c.get("withheld")]
+    assert withheld["restricted"] is True and "description" not in withheld
+    steps = files["data/concerns.ConcernStep.json"]
+    assert withheld["id"] not in {step["concern_id"] for step in steps}
+
+
+def test_a_restricted_case_is_in_the_export_for_those_allowed_and_the_command(subject, client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.get(f"/api/people/{subject.person.pk}/export/")
+    assert "Safeguarding-text-7731" in json.dumps(unzip(response.content))
+    assert "Safeguarding-text-7731" in json.dumps(unzip(person_export(person=subject.person)))
