@@ -51,6 +51,31 @@ def test_a_viewer_viewing_a_person_page_is_recorded_too(client, viewer, person):
     assert log(person) == [("page", "viewer")]
 
 
+def test_the_people_list_records_each_person_it_shows(logged_in, program, person):
+    other = enrolled_match(program).participant
+    assert logged_in.get(reverse("buddy:people")).status_code == 200
+    assert log(person) == log(other) == [("page", "coordinator")]
+
+
+def test_a_match_page_records_both_people(logged_in, program):
+    match = enrolled_match(program)
+    assert logged_in.get(reverse("buddy:match", args=[match.pk])).status_code == 200
+    assert log(match.participant) == log(match.buddy) == [("page", "coordinator")]
+
+
+def test_the_match_list_records_the_people_of_its_matches(logged_in, program):
+    match = enrolled_match(program)
+    assert logged_in.get(reverse("buddy:matches")).status_code == 200
+    assert log(match.participant) == log(match.buddy) == [("page", "coordinator")]
+
+
+def test_a_match_action_page_records_both_people(logged_in, program):
+    match = enrolled_match(program)
+    url = reverse("buddy:match-action", args=[match.pk]) + "?action=end"
+    assert logged_in.get(url).status_code == 200
+    assert log(match.participant) == log(match.buddy) == [("page", "coordinator")]
+
+
 def test_a_coordinator_sees_the_export_button_and_a_viewer_does_not(
     logged_in, client, viewer, person
 ):
