@@ -52,7 +52,11 @@ WITHHELD = ("id", "program_id", "status", "severity", "opened_at", "respond_by")
 def row_data(found: Found, row, person: Person) -> dict:
     """One row as JSON-ready values; other people by role, their personal fields masked."""
     model = row.__class__
-    others = [k.name for k in person_foreign_keys(model) if getattr(row, k.attname) != person.pk]
+    others = [
+        k.name
+        for k in person_foreign_keys(model)
+        if getattr(row, k.attname) not in (person.pk, None)  # (an empty key names nobody)
+    ]
     data = {}
     for f in model._meta.concrete_fields:
         if f.is_relation and f.name in others:

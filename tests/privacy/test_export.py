@@ -180,3 +180,10 @@ def test_a_restricted_case_is_in_the_export_for_those_allowed_and_the_command(su
     response = client.get(f"/api/people/{subject.person.pk}/export/")
     assert "Safeguarding-text-7731" in json.dumps(unzip(response.content))
     assert "Safeguarding-text-7731" in json.dumps(unzip(person_export(person=subject.person)))
+
+
+def test_a_case_about_their_match_only_is_exported_naming_no_other_person(subject):
+    files = unzip(person_export(person=subject.person))
+    (case,) = [c for c in files["data/concerns.Concern.json"] if c["category"] == "reliability"]
+    assert case["description"] == "Match-concern-7731 late twice"
+    assert case["person_id"] is None  # empty, not "another person"
