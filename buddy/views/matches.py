@@ -27,6 +27,7 @@ from buddy.models import (
 )
 from buddy.services.matches import match_end, match_transition
 from buddy.views.common import current_program, program_errors
+from privacy.access_log import log_people_access  # (moves into buddy: the lead's merge)
 
 PAGE_SIZE = 50
 
@@ -47,6 +48,7 @@ def match_list(request):
     ok = filterset.is_valid()
     rows = filterset.qs if ok else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_people_access(request, [p for m in page for p in (m.participant, m.buddy)])
     return render(
         request,
         "buddy/matches.html",
@@ -69,6 +71,7 @@ def _match_in_scope(request, pk) -> Match:
 @role_required(read="programs")
 def match_detail(request, pk):
     match = _match_in_scope(request, pk)
+    log_people_access(request, (match.participant, match.buddy))
     return render(request, "buddy/match.html", _match_context(match))
 
 
@@ -142,6 +145,7 @@ def match_action(request, pk):
                 return redirect("buddy:match", pk=match.pk)
         status = 400
     else:
+        log_people_access(request, (match.participant, match.buddy))
         action = request.GET.get("action", "")
         form = MatchActionForm(
             initial={"action": action, "ended_on": timezone.localdate()}, match=match

@@ -9,6 +9,10 @@ from buddy.filtersets import PersonListFilterSet
 from buddy.models import Match, Person, Role
 from buddy.views.common import current_program, program_errors
 from enrollments.models import Enrollment
+from privacy.access_log import (  # (moves into buddy: the lead's merge)
+    log_people_access,
+    log_person_access,
+)
 
 PAGE_SIZE = 50
 
@@ -38,6 +42,7 @@ def people_list(request):
     else:
         rows, status = queryset.none(), 400
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_people_access(request, page)
     query = data.copy()
     query["role"] = role
     return render(
@@ -60,6 +65,7 @@ def person_detail(request, pk):
     person = get_object_or_404(
         selectors.scope_people(Person.objects.select_related("company"), access), pk=pk
     )
+    log_person_access(request, person)
     enrollments = (
         Enrollment.objects.filter(person=person, program__in=access.programs())
         .select_related("program", "journey")
