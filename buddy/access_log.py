@@ -2,7 +2,8 @@
 
 Its own table (``buddy.AccessLogEntry``), apart from the application log; ids only.
 Callers: the people API (``AccessLoggedViewSet``), the Person admin (``AccessLoggedAdmin``),
-exports, and person pages (``log_person_access(request, person)``, one line in the view).
+exports, and the pages that show people (``log_person_access(request, person)``,
+``log_people_access(request, people)``: one line in the view).
 """
 
 from collections.abc import Iterable
@@ -28,6 +29,12 @@ def access_log_record(*, user, kind: str, person_ids: Iterable[int]) -> int:
 def log_person_access(request, person, kind: str = AccessKind.PAGE) -> None:
     """The one line a person page calls: ``log_person_access(request, person)``."""
     access_log_record(user=request.user, kind=kind, person_ids=[person.pk])
+
+
+def log_people_access(request, people: Iterable, kind: str = AccessKind.PAGE) -> None:
+    """The one line a page showing several people calls (a list's page, a match's two
+    people): one entry per person, one INSERT."""
+    access_log_record(user=request.user, kind=kind, person_ids=[p.pk for p in people])
 
 
 class AccessLoggedViewSet:

@@ -29,5 +29,6 @@ urlpatterns = [
     path("api/", include("matching.api.urls")),  # recommendations
     path("", include("webhooks.urls")),
     path("", include("enrollments.urls")),  # /attention/ and /api/attention/
+    path("", include("privacy.urls_pages")),  # a person page's export and erasure
     path("", include("buddy.urls")),
 ]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from buddy.models.base import TimeStampedModel, choices_check
+from core.fields import PersonEntriesJSONField
 
 
 class CriterionRule(models.TextChoices):
@@ -108,7 +109,9 @@ class RecommendationRun(TimeStampedModel):
     proposals_count = models.PositiveIntegerField(default=0)
     unmatched_count = models.PositiveIntegerField(default=0)
     total_score = models.FloatField(default=0)
-    unmatched = models.JSONField(default=list, blank=True)
+    unmatched = PersonEntriesJSONField(  # names people: privacy.graph exports and erases it
+        default=list, blank=True, person_key="participant_id", text_keys=("text",)
+    )
     error_code = models.CharField(max_length=60, blank=True)
 
     class Meta:

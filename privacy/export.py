@@ -16,10 +16,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils import timezone
 
+from buddy.access import access_for
 from buddy.models import ExternalId, ImportRun, Match, Person
 from buddy.services.common import provider
+from concerns.models import RESTRICTED, Concern
+from concerns.selectors import sees_restricted
 from core.pii import mask, personal_field_names
-from privacy.graph import Found, person_foreign_keys, rows_about
+from privacy.graph import Found, person_entries_fields, person_foreign_keys, rows_about
 from webhooks.models import WebhookEvent
 
 README = """\
@@ -29,9 +32,12 @@ Made {at} by the buddy-program manager.
 data/<app>.<Model>.json  every stored row about this person, one file per kind of row
                          (profile: buddy.Person; external ids; enrollments and their
                          history; journey flags; matches and their transitions; every
-                         activity; milestones; recommendation proposals; …).
+                         activity; milestones; recommendation proposals; why a
+                         recommendation run left them unmatched; …).
                          Another person in a shared row is named by role only, and their
-                         own personal fields are masked ("{mask}").
+                         own personal fields are masked ("{mask}"). A restricted case
+                         (safeguarding, discrimination) the requester may not open shows
+                         only that it exists ("withheld": true).
 webhook_events.json      events received from the Buddy System that named this person or
                          one of their matches, with the payload as stored.
 import_report_lines.json lines of import reports that named this person (ids only).
@@ -39,10 +45,18 @@ manifest.json            how many rows each file holds.
 """
 
 
+#: What a withheld case shows (``concerns.api.serializers.WITHHELD_FIELDS``: that it exists).
+WITHHELD = ("id", "program_id", "status", "severity", "opened_at", "respond_by")
+
+
 def row_data(found: Found, row, person: Person) -> dict:
     """One row as JSON-ready values; other people by role, their personal fields masked."""
     model = row.__class__
-    others = [k.name for k in person_foreign_keys(model) if getattr(row, k.attname) != person.pk]
+    others = [
+        k.name
+        for k in person_foreign_keys(model)
+        if getattr(row, k.attname) not in (person.pk, None)  # (an empty key names nobody)
+    ]
     data = {}
     for f in model._meta.concrete_fields:
         if f.is_relation and f.name in others:
@@ -52,6 +66,8 @@ def row_data(found: Found, row, person: Person) -> dict:
         if f.name in personal_field_names(model) and any(f.name.startswith(o) for o in others):
             value = mask(value)
         data[f.attname if f.is_relation else f.name] = value
+    for f in person_entries_fields(model):  # a list about many people: theirs only
+        data[f.name] = f.entries_about(data[f.name], person.pk)
     return data
 
 
@@ -91,13 +107,48 @@ def import_lines_about(person: Person, external_ids: list[str]) -> list[dict]:
     return found
 
 
-def person_export(*, person: Person) -> bytes:
-    """The zip (bytes) of everything held about ``person``. Reads only."""
+def withheld_cases(found: dict[str, Found], by) -> set[int]:
+    """The restricted cases (safeguarding, discrimination) about the person that ``by`` may
+    not open (``concerns.selectors.sees_restricted``); none for the command line."""
+    rows = found.get(Concern._meta.label)
+    if by is None or rows is None or sees_restricted(by, access_for(by)):
+        return set()
+    restricted = rows.queryset().filter(category__in=RESTRICTED)
+    return set(restricted.values_list("pk", flat=True))
+
+
+def _rows(found: Found, person: Person, withheld: set[int]) -> list[dict]:
+    """The file of one model: a withheld case by its workflow fields only, the rows that
+    belong to it (meetings, steps) left out."""
+    if found.model is Concern:
+        return [
+            {**{k: getattr(row, k) for k in WITHHELD}, "restricted": True, "withheld": True}
+            if row.pk in withheld
+            else row_data(found, row, person)
+            for row in found.queryset()
+        ]
+    to_case = [
+        f.attname
+        for f in found.model._meta.concrete_fields
+        if f.is_relation and f.related_model is Concern
+    ]
+    return [
+        row_data(found, row, person)
+        for row in found.queryset()
+        if not any(getattr(row, name) in withheld for name in to_case)
+    ]
+
+
+def person_export(*, person: Person, by=None) -> bytes:
+    """The zip (bytes) of everything held about ``person``, as ``by`` may read it (restricted
+    cases withheld from those who may not open them; ``None``: the command line, all).
+    Reads only."""
     found = rows_about(person)
     external_ids = person_ids_elsewhere(person)
+    withheld = withheld_cases(found, by)
     files: dict[str, object] = {}
     for label, rows in sorted(found.items()):
-        files[f"data/{label}.json"] = [row_data(rows, row, person) for row in rows.queryset()]
+        files[f"data/{label}.json"] = _rows(rows, person, withheld)
     files["webhook_events.json"] = [
         {
             "event_id": e.event_id,

@@ -1,11 +1,15 @@
 """Which rows are about a person, found from the models' relations (never a hand-kept list).
 
 The walk starts at the person and follows, one level at a time, every foreign key that points
-to a row already found: ``ExternalId``, ``Enrollment``, ``Match`` … (to ``Person``), then
-``MatchTransition``, ``CheckIn``, ``JourneyFlags`` … (to those). A model with its own foreign
-key to ``Person`` is reached only through it: another person's attendance of a shared match is
-not about this person. A model added later (concerns, health scores) is picked up as soon as
-it has a foreign key into the graph. The export and the erasure both read this one walk.
+to a row already found: ``ExternalId``, ``Enrollment``, ``Match`` … (to ``Person``, or a
+many-to-many to it: a case's ``involved``), then ``MatchTransition``, ``CheckIn``,
+``JourneyFlags`` … (to those). A model with its own relation to ``Person`` is reached only
+through it: another person's attendance of a shared match is not about this person. A model
+added later (concerns, health scores) is picked up as soon as it has a foreign key into the
+graph. Rows that name the person by id inside JSON
+(``core.fields.PersonEntriesJSONField``: a recommendation run's "why not matched" list) are
+added after the walk, which does not follow them. The export and the erasure both read this
+one walk.
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +18,7 @@ from django.apps import apps
 from django.db import models
 
 from buddy.models import Person
+from core.fields import PersonEntriesJSONField
 
 #: Apps whose rows are never "about" a person (accounts, sessions, the admin log, our records).
 SKIPPED_APPS = frozenset(
@@ -28,6 +33,20 @@ def person_foreign_keys(model) -> list[models.ForeignKey]:
         for f in model._meta.get_fields()
         if f.concrete and (f.many_to_one or f.one_to_one) and f.related_model is Person
     ]
+
+
+def person_relations(model) -> list[models.Field]:
+    """How a row names people itself: its foreign keys to ``Person`` and its many-to-many
+    fields to ``Person`` (a case's ``involved``: both people of its match)."""
+    return person_foreign_keys(model) + [
+        f
+        for f in model._meta.get_fields()
+        if f.concrete and f.many_to_many and f.related_model is Person
+    ]
+
+
+def person_entries_fields(model) -> list[PersonEntriesJSONField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, PersonEntriesJSONField)]
 
 
 @dataclass
@@ -61,7 +80,7 @@ def rows_about(person: Person) -> dict[str, Found]:
     for _level in range(MAX_DEPTH):
         added = False
         for model in list(models_left):
-            own = person_foreign_keys(model)
+            own = person_relations(model)
             keys = own or [
                 f
                 for f in model._meta.get_fields()
@@ -77,10 +96,31 @@ def rows_about(person: Person) -> dict[str, Found]:
                 condition |= models.Q(
                     **{f"{key.name}__in": found[key.related_model._meta.label].pks}
                 )
-            pks = list(model._default_manager.filter(condition).values_list("pk", flat=True))
+            rows = model._default_manager.filter(condition).order_by("pk").distinct()
+            pks = list(rows.values_list("pk", flat=True))
             found[model._meta.label] = Found(model, [k.name for k in keys], pks)
             models_left.remove(model)
             added = True
         if not added:
             break
+    for model in candidate_models():
+        if fields := person_entries_fields(model):
+            _add_entries(found, model, fields, person.pk)
     return found
+
+
+def _add_entries(found: dict[str, Found], model, fields, person_id: int) -> None:
+    """Rows of ``model`` with an entry about the person in one of ``fields`` (read in
+    Python: the portable way, and these lists are per run, not per row of activity)."""
+    rows = model._default_manager.values_list("pk", *(f.attname for f in fields)).order_by("pk")
+    pks = [
+        pk
+        for pk, *values in rows.iterator(chunk_size=100)
+        if any(f.entries_about(v, person_id) for f, v in zip(fields, values, strict=True))
+    ]
+    label = model._meta.label
+    if label in found:
+        found[label].pks = sorted({*found[label].pks, *pks})
+        found[label].via += [f.name for f in fields]
+    else:
+        found[label] = Found(model, [f.name for f in fields], pks)

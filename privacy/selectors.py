@@ -2,8 +2,10 @@
 
 from django.db.models import Q
 
+from buddy.access import access_for
 from buddy.models import ExternalId, Person
 from buddy.services.common import provider
+from privacy.models import Erasure
 
 
 def person_by_reference(reference: str) -> Person | None:
@@ -19,3 +21,13 @@ def person_by_reference(reference: str) -> Person | None:
     if reference.isdigit():
         condition |= Q(pk=int(reference))
     return Person.objects.filter(condition).order_by("pk").first()
+
+
+def erases_people(user) -> bool:
+    """Who may erase (page and API): superusers, and coordinators given
+    ``privacy.erase_person``."""
+    return access_for(user).changes_programs and user.has_perm("privacy.erase_person")
+
+
+def person_is_erased(person: Person) -> bool:
+    return Erasure.objects.filter(person_id=person.pk).exists()

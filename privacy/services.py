@@ -1,12 +1,15 @@
-"""Personal data rights, the state changes: erasure (one service, irreversible).
+"""Personal data rights, the state changes: an export handed out (recorded in the access
+log) and erasure (one service, irreversible).
 
 ``person_erase`` blanks or replaces every personal field (``core.pii``) of every row about
 the person (``privacy.graph``: their profile, their matches' shared free texts, activities,
 milestones, proposals …), replaces the email hash (a later import of the same address makes
 a new person), unlinks their external ids, scrubs the stored webhook payloads and import
 report lines that named them, records the erasure (who, when, person id) and publishes
-``person.erased``. Counts, dates, durations, ratings, statuses and every foreign key stay, so
-impact and program figures are the same before and after.
+``person.erased``. Their entries in lists about many people (a recommendation run's "why not
+matched") keep their ids, codes and counts; their texts are replaced. Counts, dates,
+durations, ratings, statuses and every foreign key stay, so impact and program figures are
+the same before and after.
 """
 
 import hashlib
@@ -17,12 +20,13 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from buddy.models import Enrollment, ExternalId, ImportRun, Person
+from buddy.access_log import access_log_record
+from buddy.models import AccessKind, Enrollment, ExternalId, ImportRun, Person
 from core import events, outbox
 from core.errors import DomainError, FieldError, RuleViolation
 from core.pii import personal_field_names
-from privacy.export import person_ids_elsewhere, webhook_events_about
-from privacy.graph import rows_about
+from privacy.export import person_export, person_ids_elsewhere, webhook_events_about
+from privacy.graph import person_entries_fields, rows_about
 from privacy.models import Erasure
 from webhooks.models import WebhookConflict, WebhookEvent
 
@@ -30,6 +34,14 @@ logger = logging.getLogger("privacy")
 
 #: What an erased free text or name reads afterwards.
 ERASED = "[erased]"
+
+
+def person_export_hand_out(*, person: Person, by=None) -> bytes:
+    """The subject access export (zip bytes) as the API, the person page and the command hand
+    it out: built, and recorded in the access log as an export (``by`` empty: the command)."""
+    content = person_export(person=person, by=by)
+    access_log_record(user=by, kind=AccessKind.EXPORT, person_ids=[person.pk])
+    return content
 
 
 def confirmation_phrase(person: Person) -> str:
@@ -131,8 +143,11 @@ def person_erase(*, person: Person, by=None, via: str = "command", confirmation:
     )
     counts["buddy.ImportRun"] = _scrub_import_lines(external_ids)
 
-    # 2. Every personal field of every row about the person.
+    # 2. Every personal field of every row about the person, and the free texts of their
+    #    entries in lists about many people (a run's "why not matched").
     for label, rows in rows_about(person).items():
+        if entries := person_entries_fields(rows.model):
+            counts[f"{label}.entries"] = _erase_entries(rows, entries, person.pk)
         names = personal_field_names(rows.model)
         if not names or not rows.pks:
             continue
@@ -177,6 +192,18 @@ def person_erase(*, person: Person, by=None, via: str = "command", confirmation:
         extra={"person_id": person.pk, "via": via, "rows": sum(counts.values())},
     )
     return erasure
+
+
+def _erase_entries(rows, fields, person_id: int) -> int:
+    changed = []
+    for row in rows.queryset().only("pk", *(f.attname for f in fields)):
+        before = [getattr(row, f.attname) for f in fields]
+        for f, value in zip(fields, before, strict=True):
+            setattr(row, f.attname, f.texts_replaced(value, person_id, ERASED))
+        if [getattr(row, f.attname) for f in fields] != before:
+            changed.append(row)
+    rows.model._default_manager.bulk_update(changed, [f.name for f in fields])
+    return len(changed)
 
 
 def _scrub_payloads(queryset, secrets: list[str]) -> int:

@@ -88,6 +88,9 @@ TABLE: dict[str, Entry] = {
     # and coordinators given privacy.erase_person; {} is refused before anything is erased)
     "person-export": Entry("GET", (401, 403, 403, 200, 404, 403, 200), kwargs="person"),
     "person-erase": Entry("POST", (401, 403, 403, 403, 403, 403, 400), kwargs="person"),
+    # the person page's buttons for the same (the page's form POST without its field: 400)
+    "privacy:person-export": Entry("GET", (302, 403, 403, 200, 404, 403, 200), kwargs="person"),
+    "privacy:person-erase": Entry("POST", (302, 403, 403, 403, 403, 403, 400), kwargs="person"),
     "match-list": Entry(
         "POST", (401, 403, 403, 201, 400, 403, 201), data={"participant": 0, "buddy": 0}
     ),

@@ -44,4 +44,3 @@ def test_an_app_imports_only_the_apps_below_it(app):
 def test_the_layers_are_the_installed_apps_in_their_order(settings):
     ours = [app for app in settings.INSTALLED_APPS if app in LAYERS]
     assert ours == LAYERS
-

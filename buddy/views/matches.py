@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from buddy import selectors
 from buddy.access import access_for, role_required
+from buddy.access_log import log_people_access
 from buddy.filtersets import MatchFilterSet
 from buddy.forms import MATCH_ACTIONS, MatchActionForm, actions_for
 from buddy.models import (
@@ -47,6 +48,7 @@ def match_list(request):
     ok = filterset.is_valid()
     rows = filterset.qs if ok else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_people_access(request, [p for m in page for p in (m.participant, m.buddy)])
     return render(
         request,
         "buddy/matches.html",
@@ -69,6 +71,7 @@ def _match_in_scope(request, pk) -> Match:
 @role_required(read="programs")
 def match_detail(request, pk):
     match = _match_in_scope(request, pk)
+    log_people_access(request, (match.participant, match.buddy))
     return render(request, "buddy/match.html", _match_context(match))
 
 
@@ -142,6 +145,7 @@ def match_action(request, pk):
                 return redirect("buddy:match", pk=match.pk)
         status = 400
     else:
+        log_people_access(request, (match.participant, match.buddy))
         action = request.GET.get("action", "")
         form = MatchActionForm(
             initial={"action": action, "ended_on": timezone.localdate()}, match=match

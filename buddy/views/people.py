@@ -5,6 +5,10 @@ from django.shortcuts import get_object_or_404, render
 
 from buddy import selectors
 from buddy.access import access_for, role_required
+from buddy.access_log import (
+    log_people_access,
+    log_person_access,
+)
 from buddy.filtersets import PersonListFilterSet
 from buddy.models import Enrollment, Match, Person, Role
 from buddy.views.common import current_program, program_errors
@@ -37,6 +41,7 @@ def people_list(request):
     else:
         rows, status = queryset.none(), 400
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_people_access(request, page)
     query = data.copy()
     query["role"] = role
     return render(
@@ -59,6 +64,7 @@ def person_detail(request, pk):
     person = get_object_or_404(
         selectors.scope_people(Person.objects.select_related("company"), access), pk=pk
     )
+    log_person_access(request, person)
     enrollments = (
         Enrollment.objects.filter(person=person, program__in=access.programs())
         .select_related("program", "journey")

@@ -10,11 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buddy.access import access_for
-from buddy.access_log import access_log_record
-from buddy.models import AccessKind, Person
+from buddy.models import Person
 from buddy.selectors import scope_people
-from privacy.export import person_export
-from privacy.services import person_erase
+from privacy.selectors import erases_people
+from privacy.services import person_erase, person_export_hand_out
 
 
 class ChangesPrograms(BasePermission):
@@ -30,9 +29,7 @@ class ErasesPeople(ChangesPrograms):
     """Superusers, and coordinators given ``privacy.erase_person``."""
 
     def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and request.user.has_perm(
-            "privacy.erase_person"
-        )
+        return erases_people(request.user)
 
 
 def _person(request, pk: int) -> Person:
@@ -48,8 +45,7 @@ class PersonExportView(APIView):
     )
     def get(self, request, pk: int):
         person = _person(request, pk)
-        content = person_export(person=person)
-        access_log_record(user=request.user, kind=AccessKind.EXPORT, person_ids=[person.pk])
+        content = person_export_hand_out(person=person, by=request.user)
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.zip"'
         return response

@@ -78,7 +78,28 @@ def make_subject() -> Subject:
     )
     MilestoneAchievementFactory(person=person)
     criteria = MatchingCriteria.objects.create(program=program, version=1)
-    run = RecommendationRun.objects.create(program=program, criteria=criteria)
+    waiting = ParticipantFactory(first_name="Waiting-8820")
+    run = RecommendationRun.objects.create(
+        program=program,
+        criteria=criteria,
+        unmatched_count=2,
+        unmatched=[  # "why not matched" (matching.engine.explain): one entry per participant
+            {
+                "participant_id": person.pk,
+                "code": "no_candidates",
+                "text": "no buddy lives in Kyiv-7731: 3 excluded by the location must-rule",
+                "excluded": {"location": 3},
+                "relaxations": [{"text": "allowing Kyiv-7731 nearby adds 3", "adds": 3}],
+            },
+            {
+                "participant_id": waiting.pk,
+                "code": "taken",
+                "text": "Waiting-text-8820",
+                "excluded": {},
+                "relaxations": [],
+            },
+        ],
+    )
     Proposal.objects.create(
         run=run, program=program, participant=person, buddy=buddy, score=80, match=match
     )
@@ -105,6 +126,20 @@ def make_subject() -> Subject:
         match=match,
         person=person,
         description="Concern-text-7731 about missed meetings",
+    )
+    concern_open(  # about the match only: names both people (``involved``), not ``person``
+        program=program,
+        category="reliability",
+        severity="low",
+        match=match,
+        description="Match-concern-7731 late twice",
+    )
+    concern_open(  # restricted (safeguarding): its content only for those allowed
+        program=program,
+        category="safeguarding",
+        severity="high",
+        person=person,
+        description="Safeguarding-text-7731",
     )
     run_ = ImportRun.objects.create(
         program=program,

@@ -11,6 +11,7 @@ from core.errors import RuleViolation
 from core.models import OutboxEvent
 from core.pii import personal_field_names
 from enrollments.impact import impact, program_figures
+from matching.models import RecommendationRun
 from privacy.graph import rows_about
 from privacy.models import Erasure
 from privacy.services import ERASED, person_erase
@@ -64,6 +65,21 @@ def test_other_peoples_data_outside_the_persons_rows_is_untouched(subject):
     person_erase(person=subject.person)
     assert Person.objects.filter(first_name="Stranger-9999").exists()
     assert subject.buddy.__class__.objects.get(pk=subject.buddy.pk).first_name == "Bernd-4410"
+
+
+def test_the_why_not_matched_texts_about_the_person_are_erased_the_rest_kept(subject):
+    run = RecommendationRun.objects.get()
+    person_erase(person=subject.person)
+    run.refresh_from_db()
+    mine, other = run.unmatched
+    assert mine == {
+        "participant_id": subject.person.pk,
+        "code": "no_candidates",
+        "text": ERASED,
+        "excluded": {"location": 3},
+        "relaxations": [{"text": ERASED, "adds": 3}],
+    }
+    assert other["text"] == "Waiting-text-8820" and run.unmatched_count == 2
 
 
 def test_statistics_are_the_same_before_and_after(subject):

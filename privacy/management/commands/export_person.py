@@ -5,10 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buddy.access_log import access_log_record
-from buddy.models import AccessKind
-from privacy.export import person_export
 from privacy.selectors import person_by_reference
+from privacy.services import person_export_hand_out
 
 
 class Command(BaseCommand):
@@ -23,7 +21,6 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError("No person with this id or Buddy System id.")
         path = Path(output or f"person-{found.pk}.zip").resolve()
-        path.write_bytes(person_export(person=found))
+        path.write_bytes(person_export_hand_out(person=found))
         path.chmod(0o600)
-        access_log_record(user=None, kind=AccessKind.EXPORT, person_ids=[found.pk])
         self.stdout.write(str(path))
