@@ -309,6 +309,26 @@ def match_end(
     return match
 
 
+#: What may change on a match outside its lifecycle and its identity (the admin's form).
+DETAIL_FIELDS = ("sessions_completed", "events_attended", "matching_criteria")
+
+
+@transaction.atomic
+def match_details_update(*, match: Match, values: dict) -> Match:
+    """Change a match's activity counts or matching criteria (its people, program and
+    status have their own services); its people are recomputed once it commits. Writes
+    only these columns: a concurrent status change is never undone."""
+    if not set(values) <= set(DETAIL_FIELDS):
+        raise ValueError(f"not a detail of a match: {sorted(set(values) - set(DETAIL_FIELDS))}")
+    if not values:
+        return match
+    for name, value in values.items():
+        setattr(match, name, value)
+    match.save(update_fields=[*values, "updated_at"])
+    _people_changed(match)
+    return match
+
+
 # --- Matches reported by the Buddy System ---------------------------------------------------
 
 
