@@ -12,7 +12,9 @@ processed): the ORM would spend more CPU building them than the database running
 (bench/README.md, webhooks); other databases take the ORM path.
 
 An event that failed only because a user or match does not exist yet waits for it
-(``EventReference``); ``references_arrived`` re-runs it (``events_rerun_for``).
+(``EventReference``): the service that creates it requests the re-run once it commits
+(``buddy.services.arrivals``, task ``reprocess_waiting``, ``events_rerun_for``); an event
+parked while its reference was committing re-checks on its own commit (``_rerun_if_arrived``).
 Replay (admin, API, command) is ``event_replay``: re-process from the stored payload.
 """
 
@@ -484,7 +486,7 @@ def _delivery_duplicate(delivery_pk: int) -> None:
 
 def _references_replace(event, references, had_references: bool) -> None:
     """Record what the event still waits for; re-check once committed, in case the
-    user or match arrived while this transaction ran (its signal found nothing parked)."""
+    user or match arrived while this transaction ran (its request found nothing parked)."""
     if had_references:
         EventReference.objects.filter(event=event).delete()
     if not references:
@@ -511,6 +513,9 @@ def reference_exists(kind: str, external_id: str) -> bool:
 
 
 def _rerun_if_arrived(blocking: list[tuple[str, str]]) -> None:
+    """The parked side of the hand-off (the arrival side is ``buddy.services.arrivals``):
+    a reference that committed before this event's parking did could not find the event;
+    whichever of the two commits last sees the other."""
     arrived = [(kind, ref) for kind, ref in blocking if reference_exists(kind, ref)]
     if arrived:
         from webhooks.tasks import reprocess_waiting

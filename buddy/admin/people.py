@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from buddy.admin.common import AuditReadOnlyMixin
 from buddy.models import ApiToken, Company, ExternalId, Person, Role, RoleGrant, User
 from buddy.models.people import email_digest, normalize_email
+from buddy.services.people import external_ids_linked
 from privacy.access_log import AccessLoggedAdmin
 
 #: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
@@ -106,6 +107,13 @@ class PersonAdmin(AccessLoggedAdmin, AuditReadOnlyMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("external_ids")
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ExternalId:
+            external_ids_linked(
+                [*formset.new_objects, *(link for link, _ in formset.changed_objects)]
+            )
+
     def get_search_results(self, request, queryset, search_term):
         queryset = self._only_role_of_autocomplete_field(request, queryset)
         term = search_term.strip().lstrip("#")
@@ -147,6 +155,10 @@ class ExternalIdAdmin(admin.ModelAdmin):
     search_fields = ("=external_id",)
     autocomplete_fields = ("person",)
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        external_ids_linked([obj])
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")

@@ -24,10 +24,10 @@ from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person
 from buddy.models.choices import EndReason
 from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
 from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
+from buddy.services.arrivals import references_arrived
 from buddy.services.common import (
     Outcome,
     Upserted,
-    after_commit_references_arrived,
     people_changed,
     person_buddy_system_ids,
     require_match,
@@ -356,7 +356,7 @@ def match_record_created(
         people = {participant.pk: str(record.participant_id), buddy.pk: str(record.buddy_id)}
         _audit(match, "", via=via, reason="created", at=record.matched_at, people=people)
         outcome = Outcome.CREATED
-        after_commit_references_arrived(match_ids=[record.match_id])
+        references_arrived(match_ids=[record.match_id])
     elif match.status == S.ENDED:
         # Stale: the match ended already. Nothing it says may roll the end back.
         outcome = Outcome.UNCHANGED
@@ -467,7 +467,7 @@ def match_record_export(
         match = Match(external_id=record.match_id, program=program, source=via, **values)
         match.save()
         _audit(match, "", via=via, reason="imported", at=record.matched_at)
-        after_commit_references_arrived(match_ids=[record.match_id])
+        references_arrived(match_ids=[record.match_id])
         outcome = Outcome.CREATED
     else:
         from_status = match.status
