@@ -80,8 +80,26 @@ class ServiceRefusalMixin:
         class Refused(form):
             def clean(self):
                 cleaned = super().clean()
-                self.add_error(None, refusal.message)
+                for field, message in refusal_errors(refusal, self.fields):
+                    self.add_error(field, message)
                 return cleaned
 
         Refused.__name__ = form.__name__
         return Refused
+
+
+def refusal_errors(refusal: DomainError, fields) -> list[tuple[str | None, str]]:
+    """A refusal as form errors: each field error on the form field its path starts with
+    (or on the form, path included), else the refusal's message on the form."""
+    if not refusal.errors:
+        return [(None, refusal.message)]
+    found = []
+    for error in refusal.errors:
+        head = error.path.split(".")[0]
+        if head in fields and head == error.path:
+            found.append((head, error.message))
+        elif head in fields:
+            found.append((head, f"{error.path.removeprefix(head + '.')}: {error.message}"))
+        else:
+            found.append((None, f"{error.path}: {error.message}" if error.path else error.message))
+    return found

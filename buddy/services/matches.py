@@ -23,7 +23,7 @@ from buddy.errors import FieldError, IllegalTransition, RuleViolation, Validatio
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Role
 from buddy.models.choices import EndReason
 from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
-from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
+from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord, validate_fields
 from buddy.services.arrivals import references_arrived
 from buddy.services.common import (
     Outcome,
@@ -180,9 +180,13 @@ def match_propose(
     by=None,
     criteria: dict | None = None,
 ) -> Match:
-    """A match made in this app, waiting for acceptance."""
+    """A match made in this app, waiting for acceptance. The criteria follow the rules of
+    the Buddy System's (``MatchCreatedRecord.matching_criteria``)."""
     if via not in APP_SOURCES:
         raise ValueError("match_propose is for matches made in this app")
+    criteria = validate_fields(MatchCreatedRecord, {"matching_criteria": criteria or {}})[
+        "matching_criteria"
+    ].stored()
     if participant.pk == buddy.pk:
         raise RuleViolation("match.same_person", "A match pairs two different people.")
     _check_roles(participant, buddy)
@@ -195,7 +199,7 @@ def match_propose(
         buddy=buddy,
         status=S.PROPOSED,
         source=via,
-        matching_criteria=criteria or {},
+        matching_criteria=criteria,
     )
     _audit(match, "", via=via, by=by, reason="proposed")
     return match
@@ -316,12 +320,17 @@ DETAIL_FIELDS = ("sessions_completed", "events_attended", "matching_criteria")
 @transaction.atomic
 def match_details_update(*, match: Match, values: dict) -> Match:
     """Change a match's activity counts or matching criteria (its people, program and
-    status have their own services); its people are recomputed once it commits. Writes
-    only these columns: a concurrent status change is never undone."""
+    status have their own services), under the export's rules for these columns
+    (``MatchRecord``); its people are recomputed once it commits. Writes only these
+    columns: a concurrent status change is never undone."""
     if not set(values) <= set(DETAIL_FIELDS):
         raise ValueError(f"not a detail of a match: {sorted(set(values) - set(DETAIL_FIELDS))}")
     if not values:
         return match
+    values = validate_fields(MatchRecord, values)
+    if "matching_criteria" in values:
+        criteria = values["matching_criteria"]
+        values["matching_criteria"] = criteria.stored() if criteria is not None else {}
     for name, value in values.items():
         setattr(match, name, value)
     match.save(update_fields=[*values, "updated_at"])

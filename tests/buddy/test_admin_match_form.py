@@ -87,7 +87,7 @@ def test_a_refused_proposal_shows_the_services_message_on_the_form(admin_client,
     )
     assert response.status_code == 200  # the form again, with the input kept
     form = response.context["adminform"].form
-    assert form.non_field_errors() == [refusal.value.message]
+    assert refusal.value.message in [m for messages in form.errors.values() for m in messages]
     assert form["buddy"].value() == str(not_a_buddy.pk)
     assert not Match.objects.exists()
 
