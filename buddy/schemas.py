@@ -4,6 +4,7 @@ columns the values are stored in. Messages never echo the input (it may hold per
 data). Details: docs/architecture.md, "One schema per Buddy System entity".
 """
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -489,3 +491,32 @@ def validate_record(
         return schema.model_validate(data, context={"warnings": warnings, "text_cells": text_cells})
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc)) from None
+
+
+@functools.cache
+def _field_adapter(schema: type[Schema], name: str) -> TypeAdapter:
+    info = schema.model_fields[name]
+    # its type and rules (the metadata), not its alias
+    return TypeAdapter(
+        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+
+
+def validate_fields(schema: type[Schema], values: dict[str, Any]) -> dict[str, Any]:
+    """Validate some fields of a record by the schema's own definitions of them: for the
+    forms and the API that set these columns without a whole record (the admin, a
+    coordinator's proposal), so their rules and messages are the webhooks' and imports'.
+    Raise ``ValidationFailed`` listing every error under its field name."""
+    from core.errors import ValidationFailed
+
+    valid, errors = {}, []
+    for name, value in values.items():
+        try:
+            valid[name] = _field_adapter(schema, name).validate_python(
+                value, context={"warnings": None, "text_cells": False}
+            )
+        except ValidationError as exc:
+            errors += field_errors(exc, prefix=name)
+    if errors:
+        raise ValidationFailed(errors)
+    return valid

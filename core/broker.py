@@ -26,7 +26,7 @@ def task_send(task, /, *, recovery: str, kwargs: dict | None = None, **options) 
     (``"enrollments.tasks.recompute_pending"`` from the buddy app): the call is explicit, the
     import is not needed, and in-process runs (``task_always_eager``) still run it."""
     if isinstance(task, str):
-        task = current_app.tasks[task]
+        task = registered_task(task)
     try:
         task.apply_async(**({"kwargs": kwargs} if kwargs else {}), **options)
     except BROKER_UNREACHABLE as exc:
@@ -40,3 +40,13 @@ def task_send(task, /, *, recovery: str, kwargs: dict | None = None, **options) 
         )
         return False
     return True
+
+
+def registered_task(name: str):
+    """The task registered under ``name``; the apps' task modules are imported first when
+    it is not registered yet (Celery discovers them lazily: a web process that never
+    imported ``webhooks.tasks`` must still find its tasks, and run them in-process when
+    ``task_always_eager``: ``send_task`` would ignore that setting)."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]

@@ -476,7 +476,7 @@ def _delivery_duplicate(delivery_pk: int) -> None:
 
 def _references_replace(event, references, had_references: bool) -> None:
     """Record what the event still waits for; re-check once committed, in case the
-    user or match arrived while this transaction ran (its signal found nothing parked)."""
+    user or match arrived while this transaction ran (its request found nothing parked)."""
     if had_references:
         EventReference.objects.filter(event=event).delete()
     if not references:
@@ -503,6 +503,9 @@ def reference_exists(kind: str, external_id: str) -> bool:
 
 
 def _rerun_if_arrived(blocking: list[tuple[str, str]]) -> None:
+    """The parked side of the hand-off (the arrival side is ``buddy.services.arrivals``):
+    a reference that committed before this event's parking did could not find the event;
+    whichever of the two commits last sees the other."""
     arrived = [(kind, ref) for kind, ref in blocking if reference_exists(kind, ref)]
     if arrived:
         from webhooks.tasks import reprocess_waiting

@@ -5,6 +5,7 @@ from uuid import UUID
 from django.db.models import Q
 
 from buddy.models import DataSource
+from core.errors import DomainError
 
 
 def as_uuid(term: str) -> UUID | None:
@@ -53,3 +54,52 @@ class AuditReadOnlyMixin:
         if not change and hasattr(obj, "source") and not obj.source:
             obj.source = DataSource.COORDINATOR
         super().save_model(request, obj, form, change)
+
+
+class ServiceRefusalMixin:
+    """A refusal raised by the service that saves the form (a ``DomainError``) is shown on
+    the form the coordinator submitted, input kept, instead of an error page.
+
+    The admin's transaction has rolled back whole when the refusal comes out of the view;
+    the view then runs once more with a form that carries the service's message as its
+    error (so it is not valid and nothing is saved the second time)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            request.service_refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form
+
+        class Refused(form):
+            def clean(self):
+                cleaned = super().clean()
+                for field, message in refusal_errors(refusal, self.fields):
+                    self.add_error(field, message)
+                return cleaned
+
+        Refused.__name__ = form.__name__
+        return Refused
+
+
+def refusal_errors(refusal: DomainError, fields) -> list[tuple[str | None, str]]:
+    """A refusal as form errors: each field error on the form field its path starts with
+    (or on the form, path included), else the refusal's message on the form."""
+    if not refusal.errors:
+        return [(None, refusal.message)]
+    found = []
+    for error in refusal.errors:
+        head = error.path.split(".")[0]
+        if head in fields and head == error.path:
+            found.append((head, error.message))
+        elif head in fields:
+            found.append((head, f"{error.path.removeprefix(head + '.')}: {error.message}"))
+        else:
+            found.append((None, f"{error.path}: {error.message}" if error.path else error.message))
+    return found

@@ -10,10 +10,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from buddy.admin.common import AuditReadOnlyMixin, KeySearchMixin, as_uuid
+from buddy.admin.common import AuditReadOnlyMixin, KeySearchMixin, ServiceRefusalMixin, as_uuid
 from buddy.models import (
     DataSource,
     EndReason,
@@ -23,7 +22,12 @@ from buddy.models import (
     Program,
     ProgramType,
 )
-from buddy.services.matches import match_end, match_propose, match_transition
+from buddy.services.matches import (
+    match_details_update,
+    match_end,
+    match_propose,
+    match_transition,
+)
 from core.errors import DomainError
 
 S = MatchStatus
@@ -32,6 +36,8 @@ S = MatchStatus
 LIFECYCLE_FIELDS = ("status", "matched_at", "ended_at", "end_reason", "duration_days")
 #: Who is matched with whom, in which program: fixed once the match exists.
 IDENTITY_FIELDS = ("external_id", "program", "participant", "buddy")
+#: Derived by the match service from the other matches: never edited by hand.
+DERIVED_FIELDS = ("concurrent_active",)
 #: How many refusals an error message lists before it summarises.
 MAX_LISTED_REFUSALS = 10
 
@@ -68,7 +74,7 @@ class MatchTransitionInline(admin.TabularInline):
 
 
 @admin.register(Match)
-class MatchAdmin(KeySearchMixin, AuditReadOnlyMixin, admin.ModelAdmin):
+class MatchAdmin(ServiceRefusalMixin, KeySearchMixin, AuditReadOnlyMixin, admin.ModelAdmin):
     """Matches. Search takes a match id, a UUID (the match's or a person's Buddy System
     id) or a participant's or buddy's name."""
 
@@ -126,7 +132,7 @@ class MatchAdmin(KeySearchMixin, AuditReadOnlyMixin, admin.ModelAdmin):
         return self.change_fieldsets if obj else self.add_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        fields = [*super().get_readonly_fields(request, obj), *DERIVED_FIELDS]
         if obj is not None:
             fields += [*IDENTITY_FIELDS, *LIFECYCLE_FIELDS]
         return fields
@@ -146,19 +152,14 @@ class MatchAdmin(KeySearchMixin, AuditReadOnlyMixin, admin.ModelAdmin):
         return False
 
     # --- Saving: a new match is a coordinator's proposal; an edit never writes the lifecycle
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:  # raised by the service; the admin's transaction rolled back
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+    # (a refusal of the service is shown on the form: ``ServiceRefusalMixin``)
 
     def save_model(self, request, obj, form, change):
         if change:
             # Only the fields this form may edit: a concurrent status change is never undone.
-            if form.changed_data:
-                obj.save(update_fields=[*form.changed_data, "updated_at"])
+            match_details_update(
+                match=obj, values={name: getattr(obj, name) for name in form.changed_data}
+            )
             return
         proposed = match_propose(
             program=obj.program,

@@ -1,5 +1,6 @@
 """Admin for logins, companies, people and their external ids."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -9,6 +10,9 @@ from buddy.access_log import AccessLoggedAdmin
 from buddy.admin.common import AuditReadOnlyMixin
 from buddy.models import ApiToken, Company, ExternalId, Person, Role, RoleGrant, User
 from buddy.models.people import email_digest, normalize_email
+from buddy.schemas import UserRecord, validate_fields
+from buddy.services.people import external_ids_linked
+from core.errors import ValidationFailed
 
 #: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
 ROLE_OF_FIELD = {
@@ -62,8 +66,67 @@ class CompanyAdmin(AuditReadOnlyMixin, admin.ModelAdmin):
         return obj.people_count
 
 
+class UserRecordForm(forms.ModelForm):
+    """The columns a Buddy System user record sets are validated by its schema's rules
+    (``UserRecord``) when changed here: the same rules and messages as the webhooks' and
+    imports' (a form field's own parsing, e.g. of a date, runs first)."""
+
+    #: Form field → the user record's field that sets that column.
+    record_fields: dict[str, str] = {}
+
+    def clean(self):
+        cleaned = super().clean()
+        fields = {f: r for f, r in self.record_fields.items() if f in self.changed_data}
+        values = {r: cleaned[f] for f, r in fields.items() if f in cleaned}
+        try:
+            valid = validate_fields(UserRecord, values)
+        except ValidationFailed as exc:
+            by_record = {r: f for f, r in fields.items()}
+            for error in exc.errors:
+                field = by_record.get(error.path.split(".")[0])
+                self.add_error(field, error.message if field else f"{error.path}: {error.message}")
+        else:
+            for field, name in fields.items():
+                if field in self.fields and name in valid:
+                    cleaned[field] = self.clean_value(field, valid[name])
+        return cleaned
+
+    def clean_value(self, field, value):
+        return value
+
+
+class PersonForm(UserRecordForm):
+    record_fields = {
+        "role": "role",
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "email": "email",
+        "joined_at": "joined_at",
+        "languages": "language_preference",
+        "interests": "interests",
+        "location": "location",
+    }
+
+
+class ExternalIdForm(UserRecordForm):
+    """A Buddy System id is a user record's ``id`` (a UUID), stored in its canonical form
+    (the form every look-up by id uses)."""
+
+    record_fields = {"external_id": "id"}
+
+    def clean(self):
+        provider = self.cleaned_data.get("provider") if hasattr(self, "cleaned_data") else None
+        if provider != settings.BUDDY_PROVIDER:
+            return forms.ModelForm.clean(self)
+        return super().clean()
+
+    def clean_value(self, field, value):
+        return str(value)
+
+
 class ExternalIdInline(admin.TabularInline):
     model = ExternalId
+    form = ExternalIdForm
     extra = 0
     fields = ("provider", "external_id", "created_at")
     readonly_fields = ("created_at",)
@@ -94,6 +157,7 @@ class PersonAdmin(AccessLoggedAdmin, AuditReadOnlyMixin, admin.ModelAdmin):
     search_help_text = "An id, a Buddy System id, an email address or a name."
     autocomplete_fields = ("company",)
     readonly_fields = ("email_hash",)
+    form = PersonForm
     date_hierarchy = "joined_at"
     inlines = (ExternalIdInline,)
     fieldsets = (
@@ -105,6 +169,13 @@ class PersonAdmin(AccessLoggedAdmin, AuditReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("external_ids")
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ExternalId:
+            external_ids_linked(
+                [*formset.new_objects, *(link for link, _ in formset.changed_objects)]
+            )
 
     def get_search_results(self, request, queryset, search_term):
         queryset = self._only_role_of_autocomplete_field(request, queryset)
@@ -141,12 +212,17 @@ class PersonAdmin(AccessLoggedAdmin, AuditReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(ExternalId)
 class ExternalIdAdmin(admin.ModelAdmin):
+    form = ExternalIdForm
     list_display = ("external_id", "provider", "person", "created_at")
     list_filter = ("provider",)
     list_select_related = ("person",)
     search_fields = ("=external_id",)
     autocomplete_fields = ("person",)
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        external_ids_linked([obj])
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")

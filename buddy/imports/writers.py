@@ -63,9 +63,9 @@ from buddy.services.activities import (
     related_ids,
     skill_session_values,
 )
+from buddy.services.arrivals import references_arrived
 from buddy.services.common import (
     Outcome,
-    after_commit_references_arrived,
     among,
     match_refs,
     person_refs,
@@ -469,7 +469,7 @@ def write_users(items: list[Item], ctx: Context) -> BatchResult:
         result.person_ids.add(person.pk)
         joined.setdefault(person.pk, person.joined_at)
     enrollments_ensure(program=ctx.program, joined=joined, via=ctx.via)
-    after_commit_references_arrived(person_ids=result.arrived_people)
+    references_arrived(person_ids=result.arrived_people)
     return result
 
 
@@ -638,7 +638,7 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     _publish_match_moves(moves, people, via=ctx.via)
     matches_refresh_concurrent(program_id=ctx.program.pk, participant_ids=participants)
     enrollments_ensure(program=ctx.program, joined=joined, via=ctx.via)
-    after_commit_references_arrived(match_ids=result.arrived_matches)
+    references_arrived(match_ids=result.arrived_matches)
     return result
 
 

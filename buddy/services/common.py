@@ -12,7 +12,6 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Lookup, Q
 
 from buddy.models import ExternalId, Match, Person
-from buddy.signals import references_arrived
 from core.errors import RuleViolation, UnknownReference
 
 
@@ -256,16 +255,6 @@ def people_changed(person_ids: Iterable[int], program_id: int) -> None:
     from buddy.services.enrollments import recompute_soon
 
     recompute_soon(person_ids=person_ids, program_id=program_id)
-
-
-def after_commit_references_arrived(*, person_ids=(), match_ids=()) -> None:
-    people, matches = [str(i) for i in person_ids], [str(i) for i in match_ids]
-    if people or matches:
-        transaction.on_commit(
-            lambda: references_arrived.send(
-                sender=Person if people else Match, person_ids=people, match_ids=matches
-            )
-        )
 
 
 def person_buddy_system_ids(person_ids: Iterable[int]) -> dict[int, str]:

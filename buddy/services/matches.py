@@ -22,11 +22,11 @@ from django.utils import timezone
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program, Role
 from buddy.models.choices import EndReason
 from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
-from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord
+from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord, validate_fields
+from buddy.services.arrivals import references_arrived
 from buddy.services.common import (
     Outcome,
     Upserted,
-    after_commit_references_arrived,
     people_changed,
     person_buddy_system_ids,
     require_match,
@@ -179,9 +179,13 @@ def match_propose(
     by=None,
     criteria: dict | None = None,
 ) -> Match:
-    """A match made in this app, waiting for acceptance."""
+    """A match made in this app, waiting for acceptance. The criteria follow the rules of
+    the Buddy System's (``MatchCreatedRecord.matching_criteria``)."""
     if via not in APP_SOURCES:
         raise ValueError("match_propose is for matches made in this app")
+    criteria = validate_fields(MatchCreatedRecord, {"matching_criteria": criteria or {}})[
+        "matching_criteria"
+    ].stored()
     if participant.pk == buddy.pk:
         raise RuleViolation("match.same_person", "A match pairs two different people.")
     _check_roles(participant, buddy)
@@ -194,7 +198,7 @@ def match_propose(
         buddy=buddy,
         status=S.PROPOSED,
         source=via,
-        matching_criteria=criteria or {},
+        matching_criteria=criteria,
     )
     _audit(match, "", via=via, by=by, reason="proposed")
     return match
@@ -308,6 +312,31 @@ def match_end(
     return match
 
 
+#: What may change on a match outside its lifecycle and its identity (the admin's form).
+DETAIL_FIELDS = ("sessions_completed", "events_attended", "matching_criteria")
+
+
+@transaction.atomic
+def match_details_update(*, match: Match, values: dict) -> Match:
+    """Change a match's activity counts or matching criteria (its people, program and
+    status have their own services), under the export's rules for these columns
+    (``MatchRecord``); its people are recomputed once it commits. Writes only these
+    columns: a concurrent status change is never undone."""
+    if not set(values) <= set(DETAIL_FIELDS):
+        raise ValueError(f"not a detail of a match: {sorted(set(values) - set(DETAIL_FIELDS))}")
+    if not values:
+        return match
+    values = validate_fields(MatchRecord, values)
+    if "matching_criteria" in values:
+        criteria = values["matching_criteria"]
+        values["matching_criteria"] = criteria.stored() if criteria is not None else {}
+    for name, value in values.items():
+        setattr(match, name, value)
+    match.save(update_fields=[*values, "updated_at"])
+    _people_changed(match)
+    return match
+
+
 # --- Matches reported by the Buddy System ---------------------------------------------------
 
 
@@ -335,7 +364,7 @@ def match_record_created(
         people = {participant.pk: str(record.participant_id), buddy.pk: str(record.buddy_id)}
         _audit(match, "", via=via, reason="created", at=record.matched_at, people=people)
         outcome = Outcome.CREATED
-        after_commit_references_arrived(match_ids=[record.match_id])
+        references_arrived(match_ids=[record.match_id])
     elif match.status == S.ENDED:
         # Stale: the match ended already. Nothing it says may roll the end back.
         outcome = Outcome.UNCHANGED
@@ -446,7 +475,7 @@ def match_record_export(
         match = Match(external_id=record.match_id, program=program, source=via, **values)
         match.save()
         _audit(match, "", via=via, reason="imported", at=record.matched_at)
-        after_commit_references_arrived(match_ids=[record.match_id])
+        references_arrived(match_ids=[record.match_id])
         outcome = Outcome.CREATED
     else:
         from_status = match.status

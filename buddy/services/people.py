@@ -14,10 +14,10 @@ from django.db.models.functions import Lower
 from buddy.models import Company, DataSource, ExternalId, Person, Program
 from buddy.models.people import email_digest, normalize_email
 from buddy.schemas import UserRecord
+from buddy.services.arrivals import references_arrived
 from buddy.services.common import (
     Outcome,
     Upserted,
-    after_commit_references_arrived,
     among,
     provider,
 )
@@ -145,5 +145,13 @@ def person_record(
 
     enrollment_ensure(person=person, program=program, enrolled_at=person.joined_at, via=via)
     if outcome is Outcome.CREATED or notes:
-        after_commit_references_arrived(person_ids=[external_id])
+        references_arrived(person_ids=[external_id])
     return Upserted(person, outcome, notes)
+
+
+def external_ids_linked(links: Iterable[ExternalId]) -> None:
+    """Ids of other systems linked to people by hand (the admin): the webhook events
+    parked for the Buddy System's ids among them run again once this commits."""
+    references_arrived(
+        person_ids=[link.external_id for link in links if link.provider == provider()]
+    )

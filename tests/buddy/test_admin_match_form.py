@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from buddy.models import DataSource, Match, MatchStatus, MatchTransition
+from buddy.models import DataSource, Match, MatchStatus, MatchTransition, PendingRecompute
 from buddy.services.matches import match_propose
+from core.errors import DomainError
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,20 +71,24 @@ def test_adding_a_match_in_admin_proposes_it_through_the_service(admin_client, a
     assert (row.to_status, row.actor) == (S.PROPOSED, admin_user)
 
 
-def test_a_refused_proposal_shows_an_error_and_writes_nothing(admin_client, program):
-    participant = ParticipantFactory()
+def test_a_refused_proposal_shows_the_services_message_on_the_form(admin_client, program):
+    participant, not_a_buddy = ParticipantFactory(), ParticipantFactory()
+    with pytest.raises(DomainError) as refusal:
+        match_propose(program=program, participant=participant, buddy=not_a_buddy)
     response = admin_client.post(
         reverse("admin:buddy_match_add"),
         {
             "program": program.pk,
             "participant": participant.pk,
-            "buddy": ParticipantFactory().pk,  # not a buddy
+            "buddy": not_a_buddy.pk,
             "matching_criteria": "{}",
         },
-        follow=True,
     )
+    assert response.status_code == 200  # the form again, with the input kept
+    form = response.context["adminform"].form
+    assert refusal.value.message in [m for messages in form.errors.values() for m in messages]
+    assert form["buddy"].value() == str(not_a_buddy.pk)
     assert not Match.objects.exists()
-    assert [m.message for m in response.context["messages"]] == ["The buddy is not a buddy."]
 
 
 def test_matches_cannot_be_deleted_in_admin(admin_client):
@@ -106,3 +111,40 @@ def test_the_audit_trail_admin_cannot_add_change_or_delete(admin_client, program
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     row.refresh_from_db()
     assert (row.to_status, row.reason) == (S.PROPOSED, "proposed")
+
+
+def test_editing_a_matchs_details_in_admin_queues_its_peoples_recompute(admin_client):
+    match = MatchFactory()
+    PendingRecompute.objects.all().delete()
+    response = admin_client.post(
+        change_url(match),
+        {
+            "sessions_completed": "5",
+            "matching_criteria": '{"language": "en"}',
+            "transitions-TOTAL_FORMS": "0",
+            "transitions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    match.refresh_from_db()
+    assert match.sessions_completed == 5
+    assert set(PendingRecompute.objects.values_list("person_id", "program_id")) == {
+        (match.participant_id, match.program_id),
+        (match.buddy_id, match.program_id),
+    }
+
+
+def test_the_concurrent_active_flag_cannot_be_set_from_the_change_form(admin_client):
+    match = MatchFactory()
+    response = admin_client.post(
+        change_url(match),
+        {
+            "concurrent_active": "on",
+            "matching_criteria": "{}",
+            "transitions-TOTAL_FORMS": "0",
+            "transitions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    match.refresh_from_db()
+    assert match.concurrent_active is False

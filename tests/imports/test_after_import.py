@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 from buddy.models import EnrollmentStatus, Person
-from buddy.signals import references_arrived
 
 OLENA = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e01"
 AHMAD = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e11"
@@ -61,27 +60,25 @@ def test_flags_are_computed_and_reported(run_import, export, sample_rows):
     )
 
 
-def test_waiting_events_are_told_which_people_and_matches_arrived(
-    run_import, sample_dir, django_capture_on_commit_callbacks
+def test_waiting_events_are_told_which_people_and_matches_in_one_request_per_commit(
+    run_import, sample_dir, django_capture_on_commit_callbacks, monkeypatch
 ):
-    arrived = {"people": set(), "matches": set()}
+    requests = []
+    monkeypatch.setattr(
+        "buddy.services.arrivals.task_send",
+        lambda task, *, kwargs, recovery: requests.append((task.name, kwargs)),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import(sample_dir)
 
-    def listen(sender, person_ids, match_ids, **kwargs):
-        arrived["people"] |= set(person_ids)
-        arrived["matches"] |= set(match_ids)
-
-    references_arrived.connect(listen)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            run_import(sample_dir)
-    finally:
-        references_arrived.disconnect(listen)
-
-    assert OLENA in arrived["people"] and len(arrived["people"]) == 6
-    assert arrived["matches"] == {
+    # the test runs the import in one transaction: one commit, one request for every row
+    ((name, arrived),) = requests
+    assert name == "webhooks.tasks.reprocess_waiting"
+    assert OLENA in arrived["person_ids"] and len(arrived["person_ids"]) == 6
+    assert arrived["match_ids"] == [
         "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e03",
         "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e13",
-    }
+    ]
 
 
 def test_a_record_count_that_differs_is_a_warning(run_import, export, sample_rows):

@@ -80,9 +80,9 @@ def test_weak_references_are_flagged_then_resolved_when_the_user_arrives(db, sen
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         BuddyFactory(external_id=BUDDY_ID)
-        from buddy.services.common import after_commit_references_arrived
+        from buddy.services.arrivals import references_arrived
 
-        after_commit_references_arrived(person_ids=[BUDDY_ID])
+        references_arrived(person_ids=[BUDDY_ID])
     event.refresh_from_db()
     assert event.unknown_attendee_ids == []
     assert not EventReference.objects.exists()
@@ -93,7 +93,7 @@ def test_people_created_without_a_signal_are_picked_up_by_replay(db, send):
     ParticipantFactory(external_id=PARTICIPANT_ID)
     BuddyFactory(external_id=BUDDY_ID)
     event = WebhookEvent.objects.get()
-    assert event.status == EventStatus.WAITING  # factories send no references_arrived
+    assert event.status == EventStatus.WAITING  # factories request no re-run
     from webhooks.services import event_replay
 
     assert event_replay(event=event).outcome.value == "processed"

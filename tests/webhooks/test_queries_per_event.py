@@ -37,14 +37,14 @@ QUERIES = {
 }
 #: Callbacks run after the processing commits: a request to drain the recompute queue
 #: per queueing (attendance and skill sessions queue their people and their match's in
-#: two; the second request costs a clock read); for a new match also the
-#: references-arrived signal and its check for parked events, and the relay's wake-up for
+#: two; the second request costs a clock read); for a new match also the request to re-run
+#: the events parked for it (``buddy.services.arrivals``), and the relay's wake-up for
 #: its events (once per transaction: the test's outer transaction never commits, so the
 #: later match.ended finds that wake-up still registered and adds none). Plus one first of
 #: all: the processing's own commit marker (an error of a later callback is not a
 #: processing failure).
 ON_COMMIT = dict.fromkeys(QUERIES, 2) | {
-    "buddy.match.created": 5,
+    "buddy.match.created": 4,
     "buddy.event.attended": 3,
     "buddy.skill_share.completed": 3,
 }
