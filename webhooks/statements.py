@@ -13,13 +13,13 @@ from datetime import datetime
 
 from django.db import transaction
 
-from core.db import Seam, column, table
+from core.db import Seam, column, in_model_order, table
 from webhooks.models import DeliveryStatus, EventStatus, WebhookDelivery, WebhookEvent
 
 D = DeliveryStatus
 
 #: What processing reads of the event it locks (the payload only to re-parse it).
-LOCK_FIELDS = ("id", "event_id", "event_type", "status", "attempts")
+LOCK_FIELDS = in_model_order(WebhookEvent, ("id", "event_id", "event_type", "status", "attempts"))
 #: The event's columns the store writes, in the statement's order.
 _EVENT_COLUMNS = (
     "event_id", "event_type", "version", "user_id", "match_id", "timestamp", "correlation_id",

@@ -1,10 +1,15 @@
 """Each PostgreSQL fast path and its portable ORM path behave the same: every behaviour
 test of a concern runs over both implementations of its seam (``core.db.Seam``)."""
 
+import uuid
+
 import pytest
 from django.db import transaction
 
-from tests.factories import MatchFactory
+from buddy.errors import UnknownReference
+from buddy.models import ExternalId, Match, Person
+from buddy.services import common
+from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 from tests.seams import implementations
 from tests.webhooks.conftest import MATCH_ID, deliver, example
 from webhooks.models import (
@@ -95,3 +100,55 @@ def test_the_locked_event_carries_what_processing_reads_but_not_the_payload(
 def test_locking_an_unknown_event_raises_does_not_exist(db, event_store):
     with pytest.raises(WebhookEvent.DoesNotExist):
         event_statements.impl.lock(0)
+
+
+# --- Reference look-ups (people and matches by their Buddy System ids; ``among``) -----------
+
+references = implementations(common.references)
+
+
+def test_among_selects_the_rows_whose_field_is_one_of_the_values(db, references):
+    first, second, third = MatchFactory(), MatchFactory(), MatchFactory()
+
+    def pks(q):
+        return set(Match.objects.filter(q).values_list("pk", flat=True))
+
+    assert pks(common.among("external_id", [first.external_id, third.external_id])) == {
+        first.pk, third.pk
+    }  # fmt: skip
+    assert pks(common.among("pk", {second.pk})) == {second.pk}
+    assert pks(common.among("participant_id", [first.participant_id])) == {first.pk}
+    assert pks(common.among("status", ["no such status"])) == set()
+    assert pks(common.among("pk", [])) == set()
+
+
+def test_person_refs_give_each_known_id_its_person_and_role(db, references):
+    participant, buddy = ParticipantFactory(external_id="p-1"), BuddyFactory(external_id="b-1")
+    ExternalId.objects.create(provider="elsewhere", external_id="other-1", person=participant)
+    assert common.person_refs(["p-1", "b-1", "unknown", "other-1", None]) == {
+        "p-1": (participant.pk, "participant"),
+        "b-1": (buddy.pk, "buddy"),
+    }
+
+
+def test_people_by_external_id_load_the_reference_fields_only(db, references):
+    participant = ParticipantFactory(external_id="p-1")
+    people = common.people_by_external_id(["p-1", "unknown"])
+    assert list(people) == ["p-1"]
+    person = people["p-1"]
+    assert isinstance(person, Person)
+    assert (person.pk, person.role, person.joined_at) == (
+        participant.pk, participant.role, participant.joined_at
+    )  # fmt: skip
+    assert set(person.get_deferred_fields()) >= {"first_name", "email"}
+
+
+def test_require_match_loads_the_reference_fields_or_refuses_an_unknown_id(db, references):
+    match = MatchFactory()
+    found = common.require_match(match.external_id, path="matchId")
+    values = {name: getattr(found, name) for name in common.MATCH_REF_FIELDS}
+    assert values == {name: getattr(match, name) for name in common.MATCH_REF_FIELDS}
+    assert set(found.get_deferred_fields()) >= {"end_reason", "matching_criteria"}
+    with pytest.raises(UnknownReference) as refused:
+        common.require_match(uuid.uuid4(), path="matchId")
+    assert (refused.value.code, refused.value.kind) == ("reference.unknown", "match")
