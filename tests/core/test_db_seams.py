@@ -4,11 +4,13 @@ test of a concern runs over both implementations of its seam (``core.db.Seam``).
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, FloatField
 
 from buddy.errors import UnknownReference
 from buddy.models import ExternalId, Match, Person
 from buddy.services import common
+from enrollments import impact
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 from tests.seams import implementations
 from tests.webhooks.conftest import MATCH_ID, deliver, example
@@ -152,3 +154,29 @@ def test_require_match_loads_the_reference_fields_or_refuses_an_unknown_id(db, r
     with pytest.raises(UnknownReference) as refused:
         common.require_match(uuid.uuid4(), path="matchId")
     assert (refused.value.code, refused.value.kind) == ("reference.unknown", "match")
+
+
+# --- Impact figures' medians (and JIT off while they run) ----------------------------------
+
+figures = implementations(impact.figures_sql)
+
+
+@pytest.mark.parametrize(
+    ("durations", "median"),
+    [([30, 10, 20], 20), ([40, 10, 20, 30], 25), ([15, None], 15), ([], None), ([None], None)],
+)
+def test_the_median_leaves_out_missing_values(db, figures, durations, median):
+    for days in durations:
+        MatchFactory(duration_days=days)
+    matches = Match.objects.all()
+    result = impact._median(matches, F("duration_days"), FloatField())
+    assert result == (pytest.approx(median) if median is not None else None)
+
+
+@pytest.mark.postgres
+def test_the_figures_leave_the_sessions_jit_setting_as_they_found_it(db, figures, program):
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+        impact.program_figures(program=program)
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "on"
