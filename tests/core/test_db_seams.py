@@ -10,6 +10,8 @@ from django.db.models import F, FloatField
 from buddy.errors import UnknownReference
 from buddy.models import ExternalId, Match, Person
 from buddy.services import common
+from core import outbox
+from core.models import OutboxEvent
 from enrollments import impact
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 from tests.seams import implementations
@@ -180,3 +182,38 @@ def test_the_figures_leave_the_sessions_jit_setting_as_they_found_it(db, figures
         impact.program_figures(program=program)
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "on"
+
+
+# --- The outbox publisher's lock -------------------------------------------------------------
+
+publisher = implementations(outbox.publisher_lock)
+
+
+def test_publishing_numbers_the_pending_events_after_the_highest_number(db, publisher):
+    first = outbox.publish(type=outbox.MATCH_PROPOSED, data={"n": 1}, program_id=None)
+    [numbered] = outbox.events_publish_pending()
+    assert (numbered.pk, numbered.sequence) == (first.pk, 1)
+    later = [
+        outbox.publish(type=outbox.MATCH_ENDED, data={"n": n}, program_id=None) for n in (2, 3)
+    ]
+    published = outbox.events_publish_pending()
+    assert [(e.pk, e.sequence) for e in published] == [(later[0].pk, 2), (later[1].pk, 3)]
+    assert all(e.published_at is not None for e in OutboxEvent.objects.all())
+    assert outbox.events_publish_pending() == []
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_publisher_holds_its_lock_while_it_numbers(db):
+    def held() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory'"
+                " AND classid = %s AND objid = 0 AND pid = pg_backend_pid())",
+                [outbox._LOCK_CLASS],
+            )
+            return cursor.fetchone()[0]
+
+    assert not held()
+    with transaction.atomic():
+        outbox.events_publish_pending()
+        assert held()  # transaction-scoped: released when the publisher's transaction ends
