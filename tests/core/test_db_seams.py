@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db import connection, transaction
 from django.db.models import F, FloatField
+from django.utils import timezone
 
 from buddy.errors import UnknownReference
 from buddy.models import ExternalId, Match, Person
@@ -13,6 +14,8 @@ from buddy.services import common
 from core import outbox
 from core.models import OutboxEvent
 from enrollments import impact
+from matching import services as matching_services
+from matching.models import Proposal, ProposalStatus
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 from tests.seams import implementations
 from tests.webhooks.conftest import MATCH_ID, deliver, example
@@ -217,3 +220,30 @@ def test_on_postgresql_the_publisher_holds_its_lock_while_it_numbers(db):
     with transaction.atomic():
         outbox.events_publish_pending()
         assert held()  # transaction-scoped: released when the publisher's transaction ends
+
+
+# --- A matching run's proposals, stored in bulk ------------------------------------------
+
+proposals = implementations(matching_services.proposal_writer)
+
+
+def test_proposals_are_stored_with_every_value_of_the_draft(db, proposals, program):
+    run = matching_services.run_create(program=program)
+    rows = [
+        Proposal(
+            run=run, program_id=program.pk, participant_id=ParticipantFactory().pk,
+            buddy_id=BuddyFactory().pk, score=score, parts={"language": score},
+            reasons=[f"reason {score}"], locked=locked,
+        )
+        for score, locked in [(81.5, False), (42.0, True)]
+    ]  # fmt: skip
+    before = timezone.now()
+    matching_services._insert_proposals(rows)
+    stored = list(Proposal.objects.filter(run=run).order_by("-score"))
+    fields = ("program_id", "participant_id", "buddy_id", "score", "parts", "reasons", "locked")
+    assert [[getattr(p, f) for f in fields] for p in stored] == [
+        [getattr(p, f) for f in fields] for p in rows
+    ]
+    for proposal in stored:
+        assert (proposal.status, proposal.dismissal_reason) == (ProposalStatus.PROPOSED, "")
+        assert proposal.created_at >= before and proposal.updated_at >= before
