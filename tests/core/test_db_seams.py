@@ -1,7 +1,11 @@
 """Each PostgreSQL fast path and its portable ORM path behave the same: every behaviour
 test of a concern runs over both implementations of its seam (``core.db.Seam``)."""
 
+import importlib
+import pkgutil
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -12,6 +16,7 @@ from buddy.errors import UnknownReference
 from buddy.models import ExternalId, Match, Person
 from buddy.services import common
 from core import outbox
+from core.db import GENERIC, POSTGRESQL, SEAMS
 from core.models import OutboxEvent
 from enrollments import impact
 from matching import services as matching_services
@@ -247,3 +252,56 @@ def test_proposals_are_stored_with_every_value_of_the_draft(db, proposals, progr
     for proposal in stored:
         assert (proposal.status, proposal.dismissal_reason) == (ProposalStatus.PROPOSED, "")
         assert proposal.created_at >= before and proposal.updated_at >= before
+
+
+# --- Every dual path goes through a seam -----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Reading the vendor is core.db's job; migrations may branch on it. The import writers and
+#: pipeline (buddy/imports) get their seams from the helper moving them to webhooks/imports.
+VENDOR_READERS_ALLOWED = ("core/db.py", "buddy/imports/")
+READS_VENDOR = re.compile(r"\.vendor\b")
+
+
+def _project_modules() -> list[str]:
+    names = []
+    for package in PROJECT_PACKAGES:
+        names.append(package)
+        path = ROOT / package
+        names += [m.name for m in pkgutil.walk_packages([str(path)], prefix=f"{package}.")]
+    return [n for n in names if ".migrations" not in n]
+
+
+PROJECT_PACKAGES = ("core", "buddy", "enrollments", "matching", "concerns", "webhooks", "privacy")
+
+
+def test_every_seam_has_both_implementations_with_the_same_interface():
+    for name in _project_modules():  # every seam is declared at import
+        importlib.import_module(name)
+    assert {
+        "webhooks.event_store", "buddy.references", "enrollments.recompute",
+        "enrollments.impact", "core.outbox_publisher", "matching.proposals",
+    } <= set(SEAMS)  # fmt: skip
+    for concern, seam in SEAMS.items():
+        generic, postgresql = seam._implementations[GENERIC], seam._implementations[POSTGRESQL]
+        assert generic is not None and postgresql is not None, concern
+        assert type(generic) is not type(postgresql), concern
+
+        def interface(impl):
+            return {n for n in dir(impl) if not n.startswith("_")}
+
+        assert interface(generic) == interface(postgresql), concern
+
+
+def test_no_module_but_core_db_reads_the_database_vendor():
+    readers = []
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith((".venv/", "node_modules/")) or "/migrations/" in relative:
+            continue
+        if relative.startswith(VENDOR_READERS_ALLOWED) or path == Path(__file__).resolve():
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if READS_VENDOR.search(line):
+                readers.append(f"{relative}:{number}: {line.strip()}")
+    assert readers == [], "a dual path goes through a core.db.Seam:\n" + "\n".join(readers)
