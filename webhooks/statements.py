@@ -48,15 +48,19 @@ class FirstPass:
 def mark_repeat(delivery_id: str) -> bool:
     """Count a delivery of an already successful delivery id; True when there was one.
     One fixed statement on every database (it runs for every request)."""
-    delivery = functools.partial(column, WebhookDelivery)
     with transaction.get_connection().cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table(WebhookDelivery)}"  # noqa: S608 - model metadata
-            f" SET {delivery('duplicate_count')} = {delivery('duplicate_count')} + 1"
-            f" WHERE {delivery('delivery_id')} = %s AND {delivery('status')} IN (%s, %s)",
-            [delivery_id, D.PROCESSED.value, D.DUPLICATE.value],
-        )
+        cursor.execute(_mark_repeat_sql(), [delivery_id, D.PROCESSED.value, D.DUPLICATE.value])
         return cursor.rowcount > 0
+
+
+@functools.cache
+def _mark_repeat_sql() -> str:
+    d = _names(WebhookDelivery, ("duplicate_count", "delivery_id", "status"))
+    return (
+        f"UPDATE {table(WebhookDelivery)}"  # noqa: S608 - model metadata
+        f" SET {d['duplicate_count']} = {d['duplicate_count']} + 1"
+        f" WHERE {d['delivery_id']} = %s AND {d['status']} IN (%s, %s)"
+    )
 
 
 class GenericEventStatements:
