@@ -8,11 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Lookup, Q
 
 from buddy.errors import RuleViolation, UnknownReference
 from buddy.models import ExternalId, Match, Person
+from core.db import Seam, column, in_model_order, table
 
 
 class Outcome(StrEnum):
@@ -82,9 +83,7 @@ for _field in (models.CharField, models.UUIDField, models.IntegerField, models.F
 
 def among(field: str, values: Iterable) -> Q:
     """``Q(field__in=values)``, written ``= ANY(array)`` on PostgreSQL (see ``AnyOf``)."""
-    if connection.vendor == "postgresql":
-        return Q(**{f"{field}__any": Values(values)})
-    return Q(**{f"{field}__in": list(values)})
+    return references.impl.among(field, values)
 
 
 def person_refs(ids: Iterable) -> dict[str, tuple[int, str]]:
@@ -93,16 +92,7 @@ def person_refs(ids: Iterable) -> dict[str, tuple[int, str]]:
     keys = {str(i) for i in ids if i is not None}
     if not keys:
         return {}
-    conn = transaction.get_connection()
-    if conn.vendor == "postgresql":  # the hot-path statement (below), without instances
-        with conn.cursor() as cursor:
-            cursor.execute(_people_sql(), [provider(), sorted(keys)])
-            return {ext: (pid, role) for ext, pid, role, *_ in cursor.fetchall()}  # id, role first
-    rows = ExternalId.objects.filter(among("external_id", keys), provider=provider())
-    return {
-        ext: (pid, role)
-        for ext, pid, role in rows.values_list("external_id", "person_id", "person__role")
-    }
+    return references.impl.person_refs(keys)
 
 
 def match_refs(ids: Iterable[UUID]) -> dict[UUID, tuple[int, int, int]]:
@@ -124,28 +114,90 @@ def match_refs(ids: Iterable[UUID]) -> dict[UUID, tuple[int, int, int]]:
 # Other fields are deferred: reading one costs a query (the webhook tests pin the
 # statement count of every event type, so such a read would show).
 PERSON_REF_FIELDS = ("id", "role", "joined_at")
-MATCH_REF_FIELDS = (
+# In the models' field order (``in_model_order``): ``Model.from_db`` assigns a raw row's values
+# in that order whatever the order of the names.
+PERSON_REF_FIELDS = in_model_order(Person, PERSON_REF_FIELDS)
+MATCH_REF_FIELDS = in_model_order(Match, (
     "id", "external_id", "program_id", "participant_id", "buddy_id", "status", "source",
     "matched_at", "ended_at", "concurrent_active",
-)  # fmt: skip
+))  # fmt: skip
 
 
 @functools.cache
 def _people_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"p.{quote(Person._meta.get_field(f).column)}" for f in PERSON_REF_FIELDS)
+    columns = ", ".join(f"p.{column(Person, f)}" for f in PERSON_REF_FIELDS)
+    x = functools.partial(column, ExternalId)
     return (
-        f"SELECT x.external_id, {columns} FROM {quote(ExternalId._meta.db_table)} x"  # noqa: S608 - model metadata
-        f" JOIN {quote(Person._meta.db_table)} p ON p.id = x.person_id"
-        f" WHERE x.provider = %s AND x.external_id = ANY(%s)"
+        f"SELECT x.{x('external_id')}, {columns} FROM {table(ExternalId)} x"  # noqa: S608 - model metadata
+        f" JOIN {table(Person)} p ON p.{column(Person, 'id')} = x.{x('person')}"
+        f" WHERE x.{x('provider')} = %s AND x.{x('external_id')} = ANY(%s)"
     )
 
 
 @functools.cache
 def _match_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(Match._meta.get_field(f).column) for f in MATCH_REF_FIELDS)
-    return f"SELECT {columns} FROM {quote(Match._meta.db_table)} WHERE external_id = %s"  # noqa: S608 - model metadata
+    columns = ", ".join(column(Match, f) for f in MATCH_REF_FIELDS)
+    return f"SELECT {columns} FROM {table(Match)} WHERE {column(Match, 'external_id')} = %s"  # noqa: S608 - model metadata
+
+
+class GenericReferences:
+    """Reference look-ups through the ORM (any database)."""
+
+    def among(self, field: str, values: Iterable) -> Q:
+        return Q(**{f"{field}__in": list(values)})
+
+    def person_refs(self, keys: set[str]) -> dict[str, tuple[int, str]]:
+        rows = ExternalId.objects.filter(external_id__in=list(keys), provider=provider())
+        return {
+            ext: (pid, role)
+            for ext, pid, role in rows.values_list("external_id", "person_id", "person__role")
+        }
+
+    def people(self, keys: list[str]) -> dict[str, Person]:
+        rows = ExternalId.objects.filter(external_id__in=keys, provider=provider())
+        rows = rows.select_related("person").only(
+            "external_id", *(f"person__{f}" for f in PERSON_REF_FIELDS)
+        )
+        return {row.external_id: row.person for row in rows}
+
+    def match(self, external_id: UUID) -> Match | None:
+        return Match.objects.filter(external_id=external_id).only(*MATCH_REF_FIELDS).first()
+
+
+class PostgresReferences:
+    """The hot-path statements (above), their rows made instances with ``Model.from_db``
+    (PostgreSQL's raw values need none of the ORM's converters); ``= ANY(array)``."""
+
+    def among(self, field: str, values: Iterable) -> Q:
+        return Q(**{f"{field}__any": Values(values)})
+
+    def person_refs(self, keys: set[str]) -> dict[str, tuple[int, str]]:
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(_people_sql(), [provider(), sorted(keys)])
+            return {ext: (pid, role) for ext, pid, role, *_ in cursor.fetchall()}  # id, role first
+
+    def people(self, keys: list[str]) -> dict[str, Person]:
+        conn = transaction.get_connection()
+        with conn.cursor() as cursor:
+            cursor.execute(_people_sql(), [provider(), keys])
+            rows = cursor.fetchall()
+        return {
+            external_id: Person.from_db(conn.alias, PERSON_REF_FIELDS, values)
+            for external_id, *values in rows
+        }
+
+    def match(self, external_id: UUID) -> Match | None:
+        conn = transaction.get_connection()
+        with conn.cursor() as cursor:
+            cursor.execute(_match_sql(), [external_id])
+            row = cursor.fetchone()
+        return Match.from_db(conn.alias, MATCH_REF_FIELDS, row) if row else None
+
+
+#: People and matches by their Buddy System ids, and ``among``.
+references: Seam[GenericReferences | PostgresReferences] = Seam(
+    "buddy.references", generic=GenericReferences(), postgresql=PostgresReferences()
+)
 
 
 def people_by_external_id(ids: Iterable[UUID | str]) -> dict[str, Person]:
@@ -154,20 +206,7 @@ def people_by_external_id(ids: Iterable[UUID | str]) -> dict[str, Person]:
     keys = sorted({str(i) for i in ids})
     if not keys:
         return {}
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql":  # the raw rows would need the ORM's value converters
-        rows = ExternalId.objects.filter(external_id__in=keys, provider=provider())
-        rows = rows.select_related("person").only(
-            "external_id", *(f"person__{f}" for f in PERSON_REF_FIELDS)
-        )
-        return {row.external_id: row.person for row in rows}
-    with conn.cursor() as cursor:
-        cursor.execute(_people_sql(), [provider(), keys])
-        rows = cursor.fetchall()
-    return {
-        external_id: Person.from_db(conn.alias, PERSON_REF_FIELDS, values)
-        for external_id, *values in rows
-    }
+    return references.impl.people(keys)
 
 
 def require_person(external_id: UUID, *, path: str, role: str | None = None) -> Person:
@@ -182,16 +221,10 @@ def require_person(external_id: UUID, *, path: str, role: str | None = None) -> 
 def require_match(external_id: UUID, *, path: str, lock: bool = False) -> Match:
     """The match with this Buddy System id; ``lock``: the whole row, locked for update,
     else ``MATCH_REF_FIELDS`` loaded (for recording activities against it)."""
-    conn = transaction.get_connection()
     if lock:
         match = Match.objects.select_for_update().filter(external_id=external_id).first()
-    elif conn.vendor != "postgresql":  # the raw row would need the ORM's value converters
-        match = Match.objects.filter(external_id=external_id).only(*MATCH_REF_FIELDS).first()
     else:
-        with conn.cursor() as cursor:
-            cursor.execute(_match_sql(), [external_id])
-            row = cursor.fetchone()
-        match = Match.from_db(conn.alias, MATCH_REF_FIELDS, row) if row else None
+        match = references.impl.match(external_id)
     if match is None:
         raise UnknownReference("match", str(external_id), path=path)
     return match
