@@ -87,3 +87,14 @@ def table(model: type[Model]) -> str:
 def column(model: type[Model], field_name: str) -> str:
     """A field's quoted column name, for raw statements."""
     return connections["default"].ops.quote_name(model._meta.get_field(field_name).column)
+
+
+def in_model_order(model: type[Model], field_names) -> tuple[str, ...]:
+    """``field_names`` (attribute names) in the model's field order: the order of the columns
+    a raw statement must select for ``Model.from_db(alias, names, row)``, which assigns a
+    partial row's values to the named fields in the model's order, not the names' order."""
+    wanted = set(field_names)
+    ordered = tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
+    if len(ordered) != len(wanted):
+        raise ValueError(f"{model._meta.label} has no field among {sorted(wanted - set(ordered))}")
+    return ordered

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.broker import task_send
+from core.db import Seam
 from core.models import OutboxEvent
 
 #: Every event type this app publishes (documented in docs/events.md and the OpenAPI schema).
@@ -48,6 +49,27 @@ class Event(NamedTuple):
     data: dict
     program_id: int | None
     correlation_id: str | None = None
+
+
+class GenericPublisherLock:
+    """Nothing to take: SQLite serialises writers (one transaction writes at a time)."""
+
+    def take(self) -> None:
+        return
+
+
+class PostgresPublisherLock:
+    """A transaction-scoped advisory lock: one publisher at a time, released at commit."""
+
+    def take(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_CLASS])
+
+
+#: The lock ``events_publish_pending`` holds while it numbers events.
+publisher_lock: Seam[GenericPublisherLock | PostgresPublisherLock] = Seam(
+    "core.outbox_publisher", generic=GenericPublisherLock(), postgresql=PostgresPublisherLock()
+)
 
 
 def publish(
@@ -101,9 +123,7 @@ def events_publish_pending(*, batch: int = 1000) -> list[OutboxEvent]:
     """Number the committed, unpublished events (oldest first) with the next feed positions
     and mark them published; return them. Run inside the caller's transaction, which must
     commit before the feed shows them (see the module docstring for why one at a time)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_CLASS])
+    publisher_lock.impl.take()
     events = list(OutboxEvent.objects.unpublished().order_by("occurred_at", "id")[:batch])
     if not events:
         return []

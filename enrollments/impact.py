@@ -46,6 +46,7 @@ from buddy.models import (
     Role,
     SkillSession,
 )
+from core.db import Seam
 
 MOOD_SCORE = {"difficult": 1, "struggling": 2, "okay": 3, "good": 4, "great": 5}
 PER = ("volunteer", "company", "program")
@@ -55,22 +56,53 @@ def conf() -> dict:
     return settings.IMPACT
 
 
-@contextmanager
-def _without_jit():
-    """PostgreSQL JIT-compiles these grouped queries (high estimated cost) and spends longer
-    compiling than running them; switched off for the duration, then restored."""
-    if connection.vendor != "postgresql":
+class _PercentileCont(Func):
+    """PostgreSQL's exact median (``PERCENTILE_CONT(0.5) WITHIN GROUP``) as an aggregate."""
+
+    contains_aggregate = True
+    template = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+class GenericFigures:
+    """The ORM: the values read and the median taken in Python (SQLite has no percentile
+    function); nothing to switch off."""
+
+    @contextmanager
+    def without_jit(self):
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW jit")
-        previous = cursor.fetchone()[0]
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
+
+    def median(self, queryset, expression, output_field):
+        values = list(
+            queryset.annotate(_v=expression).exclude(_v__isnull=True).values_list("_v", flat=True)
+        )
+        return statistics.median(values) if values else None
+
+
+class PostgresFigures:
+    """``PERCENTILE_CONT`` in the database; JIT off while the grouped queries run."""
+
+    @contextmanager
+    def without_jit(self):
+        """PostgreSQL JIT-compiles these grouped queries (high estimated cost) and spends
+        longer compiling than running them; switched off for the duration, then restored."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('jit', %s, false)", [previous])
+            cursor.execute("SHOW jit")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SET jit = off")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('jit', %s, false)", [previous])
+
+    def median(self, queryset, expression, output_field):
+        return queryset.aggregate(m=_PercentileCont(expression, output_field=output_field))["m"]
+
+
+#: How the impact figures run their grouped queries and take medians.
+figures_sql: Seam[GenericFigures | PostgresFigures] = Seam(
+    "enrollments.impact", generic=GenericFigures(), postgresql=PostgresFigures()
+)
 
 
 @dataclass
@@ -402,7 +434,7 @@ def impact(*, program: Program, per: str, start=None, end=None) -> dict[int, Imp
     """Hours, quality, outcomes and SROI together, grouped ``per`` volunteer/company/program."""
     if per not in PER:
         raise ValueError(f"per must be one of {PER}")
-    with _without_jit():
+    with figures_sql.impl.without_jit():
         return _impact(program=program, per=per, start=start, end=end)
 
 
@@ -437,22 +469,9 @@ def impact_by_company(*, program: Program, start=None, end=None) -> list[tuple[C
 # --- Program figures -------------------------------------------------------------------------
 
 
-class _PercentileCont(Func):
-    """PostgreSQL's exact median (``PERCENTILE_CONT(0.5) WITHIN GROUP``) as an aggregate."""
-
-    contains_aggregate = True
-    template = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-
 def _median(queryset, expression, output_field):
-    """The median of ``expression`` over the queryset: PERCENTILE_CONT on PostgreSQL;
-    on SQLite (no percentile function) the values are read and the median taken in Python."""
-    if connection.vendor == "postgresql":
-        return queryset.aggregate(m=_PercentileCont(expression, output_field=output_field))["m"]
-    values = list(
-        queryset.annotate(_v=expression).exclude(_v__isnull=True).values_list("_v", flat=True)
-    )
-    return statistics.median(values) if values else None
+    """The median of ``expression`` over the queryset (NULLs left out; None when empty)."""
+    return figures_sql.impl.median(queryset, expression, output_field)
 
 
 def _days(value) -> float | None:
@@ -499,7 +518,7 @@ def _sdg_goals(program: Program, start, end) -> list[int]:
 def program_figures(*, program: Program, start=None, end=None) -> ProgramFigures:
     """Enrollment states and rates (current), medians over matches started in the range,
     moods per month and SDG goals touched in the range."""
-    with _without_jit():
+    with figures_sql.impl.without_jit():
         return _program_figures(program=program, start=start, end=end)
 
 

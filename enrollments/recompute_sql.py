@@ -6,6 +6,7 @@ planner settings: docs/architecture.md, "The set-based recompute".
 
 import re
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,14 +25,15 @@ from buddy.models import (
     SkillSession,
 )
 from core import events, outbox
+from core.db import Seam
 from core.models import OutboxEvent
 from enrollments import journey
 from enrollments.models import JourneyFlags
 
 #: Temporary tables, in creation order (dropped at the end, and before in case a
 #: previous run in this session failed half-way).
-TEMP_TABLES = ("rc_locked", "rc_people", "rc_scope", "rc_mf", "rc_new")  # rc_new: SQLite only
-POSTGRES_ONLY = {"rc_locked"}
+TEMP_TABLES = ("rc_locked", "rc_people", "rc_scope", "rc_match_facts", "rc_new")
+POSTGRES_ONLY = {"rc_locked"}  # rc_new: the portable path only
 
 _IN_PROGRAM = "m.program_id = %(program)s AND m.status <> 'declined'"
 # PostgreSQL: the enrollments in scope, locked before anything is read; only they are
@@ -87,14 +89,14 @@ WHERE {match_scope}
 # kept only where the enrollment or its flags change.
 _NEW = """
 WITH
-pm AS (
+person_matches AS (
     SELECT participant_id AS person_id, match_id, status, matched_at, ended_at, end_reason,
         events, checkins, last_checkin, last_feedback, last_contact
-    FROM rc_mf
+    FROM rc_match_facts
     UNION ALL
     SELECT buddy_id, match_id, status, matched_at, ended_at, end_reason,
         events, checkins, last_checkin, last_feedback, last_contact
-    FROM rc_mf
+    FROM rc_match_facts
 ),
 agg AS (
     SELECT person_id,
@@ -116,9 +118,9 @@ agg AS (
         MAX(last_contact) AS last_contact,
         MAX(ended_at) AS last_ended,
         MAX(matched_at) AS last_matched
-    FROM pm GROUP BY person_id
+    FROM person_matches GROUP BY person_id
 ),
-le AS (
+last_ended_match AS (
     SELECT person_id, end_reason, ended_at FROM (
         SELECT person_id, end_reason, ended_at,
             ROW_NUMBER() OVER (
@@ -126,18 +128,18 @@ le AS (
                 ORDER BY CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END DESC,
                          ended_at DESC, match_id DESC
             ) AS rn
-        FROM pm
+        FROM person_matches
     ) x WHERE rn = 1
 ),
-md AS (
+recent_moods AS (
     SELECT person_id, COUNT(*) AS n,
         SUM(CASE WHEN mood IN ({struggling}) THEN 1 ELSE 0 END) AS bad
     FROM (
-        SELECT pm.person_id, c.mood,
+        SELECT p.person_id, c.mood,
             ROW_NUMBER() OVER (
-                PARTITION BY pm.person_id ORDER BY c.checkin_date DESC, c.id DESC
+                PARTITION BY p.person_id ORDER BY c.checkin_date DESC, c.id DESC
             ) AS rn
-        FROM pm JOIN (
+        FROM person_matches p JOIN (
             -- The two newest moods of each match: the last two in ascending order, so
             -- that the covering index (match, checkin_date, id) INCLUDE (mood) is read
             -- in order without a sort.
@@ -148,9 +150,9 @@ md AS (
                     ) AS rn,
                     COUNT(*) OVER (PARTITION BY t.match_id) AS n
                 FROM {checkin} t
-                WHERE t.match_id IN (SELECT match_id FROM rc_mf) AND t.mood <> ''
+                WHERE t.match_id IN (SELECT match_id FROM rc_match_facts) AND t.mood <> ''
             ) y WHERE rn >= n - 1
-        ) c ON c.match_id = pm.match_id
+        ) c ON c.match_id = p.match_id
     ) x WHERE rn <= 2 GROUP BY person_id
 ),
 att AS (
@@ -194,12 +196,14 @@ facts AS (
         COALESCE(agg.no_contact_b, 0) AS no_contact_b,
         CASE WHEN e.left_at IS NOT NULL AND agg.last_matched > e.left_at THEN 1 ELSE 0 END
             AS came_back,
-        le.end_reason AS last_end_reason, le.ended_at AS last_ended_at,
-        CASE WHEN COALESCE(md.n, 0) = 2 AND md.bad = 2 THEN 1 ELSE 0 END AS struggling
+        last_ended_match.end_reason AS last_end_reason,
+        last_ended_match.ended_at AS last_ended_at,
+        CASE WHEN COALESCE(recent_moods.n, 0) = 2 AND recent_moods.bad = 2 THEN 1 ELSE 0 END
+            AS struggling
     FROM {enrollment} e
     LEFT JOIN agg ON agg.person_id = e.person_id
-    LEFT JOIN le ON le.person_id = e.person_id
-    LEFT JOIN md ON md.person_id = e.person_id
+    LEFT JOIN last_ended_match ON last_ended_match.person_id = e.person_id
+    LEFT JOIN recent_moods ON recent_moods.person_id = e.person_id
     LEFT JOIN att ON att.person_id = e.person_id
     LEFT JOIN ss ON ss.person_id = e.person_id
     LEFT JOIN ms ON ms.person_id = e.person_id
@@ -245,7 +249,7 @@ new AS (
 SELECT r.*,
     CASE WHEN f.enrollment_id IS NULL OR {flags_changed} THEN 1 ELSE 0 END AS flags_changed
 FROM new r LEFT JOIN {flags} f ON f.enrollment_id = r.enrollment_id
-WHERE r.old_status <> r.status OR r.old_completed_at {distinct} r.completed_at
+WHERE r.old_status <> r.status OR {completed_at_changed}
    OR f.enrollment_id IS NULL OR {flags_changed}
 """
 
@@ -255,14 +259,14 @@ SELECT enrollment_id, old_status, status, %(now)s, reason FROM {new}
 WHERE old_status <> status
 """
 
-# The ``enrollment.status_changed`` event of each history row, the payload of
+# PostgreSQL: the ``enrollment.status_changed`` event of each history row, the payload of
 # ``core.events.enrollment_data`` built in SQL (the equivalence test compares both paths).
 _OUTBOX = """
 INSERT INTO {outbox} (id, type, occurred_at, data, correlation_id, program_id)
-SELECT {new_uuid}, CAST(%(event_type)s AS TEXT), %(now)s, {json}(
+SELECT gen_random_uuid(), CAST(%(event_type)s AS TEXT), %(now)s, jsonb_build_object(
         'enrollmentId', r.enrollment_id,
         'programId', e.program_id,
-        'person', {json}('id', e.person_id, 'buddySystemId', (
+        'person', jsonb_build_object('id', e.person_id, 'buddySystemId', (
             SELECT MIN(x.external_id) FROM {externalid} x
             WHERE x.person_id = e.person_id AND x.provider = %(provider)s)),
         'fromStatus', NULLIF(r.old_status, ''),
@@ -273,11 +277,22 @@ FROM {new} r JOIN {enrollment} e ON e.id = r.enrollment_id
 WHERE r.old_status <> r.status
 """
 
+# The portable path: what those events say, read to publish them (``core.outbox``).
+_STATUS_CHANGES = """
+SELECT r.enrollment_id, e.program_id, e.person_id, (
+        SELECT MIN(x.external_id) FROM {externalid} x
+        WHERE x.person_id = e.person_id AND x.provider = %(provider)s),
+    r.old_status, r.status
+FROM {new} r JOIN {enrollment} e ON e.id = r.enrollment_id
+WHERE r.old_status <> r.status
+ORDER BY r.enrollment_id
+"""
+
 _UPDATE = """
 UPDATE {enrollment} SET status = r.status, completed_at = r.completed_at, updated_at = %(now)s
 FROM {new} r
 WHERE {enrollment}.id = r.enrollment_id
-  AND (r.old_status <> r.status OR r.old_completed_at {distinct} r.completed_at)
+  AND (r.old_status <> r.status OR {completed_at_changed})
 """
 
 _FLAGS = """
@@ -309,20 +324,6 @@ def _named_to_positional(sql: str, params: dict) -> tuple[str, list]:
     return re.sub(r"%\((\w+)\)s", take, sql), values
 
 
-def _greatest(*expressions: str) -> str:
-    """The largest non-NULL value, NULL when all are NULL (PostgreSQL's ``GREATEST``).
-
-    SQLite's scalar ``MAX`` is NULL as soon as one argument is, so each argument is
-    coalesced with all the others: a NULL is replaced by a present value, which
-    cannot change the maximum."""
-    if connection.vendor == "postgresql":
-        return f"GREATEST({', '.join(expressions)})"
-    rotations = [
-        f"COALESCE({', '.join(expressions[i:] + expressions[:i])})" for i in range(len(expressions))
-    ]
-    return f"MAX({', '.join(rotations)})"
-
-
 def _tables() -> dict[str, str]:
     return {
         "enrollment": Enrollment._meta.db_table,
@@ -344,23 +345,130 @@ def _tables() -> dict[str, str]:
 _LOCK_CLASS = 0x656E726F
 
 
+class PortableRecompute:
+    """Plain SQL that SQLite (>= 3.33) and PostgreSQL both run: the new rows go to the
+    temporary table ``rc_new``, each write is one statement, the events are published
+    through ``core.outbox`` (no portable UUID or JSON function). No locks: SQLite
+    serialises writers."""
+
+    locks_rows = False
+
+    def program_lock(self, program_id: int, *, exclusive: bool) -> None:
+        return
+
+    def greatest(self, *expressions: str) -> str:
+        """The largest non-NULL value, NULL when all are NULL (what ``GREATEST`` does)."""
+        first, *rest = expressions
+        values = "".join([f"SELECT {first} AS v", *(f" UNION ALL SELECT {e}" for e in rest)])
+        return f"(SELECT MAX(v) FROM ({values}) AS candidates)"  # noqa: S608 - our columns
+
+    def distinct(self, left: str, right: str) -> str:
+        """``left IS DISTINCT FROM right`` (NULLs compare equal)."""
+        return f"COALESCE({left} <> {right}, ({left} IS NULL) <> ({right} IS NULL))"
+
+    @contextmanager
+    def session(self, cursor):
+        yield
+
+    def analyze(self, cursor, table: str) -> None:
+        return
+
+    def drop_temp_tables(self, cursor) -> None:
+        for table in reversed(TEMP_TABLES):  # SQLite drops one table per statement
+            if table not in POSTGRES_ONLY:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def write(self, cursor, run, fmt: dict, now: datetime) -> int:
+        """The new rows (``_NEW``) into ``rc_new``, then the history, the events, the
+        enrollments and the flags; the number of status changes."""
+        fmt["new"] = "rc_new"
+        run(cursor, f"CREATE TEMPORARY TABLE rc_new AS {_NEW}")
+        changed = run(cursor, _HISTORY)
+        run(cursor, _STATUS_CHANGES)
+        published = []
+        for enrollment, program, person, buddy_system_id, old, new in cursor.fetchall():
+            data = events.enrollment_data(
+                enrollment_id=enrollment,
+                program_id=program,
+                person_id=person,
+                person_buddy_system_id=buddy_system_id,
+                from_status=old,
+                to_status=new,
+                at=now,
+            )
+            published.append(outbox.Event(outbox.ENROLLMENT_STATUS_CHANGED, data, program))
+        outbox.publish_many(published, at=now)
+        run(cursor, _UPDATE)
+        run(cursor, _FLAGS)
+        return changed
+
+
+class PostgresRecompute:
+    """The program's advisory lock, the enrollments in scope locked first (``_LOCK``), the
+    temporary tables analysed, and the new rows and all the writes in one statement
+    (``_PG_WRITES``); JIT off and ``work_mem`` raised for the transaction, then restored."""
+
+    locks_rows = True
+
+    def program_lock(self, program_id: int, *, exclusive: bool) -> None:
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_CLASS, int(program_id)])
+
+    def greatest(self, *expressions: str) -> str:
+        return f"GREATEST({', '.join(expressions)})"
+
+    def distinct(self, left: str, right: str) -> str:
+        return f"{left} IS DISTINCT FROM {right}"
+
+    @contextmanager
+    def session(self, cursor):
+        # JIT compilation costs seconds on these large estimated costs and saves
+        # nothing; hash aggregates of a whole program want more than the default
+        # 4 MB. Both for this transaction only, restored at the end.
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        previous_jit, previous_work_mem = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+        )
+        yield  # not restored after an error: the transaction is aborted and rolls them back
+        cursor.execute(
+            "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
+            [previous_jit, previous_work_mem],
+        )
+
+    def analyze(self, cursor, table: str) -> None:
+        # A temporary table is never auto-analysed: without statistics the
+        # planner would assume a few hundred rows and pick nested loops.
+        cursor.execute(f"ANALYZE {table}")
+
+    def drop_temp_tables(self, cursor) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+
+    def write(self, cursor, run, fmt: dict, now: datetime) -> int:
+        """The new rows and the four writes in one statement; the number of status changes."""
+        fmt["new"] = "new_rows"
+        pieces = {
+            "new_select": _NEW,
+            "history": _HISTORY,
+            "outbox_insert": _OUTBOX,
+            "update": _UPDATE,
+            "flags": _FLAGS,
+        }
+        run(cursor, _PG_WRITES, pieces=pieces)
+        return cursor.fetchone()[0]
+
+
+#: The set-based recompute's dialect: portable SQL, or PostgreSQL's locks and one statement.
+recompute_dialect: Seam[PortableRecompute | PostgresRecompute] = Seam(
+    "enrollments.recompute", generic=PortableRecompute(), postgresql=PostgresRecompute()
+)
+
+
 def program_lock(program_id: int, *, exclusive: bool) -> None:
     """Take the program's recompute lock until the transaction ends (PostgreSQL; a no-op
     elsewhere): shared for runs over some people, exclusive for a whole program."""
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_CLASS, int(program_id)])
-
-
-def _drop_temp_tables(cursor) -> None:
-    if connection.vendor == "postgresql":
-        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
-        return
-    for table in reversed(TEMP_TABLES):  # SQLite drops one table per statement
-        if table not in POSTGRES_ONLY:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    recompute_dialect.impl.program_lock(program_id, exclusive=exclusive)
 
 
 def recompute_set_based(
@@ -418,18 +526,16 @@ def recompute_set_based(
     moods = ", ".join(f"%(mood{i})s" for i in range(len(c["STRUGGLING_MOODS"])))
     params.update({f"mood{i}": m for i, m in enumerate(c["STRUGGLING_MOODS"])})
 
-    postgres = connection.vendor == "postgresql"
+    dialect = recompute_dialect.impl
     # Integers only: nothing from input reaches the SQL as text.
     id_list = ", ".join(str(i) for i in ids) if person_ids is not None else ""
     lock_scope = "e.program_id = %(program)s"
     if person_ids is not None:
         lock_scope += f" AND e.person_id IN ({id_list})"
-    if postgres:
-        program_lock(program_id, exclusive=person_ids is None)
-    if postgres and person_ids is not None:
+    dialect.program_lock(program_id, exclusive=person_ids is None)
+    if dialect.locks_rows and person_ids is not None:
         scope_steps.insert(0, ("rc_locked", _LOCK))
         enrollment_scope += " AND e.id IN (SELECT id FROM rc_locked)"
-    distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
     flag_columns = list(journey.FLAG_FIELDS)
     tables = _tables()
     fmt = {
@@ -445,18 +551,18 @@ def recompute_set_based(
         "x_in_scope": in_scope("x.person_id", people_in_scope),
         "enrollment_scope": enrollment_scope,
         "struggling": moods,
-        "distinct": distinct,
-        "last_contact": _greatest(
+        "completed_at_changed": dialect.distinct("r.old_completed_at", "r.completed_at"),
+        "last_contact": dialect.greatest(
             "m.matched_at", "ev.last", "ci.last", "fb.last", "ss.last", "at.last"
         ),
-        "last_activity": _greatest(
+        "last_activity": dialect.greatest(
             "agg.last_contact", "agg.last_ended", "att.last", "ss.last", "ms.last"
         ),
-        "new_uuid": "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))",
-        "json": "jsonb_build_object" if postgres else "json_object",
         "columns": ", ".join(flag_columns),
         "assignments": ", ".join(f"{f} = excluded.{f}" for f in flag_columns),
-        "flags_changed": "(" + " OR ".join(f"f.{f} {distinct} r.{f}" for f in flag_columns) + ")",
+        "flags_changed": "("
+        + " OR ".join(dialect.distinct(f"f.{f}", f"r.{f}") for f in flag_columns)
+        + ")",
     }
 
     def run(cursor, template: str, pieces: dict[str, str] | None = None) -> int:
@@ -470,47 +576,13 @@ def recompute_set_based(
         cursor.execute(sql, values)
         return cursor.rowcount
 
-    with connection.cursor() as cursor:
-        if postgres:
-            # JIT compilation costs seconds on these large estimated costs and saves
-            # nothing; hash aggregates of a whole program want more than the default
-            # 4 MB. Both for this transaction only, restored at the end.
-            cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
-            previous_jit, previous_work_mem = cursor.fetchone()
-            cursor.execute(
-                "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
-            )
-        _drop_temp_tables(cursor)
-        for table, select in [*scope_steps, ("rc_mf", _MATCH_FACTS)]:
+    with connection.cursor() as cursor, dialect.session(cursor):
+        dialect.drop_temp_tables(cursor)
+        for table, select in [*scope_steps, ("rc_match_facts", _MATCH_FACTS)]:
             run(cursor, f"CREATE TEMPORARY TABLE {table} AS {select}")
-            if postgres:
-                # A temporary table is never auto-analysed: without statistics the
-                # planner would assume a few hundred rows and pick nested loops.
-                cursor.execute(f"ANALYZE {table}")
-        if postgres:
-            fmt["new"] = "new_rows"
-            pieces = {
-                "new_select": _NEW,
-                "history": _HISTORY,
-                "outbox_insert": _OUTBOX,
-                "update": _UPDATE,
-                "flags": _FLAGS,
-            }
-            run(cursor, _PG_WRITES, pieces=pieces)
-            changed = cursor.fetchone()[0]
-        else:
-            fmt["new"] = "rc_new"
-            run(cursor, f"CREATE TEMPORARY TABLE rc_new AS {_NEW}")
-            changed = run(cursor, _HISTORY)
-            run(cursor, _OUTBOX)
-            run(cursor, _UPDATE)
-            run(cursor, _FLAGS)
-        _drop_temp_tables(cursor)
-        if postgres:
-            cursor.execute(
-                "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
-                [previous_jit, previous_work_mem],
-            )
+            dialect.analyze(cursor, table)
+        changed = dialect.write(cursor, run, fmt, now)
+        dialect.drop_temp_tables(cursor)
     if changed:
         outbox.wake_relay_on_commit()
     return changed

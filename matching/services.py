@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from buddy.models import DataSource, Match, Person, Program, Role
 from buddy.services.matches import match_propose
+from core.db import Seam, column, table
 from core.errors import DomainError, FieldError, RuleViolation, ValidationFailed
 from matching import selectors
 from matching.engine.assignment import assign_program
@@ -318,21 +319,37 @@ PROPOSAL_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_proposals(rows: list[Proposal]) -> None:
-    """Bulk insert: COPY on PostgreSQL (a run stores thousands of rows; COPY is several
-    times faster than a multi-row INSERT), ``bulk_create`` elsewhere."""
-    if connection.vendor != "postgresql":
+class GenericProposalWriter:
+    def insert(self, rows: list[Proposal]) -> None:
         Proposal.objects.bulk_create(rows, batch_size=500)
-        return
-    now = timezone.now()
-    sql = f"COPY {Proposal._meta.db_table} ({', '.join(PROPOSAL_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for p in rows:
-            copy.write_row(
-                (p.run_id, p.program_id, p.participant_id, p.buddy_id, p.score,
-                 json.dumps(p.parts), json.dumps(p.reasons), p.status, p.locked,
-                 p.dismissal_reason, now, now)
-            )  # fmt: skip
+
+
+class PostgresProposalWriter:
+    """COPY: a run stores thousands of rows; COPY is several times faster than a multi-row
+    INSERT."""
+
+    def insert(self, rows: list[Proposal]) -> None:
+        now = timezone.now()
+        columns = ", ".join(column(Proposal, name) for name in PROPOSAL_COLUMNS)
+        sql = f"COPY {table(Proposal)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for p in rows:
+                copy.write_row(
+                    (p.run_id, p.program_id, p.participant_id, p.buddy_id, p.score,
+                     json.dumps(p.parts), json.dumps(p.reasons), p.status, p.locked,
+                     p.dismissal_reason, now, now)
+                )  # fmt: skip
+
+
+#: How a run's proposals are stored in bulk.
+proposal_writer: Seam[GenericProposalWriter | PostgresProposalWriter] = Seam(
+    "matching.proposals", generic=GenericProposalWriter(), postgresql=PostgresProposalWriter()
+)
+
+
+def _insert_proposals(rows: list[Proposal]) -> None:
+    """Bulk insert (``proposal_writer``)."""
+    proposal_writer.impl.insert(rows)
 
 
 @transaction.atomic

@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
+from core.db import is_postgresql
 from tests.factories import buddy_program, coordinator_of, viewer_of
 
 REQUIRE_SERVICES = os.environ.get("BUDDY_REQUIRE_SERVICES") == "1"
@@ -32,7 +32,7 @@ def _redis_answers(url: str) -> bool:
 
 def pytest_runtest_setup(item):
     missing = []
-    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+    if item.get_closest_marker("postgres") and not is_postgresql():
         missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
     if item.get_closest_marker("redis") and not _redis_answers(settings.CELERY_BROKER_URL):
         missing.append("Redis broker (set CELERY_BROKER_URL=redis://...)")

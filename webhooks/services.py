@@ -4,7 +4,6 @@ and the PostgreSQL fast path: docs/architecture.md, "Storing and processing an i
 event".
 """
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -17,10 +16,11 @@ from django.utils import timezone
 
 from buddy.models import ExternalId, Match
 from buddy.schemas import Schema
-from buddy.services.common import insert_or_nothing, provider
+from buddy.services.common import provider
 from core.broker import task_send
 from core.errors import DomainError, UnknownReference
-from webhooks import metrics
+from core.queries import insert_or_nothing
+from webhooks import metrics, statements
 from webhooks.models import (
     DeliveryStatus,
     EventReference,
@@ -30,6 +30,7 @@ from webhooks.models import (
     WebhookEvent,
 )
 from webhooks.processors import PROCESSORS, weak_unknown_ids
+from webhooks.statements import FirstPass, event_statements
 from webhooks.validation import ValidEvent, parse_data
 
 logger = logging.getLogger("webhooks")
@@ -73,22 +74,14 @@ def delivery_mark_repeat(*, delivery_id: str) -> bool:
 
     Runs for every request: one fixed statement, without building an ORM query each time.
     """
-    connection = transaction.get_connection()
-    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET duplicate_count = duplicate_count + 1"  # noqa: S608 - model table
-            " WHERE delivery_id = %s AND status IN (%s, %s)",
-            [delivery_id, D.PROCESSED.value, D.DUPLICATE.value],
-        )
-        return cursor.rowcount > 0
+    return statements.mark_repeat(delivery_id)
 
 
 def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
     """Commit the raw event (once per event id) and the delivery record before processing,
     unless the delivery id already succeeded (``repeat``: counted, nothing stored).
 
-    One transaction: on PostgreSQL one statement (``_store_in_one_statement``), elsewhere
+    One transaction: on PostgreSQL one statement (``event_statements``), elsewhere
     the repeat check, then ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for the event,
     then for the delivery (a retry finds the existing row instead). The same event id with
     a different payload (compared as parsed JSON) is recorded as a conflict and changes
@@ -107,11 +100,9 @@ def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
         drift_warnings=valid.drift_warnings,
         new_value_warnings=valid.new_value_warnings,
     )
-    stored = None
-    if transaction.get_connection().vendor == "postgresql":
-        stored = _store_in_one_statement(event, delivery_id)
-    elif delivery_mark_repeat(delivery_id=delivery_id):
-        stored = Stored(None, None, created=False, repeat=True)
+    now = timezone.now()
+    first = event_statements.impl.store(event, delivery_id, now)
+    stored = _stored_after(first, event, delivery_id, now) if first is not None else None
     if stored is None:
         with transaction.atomic():
             created = insert_or_nothing(event, conflict_field="event_id")
@@ -127,87 +118,24 @@ def event_store(*, valid: ValidEvent, delivery_id: str) -> Stored:
     return stored
 
 
-# Unless the delivery id already succeeded (then only its duplicate count changes): the
-# event (unless its id is stored), the delivery (unless its id is stored or the payload
-# differs) and what the caller needs to know, in one round trip and one commit. A SELECT in
-# the statement cannot see an event another transaction committed while this one waited on
-# its key: then no event comes back and the caller takes the general path.
-_STORE_SQL = """
-WITH repeat AS (
-    UPDATE webhooks_webhookdelivery SET duplicate_count = duplicate_count + 1
-    WHERE delivery_id = %(delivery_id)s AND status IN (%(processed)s, %(duplicate)s)
-    RETURNING id
-), new_event AS (
-    INSERT INTO webhooks_webhookevent (
-        event_id, event_type, version, user_id, match_id, "timestamp", correlation_id,
-        payload, status, attempts, last_error, drift_warnings, new_value_warnings,
-        received_at, updated_at)
-    SELECT
-        %(event_id)s, %(event_type)s, %(version)s, %(user_id)s, %(match_id)s, %(timestamp)s,
-        %(correlation_id)s, %(payload)s::jsonb, %(received)s, 0, '', %(drift)s,
-        %(new_values)s, %(now)s, %(now)s
-    WHERE NOT EXISTS (SELECT FROM repeat)
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING id
-), event AS (
-    SELECT id, TRUE AS created, TRUE AS same_payload FROM new_event
-    UNION ALL
-    SELECT id, FALSE, payload = %(payload)s::jsonb FROM webhooks_webhookevent
-    WHERE event_id = %(event_id)s
-      AND NOT EXISTS (SELECT FROM new_event) AND NOT EXISTS (SELECT FROM repeat)
-), new_delivery AS (
-    INSERT INTO webhooks_webhookdelivery (
-        delivery_id, event_id, status, retry_count, duplicate_count, last_error, received_at)
-    SELECT %(delivery_id)s, id, %(received)s, 0, 0, '', %(now)s FROM event WHERE same_payload
-    ON CONFLICT (delivery_id) DO NOTHING
-    RETURNING id
-)
-SELECT EXISTS (SELECT FROM repeat), event.id, event.created, event.same_payload,
-    (SELECT id FROM new_delivery)
-FROM (VALUES (1)) AS one LEFT JOIN event ON TRUE
-"""
-
-
-def _store_in_one_statement(event: WebhookEvent, delivery_id: str) -> Stored | None:
-    """``event_store`` on PostgreSQL in one statement (``_STORE_SQL``); None when the
-    general path must decide (the event's first insert was concurrent with this one; the
-    repeat check is done)."""
-    now = timezone.now()
-    params = {
-        "event_id": event.event_id,
-        "event_type": event.event_type,
-        "version": event.version,
-        "user_id": event.user_id,
-        "match_id": event.match_id,
-        "timestamp": event.timestamp,
-        "correlation_id": event.correlation_id,
-        "payload": json.dumps(event.payload),
-        "received": EventStatus.RECEIVED.value,
-        "processed": D.PROCESSED.value,
-        "duplicate": D.DUPLICATE.value,
-        "drift": event.drift_warnings,
-        "new_values": event.new_value_warnings,
-        "delivery_id": delivery_id,
-        "now": now,
-    }
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(_STORE_SQL, params)
-        repeat, event_pk, created, same_payload, delivery_pk = cursor.fetchone()
-    if repeat:
+def _stored_after(first: FirstPass, event: WebhookEvent, delivery_id: str, now) -> Stored | None:
+    """What the store's first pass settled; None when the general path must decide (the
+    event is not stored by it: the generic pass, or an insert concurrent with this one)."""
+    if first.repeat:
         return Stored(None, None, created=False, repeat=True)
-    if event_pk is None:
+    if first.event_pk is None:
         return None
-    event.pk, event.received_at, event.updated_at = event_pk, now, now
+    event.pk, event.received_at, event.updated_at = first.event_pk, now, now
     event._state.adding = False
-    if not same_payload:
-        stored = WebhookEvent.objects.get(pk=event_pk)
+    if not first.same_payload:
+        stored = WebhookEvent.objects.get(pk=first.event_pk)
         _conflict_record(stored, delivery_id, event.payload)
         return Stored(stored, None, created=False, conflict=True)
-    if delivery_pk is None:  # a retry of a stored delivery (or a reused delivery id)
-        return Stored(event, _delivery_for(event, delivery_id), created)
-    delivery = WebhookDelivery(pk=delivery_pk, delivery_id=delivery_id, event=event)
+    if first.delivery_pk is None:  # a retry of a stored delivery (or a reused delivery id)
+        return Stored(event, _delivery_for(event, delivery_id), first.created)
+    delivery = WebhookDelivery(pk=first.delivery_pk, delivery_id=delivery_id, event=event)
     delivery._state.adding = False
-    return Stored(event, delivery, created)
+    return Stored(event, delivery, first.created)
 
 
 def _conflict_record(event: WebhookEvent, delivery_id: str, payload: dict) -> None:
@@ -346,25 +274,12 @@ def _duplicate(event: WebhookEvent, delivery_pk: int | None) -> Processed:
     return Processed(ProcessingOutcome.DUPLICATE, event)
 
 
-#: What processing reads of the event it locks (the payload only to re-parse it).
-_LOCK_FIELDS = ("id", "event_id", "event_type", "status", "attempts")
-_LOCK_SQL = "SELECT id, event_id, event_type, status, attempts FROM webhooks_webhookevent WHERE id = %s FOR UPDATE"  # noqa: E501
-
-
 def _event_locked(event_pk: int, *, with_payload: bool) -> WebhookEvent:
-    """The event, locked for the processing transaction; on PostgreSQL without the payload
-    in one fixed statement (the ORM would spend more CPU building it than the database
-    spends running it)."""
-    conn = transaction.get_connection()
-    if with_payload or conn.vendor != "postgresql":
-        locked = WebhookEvent.objects.select_for_update()
-        return (locked if with_payload else locked.only(*_LOCK_FIELDS)).get(pk=event_pk)
-    with conn.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [event_pk])
-        row = cursor.fetchone()
-    if row is None:
-        raise WebhookEvent.DoesNotExist(f"No stored event {event_pk}.")
-    return WebhookEvent.from_db(conn.alias, _LOCK_FIELDS, row)
+    """The event, locked for the processing transaction (without the payload unless it
+    must be parsed: ``event_statements``' fixed statement)."""
+    if with_payload:
+        return WebhookEvent.objects.select_for_update().get(pk=event_pk)
+    return event_statements.impl.lock(event_pk)
 
 
 def _locked(delivery_pk: int | None) -> WebhookDelivery | None:
@@ -376,14 +291,10 @@ def _locked(delivery_pk: int | None) -> WebhookDelivery | None:
 def _success(event, delivery_pk, weak_ids: list[str], had_references: bool) -> None:
     now = timezone.now()
     event.status, event.processed_at, event.last_error = EventStatus.PROCESSED, now, ""
-    if delivery_pk is not None and transaction.get_connection().vendor == "postgresql":
-        _mark_processed_in_one_statement(event, delivery_pk, now)
+    if delivery_pk is not None:
+        event_statements.impl.mark_processed(event, delivery_pk, now)
     else:
         event.save(update_fields=["status", "processed_at", "last_error", "attempts", "updated_at"])
-        if delivery_pk is not None:
-            WebhookDelivery.objects.filter(pk=delivery_pk).update(
-                status=D.PROCESSED, processed_at=now, last_attempt_at=now, last_error=""
-            )
     _references_replace(event, [("any", i, False) for i in weak_ids], had_references)
     # Success clears the event's failed and dead-lettered deliveries: the sender's later
     # retries of them are answered 202.
@@ -392,33 +303,6 @@ def _success(event, delivery_pk, weak_ids: list[str], had_references: bool) -> N
         if delivery_pk is not None:
             failed = failed.exclude(pk=delivery_pk)
         failed.update(status=D.PROCESSED, processed_at=now)
-
-
-_MARK_PROCESSED_SQL = """
-WITH event AS (
-    UPDATE webhooks_webhookevent
-    SET status = %(processed)s, processed_at = %(now)s, last_error = '',
-        attempts = %(attempts)s, updated_at = %(now)s
-    WHERE id = %(event)s
-)
-UPDATE webhooks_webhookdelivery
-SET status = %(processed)s, processed_at = %(now)s, last_attempt_at = %(now)s, last_error = ''
-WHERE id = %(delivery)s
-"""
-
-
-def _mark_processed_in_one_statement(event, delivery_pk: int, now) -> None:
-    """The event and the delivery that processed it marked processed, in one round trip."""
-    params = {
-        "processed": EventStatus.PROCESSED.value,  # the same value in both tables
-        "now": now,
-        "attempts": event.attempts,
-        "event": event.pk,
-        "delivery": delivery_pk,
-    }
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(_MARK_PROCESSED_SQL, params)
-    event.updated_at = now
 
 
 def _failure(

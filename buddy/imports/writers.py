@@ -64,13 +64,7 @@ from buddy.services.activities import (
     skill_session_values,
 )
 from buddy.services.arrivals import references_arrived
-from buddy.services.common import (
-    Outcome,
-    among,
-    match_refs,
-    person_refs,
-    provider,
-)
+from buddy.services.common import Outcome, match_refs, person_refs, provider
 from buddy.services.enrollments import enrollments_ensure
 from buddy.services.matches import (
     EVENT_FOR_STATUS,
@@ -86,6 +80,7 @@ from buddy.services.people import (
 )
 from core import outbox
 from core.events import match_data
+from core.queries import among
 
 
 @dataclass

@@ -36,7 +36,6 @@ from buddy.schemas import (
 )
 from buddy.services.common import (
     Upserted,
-    among,
     people_changed,
     person_refs,
     require_match,
@@ -44,6 +43,7 @@ from buddy.services.common import (
     upsert,
 )
 from buddy.services.enrollments import recompute_soon
+from core.queries import among
 
 
 def _people_of(match: Match | None, *people) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Lookup, Q
+from django.db import IntegrityError, models, transaction
 
 from buddy.models import ExternalId, Match, Person
+from core.db import Seam, column, in_model_order, table
 from core.errors import RuleViolation, UnknownReference
+from core.queries import among, insert_or_nothing
 
 
 class Outcome(StrEnum):
@@ -34,75 +35,13 @@ def provider() -> str:
     return settings.BUDDY_PROVIDER
 
 
-class Values:
-    """An opaque list of lookup values: Django passes it to the lookup untouched instead of
-    resolving every element as a possible expression (``AnyOf``'s right-hand side)."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: Iterable):
-        self.items = list(items)
-
-
-def _array_element(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, int | UUID):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-class AnyOf(Lookup):
-    """``column = ANY(%s::type[])``: one array parameter instead of one placeholder per value.
-
-    The bulk form of ``__in`` on PostgreSQL: a thousand ids cost one parameter (an array
-    literal built here in one pass), not a thousand placeholders for Django to resolve
-    and build and psycopg to split, adapt and quote.
-    """
-
-    lookup_name = "any"
-    prepare_rhs = False
-
-    def get_db_prep_lookup(self, value, connection):
-        items = value.items if isinstance(value, Values) else list(value)
-        return "%s", ["{" + ",".join(map(_array_element, items)) + "}"]
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        field = self.lhs.output_field
-        db_type = (field.target_field if field.is_relation else field).db_type(connection)
-        return f"{lhs} = ANY({rhs}::{db_type}[])", [*lhs_params, *rhs_params]
-
-
-for _field in (models.CharField, models.UUIDField, models.IntegerField, models.ForeignKey):
-    _field.register_lookup(AnyOf)
-
-
-def among(field: str, values: Iterable) -> Q:
-    """``Q(field__in=values)``, written ``= ANY(array)`` on PostgreSQL (see ``AnyOf``)."""
-    if connection.vendor == "postgresql":
-        return Q(**{f"{field}__any": Values(values)})
-    return Q(**{f"{field}__in": list(values)})
-
-
 def person_refs(ids: Iterable) -> dict[str, tuple[int, str]]:
     """Buddy System user ids → (person id, role), in one query; unknown ids are absent.
     The bulk form of ``require_person`` (no model instances)."""
     keys = {str(i) for i in ids if i is not None}
     if not keys:
         return {}
-    conn = transaction.get_connection()
-    if conn.vendor == "postgresql":  # the hot-path statement (below), without instances
-        with conn.cursor() as cursor:
-            cursor.execute(_people_sql(), [provider(), sorted(keys)])
-            return {ext: (pid, role) for ext, pid, role, *_ in cursor.fetchall()}  # id, role first
-    rows = ExternalId.objects.filter(among("external_id", keys), provider=provider())
-    return {
-        ext: (pid, role)
-        for ext, pid, role in rows.values_list("external_id", "person_id", "person__role")
-    }
+    return references.impl.person_refs(keys)
 
 
 def match_refs(ids: Iterable[UUID]) -> dict[UUID, tuple[int, int, int]]:
@@ -124,28 +63,84 @@ def match_refs(ids: Iterable[UUID]) -> dict[UUID, tuple[int, int, int]]:
 # Other fields are deferred: reading one costs a query (the webhook tests pin the
 # statement count of every event type, so such a read would show).
 PERSON_REF_FIELDS = ("id", "role", "joined_at")
-MATCH_REF_FIELDS = (
+# In the models' field order (``in_model_order``): ``Model.from_db`` assigns a raw row's values
+# in that order whatever the order of the names.
+PERSON_REF_FIELDS = in_model_order(Person, PERSON_REF_FIELDS)
+MATCH_REF_FIELDS = in_model_order(Match, (
     "id", "external_id", "program_id", "participant_id", "buddy_id", "status", "source",
     "matched_at", "ended_at", "concurrent_active",
-)  # fmt: skip
+))  # fmt: skip
 
 
 @functools.cache
 def _people_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"p.{quote(Person._meta.get_field(f).column)}" for f in PERSON_REF_FIELDS)
+    columns = ", ".join(f"p.{column(Person, f)}" for f in PERSON_REF_FIELDS)
+    x = functools.partial(column, ExternalId)
     return (
-        f"SELECT x.external_id, {columns} FROM {quote(ExternalId._meta.db_table)} x"  # noqa: S608 - model metadata
-        f" JOIN {quote(Person._meta.db_table)} p ON p.id = x.person_id"
-        f" WHERE x.provider = %s AND x.external_id = ANY(%s)"
+        f"SELECT x.{x('external_id')}, {columns} FROM {table(ExternalId)} x"  # noqa: S608 - model metadata
+        f" JOIN {table(Person)} p ON p.{column(Person, 'id')} = x.{x('person')}"
+        f" WHERE x.{x('provider')} = %s AND x.{x('external_id')} = ANY(%s)"
     )
 
 
 @functools.cache
 def _match_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(Match._meta.get_field(f).column) for f in MATCH_REF_FIELDS)
-    return f"SELECT {columns} FROM {quote(Match._meta.db_table)} WHERE external_id = %s"  # noqa: S608 - model metadata
+    columns = ", ".join(column(Match, f) for f in MATCH_REF_FIELDS)
+    return f"SELECT {columns} FROM {table(Match)} WHERE {column(Match, 'external_id')} = %s"  # noqa: S608 - model metadata
+
+
+class GenericReferences:
+    """Reference look-ups through the ORM (any database)."""
+
+    def person_refs(self, keys: set[str]) -> dict[str, tuple[int, str]]:
+        rows = ExternalId.objects.filter(external_id__in=list(keys), provider=provider())
+        return {
+            ext: (pid, role)
+            for ext, pid, role in rows.values_list("external_id", "person_id", "person__role")
+        }
+
+    def people(self, keys: list[str]) -> dict[str, Person]:
+        rows = ExternalId.objects.filter(external_id__in=keys, provider=provider())
+        rows = rows.select_related("person").only(
+            "external_id", *(f"person__{f}" for f in PERSON_REF_FIELDS)
+        )
+        return {row.external_id: row.person for row in rows}
+
+    def match(self, external_id: UUID) -> Match | None:
+        return Match.objects.filter(external_id=external_id).only(*MATCH_REF_FIELDS).first()
+
+
+class PostgresReferences:
+    """The hot-path statements (above), their rows made instances with ``Model.from_db``
+    (PostgreSQL's raw values need none of the ORM's converters); ``= ANY(array)``."""
+
+    def person_refs(self, keys: set[str]) -> dict[str, tuple[int, str]]:
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(_people_sql(), [provider(), sorted(keys)])
+            return {ext: (pid, role) for ext, pid, role, *_ in cursor.fetchall()}  # id, role first
+
+    def people(self, keys: list[str]) -> dict[str, Person]:
+        conn = transaction.get_connection()
+        with conn.cursor() as cursor:
+            cursor.execute(_people_sql(), [provider(), keys])
+            rows = cursor.fetchall()
+        return {
+            external_id: Person.from_db(conn.alias, PERSON_REF_FIELDS, values)
+            for external_id, *values in rows
+        }
+
+    def match(self, external_id: UUID) -> Match | None:
+        conn = transaction.get_connection()
+        with conn.cursor() as cursor:
+            cursor.execute(_match_sql(), [external_id])
+            row = cursor.fetchone()
+        return Match.from_db(conn.alias, MATCH_REF_FIELDS, row) if row else None
+
+
+#: People and matches by their Buddy System ids.
+references: Seam[GenericReferences | PostgresReferences] = Seam(
+    "buddy.references", generic=GenericReferences(), postgresql=PostgresReferences()
+)
 
 
 def people_by_external_id(ids: Iterable[UUID | str]) -> dict[str, Person]:
@@ -154,20 +149,7 @@ def people_by_external_id(ids: Iterable[UUID | str]) -> dict[str, Person]:
     keys = sorted({str(i) for i in ids})
     if not keys:
         return {}
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql":  # the raw rows would need the ORM's value converters
-        rows = ExternalId.objects.filter(external_id__in=keys, provider=provider())
-        rows = rows.select_related("person").only(
-            "external_id", *(f"person__{f}" for f in PERSON_REF_FIELDS)
-        )
-        return {row.external_id: row.person for row in rows}
-    with conn.cursor() as cursor:
-        cursor.execute(_people_sql(), [provider(), keys])
-        rows = cursor.fetchall()
-    return {
-        external_id: Person.from_db(conn.alias, PERSON_REF_FIELDS, values)
-        for external_id, *values in rows
-    }
+    return references.impl.people(keys)
 
 
 def require_person(external_id: UUID, *, path: str, role: str | None = None) -> Person:
@@ -182,16 +164,10 @@ def require_person(external_id: UUID, *, path: str, role: str | None = None) -> 
 def require_match(external_id: UUID, *, path: str, lock: bool = False) -> Match:
     """The match with this Buddy System id; ``lock``: the whole row, locked for update,
     else ``MATCH_REF_FIELDS`` loaded (for recording activities against it)."""
-    conn = transaction.get_connection()
     if lock:
         match = Match.objects.select_for_update().filter(external_id=external_id).first()
-    elif conn.vendor != "postgresql":  # the raw row would need the ORM's value converters
-        match = Match.objects.filter(external_id=external_id).only(*MATCH_REF_FIELDS).first()
     else:
-        with conn.cursor() as cursor:
-            cursor.execute(_match_sql(), [external_id])
-            row = cursor.fetchone()
-        match = Match.from_db(conn.alias, MATCH_REF_FIELDS, row) if row else None
+        match = references.impl.match(external_id)
     if match is None:
         raise UnknownReference("match", str(external_id), path=path)
     return match
@@ -218,35 +194,6 @@ def upsert(
         setattr(existing, name, values[name])
     existing.save(update_fields=[*changed, "updated_at"])
     return Upserted(existing, Outcome.UPDATED)
-
-
-def insert_or_nothing(obj: models.Model, *, conflict_field: str | None = None) -> bool:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING pk`` for one unsaved instance: True (and
-    ``obj.pk`` set) when inserted, False when a unique constraint (``conflict_field``'s
-    only, when given) already holds the row. One statement where ``create()`` in a
-    savepoint is three; PostgreSQL and SQLite >= 3.35. Sends no model signals."""
-    meta = obj._meta
-    conn = transaction.get_connection()
-    quote = conn.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(obj, add=True), conn) for f in fields]
-    target = f"({quote(meta.get_field(conflict_field).column)}) " if conflict_field else ""
-    # only quoted model metadata is formatted in; every value is a parameter
-    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {}DO NOTHING RETURNING {}".format(  # noqa: S608
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        target,
-        quote(meta.pk.column),
-    )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    obj.pk = row[0]
-    obj._state.adding, obj._state.db = False, conn.alias
-    return True
 
 
 def people_changed(person_ids: Iterable[int], program_id: int) -> None:

@@ -25,9 +25,10 @@ from buddy.models import (
     PendingRecompute,
     Program,
 )
-from buddy.services.common import among, person_buddy_system_ids
+from buddy.services.common import person_buddy_system_ids
 from core import events, outbox
 from core.broker import task_send
+from core.queries import among
 
 #: The task that drains the recompute queue (``enrollments.tasks``).
 RECOMPUTE_TASK = "enrollments.tasks.recompute_pending"

@@ -15,13 +15,9 @@ from buddy.models import Company, DataSource, ExternalId, Person, Program
 from buddy.models.people import email_digest, normalize_email
 from buddy.schemas import UserRecord
 from buddy.services.arrivals import references_arrived
-from buddy.services.common import (
-    Outcome,
-    Upserted,
-    among,
-    provider,
-)
+from buddy.services.common import Outcome, Upserted, provider
 from buddy.services.enrollments import enrollment_ensure
+from core.queries import among
 
 
 def company_key(name: str | None) -> str:

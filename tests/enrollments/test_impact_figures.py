@@ -1,4 +1,5 @@
-"""Impact figures against a small program computed by hand (see the comments)."""
+"""Impact figures against a small program computed by hand (see the comments), with either
+implementation of the grouped queries and medians (ORM, PostgreSQL)."""
 
 from collections import Counter
 from datetime import timedelta
@@ -7,7 +8,7 @@ import pytest
 from pytest import approx
 
 from buddy.models import MatchStatus
-from enrollments.impact import impact, impact_by_company, program_figures
+from enrollments.impact import figures_sql, impact, impact_by_company, program_figures
 from tests.factories import (
     BuddyFactory,
     CheckInFactory,
@@ -21,6 +22,10 @@ from tests.factories import (
     ParticipantFactory,
     SkillSessionFactory,
 )
+from tests.seams import implementations
+
+figures_implementation = implementations(figures_sql)
+pytestmark = pytest.mark.usefixtures("figures_implementation")
 
 CHECKIN_DAYS = {"m1": [(50, "okay"), (40, "good"), (10, "great")],
                 "m3": [(30, "good"), (5, "struggling")], "m2": [(190, "great")]}  # fmt: skip

@@ -1,5 +1,6 @@
 """The per-person and the set-based recompute give identical results on a varied program,
-the published ``enrollment.status_changed`` events included."""
+the published ``enrollment.status_changed`` events included, with either implementation of
+the set-based SQL (portable, PostgreSQL)."""
 
 import json
 
@@ -9,12 +10,17 @@ from buddy.models import Enrollment, EnrollmentStatusChange
 from core.models import OutboxEvent
 from enrollments.journey import FLAG_FIELDS
 from enrollments.models import JourneyFlags, MatchHealth, MatchHealthWeek
+from enrollments.recompute_sql import recompute_dialect
 from enrollments.services import (
     enrollment_recompute,
     enrollments_recompute,
     enrollments_recompute_program,
 )
 from tests.enrollments.conftest import build_varied_program
+from tests.seams import implementations
+
+set_based_sql = implementations(recompute_dialect)
+pytestmark = pytest.mark.usefixtures("set_based_sql")
 
 
 def snapshot(program):

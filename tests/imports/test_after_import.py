@@ -66,7 +66,7 @@ def test_waiting_events_are_told_which_people_and_matches_in_one_request_per_com
     requests = []
     monkeypatch.setattr(
         "buddy.services.arrivals.task_send",
-        lambda task, *, kwargs, recovery: requests.append((task.name, kwargs)),
+        lambda task, *, kwargs, recovery: requests.append((task, kwargs)),
     )
     with django_capture_on_commit_callbacks(execute=True):
         run_import(sample_dir)

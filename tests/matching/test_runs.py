@@ -1,4 +1,5 @@
-"""Program-wide runs: the hard rules, the stored draft, its figures and the criteria version."""
+"""Program-wide runs: the hard rules, the stored draft, its figures and the criteria version;
+the draft stored with either implementation of the bulk insert (ORM, PostgreSQL COPY)."""
 
 import pytest
 from django.db import connection
@@ -11,14 +12,17 @@ from matching.services import (
     criteria_save,
     proposal_dismiss,
     proposal_lock,
+    proposal_writer,
     run_compute,
     run_create,
     run_execute,
     run_start,
 )
 from tests.factories import MatchFactory
+from tests.seams import implementations
 
-pytestmark = pytest.mark.django_db
+proposal_insert = implementations(proposal_writer)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("proposal_insert")]
 
 
 def run(program, **kwargs):

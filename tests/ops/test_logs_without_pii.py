@@ -12,6 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.log_format import SafeJsonFormatter
+from core.db import is_postgresql
 from enrollments import tasks as enrollment_tasks
 from tests.factories import BuddyFactory, ParticipantFactory
 from tests.webhooks.conftest import BUDDY_ID, PARTICIPANT_ID, deliver, example
@@ -42,7 +43,7 @@ def _lines(stream: io.StringIO) -> list[dict]:
 def _fail_in_the_database():
     """A real database error whose message quotes personal data."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             cursor.execute("SELECT %s::int", [f"{EMAIL} {FREE_TEXT}"])
         else:
             raise ValueError(f"invalid literal for int(): {EMAIL} {FREE_TEXT}")
@@ -90,7 +91,7 @@ def test_a_500_traceback_keeps_type_and_location_but_not_the_database_text(
     _assert_clean(json.dumps(line))
     assert "failing_stats" in line["exc_info"]  # the code location stays
     assert "test_logs_without_pii.py" in line["exc_info"]
-    expected = "psycopg.errors" if connection.vendor == "postgresql" else "builtins.ValueError"
+    expected = "psycopg.errors" if is_postgresql() else "builtins.ValueError"
     assert expected in line["exc_info"]
 
 
