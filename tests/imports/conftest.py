@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from buddy.imports.pipeline import import_export
 from tests.contract import SAMPLE_DIR, SAMPLE_JSON
+from webhooks.imports.pipeline import import_export
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def sample_rows() -> dict[str, list[dict]]:
 @pytest.fixture
 def export(tmp_path):
     """Write an export from rows: ``export({"users": [...]}, form="zip")`` → its path."""
-    from buddy.imports.exportgen import write_export
+    from bench.exportgen import write_export
 
     counter = iter(range(1000))
 

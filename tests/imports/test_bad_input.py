@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from buddy.imports.readers import ExportUnreadable
 from buddy.models import CheckIn, EventAttendance, Feedback, InformalEvent, Match, SkillSession
+from webhooks.imports.readers import ExportUnreadable
 
 UNKNOWN = "00000000-0000-4000-8000-0000000000ff"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from buddy.imports.exportgen import ProgramHistory
+from bench.exportgen import ProgramHistory
 from tests.imports.state import db_state, last_update, row_counts
 
 

@@ -1,6 +1,6 @@
 """Admin list of import runs: who, when, which file, counts, warnings, rejections, flags.
 
-Registered with ``@admin.register``; ``buddy/admin`` imports this module. Runs are
+Registered with ``@admin.register``; ``webhooks/admin.py`` imports this module. Runs are
 read-only here: imports start from the upload API or the management command.
 """
 
@@ -9,8 +9,8 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from buddy.imports.report import flag_lines
 from buddy.models import ImportRun
+from webhooks.imports.report import flag_lines
 
 
 @admin.register(ImportRun)

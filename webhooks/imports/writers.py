@@ -33,8 +33,6 @@ from django.db.models import JSONField, QuerySet
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from buddy.imports.readers import Ref
-from buddy.imports.report import BatchResult
 from buddy.models import (
     CheckIn,
     DataSource,
@@ -86,6 +84,8 @@ from core import outbox
 from core.events import match_data
 from enrollments.models import Program
 from enrollments.services import enrollments_ensure
+from webhooks.imports.readers import Ref
+from webhooks.imports.report import BatchResult
 
 
 @dataclass

@@ -31,10 +31,6 @@ from pathlib import Path
 from django.db import DataError, IntegrityError, connection, transaction
 from pydantic import ValidationError
 
-from buddy.imports.entities import BY_NAME, ENTITIES, EntitySpec, row_key
-from buddy.imports.readers import ExportSource, JsonSource, RawRow, Scan, open_export
-from buddy.imports.report import BatchResult, ImportReport
-from buddy.imports.writers import WRITERS, Context, Item
 from buddy.models import DataSource
 from buddy.schemas import SchemaWarning, field_errors
 from buddy.selectors import (
@@ -45,8 +41,12 @@ from buddy.selectors import (
 )
 from enrollments.models import Enrollment, Program
 from enrollments.services import enrollments_recompute, enrollments_recompute_program
+from webhooks.imports.entities import BY_NAME, ENTITIES, EntitySpec, row_key
+from webhooks.imports.readers import ExportSource, JsonSource, RawRow, Scan, open_export
+from webhooks.imports.report import BatchResult, ImportReport
+from webhooks.imports.writers import WRITERS, Context, Item
 
-logger = logging.getLogger("buddy.imports")
+logger = logging.getLogger("webhooks.imports")
 
 BATCH_SIZE = 5000
 #: EXPORT.md, flags after import: a program whose feedback has over 30 % ratings below 0.5.
@@ -143,7 +143,7 @@ class _Import:
             self.report.fatal = "every export file was rejected"
 
     def entity(self, spec: EntitySpec) -> None:
-        from buddy.imports.readers import FileRejected
+        from webhooks.imports.readers import FileRejected
 
         counts = self.report.entity(spec.name)
         try:
