@@ -144,7 +144,7 @@ class MatchAdmin(KeySearchMixin, AuditReadOnlyMixin, admin.ModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:  # raised by the service; the admin's transaction rolled back
-            self.message_user(request, exc.message, messages.ERROR)
+            self.message_user(request, str(exc), messages.ERROR)  # "code: message"
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
@@ -174,7 +174,7 @@ class MatchAdmin(KeySearchMixin, AuditReadOnlyMixin, admin.ModelAdmin):
                 try:
                     changed.append(change(match))
                 except DomainError as exc:
-                    refused.append(f"match #{match.pk}: {exc.message}")
+                    refused.append(f"match #{match.pk}: {exc}")  # "code: message"
             if refused:
                 transaction.set_rollback(True)
             else:

@@ -19,13 +19,13 @@ FUTURE = "2999-01-01T00:00:00Z"
         ("events", "event_date", FUTURE, "event_date: must not be in the future"),
         ("events", "event_id", "not-a-uuid", "event_id: Input should be a valid UUID"),
         ("checkins", "checkin_date", "2025-13-45", "checkin_date: Input should be a valid"),
-        ("matches", "participant_id", UNKNOWN, f"participant_id: unknown user {UNKNOWN}"),
+        ("matches", "participant_id", UNKNOWN, f"participant_id: Unknown user {UNKNOWN}."),
         ("matches", "status", "paused", "status: Input should be 'active', 'inactive' or 'ended'"),
         ("users", "role", "mentor", "role: Input should be 'participant' or 'buddy'"),
-        ("feedback", "match_id", UNKNOWN, f"match_id: unknown match {UNKNOWN}"),
-        ("skill_sessions", "teacher_id", UNKNOWN, f"teacher_id: unknown user {UNKNOWN}"),
-        ("milestones", "user_id", UNKNOWN, f"user_id: unknown user {UNKNOWN}"),
-        ("event_attendance", "match_id", UNKNOWN, f"match_id: unknown match {UNKNOWN}"),
+        ("feedback", "match_id", UNKNOWN, f"match_id: Unknown match {UNKNOWN}."),
+        ("skill_sessions", "teacher_id", UNKNOWN, f"teacher_id: Unknown user {UNKNOWN}."),
+        ("milestones", "user_id", UNKNOWN, f"user_id: Unknown user {UNKNOWN}."),
+        ("event_attendance", "match_id", UNKNOWN, f"match_id: Unknown match {UNKNOWN}."),
     ],
 )
 def test_a_bad_row_is_rejected_with_its_line_and_reason(

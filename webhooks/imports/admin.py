@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from buddy.models import ImportRun
-from webhooks.imports.report import flag_lines
+from webhooks.imports.report import flag_lines, rejection_text
 
 
 @admin.register(ImportRun)
@@ -89,7 +89,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="rejections")
     def rejections_list(self, run: ImportRun) -> str:
-        return _pre("\n".join(run.rejections))
+        return _pre("\n".join(rejection_text(r) for r in run.rejections))
 
 
 def _pre(text: str) -> str:

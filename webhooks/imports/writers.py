@@ -33,6 +33,7 @@ from django.db.models import JSONField, QuerySet
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from buddy.errors import DomainError
 from buddy.models import (
     CheckIn,
     DataSource,
@@ -45,10 +46,14 @@ from buddy.models import (
     MatchTransition,
     MilestoneAchievement,
     Person,
-    Role,
     SkillSession,
 )
-from buddy.models.matches import MATCH_TRANSITIONS
+from buddy.rules import (
+    match_dates_check,
+    match_roles_check,
+    match_transition_check,
+    reference_check,
+)
 from buddy.schemas import Schema
 from buddy.services.activities import (
     attendance_values,
@@ -85,7 +90,7 @@ from core.events import match_data
 from enrollments.models import Program
 from enrollments.services import enrollments_ensure
 from webhooks.imports.readers import Ref
-from webhooks.imports.report import BatchResult
+from webhooks.imports.report import BatchResult, Rejection
 
 
 @dataclass
@@ -107,10 +112,6 @@ class Context:
 
 
 # --- Lookups and writes (a fixed number of queries per batch) --------------------------------
-
-
-def _unknown(result: BatchResult, item: Item, path: str, kind: str, value) -> None:
-    result.reject_item(item, item.ref.says(f"unknown {kind} {value}", path))
 
 
 def update_rows(model, rows: dict[int, dict], fields: Iterable[str]) -> None:
@@ -349,6 +350,9 @@ def insert_rows(model, rows: list[dict], *, via: str) -> None:
 
 # --- Users ----------------------------------------------------------------------------------
 
+EMAIL_TAKEN = "user.email_taken"
+EMAIL_TAKEN_MESSAGE = "another person already has this email address"
+
 PERSON_FIELDS = (
     "role",
     "first_name",
@@ -401,7 +405,7 @@ def write_users(items: list[Item], ctx: Context) -> BatchResult:
         if person is not None:
             if email_owner is not None and email_owner is not person:
                 result.reject_item(
-                    item, item.ref.says("another person already has this email address", "email")
+                    item, Rejection(item.ref, EMAIL_TAKEN, EMAIL_TAKEN_MESSAGE, "email")
                 )
                 continue
             kind = "linked"
@@ -556,21 +560,20 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     now = timezone.now()
     for item in items:
         record = item.record
-        participant = people.get(str(record.participant_id))
-        buddy = people.get(str(record.buddy_id))
-        if participant is None:
-            _unknown(result, item, "participant_id", "user", record.participant_id)
-            continue
-        if buddy is None:
-            _unknown(result, item, "buddy_id", "user", record.buddy_id)
-            continue
-        if participant[1] != Role.PARTICIPANT:
-            result.reject_item(
-                item, item.ref.says("the user is not a participant", "participant_id")
+        try:
+            participant = reference_check(
+                people.get(str(record.participant_id)),
+                "user",
+                record.participant_id,
+                path="participant_id",
             )
-            continue
-        if buddy[1] != Role.BUDDY:
-            result.reject_item(item, item.ref.says("the user is not a buddy", "buddy_id"))
+            buddy = reference_check(
+                people.get(str(record.buddy_id)), "user", record.buddy_id, path="buddy_id"
+            )
+            match_roles_check(participant[1], buddy[1], paths=("participant_id", "buddy_id"))
+            match_dates_check(record.matched_at, record.ended_at, path="ended_at")
+        except DomainError as exc:
+            result.reject_item(item, exc)
             continue
         match = seen.get(record.match_id) or existing.get(record.match_id)
         values = export_match_values(match, record)
@@ -596,14 +599,12 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
         else:
             from_status = match.status
             changed = [k for k, v in values.items() if getattr(match, k) != v]
-            if "status" in changed and values["status"] not in MATCH_TRANSITIONS[from_status]:
-                result.reject_item(
-                    item,
-                    item.ref.says(
-                        f"a match cannot move from {from_status} to {values['status']}", "status"
-                    ),
-                )
-                continue
+            if "status" in changed:
+                try:
+                    match_transition_check(from_status, values["status"])
+                except DomainError as exc:
+                    result.reject_item(item, Rejection(item.ref, exc.code, exc.message, "status"))
+                    continue
             for name in changed:
                 setattr(match, name, values[name])
             if "status" in changed:
@@ -649,6 +650,13 @@ def _by_external_id(model, items: list[Item], attr: str) -> QuerySet:
     return model.objects.filter(among("external_id", {getattr(it.record, attr) for it in items}))
 
 
+def _optional_match(matches: dict, match_id: UUID | None) -> tuple[int, int, int] | None:
+    """An activity's optional match: none named, or the one named (known, else rejected)."""
+    if not match_id:
+        return None
+    return reference_check(matches.get(match_id), "match", match_id, path="match_id")
+
+
 def _match_people(result: BatchResult, match: tuple[int, int, int] | None) -> int | None:
     if match is None:
         return None
@@ -663,9 +671,12 @@ def write_events(items: list[Item], ctx: Context) -> BatchResult:
     rows = []
     for item in items:
         record = item.record
-        match = matches.get(record.match_id)
-        if match is None:
-            _unknown(result, item, "match_id", "match", record.match_id)
+        try:
+            match = reference_check(
+                matches.get(record.match_id), "match", record.match_id, path="match_id"
+            )
+        except DomainError as exc:
+            result.reject_item(item, exc)
             continue
         unknown = [str(a) for a in record.attendees if str(a) not in known]
         if unknown:
@@ -688,13 +699,13 @@ def write_attendance(items: list[Item], ctx: Context) -> BatchResult:
     rows = []
     for item in items:
         record = item.record
-        person = people.get(str(record.user_id))
-        if person is None:
-            _unknown(result, item, "user_id", "user", record.user_id)
-            continue
-        match = matches.get(record.match_id) if record.match_id else None
-        if record.match_id and match is None:
-            _unknown(result, item, "match_id", "match", record.match_id)
+        try:
+            person = reference_check(
+                people.get(str(record.user_id)), "user", record.user_id, path="user_id"
+            )
+            match = _optional_match(matches, record.match_id)
+        except DomainError as exc:
+            result.reject_item(item, exc)
             continue
         values = attendance_values(record)
         values["match_id"] = _match_people(result, match)
@@ -715,16 +726,16 @@ def write_skill_sessions(items: list[Item], ctx: Context) -> BatchResult:
     rows = []
     for item in items:
         record = item.record
-        teacher, learner = people.get(str(record.teacher_id)), people.get(str(record.learner_id))
-        if teacher is None:
-            _unknown(result, item, "teacher_id", "user", record.teacher_id)
-            continue
-        if learner is None:
-            _unknown(result, item, "learner_id", "user", record.learner_id)
-            continue
-        match = matches.get(record.match_id) if record.match_id else None
-        if record.match_id and match is None:
-            _unknown(result, item, "match_id", "match", record.match_id)
+        try:
+            teacher = reference_check(
+                people.get(str(record.teacher_id)), "user", record.teacher_id, path="teacher_id"
+            )
+            learner = reference_check(
+                people.get(str(record.learner_id)), "user", record.learner_id, path="learner_id"
+            )
+            match = _optional_match(matches, record.match_id)
+        except DomainError as exc:
+            result.reject_item(item, exc)
             continue
         values = skill_session_values(record)
         values.update(
@@ -750,9 +761,12 @@ def _write_match_activity(
     rows = []
     for item in items:
         record = item.record
-        match = matches.get(record.match_id)
-        if match is None:
-            _unknown(result, item, "match_id", "match", record.match_id)
+        try:
+            match = reference_check(
+                matches.get(record.match_id), "match", record.match_id, path="match_id"
+            )
+        except DomainError as exc:
+            result.reject_item(item, exc)
             continue
         values = values_of(record)
         values["match_id"] = _match_people(result, match)
@@ -776,9 +790,12 @@ def write_milestones(items: list[Item], ctx: Context) -> BatchResult:
     rows = []
     for item in items:
         record = item.record
-        person = people.get(str(record.user_id))
-        if person is None:
-            _unknown(result, item, "user_id", "user", record.user_id)
+        try:
+            person = reference_check(
+                people.get(str(record.user_id)), "user", record.user_id, path="user_id"
+            )
+        except DomainError as exc:
+            result.reject_item(item, exc)
             continue
         unknown = sorted(related_ids(record) - known)
         if unknown:
