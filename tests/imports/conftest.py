@@ -6,6 +6,7 @@ import pytest
 
 from tests.contract import SAMPLE_DIR, SAMPLE_JSON
 from webhooks.imports.pipeline import import_export
+from webhooks.imports.writers.batch import batch_writes
 
 
 @pytest.fixture
@@ -51,3 +52,11 @@ def export(tmp_path):
         return write_export(tmp_path / name, entities, form=form, **kwargs)
 
     return write
+
+
+@pytest.fixture(params=["generic", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def each_batch_writes(request):
+    """Run the test with each implementation of the importer's batch statements (the ORM's
+    and PostgreSQL's): the writers behave the same on both."""
+    with batch_writes.forced(request.param):
+        yield request.param

@@ -5,6 +5,9 @@ import pytest
 from bench.exportgen import ProgramHistory
 from tests.imports.state import db_state, last_update, row_counts
 
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
+
 
 @pytest.mark.parametrize("form", ["folder", "json"])
 def test_second_import_reports_every_row_unchanged(run_import, export, form):

@@ -4,6 +4,9 @@ import pytest
 
 from buddy.models import CheckIn, Feedback, InformalEvent, Match
 
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
+
 UNKNOWN = "00000000-0000-4000-8000-0000000000ff"
 # A fixed far-future date: test ids must be the same on every xdist worker.
 FUTURE = "2999-01-01T00:00:00Z"

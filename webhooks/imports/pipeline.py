@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 from pydantic import ValidationError
 
 from buddy.models import DataSource
@@ -52,6 +52,7 @@ from webhooks.imports.report import (
     Rejection,
 )
 from webhooks.imports.writers import WRITERS, Context, Item
+from webhooks.imports.writers.batch import batch_writes
 
 logger = logging.getLogger("webhooks.imports")
 
@@ -94,17 +95,6 @@ def validate_row(
         return Rejection(row.ref, ROW_INVALID, message, first.path)
     warnings_out.extend(row.ref.says(warning_text(w), w.field) for w in found)
     return Item(row.ref, record)
-
-
-def _commit_without_waiting() -> None:
-    """PostgreSQL: this batch's commit does not wait for its WAL to reach the disk.
-
-    A crash may then lose the last batches committed (never part of one): the import is
-    an idempotent upsert, so running it again completes it. Saves a disk flush per batch.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _constraint(exc: Exception) -> str:
@@ -215,7 +205,7 @@ class _Import:
         writer = WRITERS[spec.name]
         try:
             with transaction.atomic():
-                _commit_without_waiting()
+                batch_writes.impl.commit_without_waiting()
                 result = writer(batch, self.ctx)
         except (IntegrityError, DataError) as exc:
             logger.warning(
