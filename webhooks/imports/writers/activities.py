@@ -2,7 +2,6 @@
 milestones (each row rejected when a strong reference is unknown)."""
 
 from collections.abc import Callable
-from uuid import UUID
 
 from django.db.models import QuerySet
 
@@ -14,9 +13,6 @@ from buddy.models import (
     InformalEvent,
     MilestoneAchievement,
     SkillSession,
-)
-from buddy.rules import (
-    reference_check,
 )
 from buddy.services.activities import (
     attendance_values,
@@ -35,18 +31,11 @@ from buddy.services.common import (
 )
 from webhooks.imports.report import BatchResult
 from webhooks.imports.writers.batch import batch_writes
-from webhooks.imports.writers.common import Context, Item
+from webhooks.imports.writers.common import Context, Item, known_match, known_user
 
 
 def _by_external_id(model, items: list[Item], attr: str) -> QuerySet:
     return model.objects.filter(among("external_id", {getattr(it.record, attr) for it in items}))
-
-
-def _optional_match(matches: dict, match_id: UUID | None) -> tuple[int, int, int] | None:
-    """An activity's optional match: none named, or the one named (known, else rejected)."""
-    if not match_id:
-        return None
-    return reference_check(matches.get(match_id), "match", match_id, path="match_id")
 
 
 def _match_people(result: BatchResult, match: tuple[int, int, int] | None) -> int | None:
@@ -64,9 +53,7 @@ def write_events(items: list[Item], ctx: Context) -> BatchResult:
     for item in items:
         record = item.record
         try:
-            match = reference_check(
-                matches.get(record.match_id), "match", record.match_id, path="match_id"
-            )
+            match = known_match(matches, record)
         except DomainError as exc:
             result.reject_item(item, exc)
             continue
@@ -92,10 +79,8 @@ def write_attendance(items: list[Item], ctx: Context) -> BatchResult:
     for item in items:
         record = item.record
         try:
-            person = reference_check(
-                people.get(str(record.user_id)), "user", record.user_id, path="user_id"
-            )
-            match = _optional_match(matches, record.match_id)
+            person = known_user(people, record, "user_id")
+            match = known_match(matches, record, optional=True)
         except DomainError as exc:
             result.reject_item(item, exc)
             continue
@@ -119,13 +104,9 @@ def write_skill_sessions(items: list[Item], ctx: Context) -> BatchResult:
     for item in items:
         record = item.record
         try:
-            teacher = reference_check(
-                people.get(str(record.teacher_id)), "user", record.teacher_id, path="teacher_id"
-            )
-            learner = reference_check(
-                people.get(str(record.learner_id)), "user", record.learner_id, path="learner_id"
-            )
-            match = _optional_match(matches, record.match_id)
+            teacher = known_user(people, record, "teacher_id")
+            learner = known_user(people, record, "learner_id")
+            match = known_match(matches, record, optional=True)
         except DomainError as exc:
             result.reject_item(item, exc)
             continue
@@ -154,9 +135,7 @@ def _write_match_activity(
     for item in items:
         record = item.record
         try:
-            match = reference_check(
-                matches.get(record.match_id), "match", record.match_id, path="match_id"
-            )
+            match = known_match(matches, record)
         except DomainError as exc:
             result.reject_item(item, exc)
             continue
@@ -185,9 +164,7 @@ def write_milestones(items: list[Item], ctx: Context) -> BatchResult:
     for item in items:
         record = item.record
         try:
-            person = reference_check(
-                people.get(str(record.user_id)), "user", record.user_id, path="user_id"
-            )
+            person = known_user(people, record, "user_id")
         except DomainError as exc:
             result.reject_item(item, exc)
             continue

@@ -14,7 +14,6 @@ from buddy.rules import (
     match_dates_check,
     match_roles_check,
     match_transition_check,
-    reference_check,
 )
 from buddy.services.common import (
     Outcome,
@@ -32,7 +31,7 @@ from core.events import match_data
 from enrollments.services import enrollments_ensure
 from webhooks.imports.report import BatchResult, Rejection
 from webhooks.imports.writers.batch import batch_writes
-from webhooks.imports.writers.common import Context, Item
+from webhooks.imports.writers.common import Context, Item, known_user
 
 
 def _publish_match_moves(moves, people: dict[str, tuple[int, str]], *, via: str) -> None:
@@ -76,15 +75,8 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     for item in items:
         record = item.record
         try:
-            participant = reference_check(
-                people.get(str(record.participant_id)),
-                "user",
-                record.participant_id,
-                path="participant_id",
-            )
-            buddy = reference_check(
-                people.get(str(record.buddy_id)), "user", record.buddy_id, path="buddy_id"
-            )
+            participant = known_user(people, record, "participant_id")
+            buddy = known_user(people, record, "buddy_id")
             match_roles_check(participant[1], buddy[1], paths=("participant_id", "buddy_id"))
             match_dates_check(record.matched_at, record.ended_at, path="ended_at")
         except DomainError as exc:
