@@ -27,7 +27,8 @@ import ijson
 from django.conf import settings
 
 from buddy.errors import DomainError
-from buddy.imports.entities import (
+from buddy.json_input import MAX_DEPTH, JsonRejected, check_json, parse_json, surely_fine
+from webhooks.imports.entities import (
     ARRAY,
     BY_NAME,
     ENTITIES,
@@ -37,7 +38,6 @@ from buddy.imports.entities import (
     EntitySpec,
     row_key,
 )
-from buddy.json_input import MAX_DEPTH, JsonRejected, check_json, parse_json, surely_fine
 
 
 class ExportUnreadable(DomainError):
