@@ -27,7 +27,6 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
@@ -311,12 +310,6 @@ class MatchRecord(Schema):
     end_reason: Annotated[str | None, _drift_to_other(EndReason)] = None
     sessions_completed: Count(Match, "sessions_completed") | None = None
     events_attended: Count(Match, "events_attended") | None = None
-
-    @model_validator(mode="after")
-    def _ends_after_start(self):
-        if self.ended_at is not None and self.ended_at < self.matched_at:
-            raise ValueError("ended_at must not be before matched_at")
-        return self
 
 
 # --- Activities ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AnyRole]),
         name="api-docs",
     ),
-    path("api/imports/", include("buddy.imports.urls")),  # export uploads and their runs
+    path("api/imports/", include("webhooks.imports.urls")),  # export uploads and their runs
     path("api/", include("privacy.urls")),  # a person's export and erasure
     path("api/", include("concerns.api.urls")),  # cases (issue 21)
     path("api/", include("buddy.api.urls")),

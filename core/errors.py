@@ -36,8 +36,16 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    def __init__(self, errors: list[FieldError], message: str = "The data is not valid."):
-        super().__init__(message=message, code="validation.failed", errors=errors)
+    """Invalid input, every error with its path; ``code``: the rule that refused it when
+    one did (``buddy.rules``), else ``validation.failed``."""
+
+    def __init__(
+        self,
+        errors: list[FieldError],
+        message: str = "The data is not valid.",
+        code: str = "validation.failed",
+    ):
+        super().__init__(message=message, code=code, errors=errors)
 
 
 class UnknownReference(DomainError):

@@ -102,7 +102,8 @@ def import_lines_about(person: Person, external_ids: list[str]) -> list[dict]:
     for run in ImportRun.objects.order_by("pk"):
         for part in ("rejections", "warnings", "merges"):
             for line in getattr(run, part) or []:
-                if isinstance(line, str) and names(line):
+                text = line.get("message") if isinstance(line, dict) else line
+                if isinstance(text, str) and names(text):
                     found.append({"import_run": run.pk, "part": part, "line": line})
     return found
 

@@ -25,13 +25,13 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from buddy.imports.services import _is_upload
 from buddy.models import ImportRun, Match, MatchStatus, Person
 from buddy.models.imports import ImportStatus
 from core.pii import personal_field_names
 from enrollments.models import JourneyFlags
 from privacy.models import Erasure
 from privacy.services import person_erase
+from webhooks.imports.services import _is_upload
 from webhooks.models import EventStatus, WebhookConflict, WebhookEvent
 
 logger = logging.getLogger("privacy")

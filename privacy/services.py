@@ -232,6 +232,9 @@ def _scrub_import_lines(external_ids: list[str]) -> int:
 
 
 def _replace_ids(line, external_ids: list[str]):
+    """A report line without these ids; a structured rejection (a dict) in its message."""
+    if isinstance(line, dict) and isinstance(line.get("message"), str):
+        return {**line, "message": _replace_ids(line["message"], external_ids)}
     if not isinstance(line, str):
         return line
     for external_id in external_ids:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from webhooks import services
+from webhooks.imports import admin as imports  # noqa: F401  (registers the import runs)
 from webhooks.models import (
     DeliveryStatus,
     EventReference,

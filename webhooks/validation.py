@@ -12,7 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from buddy.models import Match, Role
+from buddy.models import Match
+from buddy.rules import match_dates_check, match_people_check, match_roles_check
 from buddy.schemas import (
     AttendanceRecord,
     CheckInRecord,
@@ -28,7 +29,7 @@ from buddy.schemas import (
     field_errors,
 )
 from buddy.services.common import people_by_external_id
-from core.errors import FieldError, ValidationFailed
+from core.errors import DomainError, FieldError, ValidationFailed
 
 #: Event type → the schema of its ``data``. The contract's 8 types, in its order.
 DATA_SCHEMAS: dict[str, type[Schema]] = {
@@ -119,28 +120,45 @@ def validate_event(payload: Any) -> ValidEvent:
             errors.extend(exc.errors)
     if errors or envelope is None or record is None:
         raise ValidationFailed(errors or [FieldError("", "The event is not valid.")])
-    errors.extend(_reference_errors(envelope.type, record))
-    if errors:
-        raise ValidationFailed(errors)
+    refused = _reference_errors(envelope.type, record)
+    if refused:
+        # The first rule refused names the body's code; every refusal lists its paths.
+        raise ValidationFailed(
+            [e for exc in refused for e in exc.errors],
+            message=refused[0].message,
+            code=refused[0].code,
+        )
     return ValidEvent(envelope=envelope, record=record, payload=payload, warnings=warnings)
 
 
-def _reference_errors(event_type: str, record: Schema) -> list[FieldError]:
-    """Checks against known rows that refuse the event outright (400, nothing stored)."""
+def _refusal(check, *args, **kwargs) -> DomainError | None:
+    try:
+        check(*args, **kwargs)
+    except DomainError as exc:
+        return exc
+    return None
+
+
+def _reference_errors(event_type: str, record: Schema) -> list[DomainError]:
+    """Rules checked against known rows that refuse the event outright (400, nothing
+    stored): the same functions, codes and messages as the services'."""
+    refused: list[DomainError | None] = []
     if event_type == "buddy.match.created":
         assert isinstance(record, MatchCreatedRecord)
         people = people_by_external_id([record.participant_id, record.buddy_id])
-        errors = []
-        for path, external_id, role in (
-            ("data.participantId", record.participant_id, Role.PARTICIPANT),
-            ("data.buddyId", record.buddy_id, Role.BUDDY),
-        ):
-            person = people.get(str(external_id))
-            if person is not None and person.role != role:
-                errors.append(FieldError(path, f"must be a user with role {role}"))
-        if record.participant_id == record.buddy_id:
-            errors.append(FieldError("data.buddyId", "must differ from participantId"))
-        return errors
+        refused.append(
+            _refusal(
+                match_roles_check,
+                people.get(str(record.participant_id)),
+                people.get(str(record.buddy_id)),
+                paths=("data.participantId", "data.buddyId"),
+            )
+        )
+        refused.append(
+            _refusal(
+                match_people_check, record.participant_id, record.buddy_id, path="data.buddyId"
+            )
+        )
     if event_type == "buddy.match.ended":
         assert isinstance(record, MatchEndedRecord)
         matched_at = (
@@ -148,6 +166,7 @@ def _reference_errors(event_type: str, record: Schema) -> list[FieldError]:
             .values_list("matched_at", flat=True)
             .first()
         )
-        if matched_at is not None and record.ended_at < matched_at:
-            return [FieldError("data.endedAt", "must not be before matchedAt")]
-    return []
+        refused.append(
+            _refusal(match_dates_check, matched_at, record.ended_at, path="data.endedAt")
+        )
+    return [exc for exc in refused if exc is not None]

@@ -149,7 +149,9 @@ def _receive(request: HttpRequest, log: dict) -> JsonResponse:
         if services.delivery_mark_repeat(delivery_id=delivery_id):
             return repeat()
         log.update(outcome="invalid", error_paths=[e.path for e in exc.errors][:20])
-        return _error(400, "The event is not valid.", errors=[e.as_dict() for e in exc.errors])
+        message = "The event is not valid." if exc.code == "validation.failed" else exc.message
+        errors = [e.as_dict() for e in exc.errors]
+        return _error(400, message, code=exc.code, errors=errors)
     log.update(event_id=str(valid.envelope.id), event_type=valid.envelope.type)
 
     # 6. event id: stored once; a different payload is a conflict

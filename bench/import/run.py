@@ -90,9 +90,9 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from buddy.imports.exportgen import ProgramHistory
-    from buddy.imports.pipeline import BATCH_SIZE, import_export
+    from bench.exportgen import ProgramHistory
     from buddy.models import Program, ProgramType
+    from webhooks.imports.pipeline import BATCH_SIZE, import_export
 
     call_command("migrate", verbosity=0)
     program = Program.objects.get(program_type=ProgramType.BUDDY)

@@ -7,10 +7,9 @@ Split by topic like ``buddy.models``. Every status change of a match goes throug
 from django.contrib import admin
 
 from buddy.admin import activities, matches, people
-from buddy.imports import admin as imports
 
 admin.site.site_header = "Buddy program manager"
 admin.site.site_title = "Buddy program manager"
 admin.site.index_title = "Data administration"
 
-__all__ = ["activities", "imports", "matches", "people"]
+__all__ = ["activities", "matches", "people"]

@@ -90,16 +90,19 @@ class ServiceRefusalMixin:
 
 def refusal_errors(refusal: DomainError, fields) -> list[tuple[str | None, str]]:
     """A refusal as form errors: each field error on the form field its path starts with
-    (or on the form, path included), else the refusal's message on the form."""
+    (or on the form, path included), else the refusal's code and message on the form."""
     if not refusal.errors:
-        return [(None, refusal.message)]
+        return [(None, str(refusal))]  # "code: message", as the admin's actions show it
+    # a rule's refusal names its code (as the API's body does); a validation error its field
+    code = "" if refusal.code == "validation.failed" else f"{refusal.code}: "
     found = []
     for error in refusal.errors:
         head = error.path.split(".")[0]
         if head in fields and head == error.path:
-            found.append((head, error.message))
+            found.append((head, code + error.message))
         elif head in fields:
-            found.append((head, f"{error.path.removeprefix(head + '.')}: {error.message}"))
+            found.append((head, f"{code}{error.path.removeprefix(head + '.')}: {error.message}"))
         else:
-            found.append((None, f"{error.path}: {error.message}" if error.path else error.message))
+            where = f"{error.path}: " if error.path else ""
+            found.append((None, f"{code}{where}{error.message}"))
     return found

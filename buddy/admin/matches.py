@@ -182,7 +182,7 @@ class MatchAdmin(ServiceRefusalMixin, KeySearchMixin, AuditReadOnlyMixin, admin.
                 try:
                     changed.append(change(match))
                 except DomainError as exc:
-                    refused.append(f"match #{match.pk}: {exc.message}")
+                    refused.append(f"match #{match.pk}: {exc}")  # "code: message"
             if refused:
                 transaction.set_rollback(True)
             else:

@@ -16,8 +16,9 @@ class ImportStatus(models.TextChoices):
 class ImportRun(TimeStampedModel):
     """One import of an export: who started it, when, which file, its progress and report.
 
-    The report holds counts, warnings and rejections as ``file:line: reason`` lines and the
-    post-import flags; none of it carries an email, a name or free text.
+    The report holds counts, warnings as ``file:line: reason`` lines, rejections as
+    ``{file, line, path, code, message}`` (the refusing rule's code, as the API's and the
+    webhooks') and the post-import flags; none of it carries an email, a name or free text.
     """
 
     program = models.ForeignKey(
@@ -51,7 +52,12 @@ class ImportRun(TimeStampedModel):
         default=dict, blank=True, help_text="Per entity: created, updated, unchanged, rejected."
     )
     warnings = models.JSONField(default=list, blank=True)
-    rejections = models.JSONField(default=list, blank=True)
+    rejections = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='One {"file", "line", "path", "code", "message"} per rejected row '
+        '("index" instead of "line" in the JSON form).',
+    )
     merges = models.JSONField(default=list, blank=True, help_text="People merged (ids only).")
     flags = models.JSONField(default=dict, blank=True, help_text="Post-import data-quality flags.")
     enrollments_changed = models.PositiveIntegerField(default=0)

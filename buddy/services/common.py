@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 
 from buddy.models import ExternalId, Match, Person
+from buddy.rules import reference_check
 from core.db import Seam, column, in_model_order, table
-from core.errors import RuleViolation, UnknownReference
 from core.queries import among, insert_or_nothing
 
 
@@ -152,13 +152,9 @@ def people_by_external_id(ids: Iterable[UUID | str]) -> dict[str, Person]:
     return references.impl.people(keys)
 
 
-def require_person(external_id: UUID, *, path: str, role: str | None = None) -> Person:
+def require_person(external_id: UUID, *, path: str) -> Person:
     person = people_by_external_id([external_id]).get(str(external_id))
-    if person is None:
-        raise UnknownReference("user", str(external_id), path=path)
-    if role is not None and person.role != role:
-        raise RuleViolation("user.wrong_role", f"The user is not a {role}.", path=path)
-    return person
+    return reference_check(person, "user", external_id, path=path)
 
 
 def require_match(external_id: UUID, *, path: str, lock: bool = False) -> Match:
@@ -168,9 +164,7 @@ def require_match(external_id: UUID, *, path: str, lock: bool = False) -> Match:
         match = Match.objects.select_for_update().filter(external_id=external_id).first()
     else:
         match = references.impl.match(external_id)
-    if match is None:
-        raise UnknownReference("match", str(external_id), path=path)
-    return match
+    return reference_check(match, "match", external_id, path=path)
 
 
 def upsert(

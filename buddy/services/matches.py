@@ -19,9 +19,15 @@ from django.db import transaction
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
-from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program, Role
+from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program
 from buddy.models.choices import EndReason
-from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, MATCH_TRANSITIONS
+from buddy.models.matches import APP_SOURCES, BINDING_STATUSES
+from buddy.rules import (
+    match_dates_check,
+    match_people_check,
+    match_roles_check,
+    match_transition_check,
+)
 from buddy.schemas import MatchCreatedRecord, MatchEndedRecord, MatchRecord, validate_fields
 from buddy.services.arrivals import references_arrived
 from buddy.services.common import (
@@ -113,15 +119,6 @@ def _people_changed(match: Match) -> None:
     people_changed([match.participant_id, match.buddy_id], match.program_id)
 
 
-def _check_roles(participant: Person, buddy: Person) -> None:
-    if participant.role != Role.PARTICIPANT:
-        raise RuleViolation(
-            "match.wrong_role", "The participant is not a participant.", "participant"
-        )
-    if buddy.role != Role.BUDDY:
-        raise RuleViolation("match.wrong_role", "The buddy is not a buddy.", "buddy")
-
-
 def buddy_loads(*, program_id: int, buddy_ids=None) -> dict[int, int]:
     """Each buddy's load in a program: their proposed, accepted and active matches (one
     grouped query). The one definition of a buddy's load: the match service and the
@@ -186,9 +183,8 @@ def match_propose(
     criteria = validate_fields(MatchCreatedRecord, {"matching_criteria": criteria or {}})[
         "matching_criteria"
     ].stored()
-    if participant.pk == buddy.pk:
-        raise RuleViolation("match.same_person", "A match pairs two different people.")
-    _check_roles(participant, buddy)
+    match_people_check(participant.pk, buddy.pk)
+    match_roles_check(participant, buddy)
     if Match.objects.open().filter(program=program, participant=participant, buddy=buddy).exists():
         raise RuleViolation("match.duplicate", "These two people already have an open match.")
     match_rules_check(program_id=program.pk, participant_id=participant.pk, buddy_id=buddy.pk)
@@ -213,8 +209,7 @@ def match_transition(
     match = Match.objects.select_for_update().get(pk=match.pk)
     if to_status == S.ENDED:
         raise ValueError("use match_end to end a match")
-    if to_status not in MATCH_TRANSITIONS[match.status]:
-        raise IllegalTransition(match.status, to_status)
+    match_transition_check(match.status, to_status)
     if to_status == S.DECLINED and not reason.strip():
         raise ValidationFailed([FieldError("reason", "a declined match needs a reason")])
     from_status, match.status = match.status, to_status
@@ -291,10 +286,8 @@ def match_end(
     if end_reason not in EndReason.values:
         raise ValidationFailed([FieldError("endReason", "must be one of the contract's reasons")])
     match = Match.objects.select_for_update().get(pk=match.pk)
-    if S.ENDED not in MATCH_TRANSITIONS[match.status]:
-        raise IllegalTransition(match.status, S.ENDED)
-    if match.matched_at is not None and ended_at < match.matched_at:
-        raise ValidationFailed([FieldError("endedAt", "must not be before matchedAt")])
+    match_transition_check(match.status, S.ENDED)
+    match_dates_check(match.matched_at, ended_at, path="endedAt")
     from_status = match.status
     match.status, match.ended_at, match.end_reason = S.ENDED, ended_at, end_reason
     if note:
@@ -345,8 +338,9 @@ def match_record_created(
     *, record: MatchCreatedRecord, program: Program, via: str = DataSource.WEBHOOK
 ) -> Upserted:
     """``buddy.match.created``: record the match as active; never reopen an ended one."""
-    participant = require_person(record.participant_id, path="participantId", role=Role.PARTICIPANT)
-    buddy = require_person(record.buddy_id, path="buddyId", role=Role.BUDDY)
+    participant = require_person(record.participant_id, path="participantId")
+    buddy = require_person(record.buddy_id, path="buddyId")
+    match_roles_check(participant, buddy, paths=("participantId", "buddyId"))
     criteria = record.matching_criteria.stored() if record.matching_criteria else {}
     match = Match.objects.select_for_update().filter(external_id=record.match_id).first()
     if match is None:
@@ -464,10 +458,10 @@ def match_record_export(
     *, record: MatchRecord, program: Program, via: str = DataSource.IMPORT
 ) -> Upserted:
     """A ``matches.csv`` row: create or reconcile the match."""
-    participant = require_person(
-        record.participant_id, path="participant_id", role=Role.PARTICIPANT
-    )
-    buddy = require_person(record.buddy_id, path="buddy_id", role=Role.BUDDY)
+    participant = require_person(record.participant_id, path="participant_id")
+    buddy = require_person(record.buddy_id, path="buddy_id")
+    match_roles_check(participant, buddy, paths=("participant_id", "buddy_id"))
+    match_dates_check(record.matched_at, record.ended_at, path="ended_at")
     match = Match.objects.select_for_update().filter(external_id=record.match_id).first()
     values = export_match_values(match, record)
     values.update(participant=participant, buddy=buddy)
@@ -480,8 +474,8 @@ def match_record_export(
     else:
         from_status = match.status
         changed = [k for k, v in values.items() if getattr(match, k) != v]
-        if "status" in changed and values["status"] not in MATCH_TRANSITIONS[from_status]:
-            raise IllegalTransition(from_status, values["status"])
+        if "status" in changed:
+            match_transition_check(from_status, values["status"])
         for name in changed:
             setattr(match, name, values[name])
         if changed:

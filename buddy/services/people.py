@@ -1,7 +1,7 @@
 """People from the Buddy System: identity by external id, then by normalised email.
 
 The rules live here once and serve both the single-row service (``person_record``,
-webhooks) and the bulk import (``buddy.imports.writers.write_users``):
+webhooks) and the bulk import (``webhooks.imports.writers.people.write_users``):
 ``companies_for`` (companies by name), ``person_values`` (the columns a user row
 sets) and ``person_update_values`` (what a row may change on a known person).
 """

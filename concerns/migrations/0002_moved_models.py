@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("buddy", "0009_moved_models"),
+        ("buddy", "0010_moved_models"),
         ("concerns", "0001_concerns"),
     ]
 

@@ -257,7 +257,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
-CELERY_IMPORTS = ["buddy.imports.tasks"]
+CELERY_IMPORTS = ["webhooks.imports.tasks"]
 CELERY_BEAT_SCHEDULE: dict = {
     # Journey flags and enrollment states age with time (no-contact, 6-month inactivity),
     # so the whole program is recomputed once a night, after the day's webhooks.

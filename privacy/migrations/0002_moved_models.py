@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("buddy", "0009_moved_models"),
+        ("buddy", "0010_moved_models"),
         ("privacy", "0001_erasures_and_access_log"),
     ]
 

@@ -75,6 +75,7 @@ def test_a_refused_proposal_shows_the_services_message_on_the_form(admin_client,
     participant, not_a_buddy = ParticipantFactory(), ParticipantFactory()
     with pytest.raises(DomainError) as refusal:
         match_propose(program=program, participant=participant, buddy=not_a_buddy)
+    assert refusal.value.code == "match.role_mismatch"
     response = admin_client.post(
         reverse("admin:buddy_match_add"),
         {
@@ -86,7 +87,8 @@ def test_a_refused_proposal_shows_the_services_message_on_the_form(admin_client,
     )
     assert response.status_code == 200  # the form again, with the input kept
     form = response.context["adminform"].form
-    assert refusal.value.message in [m for messages in form.errors.values() for m in messages]
+    shown = [m for messages in form.errors.values() for m in messages]
+    assert f"{refusal.value.code}: {refusal.value.message}" in shown
     assert form["buddy"].value() == str(not_a_buddy.pk)
     assert not Match.objects.exists()
 

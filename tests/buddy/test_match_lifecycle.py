@@ -153,7 +153,7 @@ def test_ending_needs_a_reason_from_the_contracts_list_and_keeps_the_note():
 def test_a_match_needs_a_participant_and_a_buddy(program, coordinator):
     with pytest.raises(RuleViolation) as error:
         propose(program, coordinator, participant=BuddyFactory())
-    assert error.value.code == "match.wrong_role"
+    assert error.value.code == "match.role_mismatch"
 
 
 def test_ending_computes_the_duration_from_the_dates():
@@ -170,13 +170,14 @@ def test_ending_computes_the_duration_from_the_dates():
 
 def test_ending_before_the_start_is_refused():
     match = MatchFactory()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as error:
         match_end(
             match=match,
             ended_at=match.matched_at - timedelta(days=1),
             end_reason="completed",
             via=DataSource.COORDINATOR,
         )
+    assert error.value.code == "match.ends_before_start"
     match.refresh_from_db()
     assert match.status == S.ACTIVE
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from buddy.imports.pipeline import import_export
 from tests.contract import SAMPLE_DIR, SAMPLE_JSON
+from webhooks.imports.pipeline import import_export
+from webhooks.imports.writers.batch import batch_writes
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def sample_rows() -> dict[str, list[dict]]:
 @pytest.fixture
 def export(tmp_path):
     """Write an export from rows: ``export({"users": [...]}, form="zip")`` → its path."""
-    from buddy.imports.exportgen import write_export
+    from bench.exportgen import write_export
 
     counter = iter(range(1000))
 
@@ -51,3 +52,11 @@ def export(tmp_path):
         return write_export(tmp_path / name, entities, form=form, **kwargs)
 
     return write
+
+
+@pytest.fixture(params=["generic", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def each_batch_writes(request):
+    """Run the test with each implementation of the importer's batch statements (the ORM's
+    and PostgreSQL's): the writers behave the same on both."""
+    with batch_writes.forced(request.param):
+        yield request.param

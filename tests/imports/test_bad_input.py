@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from buddy.imports.readers import ExportUnreadable
 from buddy.models import CheckIn, EventAttendance, Feedback, InformalEvent, Match, SkillSession
+from webhooks.imports.readers import ExportUnreadable
 
 UNKNOWN = "00000000-0000-4000-8000-0000000000ff"
 
@@ -176,8 +176,9 @@ def test_a_repeated_key_whose_later_row_has_an_unknown_reference_keeps_the_earli
 
     report = run_import(export(sample_rows, form=form))
 
-    rejected = report.rejections.as_list()
-    assert len(rejected) == 1 and "unknown" in rejected[0] and UNKNOWN in rejected[0]
+    (rejected,) = report.rejections.as_records()
+    assert (rejected["code"], rejected["path"]) == ("reference.unknown", field)
+    assert UNKNOWN in rejected["message"]
     assert report.entities[entity]["rejected"] == 1
     assert report.entities[entity]["created"] == len(rows)
     assert model.objects.count() >= len(rows)  # the earlier row of the repeated key is in

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from buddy.imports import pipeline
-from buddy.imports.exportgen import ProgramHistory
+from bench.exportgen import ProgramHistory
 from tests.imports.state import wipe
+from webhooks.imports import pipeline
 
 
 def _with_activities(rows, n):

@@ -1,6 +1,11 @@
 """Emails compare case- and space-insensitively: two user rows with one email are one person."""
 
+import pytest
+
 from buddy.models import ExternalId, Person
+
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
 
 A = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e01"
 B = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e99"

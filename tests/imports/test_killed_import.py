@@ -2,10 +2,13 @@
 
 import pytest
 
-from buddy.imports import writers
-from buddy.imports.exportgen import ProgramHistory
+from bench.exportgen import ProgramHistory
 from buddy.models import InformalEvent
 from tests.imports.state import db_state, wipe
+from webhooks.imports import writers
+
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
 
 
 def test_a_rerun_after_a_crash_ends_in_the_state_of_a_clean_import(

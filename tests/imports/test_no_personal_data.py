@@ -2,8 +2,8 @@
 
 import logging
 
-from buddy.imports.services import import_run_create, import_run_execute
 from buddy.models import ImportRun
+from webhooks.imports.services import import_run_create, import_run_execute
 
 
 def _personal_values(rows) -> set[str]:

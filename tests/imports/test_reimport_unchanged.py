@@ -2,8 +2,11 @@
 
 import pytest
 
-from buddy.imports.exportgen import ProgramHistory
+from bench.exportgen import ProgramHistory
 from tests.imports.state import db_state, last_update, row_counts
+
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
 
 
 @pytest.mark.parametrize("form", ["folder", "json"])

@@ -4,6 +4,9 @@ import pytest
 
 from buddy.models import CheckIn, Feedback, InformalEvent, Match
 
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
+
 UNKNOWN = "00000000-0000-4000-8000-0000000000ff"
 # A fixed far-future date: test ids must be the same on every xdist worker.
 FUTURE = "2999-01-01T00:00:00Z"
@@ -19,13 +22,13 @@ FUTURE = "2999-01-01T00:00:00Z"
         ("events", "event_date", FUTURE, "event_date: must not be in the future"),
         ("events", "event_id", "not-a-uuid", "event_id: Input should be a valid UUID"),
         ("checkins", "checkin_date", "2025-13-45", "checkin_date: Input should be a valid"),
-        ("matches", "participant_id", UNKNOWN, f"participant_id: unknown user {UNKNOWN}"),
+        ("matches", "participant_id", UNKNOWN, f"participant_id: Unknown user {UNKNOWN}."),
         ("matches", "status", "paused", "status: Input should be 'active', 'inactive' or 'ended'"),
         ("users", "role", "mentor", "role: Input should be 'participant' or 'buddy'"),
-        ("feedback", "match_id", UNKNOWN, f"match_id: unknown match {UNKNOWN}"),
-        ("skill_sessions", "teacher_id", UNKNOWN, f"teacher_id: unknown user {UNKNOWN}"),
-        ("milestones", "user_id", UNKNOWN, f"user_id: unknown user {UNKNOWN}"),
-        ("event_attendance", "match_id", UNKNOWN, f"match_id: unknown match {UNKNOWN}"),
+        ("feedback", "match_id", UNKNOWN, f"match_id: Unknown match {UNKNOWN}."),
+        ("skill_sessions", "teacher_id", UNKNOWN, f"teacher_id: Unknown user {UNKNOWN}."),
+        ("milestones", "user_id", UNKNOWN, f"user_id: Unknown user {UNKNOWN}."),
+        ("event_attendance", "match_id", UNKNOWN, f"match_id: Unknown match {UNKNOWN}."),
     ],
 )
 def test_a_bad_row_is_rejected_with_its_line_and_reason(

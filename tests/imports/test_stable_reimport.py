@@ -2,8 +2,13 @@
 two user rows with one email in different batches, one milestone key written with ``Z`` and
 with ``+00:00``; and a re-import that changes many rows writes every change."""
 
+import pytest
+
 from buddy.models import CheckIn, MilestoneAchievement, Person
 from tests.imports.state import db_state
+
+#: The writers behave the same with either implementation of their batch statements.
+pytestmark = pytest.mark.usefixtures("each_batch_writes")
 
 A = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e01"
 B = "5f0c2a8e-1d4b-4c1e-9a53-0b6f1c9d2e99"

@@ -6,12 +6,12 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from buddy.imports.pipeline import import_export
 from buddy.models import Feedback, Match
 from buddy.services.arrivals import REPROCESS_WAITING, references_arrived
 from tests.contract import SAMPLE_DIR
 from tests.factories import BuddyFactory, MatchFactory, ParticipantFactory
 from tests.webhooks.conftest import BUDDY_ID, MATCH_ID, PARTICIPANT_ID, deliver, example
+from webhooks.imports.pipeline import import_export
 from webhooks.models import EventStatus, WebhookEvent
 
 

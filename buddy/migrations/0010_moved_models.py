@@ -26,7 +26,7 @@ def _content_types_follow(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("buddy", "0008_match_acceptance_and_end_note"),
+        ("buddy", "0009_structured_import_rejections"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("enrollments", "0008_match_health"),
         ("privacy", "0001_erasures_and_access_log"),

@@ -1,13 +1,66 @@
 """The report of one import: counts per entity, then every warning and rejection.
 
 Lines read ``file:line: reason`` (CSV) or ``entity[index].field: reason`` (JSON).
-They carry ids, field names and fixed messages only: never an email, a name or
-free text from the export.
+A rejection is structured (``Rejection``: where, the code and the message of the rule
+that refused the row, the same code as the API's and the webhooks'). They carry ids,
+field names and fixed messages only: never an email, a name or free text from the export.
 """
 
 from dataclasses import dataclass, field
 
 from buddy.services.common import Outcome
+from core.errors import DomainError
+from webhooks.imports.readers import Ref
+
+#: Codes of the refusals that are the importer's own (the rules' codes are buddy.rules').
+ROW_UNREADABLE = "import.row_unreadable"
+ROW_INVALID = "validation.failed"
+ROW_REFUSED_BY_DATABASE = "import.refused_by_database"
+FILE_REJECTED = "import.file_rejected"
+MORE_REJECTIONS = "import.more_rejections"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected row (or file): where it is, the refusing rule's code and its message."""
+
+    ref: Ref
+    code: str
+    message: str
+    path: str = ""
+
+    @classmethod
+    def of(cls, ref: Ref, exc: DomainError) -> "Rejection":
+        """A rule's refusal (``buddy.rules``) of the row at ``ref``: its code and message,
+        at the field it names."""
+        return cls(ref, exc.code, exc.message, exc.errors[0].path if exc.errors else "")
+
+    def __str__(self) -> str:
+        if self.ref.line is None and self.ref.index is None:
+            return f"{self.ref.file}: {self.message}"
+        return self.ref.says(self.message, self.path)
+
+    def as_dict(self) -> dict:
+        """The stored form (``ImportRun.rejections``, the API): ``line`` for CSV rows,
+        ``index`` for the JSON form."""
+        where = {"file": self.ref.file, "line": self.ref.line}
+        if self.ref.index is not None:
+            where["index"] = self.ref.index
+        return {**where, "path": self.path, "code": self.code, "message": self.message}
+
+
+def rejection_text(stored: dict | str) -> str:
+    """A stored rejection as one readable line: ``file:line: field: message [code]``
+    (rows stored before rejections had codes are plain lines)."""
+    if isinstance(stored, str):
+        return stored
+    ref = Ref(stored.get("file", ""), stored.get("line"), stored.get("index"))
+    where = Rejection(
+        ref, stored.get("code", ""), stored.get("message", ""), stored.get("path", "")
+    )
+    code = stored.get("code")
+    return f"{where} [{code}]" if code else str(where)
+
 
 #: A report keeps at most this many lines of each kind (the counts stay exact).
 MAX_LINES = 5000
@@ -31,9 +84,18 @@ class Lines:
             self.add(line)
 
     def as_list(self) -> list[str]:
+        """The lines as text (a rejection: ``file:line: field: message``)."""
         if self.dropped:
-            return [*self.items, f"… and {self.dropped} more"]
-        return list(self.items)
+            return [*map(str, self.items), f"… and {self.dropped} more"]
+        return [str(item) for item in self.items]
+
+    def as_records(self) -> list[dict]:
+        """Rejections as stored: one ``Rejection.as_dict()`` each."""
+        records = [item.as_dict() for item in self.items]
+        if self.dropped:
+            more = f"… and {self.dropped} more"
+            records.append(Rejection(Ref(""), MORE_REJECTIONS, more).as_dict())
+        return records
 
     def __len__(self) -> int:
         return len(self.items) + self.dropped
@@ -44,7 +106,7 @@ class BatchResult:
     """What writing one batch did; merged into the report only once the batch committed."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
-    rejections: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
     person_ids: set[int] = field(default_factory=set)
@@ -63,15 +125,17 @@ class BatchResult:
         else:
             self.counts[outcome] += weight
 
-    def reject(self, line: str, weight: int = 1) -> None:
+    def reject(self, rejection: Rejection, weight: int = 1) -> None:
         self.counts["rejected"] += weight
-        self.rejections.append(line)
+        self.rejections.append(rejection)
 
-    def reject_item(self, item, line: str) -> None:
+    def reject_item(self, item, refused: Rejection | DomainError) -> None:
         """A writer refuses this row (an unknown reference, a rule, the database): the row
         alone is rejected, and the valid row before it with the same key is written instead
         (as when a later row is rejected for a bad value)."""
-        self.reject(line)
+        if isinstance(refused, DomainError):
+            refused = Rejection.of(item.ref, refused)
+        self.reject(refused)
         if item.earlier is not None:
             self.fallbacks.append(item.earlier)
 
@@ -114,9 +178,8 @@ class ImportReport:
         self.merges.extend(result.merges)
 
     def reject_file(self, file_name: str, reason: str) -> None:
-        line = f"{file_name}: file rejected: {reason}"
         self.files_rejected.append(file_name)
-        self.rejections.add(line)
+        self.rejections.add(Rejection(Ref(file_name), FILE_REJECTED, f"file rejected: {reason}"))
 
     @property
     def rows_total(self) -> int:
@@ -128,7 +191,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "counts": self.entities,
             "warnings": self.warnings.as_list(),
-            "rejections": self.rejections.as_list(),
+            "rejections": self.rejections.as_records(),
             "merges": self.merges.as_list(),
             "files_rejected": self.files_rejected,
             "fatal": self.fatal,
@@ -154,7 +217,12 @@ class ImportReport:
         ):
             if len(lines):
                 out.append(f"{title} ({len(lines)}):")
-                out.extend(f"  {line}" for line in lines.as_list())
+                texts = (
+                    [rejection_text(r) for r in lines.as_records()]
+                    if lines is self.rejections
+                    else lines.as_list()
+                )
+                out.extend(f"  {line}" for line in texts)
         if self.flags:
             out.append("Flags:")
             out.extend(f"  {line}" for line in flag_lines(self.flags))

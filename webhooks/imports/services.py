@@ -1,7 +1,7 @@
 """Import runs: start one (command line or upload), execute it, keep its report.
 
 The management command, the Celery task and the upload API all call
-``import_run_execute``; the pipeline (``buddy.imports.pipeline``) does the work.
+``import_run_execute``; the pipeline (``webhooks.imports.pipeline``) does the work.
 """
 
 import logging
@@ -14,13 +14,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from buddy.imports.pipeline import Progress, import_export
-from buddy.imports.readers import ExportUnreadable
-from buddy.imports.report import ImportReport
 from buddy.models import ImportRun, ImportStatus, Program
 from core.errors import DomainError, FieldError, ValidationFailed
+from webhooks.imports.pipeline import Progress, import_export
+from webhooks.imports.readers import ExportUnreadable
+from webhooks.imports.report import ImportReport
 
-logger = logging.getLogger("buddy.imports")
+logger = logging.getLogger("webhooks.imports")
 
 UPLOAD_SUFFIXES = (".zip", ".json", ".csv")
 
@@ -64,7 +64,7 @@ def import_run_create(
 @transaction.atomic
 def import_run_upload(*, upload, program: Program, by=None, dry_run: bool = False) -> ImportRun:
     """Keep an uploaded export and queue its import (the task starts once this commits)."""
-    from buddy.imports.tasks import run_import
+    from webhooks.imports.tasks import run_import
 
     upload_size_check(size=upload.size or 0)
     name = Path(upload.name or "").name

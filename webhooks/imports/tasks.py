@@ -3,10 +3,12 @@ completes it: every write is an upsert)."""
 
 from celery import shared_task
 
-from buddy.imports.services import import_run_execute
 from buddy.models import ImportRun, ImportStatus
+from webhooks.imports.services import import_run_execute
 
 
+# The registered name predates the move to webhooks.imports: kept, so that runs queued
+# before a deploy still find their task.
 @shared_task(acks_late=True, name="buddy.imports.run_import")
 def run_import(*, run_id: int) -> str:
     run = ImportRun.objects.select_related("program").filter(pk=run_id).first()

@@ -28,13 +28,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 from pydantic import ValidationError
 
-from buddy.imports.entities import BY_NAME, ENTITIES, EntitySpec, row_key
-from buddy.imports.readers import ExportSource, JsonSource, RawRow, Scan, open_export
-from buddy.imports.report import BatchResult, ImportReport
-from buddy.imports.writers import WRITERS, Context, Item
 from buddy.models import DataSource, Enrollment, Program
 from buddy.schemas import SchemaWarning, field_errors
 from buddy.selectors import (
@@ -44,8 +40,20 @@ from buddy.selectors import (
     orphaned_references,
 )
 from enrollments.services import enrollments_recompute, enrollments_recompute_program
+from webhooks.imports.entities import BY_NAME, ENTITIES, EntitySpec, row_key
+from webhooks.imports.readers import ExportSource, JsonSource, RawRow, Scan, open_export
+from webhooks.imports.report import (
+    ROW_INVALID,
+    ROW_REFUSED_BY_DATABASE,
+    ROW_UNREADABLE,
+    BatchResult,
+    ImportReport,
+    Rejection,
+)
+from webhooks.imports.writers import WRITERS, Context, Item
+from webhooks.imports.writers.batch import batch_writes
 
-logger = logging.getLogger("buddy.imports")
+logger = logging.getLogger("webhooks.imports")
 
 BATCH_SIZE = 5000
 #: EXPORT.md, flags after import: a program whose feedback has over 30 % ratings below 0.5.
@@ -69,11 +77,11 @@ def warning_text(warning: SchemaWarning) -> str:
 
 def validate_row(
     spec: EntitySpec, row: RawRow, warnings_out: list[str], *, text_cells: bool = False
-) -> Item | str:
-    """A validated ``Item``, or the rejection line of the row. ``text_cells``: the row is
-    CSV text (numbers are parsed from strings); else numbers must be JSON numbers."""
+) -> Item | Rejection:
+    """A validated ``Item``, or the row's rejection. ``text_cells``: the row is CSV text
+    (numbers are parsed from strings); else numbers must be JSON numbers."""
     if row.error:
-        return row.ref.says(row.error, row.error_path)
+        return Rejection(row.ref, ROW_UNREADABLE, row.error, row.error_path)
     found: list[SchemaWarning] = []
     try:
         record = spec.schema.model_validate(
@@ -82,21 +90,10 @@ def validate_row(
     except ValidationError as exc:
         errors = field_errors(exc)
         first, rest = errors[0], errors[1:]
-        line = row.ref.says(first.message, first.path)
-        return line + "".join(f"; {e.path or 'row'}: {e.message}" for e in rest)
+        message = first.message + "".join(f"; {e.path or 'row'}: {e.message}" for e in rest)
+        return Rejection(row.ref, ROW_INVALID, message, first.path)
     warnings_out.extend(row.ref.says(warning_text(w), w.field) for w in found)
     return Item(row.ref, record)
-
-
-def _commit_without_waiting() -> None:
-    """PostgreSQL: this batch's commit does not wait for its WAL to reach the disk.
-
-    A crash may then lose the last batches committed (never part of one): the import is
-    an idempotent upsert, so running it again completes it. Saves a disk flush per batch.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _constraint(exc: Exception) -> str:
@@ -112,7 +109,7 @@ class Chunk:
 
     batch: list[Item] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    rejections: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
     rejected: int = 0
     done: int = 0
 
@@ -142,7 +139,7 @@ class _Import:
             self.report.fatal = "every export file was rejected"
 
     def entity(self, spec: EntitySpec) -> None:
-        from buddy.imports.readers import FileRejected
+        from webhooks.imports.readers import FileRejected
 
         counts = self.report.entity(spec.name)
         try:
@@ -173,7 +170,7 @@ class _Import:
             outcome = validate_row(spec, row, chunk.warnings, text_cells=text_cells)
             key = row_key(spec, row.data) if repeated and row.data is not None else None
             last = repeated.get(key) if key is not None else None
-            if isinstance(outcome, str):
+            if isinstance(outcome, Rejection):
                 chunk.rejected += 1
                 chunk.rejections.append(outcome)
                 if last is not None and ordinal >= last and key in pending:
@@ -207,7 +204,7 @@ class _Import:
         writer = WRITERS[spec.name]
         try:
             with transaction.atomic():
-                _commit_without_waiting()
+                batch_writes.impl.commit_without_waiting()
                 result = writer(batch, self.ctx)
         except (IntegrityError, DataError) as exc:
             logger.warning(
@@ -220,9 +217,8 @@ class _Import:
                     with transaction.atomic():
                         result.absorb(writer([item], self.ctx))
                 except (IntegrityError, DataError) as row_exc:
-                    result.reject_item(
-                        item, item.ref.says(f"refused by the database ({_constraint(row_exc)})")
-                    )
+                    message = f"refused by the database ({_constraint(row_exc)})"
+                    result.reject_item(item, Rejection(item.ref, ROW_REFUSED_BY_DATABASE, message))
         self.report.merge(spec.name, result)
         self.person_ids |= result.person_ids
         return result.fallbacks

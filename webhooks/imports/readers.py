@@ -26,7 +26,9 @@ from typing import IO
 import ijson
 from django.conf import settings
 
-from buddy.imports.entities import (
+from buddy.json_input import MAX_DEPTH, JsonRejected, check_json, parse_json, surely_fine
+from core.errors import DomainError
+from webhooks.imports.entities import (
     ARRAY,
     BY_NAME,
     ENTITIES,
@@ -36,8 +38,6 @@ from buddy.imports.entities import (
     EntitySpec,
     row_key,
 )
-from buddy.json_input import MAX_DEPTH, JsonRejected, check_json, parse_json, surely_fine
-from core.errors import DomainError
 
 
 class ExportUnreadable(DomainError):

@@ -10,8 +10,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from buddy.imports.services import import_run_create, import_run_execute
 from buddy.models import Program, ProgramType
+from webhooks.imports.services import import_run_create, import_run_execute
 
 
 class Command(BaseCommand):

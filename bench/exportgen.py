@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from buddy.imports.entities import BY_NAME, ENTITIES
+from webhooks.imports.entities import BY_NAME, ENTITIES
 
 
 def csv_cell(value) -> str:

@@ -6,10 +6,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from buddy.access import access_for
-from buddy.imports.serializers import ImportRunSerializer, ImportUploadSerializer
-from buddy.imports.services import import_run_upload, upload_size_check
 from buddy.models import ImportRun
 from buddy.selectors import scope_import_runs
+from webhooks.imports.serializers import ImportRunSerializer, ImportUploadSerializer
+from webhooks.imports.services import import_run_upload, upload_size_check
 
 
 class ImportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

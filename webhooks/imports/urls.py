@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from buddy.imports.views import ImportRunViewSet
+from webhooks.imports.views import ImportRunViewSet
 
 router = SimpleRouter()
 router.register("", ImportRunViewSet, basename="import-run")

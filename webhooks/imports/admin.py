@@ -1,6 +1,6 @@
 """Admin list of import runs: who, when, which file, counts, warnings, rejections, flags.
 
-Registered with ``@admin.register``; ``buddy/admin`` imports this module. Runs are
+Registered with ``@admin.register``; ``webhooks/admin.py`` imports this module. Runs are
 read-only here: imports start from the upload API or the management command.
 """
 
@@ -9,8 +9,8 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from buddy.imports.report import flag_lines
 from buddy.models import ImportRun
+from webhooks.imports.report import flag_lines, rejection_text
 
 
 @admin.register(ImportRun)
@@ -89,7 +89,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="rejections")
     def rejections_list(self, run: ImportRun) -> str:
-        return _pre("\n".join(run.rejections))
+        return _pre("\n".join(rejection_text(r) for r in run.rejections))
 
 
 def _pre(text: str) -> str:
