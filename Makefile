@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/buddy_bench
 
-.PHONY: install run test lint format bench serve migrate
+.PHONY: install run test lint format bench bench-webhooks serve migrate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,11 +50,15 @@ serve: install
 	mkdir -p $(BUDDY_RUN_DIR)
 	$(VENV)/bin/supervisord -c config/supervisord.conf
 
+# webhooks: ours and the Fastify + pg peer (bench/peers/) in alternating rounds, one table
 bench: install
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/webhooks/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/peers/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/import/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/recompute/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/matching/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/outbox/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ui/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/health/run.py
+
+bench-webhooks: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/peers/run.py

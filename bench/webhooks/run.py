@@ -13,7 +13,9 @@ concurrency for comparison.
 Options (environment): BENCH_EVENTS (N, default 6000), BENCH_CONCURRENCY (C, default 8),
 BENCH_WORKERS (gunicorn worker processes, default = 2 × cores), BENCH_THREADS (threads per
 worker, default 2; 1 = sync workers), BENCH_BROKER (Celery broker for the recompute-drain
-requests; default redis://127.0.0.1:6379/3, "" = run them in-process), BENCH_SEED_PAIRS.
+requests; default redis://127.0.0.1:6379/3, "" = run them in-process), BENCH_SEED_PAIRS,
+BENCH_JSON (also write the figures to this file, for bench/peers/run.py), BENCH_PGBENCH
+(default 1; 0 = skip the pgbench reference).
 After the run it drains the enrollment recompute queue the
 events filled, as the worker would, and reports the time.
 
@@ -59,7 +61,8 @@ ENV = {
     **os.environ,
     "DATABASE_URL": DATABASE_URL,
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "bench-only-secret-key",
+    # production refuses short keys (config/settings/production.py); throwaway, bench only
+    "DJANGO_SECRET_KEY": "bench-only-" + "k3y-Zq8vWm2Rt7Lp4Hx9Nc6Bd1Fg5Js0Ya" * 2,
     "BUDDY_WEBHOOK_SECRET": SECRET,
     "DJANGO_CONN_MAX_AGE": "3600",  # persistent: no reconnects during the run
     "DJANGO_LOG_LEVEL": "INFO",  # as in production: one JSON line per delivery
@@ -418,6 +421,25 @@ def drain_recompute_queue() -> tuple[int, float]:
     return queued, time.perf_counter() - started
 
 
+def write_figures(*, server, n, elapsed, codes, ms, cpu_server, cpu_db, cpu_client,
+                  commits_per_event, log_lines, result) -> None:  # fmt: skip
+    """The figures as JSON to BENCH_JSON (when set): bench/peers/run.py prints them side by side."""
+    path = os.environ.get("BENCH_JSON")
+    if not path:
+        return
+    figures = {
+        "server": server, "requests": n, "seconds": elapsed,
+        "codes": {str(k): v for k, v in codes.items()}, "events_per_s": n / elapsed,
+        "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99), "max_ms": max(ms),
+        "server_cpu_ms": cpu_server / n * 1e3, "db_cpu_ms": cpu_db / n * 1e3,
+        "client_cpu_ms": cpu_client / n * 1e3, "commits_per_event": commits_per_event,
+        "log_lines": log_lines, "lost": result["lost"], "duplicated": result["duplicated"],
+        "load_average": os.getloadavg()[0],
+    }  # fmt: skip
+    Path(path).write_text(json.dumps(figures))
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if len(values) > 1 else values[0]
 
@@ -471,10 +493,15 @@ def main() -> None:
 
     result = verify(events)
     rate = len(tail) / elapsed
-    pg = pgbench_inserts()
+    pg = pgbench_inserts() if os.environ.get("BENCH_PGBENCH", "1") != "0" else None
     ms = [v * 1000 for v in latencies]
     print()
     load = os.getloadavg()
+    write_figures(
+        server=f"gunicorn {WORKERS} × {THREADS}", n=len(tail), elapsed=elapsed, codes=codes,
+        ms=ms, cpu_server=cpu_server, cpu_db=cpu_db, cpu_client=cpu_client,
+        commits_per_event=commits_per_event, log_lines=log_lines, result=result,
+    )  # fmt: skip
     kind = f"gthread × {THREADS} threads" if THREADS > 1 else "sync"
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f}; "
           f"gunicorn workers: {WORKERS} ({kind}); concurrency: {CONCURRENCY}; "
