@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buddy.models import EndReason, MatchStatus
-from buddy.models.matches import MATCH_TRANSITIONS
+from buddy.models.matches import END_NOTE_MAX_LENGTH, MATCH_TRANSITIONS
 from buddy.services.tokens import MAX_EXPIRY_DAYS
 
 
@@ -59,6 +59,12 @@ class MatchActionForm(forms.Form):
         label=_("Ended on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end_note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=END_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     confirm = forms.BooleanField(label=_("Yes, do this"), required=True)
 

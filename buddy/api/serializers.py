@@ -20,6 +20,7 @@ from buddy.models import (
     ProgramType,
     SkillSession,
 )
+from buddy.models.matches import END_NOTE_MAX_LENGTH
 from core.pii import mask_fields
 
 
@@ -139,6 +140,13 @@ class MatchTransitionInputSerializer(serializers.Serializer):
 class MatchEndSerializer(serializers.Serializer):
     ended_at = TimestampField(required=False)
     end_reason = serializers.ChoiceField(choices=EndReason.choices)
+    note = serializers.CharField(
+        max_length=END_NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The coordinator's note on the ending (personal data: masked for viewers).",
+    )
 
 
 class CompanySerializer(MaskedModelSerializer):

@@ -153,6 +153,7 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             end_reason=data.validated_data["end_reason"],
             via=DataSource.COORDINATOR,
             by=request.user,
+            note=data.validated_data["note"],
         )
         return Response(MatchSerializer(match).data)
 

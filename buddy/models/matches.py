@@ -12,6 +12,9 @@ S = MatchStatus
 
 #: The match lifecycle: every allowed move, in one place. ``buddy.services.matches``
 #: is the only writer of ``Match.status`` and refuses any move not listed here.
+#: The longest note a coordinator may give when ending a match (API and page).
+END_NOTE_MAX_LENGTH = 2000
+
 MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PROPOSED: frozenset({S.ACCEPTED, S.DECLINED, S.ACTIVE, S.ENDED}),
     S.ACCEPTED: frozenset({S.ACTIVE, S.ENDED}),

@@ -173,7 +173,14 @@ def _perform(match: Match, data: dict, user) -> None:
         ended = min(ended, timezone.now())
         if match.matched_at is not None:
             ended = max(ended, match.matched_at)
-        match_end(match=match, ended_at=ended, end_reason=data["end_reason"], via=via, by=user)
+        match_end(
+            match=match,
+            ended_at=ended,
+            end_reason=data["end_reason"],
+            via=via,
+            by=user,
+            note=data.get("end_note", ""),
+        )
     else:
         to_status = MATCH_ACTIONS[data["action"]][1]
         match_transition(match=match, to_status=to_status, via=via, by=user, reason=data["action"])

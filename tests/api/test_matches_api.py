@@ -59,6 +59,16 @@ def test_ending_a_match_goes_through_the_lifecycle_and_the_audit_trail(api, coor
     assert (transition.to_status, transition.actor) == (MatchStatus.ENDED, coordinator)
 
 
+def test_ending_a_match_keeps_the_coordinators_note(api):
+    match = MatchFactory()
+    response = api.post(
+        f"/api/matches/{match.pk}/end/", {"end_reason": "completed", "note": "Moved to Hamburg"}
+    )
+    assert response.status_code == 200
+    match.refresh_from_db()
+    assert match.end_note == "Moved to Hamburg"
+
+
 def test_an_illegal_transition_answers_409_with_a_stable_code(api):
     match = MatchFactory(ended=True)
     response = api.post(f"/api/matches/{match.pk}/activate/", {})

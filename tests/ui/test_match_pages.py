@@ -98,6 +98,22 @@ def test_a_coordinator_ends_a_match_with_a_reason(logged_in, coordinator, progra
     assert (last.to_status, last.actor, last.via) == ("ended", coordinator, "coordinator")
 
 
+def test_a_coordinator_ends_a_match_with_a_note(logged_in, program):
+    match = enrolled_match(program)
+    today = timezone.localdate().isoformat()
+    act(
+        logged_in,
+        match,
+        action="end",
+        end_reason="completed",
+        ended_on=today,
+        end_note="Both moved on",
+        confirm="on",
+    )
+    match.refresh_from_db()
+    assert match.end_note == "Both moved on"
+
+
 def test_ending_without_a_reason_says_so_next_to_the_field_and_keeps_the_input(logged_in, program):
     match = enrolled_match(program)
     response = act(logged_in, match, action="end", ended_on="2001-01-01", confirm="on")
