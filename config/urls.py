@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from buddy.api.permissions import AnyRole
+from config.api_root import api_root_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,6 +22,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AnyRole]),
         name="api-docs",
     ),
+    path("api/", api_root_view(), name="api-root"),  # every app's resources
     path("api/imports/", include("webhooks.imports.urls")),  # export uploads and their runs
     path("api/", include("privacy.urls")),  # a person's export and erasure
     path("api/", include("concerns.api.urls")),  # cases (issue 21)

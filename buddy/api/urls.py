@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from buddy.api import views
 
-router = DefaultRouter()
+router = SimpleRouter()  # the API root of every app: config/api_root.py
 router.register("people", views.PersonViewSet)
 router.register("companies", views.CompanyViewSet)
 router.register("external-ids", views.ExternalIdViewSet)

@@ -218,3 +218,13 @@ def test_a_company_user_reads_no_activity_rows():
     client.force_authenticate(company_user_of(CompanyFactory()))
     assert client.get("/api/check-ins/").status_code == 403
     assert client.get("/api/enrollments/").status_code == 403
+
+
+def test_the_api_root_lists_the_resources_of_every_app(api):
+    response = api.get("/api/")
+    assert response.status_code == 200
+    listed = response.json()
+    for resource in ("people", "matches", "programs", "enrollments", "journey-flags"):
+        assert listed[resource].endswith(f"/api/{resource}/")
+    assert listed["recommendations/runs"].endswith("/api/recommendations/runs/")
+    assert listed["concerns"].endswith("/api/concerns/")
