@@ -221,3 +221,17 @@ def test_the_api_the_page_and_the_digest_serve_the_concurrent_matches_item(
     text = mail.outbox[0].body
     assert title in text
     assert item["action_url"] in text  # the plain-text email is not HTML-escaped (&)
+
+
+def test_an_items_admin_link_follows_the_requests_script_prefix():
+    """The change page's path is resolved once per model; the prefix is the request's."""
+    from django.urls import reverse, set_script_prefix
+
+    from enrollments.attention import admin_url
+
+    assert admin_url("buddy_enrollment", 7) == reverse("admin:buddy_enrollment_change", args=[7])
+    set_script_prefix("/buddy/")
+    try:
+        assert admin_url("buddy_enrollment", 7) == "/buddy/admin/buddy/enrollment/7/change/"
+    finally:
+        set_script_prefix("/")
