@@ -248,3 +248,36 @@ def role_required(*, read: str = "programs", change: str = "change"):
         return guarded
 
     return decorator
+
+
+def holds_permission(user, perm: str) -> bool:
+    """Work outside the program roles (e.g. the subscribers of our events, who receive every
+    program's events): superusers, and coordinators who hold the Django permission ``perm``
+    the way the API's ``StaffModelPermissions`` asks for it (staff with the permission).
+    No query for a login that is not staff."""
+    access = access_for(user)
+    if access.is_superuser:
+        return True
+    return access.role == AccessRole.COORDINATOR and user.is_staff and user.has_perm(perm)
+
+
+def permission_required(perm: str):
+    """Guard a page of such work (``holds_permission``): anonymous → the login page; any
+    other login without the permission → 403 (viewers and company users always)."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not holds_permission(request.user, perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator

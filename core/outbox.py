@@ -3,7 +3,9 @@ feed sequence numbers given at publication, one publisher at a time, so a reader
 skips an event. Why: docs/architecture.md, "Publishing an event".
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import NamedTuple
 
@@ -72,17 +74,40 @@ publisher_lock: Seam[GenericPublisherLock | PostgresPublisherLock] = Seam(
 )
 
 
+#: The correlationId of the events published in the current context (``correlation``).
+_correlation: ContextVar[str | None] = ContextVar("outbox_correlation", default=None)
+
+
+@contextmanager
+def correlation(correlation_id) -> Iterator[None]:
+    """Events published inside this block without an explicit ``correlation_id`` carry this
+    one: what caused them (an inbound Buddy System event's correlationId, set by the webhook
+    processing; an import run). None or "": none (also inside an outer block)."""
+    token = _correlation.set(str(correlation_id)[:100] if correlation_id else None)
+    try:
+        yield
+    finally:
+        _correlation.reset(token)
+
+
+def current_correlation() -> str | None:
+    """The correlationId ``correlation`` set for this context, or None."""
+    return _correlation.get()
+
+
 def publish(
     *, type: str, data: dict, program_id: int | None, correlation_id: str | None = None
 ) -> OutboxEvent:
     """Write the event in the caller's transaction (one INSERT, no savepoint) and have the
-    relay run once it commits. Nothing is published if the transaction rolls back."""
+    relay run once it commits. Nothing is published if the transaction rolls back.
+    ``correlation_id``: by default the one of the current ``correlation`` block."""
     return publish_many([Event(type, data, program_id, correlation_id)])[0]
 
 
 def publish_many(events: Iterable[Event], *, at: datetime | None = None) -> list[OutboxEvent]:
     """The bulk form of ``publish``: one INSERT for all the events."""
     at = at or timezone.now()
+    current = _correlation.get()
     rows = []
     for event in events:
         if event.type not in EVENT_TYPES:
@@ -93,7 +118,7 @@ def publish_many(events: Iterable[Event], *, at: datetime | None = None) -> list
                 occurred_at=at,
                 data=event.data,
                 program_id=event.program_id,
-                correlation_id=(event.correlation_id or "")[:100],
+                correlation_id=(event.correlation_id or current or "")[:100],
             )
         )
     if not rows:

@@ -272,7 +272,7 @@ SELECT gen_random_uuid(), CAST(%(event_type)s AS TEXT), %(now)s, jsonb_build_obj
         'fromStatus', NULLIF(r.old_status, ''),
         'status', r.status,
         'changedAt', CAST(%(now_iso)s AS TEXT)),
-    '', e.program_id
+    CAST(%(correlation_id)s AS TEXT), e.program_id
 FROM {new} r JOIN {enrollment} e ON e.id = r.enrollment_id
 WHERE r.old_status <> r.status
 """
@@ -499,6 +499,7 @@ def recompute_set_based(
         "event_type": outbox.ENROLLMENT_STATUS_CHANGED,
         "provider": settings.BUDDY_PROVIDER,
         "now_iso": events.iso(now),
+        "correlation_id": outbox.current_correlation() or "",
     }
     scope_steps: list[tuple[str, str]] = []
     if person_ids is None:

@@ -54,6 +54,11 @@ ANY_ROLE_API = (401, 403, 200, 200, 200, 200, 200)
 ANY_ROLE_PAGE = (302, 403, 200, 200, 200, 200, 200)
 PUBLIC = (200,) * 7
 STAFF = (401, 403, 403, 403, 403, 403, 200)  # superusers and staff with model permissions
+# Pages of the same work: superusers, and coordinators holding the model permission (none of
+# the table's coordinators does: tests/ui/test_subscriber_pages.py grants one).
+STAFF_PAGE = (302, 403, 403, 403, 403, 403, 200)
+STAFF_PAGE_ACTION = (302, 403, 403, 403, 403, 403, 302)  # its POSTs that redirect
+STAFF_PAGE_FORM = (302, 403, 403, 403, 403, 403, 400)  # its form POSTs without the fields
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,16 @@ TABLE: dict[str, Entry] = {
     "webhooks:outbound-delivery-list": Entry("GET", STAFF),
     "webhooks:outbound-delivery-detail": Entry("GET", STAFF, kwargs="delivery"),
     "webhooks:outbound-delivery-resend": Entry("POST", STAFF, kwargs="delivery"),
+    # the coordinator UI's pages of the same (a secret page answers the rotation's POST: 200)
+    "webhooks:subscribers": Entry("GET", STAFF_PAGE),
+    "webhooks:subscriber-add": Entry("POST", STAFF_PAGE_FORM),
+    "webhooks:subscriber-edit": Entry("POST", STAFF_PAGE_FORM, kwargs="endpoint"),
+    "webhooks:subscriber-enable": Entry("POST", STAFF_PAGE_ACTION, kwargs="endpoint"),
+    "webhooks:subscriber-disable": Entry("POST", STAFF_PAGE_ACTION, kwargs="endpoint"),
+    "webhooks:subscriber-rotate-secret": Entry("POST", STAFF_PAGE, kwargs="endpoint"),
+    "webhooks:subscriber-drop-old-secrets": Entry("POST", STAFF_PAGE_ACTION, kwargs="endpoint"),
+    "webhooks:subscriber-deliveries": Entry("GET", STAFF_PAGE, kwargs="endpoint"),
+    "webhooks:subscriber-delivery-resend": Entry("POST", STAFF_PAGE_ACTION, kwargs="delivery"),
     # issue 18: every resource (lists: program roles, scoped; details of A: 404 for B)
     "company-list": Entry("GET", API_READ),
     "company-detail": Entry("GET", API_DETAIL, kwargs="company"),

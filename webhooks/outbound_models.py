@@ -6,6 +6,8 @@ and its attempt count; ``OutboundAttempt`` records each attempt (status, duratio
 never the response body). Imported by ``webhooks.models``.
 """
 
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.db.models import Q
 
@@ -57,6 +59,19 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"Subscriber #{self.pk}"
+
+    @property
+    def host(self) -> str:
+        """The URL's host (lists show it rather than a path that may hold a token)."""
+        try:
+            return urlsplit(self.url).hostname or ""
+        except ValueError:
+            return ""
+
+    @property
+    def rotating(self) -> bool:
+        """A rotation is under way: deliveries are signed with the old secret too."""
+        return len(self.secrets) > 1
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

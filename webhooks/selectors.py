@@ -26,8 +26,11 @@ from webhooks.models import (
     DeliveryStatus,
     EventReference,
     EventStatus,
+    OutboundDelivery,
+    OutboundStatus,
     WebhookConflict,
     WebhookDelivery,
+    WebhookEndpoint,
     WebhookEvent,
 )
 from webhooks.validation import EVENT_TYPES
@@ -248,3 +251,53 @@ def conflicts_unreviewed(*, access: Access) -> QuerySet[WebhookConflict]:
         .only("id", "delivery_id", "received_at", "event__event_id", "event__event_type")
         .order_by("-received_at", "-id")
     )
+
+
+# --- Subscribers of the events this app publishes (not program data: every program's events) --
+
+
+def subscribers_for_list() -> QuerySet[WebhookEndpoint]:
+    """Every subscriber with its last attempted delivery (``last_status``, ``last_code``,
+    ``last_error``, ``last_at``) and its deliveries that failed every attempt
+    (``failed_count``): one query whatever their number."""
+    last = OutboundDelivery.objects.filter(
+        endpoint=OuterRef("pk"), last_attempt_at__isnull=False
+    ).order_by("-last_attempt_at", "-id")
+    failed = (
+        OutboundDelivery.objects.filter(endpoint=OuterRef("pk"), status=OutboundStatus.FAILED)
+        .order_by()
+        .values("endpoint")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return WebhookEndpoint.objects.annotate(
+        last_status=Subquery(last.values("status")[:1]),
+        last_code=Subquery(last.values("last_status_code")[:1]),
+        last_error=Subquery(last.values("last_error")[:1]),
+        last_at=Subquery(last.values("last_attempt_at")[:1]),
+        failed_count=Coalesce(Subquery(failed, output_field=IntegerField()), 0),
+    ).order_by("id")
+
+
+def subscriber_deliveries(
+    *, endpoint: WebhookEndpoint, status: str = ""
+) -> QuerySet[OutboundDelivery]:
+    """A subscriber's deliveries, newest first, with their event's type and every attempt
+    (a fixed number of queries per page)."""
+    deliveries = OutboundDelivery.objects.filter(endpoint=endpoint)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    return (
+        deliveries.select_related("event")
+        .only(*DELIVERY_FIELDS)
+        .prefetch_related("attempt_log")
+        .order_by("-created_at", "-id")
+    )
+
+
+#: What the deliveries page reads of a delivery and its event (not the event's payload).
+DELIVERY_FIELDS = (
+    "id", "event", "event__id", "event__type", "event__occurred_at", "endpoint", "status",
+    "attempts", "due_at", "last_attempt_at", "last_status_code", "last_error",
+    "succeeded_at", "created_at",
+)  # fmt: skip

@@ -17,6 +17,7 @@ from django.utils import timezone
 from buddy.models import ExternalId, Match
 from buddy.schemas import Schema
 from buddy.services.common import provider
+from core import outbox
 from core.broker import task_send
 from core.errors import DomainError, UnknownReference
 from core.queries import insert_or_nothing
@@ -229,7 +230,9 @@ def _run(
             processing = True  # from here on, a failure is the event's
             if record is None:
                 record = parse_data(event.event_type, event.payload.get("data"))
-            result = PROCESSORS[event.event_type](record)
+            # what the processor publishes carries the inbound event's correlationId
+            with outbox.correlation(event.correlation_id):
+                result = PROCESSORS[event.event_type](record)
             _success(event, delivery_pk, weak_unknown_ids(result), had_references)
         delivery, outcome, reason = None, ProcessingOutcome.PROCESSED, ""
     except Exception as exc:  # every failure keeps the event for a retry

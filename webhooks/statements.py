@@ -19,7 +19,9 @@ from webhooks.models import DeliveryStatus, EventStatus, WebhookDelivery, Webhoo
 D = DeliveryStatus
 
 #: What processing reads of the event it locks (the payload only to re-parse it).
-LOCK_FIELDS = in_model_order(WebhookEvent, ("id", "event_id", "event_type", "status", "attempts"))
+LOCK_FIELDS = in_model_order(
+    WebhookEvent, ("id", "event_id", "event_type", "status", "attempts", "correlation_id")
+)
 #: The event's columns the store writes, in the statement's order.
 _EVENT_COLUMNS = (
     "event_id", "event_type", "version", "user_id", "match_id", "timestamp", "correlation_id",

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from webhooks import views, views_review
+from webhooks import views_subscribers as subscribers
 from webhooks.api.feed import EventFeedView
 
 app_name = "webhooks"
@@ -28,5 +29,41 @@ urlpatterns = [
         "webhooks/review/conflicts/<int:pk>/reviewed/",
         views_review.review_conflict_mark,
         name="review-conflict-reviewed",
+    ),
+    # coordinator screens: the subscribers of our events and their deliveries
+    path("webhooks/subscribers/", subscribers.subscribers, name="subscribers"),
+    path("webhooks/subscribers/add/", subscribers.subscriber_add, name="subscriber-add"),
+    path(
+        "webhooks/subscribers/<int:pk>/edit/", subscribers.subscriber_edit, name="subscriber-edit"
+    ),
+    path(
+        "webhooks/subscribers/<int:pk>/enable/",
+        subscribers.subscriber_enable,
+        name="subscriber-enable",
+    ),
+    path(
+        "webhooks/subscribers/<int:pk>/disable/",
+        subscribers.subscriber_disable,
+        name="subscriber-disable",
+    ),
+    path(
+        "webhooks/subscribers/<int:pk>/rotate-secret/",
+        subscribers.subscriber_rotate_secret,
+        name="subscriber-rotate-secret",
+    ),
+    path(
+        "webhooks/subscribers/<int:pk>/drop-old-secrets/",
+        subscribers.subscriber_drop_old_secrets,
+        name="subscriber-drop-old-secrets",
+    ),
+    path(
+        "webhooks/subscribers/<int:pk>/deliveries/",
+        subscribers.subscriber_deliveries,
+        name="subscriber-deliveries",
+    ),
+    path(
+        "webhooks/subscribers/deliveries/<int:pk>/resend/",
+        subscribers.delivery_resend,
+        name="subscriber-delivery-resend",
     ),
 ]

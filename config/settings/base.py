@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "buddy.context_processors.access",
                 "buddy.context_processors.layout",
+                "webhooks.context_processors.subscribers",
             ],
         },
     },

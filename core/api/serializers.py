@@ -100,7 +100,11 @@ class EventEnvelopeSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=outbox.EVENT_TYPES)
     version = serializers.IntegerField()
     timestamp = serializers.DateTimeField()
-    correlationId = serializers.CharField(allow_null=True)
+    correlationId = serializers.CharField(
+        allow_null=True,
+        help_text="What caused the event: the correlationId of the Buddy System event whose "
+        "processing made the change, import-run:<id> for an import, null for a change made here.",
+    )
     data = EVENT_DATA
     sequence = serializers.IntegerField(required=False, help_text="Pull feed position.")
 

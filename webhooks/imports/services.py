@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from buddy.models import ImportRun, ImportStatus, Program
+from core import outbox
 from core.errors import DomainError, FieldError, ValidationFailed
 from webhooks.imports.pipeline import Progress, import_export
 from webhooks.imports.readers import ExportUnreadable
@@ -124,9 +125,15 @@ def import_run_execute(
     started = time.monotonic()
     kwargs = {"batch_size": batch_size} if batch_size else {}
     try:
-        report = import_export(
-            path=run.file_path, program=run.program, dry_run=run.dry_run, progress=both, **kwargs
-        )
+        # the events the import publishes name the run that caused them
+        with outbox.correlation(f"import-run:{run.pk}"):
+            report = import_export(
+                path=run.file_path,
+                program=run.program,
+                dry_run=run.dry_run,
+                progress=both,
+                **kwargs,
+            )
     except ExportUnreadable as exc:
         _finish(run, started, status=ImportStatus.FAILED, code=exc.code, error=exc.message)
         return None
