@@ -17,6 +17,8 @@ import socket
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import httpcore
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -71,22 +73,52 @@ def url_refusal(url: str) -> str | None:
         return "only http and https URLs are allowed"
     if not parts.hostname:
         return "the URL has no host"
+    refusal, _address = address_checked(
+        parts.hostname, port or (443 if parts.scheme == "https" else 80)
+    )
+    return refusal
+
+
+def address_checked(host: str, port: int) -> tuple[str | None, str | None]:
+    """Resolve the host once: (why it is refused, None), or (None, the address to connect
+    to) when every address it resolves to is public or in an allowed network."""
     try:
-        infos = socket.getaddrinfo(
-            parts.hostname,
-            port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        return "the host does not resolve"
+        return "the host does not resolve", None
     allowed = _allowed_networks()
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if getattr(address, "ipv4_mapped", None):
             address = address.ipv4_mapped
         if _internal(address) and not any(address in network for network in allowed):
-            return "the host resolves to an internal address"
-    return None
+            return "the host resolves to an internal address", None
+    return None, infos[0][4][0]
+
+
+class CheckedAddressBackend(httpcore.SyncBackend):
+    """Connects to the very address it checked. ``url_refusal`` before a send is not enough
+    on its own: the HTTP client would resolve the name again to connect, and a name that
+    changes its answer in between (DNS rebinding) would reach an internal address. TLS still
+    verifies the certificate against the URL's host name (httpcore passes it separately)."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        refusal, address = address_checked(host, port)
+        if refusal:
+            raise httpcore.ConnectError(refusal)
+        return super().connect_tcp(
+            address, port, timeout=timeout, local_address=local_address,
+            socket_options=socket_options,
+        )  # fmt: skip
+
+
+def outbound_client(*, timeout: float) -> httpx.Client:
+    """The HTTP client of every outbound delivery: no redirects, connecting only to checked
+    addresses."""
+    transport = httpx.HTTPTransport()
+    # httpcore's pool takes a network backend; httpx's transport does not pass one through
+    transport._pool._network_backend = CheckedAddressBackend()
+    return httpx.Client(timeout=timeout, follow_redirects=False, transport=transport)
 
 
 # --- Endpoints ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from webhooks.models import (
     OutboundStatus,
     WebhookEndpoint,
 )
-from webhooks.outbound import conf, next_due, url_refusal
+from webhooks.outbound import conf, next_due, outbound_client, url_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def relay_deliver_due(*, batch: int | None = None, now: datetime | None = None) 
     result = RelayResult()
     timeout = conf()["TIMEOUT_SECONDS"]
     with (
-        httpx.Client(timeout=timeout, follow_redirects=False) as client,
+        outbound_client(timeout=timeout) as client,
         ThreadPoolExecutor(max_workers=conf()["WORKERS"]) as pool,
     ):
         while True:

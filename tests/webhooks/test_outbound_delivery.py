@@ -2,6 +2,7 @@
 that verifies each one with the ``standardwebhooks`` package: signatures, retries with the
 same id and a fresh signature, 410, 429/503 Retry-After, timeouts, disabling, re-sending."""
 
+import socket
 import time
 from datetime import timedelta
 
@@ -228,3 +229,22 @@ def test_an_endpoint_whose_host_became_internal_is_not_called(subscriber, receiv
         relay_run()
     assert receiver.requests == []
     assert only_delivery().last_error == "refused: the host resolves to an internal address"
+
+
+def test_a_host_that_starts_resolving_internally_after_the_check_is_not_called(
+    subscriber, receiver, monkeypatch
+):
+    """DNS rebinding: the check before the send sees a public address, the connection would
+    see the receiver's loopback one. The client connects only to an address it checked."""
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 80))]])
+    real = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):  # public once, then the real (loopback) answer
+        return next(answers, None) or real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", rebinding)
+    pause_a_match()
+    with override_settings(OUTBOUND_WEBHOOKS={**outbound.conf(), "ALLOWED_PRIVATE_NETWORKS": []}):
+        relay_run()
+    assert receiver.requests == []
+    assert only_delivery().status != OutboundStatus.SUCCEEDED
