@@ -22,10 +22,13 @@ Load: CLIENTS keep-alive connections from a raw asyncio HTTP/1.1 client (no HTTP
 it takes little of the CPU the server needs; its CPU per request is printed) send GETs one
 after the other for SECONDS per endpoint, after a 2-second warm-up of each. The reference is
 measured first and again last; an endpoint's ratio is its requests/s over the mean of the two.
-For each: requests/s, p50 / p99 latency, answers other than 200, CPU ms per request of the
-gunicorn processes and of their PostgreSQL backends (``/proc``), and the targets: p99 under
-100 ms and at least 0.8 × the reference's requests/s. ``--only`` runs some endpoints
-(comma-separated labels); ``--json`` also writes the figures to a file.
+The whole-program aggregates (the attention queue, the impact figures: seconds a request
+at this size) run with AGGREGATE_CLIENTS (default 2) so that their queue does not run into
+gunicorn's timeout; their target is the p99 alone. For each endpoint: requests/s, p50 / p99
+latency, answers other than 200, CPU ms per request of the gunicorn processes and of their
+PostgreSQL backends (``/proc``), and the targets: p99 under 100 ms and at least 0.8 × the
+reference's requests/s. ``--only`` runs some endpoints (comma-separated labels); ``--json``
+also writes the figures to a file.
 Exit status 1 when an endpoint answered anything but 200 (a 5xx, a timeout).
 """
 
@@ -51,6 +54,9 @@ P99_TARGET_MS = 100.0
 RATIO_TARGET = 0.8
 TIMEOUT_S = 30.0  # gunicorn's own timeout (config/gunicorn.py)
 REFERENCE = "reference: 3 fields, 50 rows"
+#: whole-program aggregates (seconds per request at this size, not a page of rows): measured
+#: with --aggregate-clients so that 20 of them queued do not run into gunicorn's timeout
+AGGREGATES = {"attention", "impact per program"}
 
 
 def _load(name: str, relative: str):
@@ -200,12 +206,12 @@ def backend_pids(database_url: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def measure(port, path, token, args, server, database_url, cpu) -> dict:
-    asyncio.run(load(port, path, token, args.clients, min(2.0, args.seconds)))  # warm-up
+def measure(port, path, token, clients, args, server, database_url, cpu) -> dict:
+    asyncio.run(load(port, path, token, clients, min(2.0, args.seconds)))  # warm-up
     pids = cpu.server_pids(server)
     server_before, db_before = cpu.cpu_seconds(pids), cpu.cpu_seconds(backend_pids(database_url))
     client_before = time.process_time()
-    run = asyncio.run(load(port, path, token, args.clients, args.seconds))
+    run = asyncio.run(load(port, path, token, clients, args.seconds))
     client = time.process_time() - client_before
     server_cpu = cpu.cpu_spent(server_before, cpu.cpu_seconds(pids))
     db_cpu = cpu.cpu_spent(db_before, cpu.cpu_seconds(backend_pids(database_url)))
@@ -213,6 +219,7 @@ def measure(port, path, token, args, server, database_url, cpu) -> dict:
     n = len(ms)
     return {
         "path": path,
+        "clients": clients,
         "requests": n,
         "rps": n / run["elapsed"],
         "p50_ms": cpu.percentile(ms, 50),
@@ -228,7 +235,7 @@ def measure(port, path, token, args, server, database_url, cpu) -> dict:
 
 def table(results: dict[str, dict], reference_rps: float) -> list[str]:
     head = (
-        f"{'endpoint':<30} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× ref':>6} "
+        f"{'endpoint':<30} {'C':>3} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× ref':>6} "
         f"{'target':>7} {'non-200':>8} {'CPU ms srv/db':>14} {'KiB':>5} {'load':>5}"
     )
     lines = [head, "-" * len(head)]
@@ -237,11 +244,14 @@ def table(results: dict[str, dict], reference_rps: float) -> list[str]:
         ratio = r["rps"] / reference_rps if reference_rps else 0.0
         if label.startswith("reference"):
             verdict = ""
+        elif label in AGGREGATES:
+            verdict = "met" if r["p99_ms"] < P99_TARGET_MS and not bad else "MISSED"
         else:
             met = r["p99_ms"] < P99_TARGET_MS and ratio >= RATIO_TARGET and not bad
             verdict = "met" if met else "MISSED"
         lines.append(
-            f"{label:<30} {r['rps']:>7.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+            f"{label:<30} {r['clients']:>3} {r['rps']:>7.1f} {r['p50_ms']:>8.1f} "
+            f"{r['p99_ms']:>8.1f} "
             f"{ratio:>6.2f} {verdict:>7} {bad:>8} "
             f"{r['server_cpu_ms']:>7.1f}/{r['db_cpu_ms']:<6.1f} {r['bytes'] / 1024:>5.1f} "
             f"{r['load']:>5.1f}"
@@ -255,6 +265,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep bench/ui's data if present")
     parser.add_argument("--seconds", type=float, default=60.0, help="per endpoint")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--aggregate-clients", type=int, default=2, help="attention, impact")
     parser.add_argument("--only", default="", help="comma-separated endpoint labels")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     args = parser.parse_args()
@@ -299,8 +310,11 @@ def main() -> None:
         try:
             order = [*paths, REFERENCE]  # the reference first and last
             for i, label in enumerate(order):
-                key = f"{REFERENCE} (again)" if i == len(order) - 1 else label
-                results[key] = measure(port, paths[label], token, args, server, database_url, cpu)
+                key = "reference, again" if i == len(order) - 1 else label
+                clients = args.aggregate_clients if label in AGGREGATES else args.clients
+                results[key] = measure(
+                    port, paths[label], token, clients, args, server, database_url, cpu
+                )
                 r = results[key]
                 print(
                     f"  {key:<30} {r['rps']:7.1f} req/s  p50 {r['p50_ms']:7.1f}  "
@@ -313,7 +327,7 @@ def main() -> None:
         log.seek(0)
         errors = [line for line in log if '"level": "ERROR"' in line or "[ERROR]" in line]
     reference_rps = statistics.mean(
-        [results[REFERENCE]["rps"], results[f"{REFERENCE} (again)"]["rps"]]
+        [results[REFERENCE]["rps"], results["reference, again"]["rps"]]
     )
     print()
     print("\n".join(table(results, reference_rps)))

@@ -8,8 +8,9 @@ middleware included, no network), RUNS times after one warm-up, and prints the m
 queries of each page beside the reference: the login page (a template, no data).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
-       .venv/bin/python bench/ui/run.py [--people 166667] [--runs 5]
-The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created.
+       .venv/bin/python bench/ui/run.py [--people 166667] [--runs 5] [--reuse]
+The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created
+(``--reuse``: kept when it holds matches). bench/api imports ``seed`` for the same data.
 """
 
 import argparse
