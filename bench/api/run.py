@@ -326,9 +326,7 @@ def main() -> None:
             server.wait(timeout=30)
         log.seek(0)
         errors = [line for line in log if '"level": "ERROR"' in line or "[ERROR]" in line]
-    reference_rps = statistics.mean(
-        [results[REFERENCE]["rps"], results["reference, again"]["rps"]]
-    )
+    reference_rps = statistics.mean([results[REFERENCE]["rps"], results["reference, again"]["rps"]])
     print()
     print("\n".join(table(results, reference_rps)))
     print(
