@@ -58,8 +58,8 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/matching/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/outbox/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ui/run.py
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/api/run.py --reuse
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/health/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/api/run.py --reuse
 
 bench-webhooks: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/peers/run.py
