@@ -303,3 +303,69 @@ def test_activity_rows_follow_their_match_program():
     assert not sessions.exists()
     access_a = access_for(world.users["coordinator_a"])
     assert scope_matches(CheckIn.objects.all(), access_a, via="match__").count() == 1
+
+
+def _enrolled_pair(program):
+    participant, buddy = ParticipantFactory(), BuddyFactory()
+    for person in (participant, buddy):
+        EnrollmentFactory(person=person, program=program)
+    return participant, buddy
+
+
+def test_a_proposal_without_a_program_never_goes_into_a_program_out_of_scope(client):
+    """The default program (buddy) is only the default for those who coordinate it."""
+    from buddy.models import Match
+
+    mentorship = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+    participant, buddy = _enrolled_pair(mentorship)
+    client.force_login(coordinator_of(mentorship, username="coordinates-mentorship"))
+    response = client.post(
+        "/api/matches/",
+        {"participant": participant.pk, "buddy": buddy.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["program"]
+    assert not Match.objects.exists()
+
+
+def test_a_recommendation_run_without_a_program_never_starts_out_of_scope(client):
+    from matching.models import RecommendationRun
+
+    mentorship = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+    client.force_login(coordinator_of(mentorship, username="coordinates-mentorship"))
+    response = client.post("/api/recommendations/runs/", {}, content_type="application/json")
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["program"]
+    assert not RecommendationRun.objects.exists()
+
+
+def test_an_upload_without_a_program_never_imports_out_of_scope(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from buddy.models import ImportRun
+
+    mentorship = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+    client.force_login(coordinator_of(mentorship, username="coordinates-mentorship"))
+    upload = SimpleUploadedFile("export.json", b"{}", content_type="application/json")
+    response = client.post("/api/imports/", {"file": upload})
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["program"]
+    assert not ImportRun.objects.exists()
+
+
+def test_a_write_without_a_program_goes_into_buddy_for_its_coordinator(client):
+    from matching.models import RecommendationRun
+
+    buddy_program = Program.objects.get(program_type=ProgramType.BUDDY)
+    participant, buddy = _enrolled_pair(buddy_program)
+    client.force_login(coordinator_of(buddy_program, username="coordinates-buddy"))
+    response = client.post(
+        "/api/matches/",
+        {"participant": participant.pk, "buddy": buddy.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 201 and response.json()["program"] == "buddy"
+    response = client.post("/api/recommendations/runs/", {}, content_type="application/json")
+    assert response.status_code == 202
+    assert RecommendationRun.objects.get().program == buddy_program
