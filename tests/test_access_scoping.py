@@ -18,6 +18,7 @@ from tests.factories import (
     CheckInFactory,
     CompanyFactory,
     EnrollmentFactory,
+    EventAttendanceFactory,
     FeedbackFactory,
     InformalEventFactory,
     MatchFactory,
@@ -27,7 +28,7 @@ from tests.factories import (
     WebhookEventFactory,
     coordinator_of,
 )
-from tests.test_access_matrix import ROLES, TABLE, World, url_patterns
+from tests.test_access_matrix import ALSO_READ, ROLES, TABLE, World, url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def readable_urls(world: World, role: str) -> list[str]:
     program A."""
     urls = []
     for name, pattern in url_patterns():
-        entry = TABLE.get(name)
+        entry = ALSO_READ.get(name) or TABLE.get(name)
         if entry is None or entry.method != "GET" or "format" in pattern.pattern.regex.groupindex:
             continue
         if entry.expected[ROLES.index(role)] != 200:
@@ -86,6 +87,47 @@ def with_activity(world: World) -> None:
     )
 
 
+def every_personal_field_distinct(world: World) -> None:
+    """A row of program A of every model with personal fields, each such field of every row
+    holding a value no page could show by chance (so a new personal field is covered by
+    being listed in ``core.pii``)."""
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.db.models import JSONField
+    from django.utils import timezone
+
+    from concerns.services import concern_meeting_add
+    from enrollments.services import attention_snooze
+
+    with_activity(world)
+    EventAttendanceFactory(person=world.participant)
+    concern_meeting_add(concern=world.acknowledged_concern, held_at=timezone.now())
+    attention_snooze(
+        program=world.a,
+        kind="match.no_contact_14",
+        subject_type="match",
+        subject_id=world.match.pk,
+        fingerprint="f",
+        until=timezone.localdate() + timedelta(days=3),
+    )
+    for label, names in personal_data_fields().items():
+        model = apps.get_model(label)
+        assert model.objects.exists(), f"no {label} row: add one above"
+        for pk in model.objects.values_list("pk", flat=True):
+            values = {}
+            for name in names:
+                token = f"{name[:3]}{uuid.uuid4().hex[:12]}"
+                field = model._meta.get_field(name)
+                if isinstance(field, JSONField):
+                    values[name] = {"answer": token}
+                elif name == "email":
+                    values[name] = f"{token}@example.test"
+                else:
+                    values[name] = token
+            model.objects.filter(pk=pk).update(**values)
+
+
 def distinctive_names() -> None:
     """Names no page could show by chance (Faker's "Green" is also a word in a page)."""
     from buddy.models import Person
@@ -99,11 +141,10 @@ def distinctive_names() -> None:
 
 def test_a_viewer_never_receives_a_personal_value(client):
     world = World()
-    with_activity(world)
-    distinctive_names()
+    every_personal_field_distinct(world)
     world.participant.refresh_from_db()
     secrets = personal_values()
-    assert {"Checkin-notes-secret-7781", world.participant.email} <= secrets
+    assert world.participant.email in secrets
     client.force_login(world.users["viewer"])
     for url in readable_urls(world, "viewer"):
         response = client.get(url)
