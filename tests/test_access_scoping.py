@@ -220,6 +220,55 @@ def test_a_coordinator_of_a_never_receives_a_row_of_b(client):
         assert not {value for value in rows_of_b if value in body}, url
 
 
+def test_search_filters_exports_and_figures_of_a_coordinator_of_a_name_no_row_of_b(client):
+    """What a coordinator can type (a search, a filter naming B) or download (impact as CSV,
+    a person's export) gives nothing of program B: no row, no id, no figure."""
+    from buddy.models import Person
+
+    world = World()
+    rows_of_b = program_b_rows(world)
+    person_b = Person.objects.get(matches_as_participant__program=world.b)
+    match_b = person_b.matches_as_participant.get()
+    SkillSessionFactory(
+        match=match_b, teacher=match_b.buddy, learner=person_b, duration_minutes=600
+    )
+    external_id = person_b.external_ids.first().external_id
+    client.force_login(world.users["coordinator_a"])
+    searches = [person_b.first_name, person_b.last_name, str(person_b.pk), external_id]
+    urls = [
+        *(f"/people/?q={value}" for value in searches),
+        f"/api/people/?search={person_b.last_name}",
+        f"/api/matches/?participant={person_b.pk}",
+        "/api/people/?program=mentorship",
+        "/api/enrollments/?program=mentorship",
+        "/api/journey-flags/?program=mentorship",
+        "/api/recommendations/proposals/?program=mentorship",
+        "/api/events/?program=mentorship",
+        "/api/impact/?per=volunteer",
+        "/api/impact/?per=volunteer&format=csv",
+        "/api/impact/?per=company&format=csv",
+        "/webhooks/stats",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = body_text(response)
+        assert not {value for value in rows_of_b if value in body}, url
+    volunteers = {row["key"] for row in client.get("/api/impact/?per=volunteer").json()["rows"]}
+    assert match_b.buddy_id not in volunteers
+    for url in (
+        "/people/?program=mentorship",
+        "/matches/?program=mentorship",
+        "/attention/?program=mentorship",
+        "/api/impact/?program=mentorship",
+        "/api/q2q/evidence/?program=mentorship",
+        "/api/health/?program=mentorship",
+        f"/people/{person_b.pk}/export/",
+        f"/api/people/{person_b.pk}/export/",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
 def test_rows_of_another_program_answer_404(client):
     world = World()
     program_b_rows(world)
