@@ -459,3 +459,29 @@ def test_a_write_without_a_program_goes_into_buddy_for_its_coordinator(client):
     response = client.post("/api/recommendations/runs/", {}, content_type="application/json")
     assert response.status_code == 202
     assert RecommendationRun.objects.get().program == buddy_program
+
+
+def test_staff_without_a_role_or_permissions_reads_and_changes_nothing(client):
+    """Issue 14's finding: staff accounts with no permission uploaded imports and replayed
+    webhooks. Being staff opens the admin (to what its permissions allow), not the program."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from buddy.models import ImportRun
+    from tests.factories import UserFactory
+
+    world = World()
+    runs = ImportRun.objects.count()
+    client.force_login(UserFactory(username="staff-only", is_staff=True))
+    upload = SimpleUploadedFile("export.json", b"{}", content_type="application/json")
+    writes = {
+        "/api/imports/": {"file": upload, "program": "buddy"},
+        f"/api/webhooks/events/{world.event.event_id}/replay/": {},
+        f"/api/webhooks/deliveries/{world.webhook_delivery.pk}/replay/": {},
+        f"/api/matches/{world.match.pk}/end/": {"end_reason": "violation"},
+    }
+    for url, data in writes.items():
+        assert client.post(url, data).status_code == 403, url
+    for url in ("/api/people/", "/api/matches/", "/", "/people/", "/webhooks/review/"):
+        assert client.get(url).status_code == 403, url
+    world.match.refresh_from_db()
+    assert world.match.status == "active" and ImportRun.objects.count() == runs
