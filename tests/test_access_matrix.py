@@ -207,6 +207,13 @@ TABLE: dict[str, Entry] = {
     "webhooks:webhook-delivery-replay": Entry("POST", API_ACTION, kwargs="webhook_delivery"),
 }
 
+#: The reads of URLs the table walks with a write (a list that also creates): they answer
+#: as any list of program data, and the scoping and masking tests read them too.
+ALSO_READ: dict[str, Entry] = {
+    "match-list": Entry("GET", API_READ),
+    "concern-list": Entry("GET", API_READ),
+}
+
 
 def url_patterns(patterns=None, namespace=""):
     """Every (route, name, converters) of the URLconf, the admin's marked by namespace."""
@@ -433,6 +440,22 @@ def test_each_url_answers_each_role_as_the_table_says(name, pattern):
             answers[role] = _call(client, entry.method, url, world.data(entry)).status_code
             transaction.set_rollback(True)
     assert answers == dict(zip(ROLES, entry.expected, strict=True)), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ALSO_READ))
+def test_the_list_of_a_writable_resource_answers_each_role_as_a_list(name):
+    world = World()
+    url = reverse(name)
+    answers = {}
+    for role in ROLES:
+        with _fresh(world, role) as client:
+            answers[role] = client.get(url).status_code
+    assert answers == dict(zip(ROLES, ALSO_READ[name].expected, strict=True)), url
+
+
+def test_also_read_names_urls_the_table_walks_with_a_write():
+    assert all(TABLE[name].method != "GET" for name in ALSO_READ)
 
 
 @pytest.mark.django_db
