@@ -97,6 +97,8 @@ class TopForParticipantView(APIView):
     """``GET /api/recommendations/top/?participant=<id>&program=buddy``: the participant's
     best 5 buddies with scores, parts and reasons, or why there is none."""
 
+    schema_error_statuses = ("404",)  # a program (or person) unknown or out of scope
+
     @extend_schema(parameters=[api.TopQuerySerializer], responses=api.TopSerializer)
     def get(self, request):
         query = api.TopQuerySerializer(data=request.query_params)
