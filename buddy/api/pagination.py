@@ -45,10 +45,23 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 class CursorPagination(pagination.CursorPagination):
     """Large, growing tables (activities, events, deliveries): an opaque cursor, newest
     first, ``?limit=`` up to ``API_MAX_PAGE_SIZE``; a page costs the same deep in the
-    table as at its start (no OFFSET)."""
+    table as at its start (no OFFSET).
+
+    The order is the queryset's (the filter set's ``?ordering=`` or the view's
+    ``order_by``), else newest id first, always ending on the id so that rows with the same
+    value keep one order. The cursor holds the first column's value: the filter sets of
+    cursor-paginated lists offer only never-null columns."""
 
     ordering = "-id"
     page_size_query_param = "limit"
+
+    def get_ordering(self, request, queryset, view):
+        ordering = tuple(str(f) for f in queryset.query.order_by)
+        if not ordering:
+            return (self.ordering,)
+        if not any(f.lstrip("-") in ("id", "pk") for f in ordering):
+            ordering += ("-id" if ordering[0].startswith("-") else "id",)
+        return ordering
 
     @property
     def max_page_size(self) -> int:
