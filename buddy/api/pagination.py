@@ -7,6 +7,7 @@ no request reads a whole table; the maximum is in the OpenAPI schema. A ``limit`
 
 from django.conf import settings
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 
 from core.errors import FieldError, ValidationFailed
 
@@ -54,6 +55,15 @@ class CursorPagination(pagination.CursorPagination):
 
     ordering = "-id"
     page_size_query_param = "limit"
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is a 400 naming it (DRF answers 404)."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationFailed(
+                [FieldError(self.cursor_query_param, "invalid cursor")]
+            ) from None
 
     def get_ordering(self, request, queryset, view):
         ordering = tuple(str(f) for f in queryset.query.order_by)

@@ -82,7 +82,7 @@ class MaskedModelSerializer(serializers.ModelSerializer):
 class PersonSerializer(MaskedModelSerializer):
     """A person of the login's programs (names and email masked for viewers)."""
 
-    company = serializers.StringRelatedField()
+    company = serializers.StringRelatedField(allow_null=True, help_text="Buddies only.")
     external_ids = serializers.SerializerMethodField()
 
     class Meta:

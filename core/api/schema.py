@@ -12,7 +12,8 @@ operation can answer, with an example, unless the view documents that status its
 - 404 when its path names a row (unknown or out of the login's scope), or the view says so
   (``schema_error_statuses``: a program or person named in the query);
 - 409 on every write (a business rule or the match lifecycle refused it);
-- 415 when it takes a request body (a content type it does not parse).
+- 415 when it takes a request body (a content type it does not parse);
+- 414 (from gunicorn, HTML) when it takes query parameters: a request line over 4094 bytes.
 
 405 (a method the path does not have) concerns no documented operation: it is described
 once, as the ``MethodNotAllowed`` response component, with the same body.
@@ -152,9 +153,32 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append("415")
         if view.get_throttles():
             statuses.append("429")
-        return statuses
+        if any(p["in"] == "query" for p in parameters):
+            statuses.append("414")
+        statuses += [s for s in getattr(view, "schema_error_statuses", ()) if s not in statuses]
+        return sorted(statuses)
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # A read-only choice of a model field that may be blank (``end_reason`` of a match
+        # that has not ended) is answered as "": DRF drops ``allow_blank`` from read-only
+        # fields, so the schema would refuse the value the API sends.
+        if (
+            isinstance(field, serializers.ChoiceField)
+            and field.read_only
+            and "enum" in schema
+            and "" not in schema["enum"]
+            and _model_field_is_blank(field)
+        ):
+            schema = {**schema, "enum": [*schema["enum"], ""]}
+        return schema
 
     def error_response(self, status: str) -> dict:
+        if status == "414":
+            return {
+                "description": "The request line is too long for the web server (its page).",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
         description, name, example = ERRORS[status]
         ref = self.resolve_serializer(ErrorSerializer(), "response").ref
         content = {}
@@ -175,6 +199,17 @@ class AutoSchema(openapi.AutoSchema):
                 }
             }
         return response
+
+
+def _model_field_is_blank(field) -> bool:
+    meta = getattr(field.parent, "Meta", None)
+    model = getattr(meta, "model", None)
+    if model is None or "." in (field.source or ""):
+        return False
+    try:
+        return model._meta.get_field(field.source).blank
+    except Exception:
+        return False
 
 
 def error_components_hook(result, generator, request, public):

@@ -102,3 +102,32 @@ def test_a_real_error_matches_the_documented_body(client):
     body = APIClient().get("/api/matches/").json()
     assert set(body) <= {"status", "code", "message", "errors"}
     assert body["status"] == "error" and body["code"]
+
+
+@pytest.mark.django_db
+def test_an_api_path_no_route_matches_is_404_with_the_error_body(coordinator):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    response = client.get("/api/matches/0.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "error", "code": "not_found", "message": "Not found."}
+
+
+@pytest.mark.django_db
+def test_a_cursor_that_is_not_ours_is_400_naming_it(coordinator):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    response = client.get("/api/check-ins/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "cursor", "message": "invalid cursor"}]
+
+
+def test_a_read_only_choice_that_may_be_blank_allows_blank(schema):
+    end_reason = schema["components"]["schemas"]["Match"]["properties"]["end_reason"]
+    refs = [item.get("$ref", "") for item in end_reason.get("oneOf", [])]
+    assert any(ref.endswith("BlankEnum") for ref in refs), end_reason
