@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from buddy.access import access_for
 from buddy.api.fields import TimestampFormField
 from buddy.models import (
     CheckIn,
@@ -32,6 +33,7 @@ from buddy.models import (
 )
 from buddy.models.choices import EventFormat, FormalEventType, MilestoneCategory
 from buddy.selectors import enrollments_waiting
+from core.pii import personal_field_names
 
 
 class TimestampFilter(django_filters.IsoDateTimeFilter):
@@ -74,7 +76,77 @@ def number_range(field: str) -> dict:
     }
 
 
-class PersonFilterSet(django_filters.FilterSet):
+def _walk(model, path: str) -> tuple[bool, bool]:
+    """``(personal, to_many)`` of a lookup path from ``model`` (``participant__last_name``):
+    whether it ends on a personal-data field (``core.pii``) and crosses a to-many relation."""
+    *relations, name = path.split("__")
+    to_many = False
+    for part in relations:
+        field = model._meta.get_field(part)
+        to_many = to_many or field.one_to_many or field.many_to_many
+        model = field.related_model
+    return name in personal_field_names(model), to_many
+
+
+class SearchFilter(django_filters.CharFilter):
+    """``?search=``: rows with the text in one of ``fields`` (case-insensitive) or equal to
+    one of ``exact``. A masked login (viewer) searches no personal field: a hit would tell
+    them the hidden value."""
+
+    def __init__(self, fields=(), exact=(), **kwargs):
+        self.search_fields, self.exact_fields = tuple(fields), tuple(exact)
+        kwargs.setdefault("label", _("Search"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        model, masked = qs.model, getattr(self.parent, "masked", True)
+        condition, distinct = Q(pk__in=[]), False
+        for path, lookup in [(f, "icontains") for f in self.search_fields] + [
+            (f, "exact") for f in self.exact_fields
+        ]:
+            personal, to_many = _walk(model, path)
+            if personal and masked:
+                continue
+            condition |= Q(**{f"{path}__{lookup}": value})
+            distinct = distinct or to_many
+        qs = qs.filter(condition)
+        return qs.distinct() if distinct else qs
+
+
+class Ordering(django_filters.OrderingFilter):
+    """``?ordering=``: the named fields only (``-`` for descending); a masked login (viewer)
+    may not order by a personal field (400: the order would tell the hidden values)."""
+
+    def restrict(self, model, masked: bool) -> None:
+        if not masked:
+            return
+        allowed = [
+            (value, label)
+            for value, label in self.extra["choices"]
+            if not _walk(model, self.param_map[value.lstrip("-")])[0]
+        ]
+        self.extra["choices"] = allowed
+        self.__dict__.pop("_field", None)  # a form field built before (the schema) is stale
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """A filter set that knows whether its login sees personal data (``masked``: from the
+    request's login unless given), for ``SearchFilter`` and ``Ordering``."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, masked=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        if masked is None:
+            masked = request is None or access_for(request.user).masked
+        self.masked = masked
+        for f in self.filters.values():
+            if isinstance(f, Ordering):
+                f.restrict(self._meta.model, masked)
+
+
+class PersonFilterSet(ScopedFilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
     company = django_filters.NumberFilter(field_name="company_id")
     location = django_filters.CharFilter(lookup_expr="iexact")
@@ -86,14 +158,20 @@ class PersonFilterSet(django_filters.FilterSet):
     program = django_filters.CharFilter(
         field_name="enrollments__program__program_type", distinct=True
     )
-    ordering = django_filters.OrderingFilter(fields=["id", "joined_at", "location"])
+    search = SearchFilter(
+        fields=["first_name", "last_name", "email", "location"],
+        exact=["external_ids__external_id"],
+    )
+    ordering = Ordering(
+        fields=["id", "joined_at", "location", "last_name", "first_name", "capacity"]
+    )
 
     class Meta:
         model = Person
         fields = ["role", "company", "location", "external_id", "joined_after"]
 
 
-class MatchFilterSet(django_filters.FilterSet):
+class MatchFilterSet(ScopedFilterSet):
     status = ChoicesFilter(choices=MatchStatus.choices)
     program = django_filters.CharFilter(field_name="program__program_type")
     participant = django_filters.NumberFilter(field_name="participant_id")
@@ -104,8 +182,26 @@ class MatchFilterSet(django_filters.FilterSet):
     ended_after = TimestampFilter(field_name="ended_at", lookup_expr="gte")
     ended_before = TimestampFilter(field_name="ended_at", lookup_expr="lte")
     company = django_filters.NumberFilter(field_name="buddy__company_id")
-    ordering = django_filters.OrderingFilter(
-        fields=["id", "matched_at", "ended_at", "created_at", "updated_at"]
+    search = SearchFilter(
+        fields=[
+            "participant__first_name",
+            "participant__last_name",
+            "buddy__first_name",
+            "buddy__last_name",
+        ],
+        exact=["participant__external_ids__external_id", "buddy__external_ids__external_id"],
+    )
+    ordering = Ordering(
+        fields=[
+            "id",
+            "status",
+            "matched_at",
+            "ended_at",
+            "duration_days",
+            "sessions_completed",
+            "created_at",
+            "updated_at",
+        ]
     )
 
     class Meta:
@@ -146,8 +242,8 @@ class PersonListFilterSet(PersonFilterSet):
         fields = [*PersonFilterSet.Meta.fields]
 
     def __init__(self, *args, program=None, masked=False, now=None, **kwargs):
-        self.program, self.masked, self.now = program, masked, now or timezone.now()
-        super().__init__(*args, **kwargs)
+        self.program, self.now = program, now or timezone.now()
+        super().__init__(*args, masked=masked, **kwargs)
         self.filters["company"].label = _("Company")
 
     def search(self, queryset, name, value):
@@ -208,26 +304,32 @@ class PersonListFilterSet(PersonFilterSet):
         return queryset.filter(_active__gte=F("capacity"))
 
 
-class CompanyFilterSet(django_filters.FilterSet):
+class CompanyFilterSet(ScopedFilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
-    ordering = django_filters.OrderingFilter(fields=["id", "name"])
+    search = SearchFilter(fields=["name"])
+    ordering = Ordering(fields=["id", "name", "created_at"])
 
     class Meta:
         model = Company
         fields = ["name"]
 
 
-class ExternalIdFilterSet(django_filters.FilterSet):
+class ExternalIdFilterSet(ScopedFilterSet):
     provider = django_filters.CharFilter()
     external_id = django_filters.CharFilter()
     person = django_filters.NumberFilter(field_name="person_id")
+    search = SearchFilter(fields=["provider", "external_id"])
+    ordering = Ordering(fields=["id", "provider", "external_id", "created_at"])
 
     class Meta:
         model = ExternalId
         fields = ["provider", "external_id", "person"]
 
 
-class _ActivityFilterSet(django_filters.FilterSet):
+class _ActivityFilterSet(ScopedFilterSet):
+    """Activity tables are cursor-paginated: ``ordering`` offers only columns that are
+    never null (the cursor's position is the first ordering column's value)."""
+
     source = django_filters.ChoiceFilter(choices=DataSource.choices)
 
 
@@ -240,6 +342,8 @@ class InformalEventFilterSet(_MatchActivityFilterSet):
     locals().update(date_range("event_date"))
     event_type = django_filters.CharFilter()
     location = django_filters.CharFilter(lookup_expr="iexact")
+    search = SearchFilter(fields=["event_type", "location", "description"])
+    ordering = Ordering(fields=["id", "event_date", "created_at"])
 
     class Meta:
         model = InformalEvent
@@ -249,6 +353,8 @@ class InformalEventFilterSet(_MatchActivityFilterSet):
 class CheckInFilterSet(_MatchActivityFilterSet):
     locals().update(date_range("checkin_date"))
     mood = ChoicesFilter(choices=Mood.choices)
+    search = SearchFilter(fields=["notes"])
+    ordering = Ordering(fields=["id", "checkin_date", "created_at"])
 
     class Meta:
         model = CheckIn
@@ -259,6 +365,8 @@ class FeedbackFilterSet(_MatchActivityFilterSet):
     locals().update(date_range("submitted_at"))
     locals().update(number_range("rating"))
     from_role = django_filters.ChoiceFilter(choices=FeedbackRole.choices)
+    search = SearchFilter(fields=["feedback_text"])
+    ordering = Ordering(fields=["id", "submitted_at", "created_at"])
 
     class Meta:
         model = Feedback
@@ -272,6 +380,8 @@ class EventAttendanceFilterSet(_ActivityFilterSet):
     event_type = django_filters.ChoiceFilter(choices=FormalEventType.choices)
     event_format = django_filters.ChoiceFilter(choices=EventFormat.choices)
     location = django_filters.CharFilter(lookup_expr="iexact")
+    search = SearchFilter(fields=["event_title", "location", "organizer"])
+    ordering = Ordering(fields=["id", "attended_at", "created_at"])
 
     class Meta:
         model = EventAttendance
@@ -286,6 +396,10 @@ class SkillSessionFilterSet(_ActivityFilterSet):
     learner = django_filters.NumberFilter(field_name="learner_id")
     match = django_filters.NumberFilter(field_name="match_id")
     skill_category = django_filters.CharFilter(lookup_expr="iexact")
+    search = SearchFilter(
+        fields=["skill_name", "skill_category", "teacher_comment", "learner_comment"]
+    )
+    ordering = Ordering(fields=["id", "completed_at", "created_at"])
 
     class Meta:
         model = SkillSession
@@ -296,6 +410,8 @@ class MilestoneFilterSet(_ActivityFilterSet):
     locals().update(date_range("reached_at"))
     person = django_filters.NumberFilter(field_name="person_id")
     milestone_category = django_filters.ChoiceFilter(choices=MilestoneCategory.choices)
+    search = SearchFilter(fields=["milestone_title"])
+    ordering = Ordering(fields=["id", "reached_at", "created_at"])
 
     class Meta:
         model = MilestoneAchievement

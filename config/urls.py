@@ -34,3 +34,5 @@ urlpatterns = [
     path("", include("privacy.urls_pages")),  # a person page's export and erasure
     path("", include("buddy.urls")),
 ]
+
+handler404 = "config.errors.page_not_found"  # JSON error body under /api/

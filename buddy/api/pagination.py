@@ -7,6 +7,7 @@ no request reads a whole table; the maximum is in the OpenAPI schema. A ``limit`
 
 from django.conf import settings
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 
 from core.errors import FieldError, ValidationFailed
 
@@ -45,10 +46,32 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 class CursorPagination(pagination.CursorPagination):
     """Large, growing tables (activities, events, deliveries): an opaque cursor, newest
     first, ``?limit=`` up to ``API_MAX_PAGE_SIZE``; a page costs the same deep in the
-    table as at its start (no OFFSET)."""
+    table as at its start (no OFFSET).
+
+    The order is the queryset's (the filter set's ``?ordering=`` or the view's
+    ``order_by``), else newest id first, always ending on the id so that rows with the same
+    value keep one order. The cursor holds the first column's value: the filter sets of
+    cursor-paginated lists offer only never-null columns."""
 
     ordering = "-id"
     page_size_query_param = "limit"
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is a 400 naming it (DRF answers 404)."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationFailed(
+                [FieldError(self.cursor_query_param, "invalid cursor")]
+            ) from None
+
+    def get_ordering(self, request, queryset, view):
+        ordering = tuple(str(f) for f in queryset.query.order_by)
+        if not ordering:
+            return (self.ordering,)
+        if not any(f.lstrip("-") in ("id", "pk") for f in ordering):
+            ordering += ("-id" if ordering[0].startswith("-") else "id",)
+        return ordering
 
     @property
     def max_page_size(self) -> int:

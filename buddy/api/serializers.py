@@ -1,5 +1,6 @@
 """API representations. Serializers shape data; every change goes through a service."""
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from buddy.access import access_for
@@ -36,8 +37,50 @@ class MaskedModelSerializer(serializers.ModelSerializer):
         return data
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Buddy",
+            value={
+                "id": 7,
+                "role": "buddy",
+                "first_name": "Maria",
+                "last_name": "Keller",
+                "email": "maria.keller@example.com",
+                "joined_at": "2026-03-02T09:00:00Z",
+                "languages": ["de", "en"],
+                "interests": ["cooking", "football"],
+                "location": "Berlin",
+                "company": "Globex",
+                "capacity": 2,
+                "external_ids": {"buddy_system": ["usr_7f3a"]},
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "Buddy, as a viewer reads it",
+            value={
+                "id": 7,
+                "role": "buddy",
+                "first_name": "•••",
+                "last_name": "•••",
+                "email": "•••",
+                "joined_at": "2026-03-02T09:00:00Z",
+                "languages": ["de", "en"],
+                "interests": ["cooking", "football"],
+                "location": "Berlin",
+                "company": "Globex",
+                "capacity": 2,
+                "external_ids": {"buddy_system": ["usr_7f3a"]},
+            },
+            response_only=True,
+        ),
+    ]
+)
 class PersonSerializer(MaskedModelSerializer):
-    company = serializers.StringRelatedField()
+    """A person of the login's programs (names and email masked for viewers)."""
+
+    company = serializers.StringRelatedField(allow_null=True, help_text="Buddies only.")
     external_ids = serializers.SerializerMethodField()
 
     class Meta:
@@ -70,7 +113,33 @@ class MatchTransitionSerializer(MaskedModelSerializer):
         fields = ["from_status", "to_status", "at", "via", "actor", "reason"]
 
 
+_MATCH_EXAMPLE = {
+    "id": 42,
+    "external_id": "5b1f0c1e-8d7a-4c2e-9a53-0f6f3f8e2a10",
+    "program": "buddy",
+    "participant": 12,
+    "buddy": 7,
+    "status": "active",
+    "matched_at": "2026-04-01T10:00:00Z",
+    "ended_at": None,
+    "end_reason": "",
+    "duration_days": 61,
+    "sessions_completed": 4,
+    "events_attended": 2,
+    "matching_criteria": {"language": 1.0, "interests": 0.5},
+    "source": "coordinator",
+    "concurrent_active": False,
+    "created_at": "2026-03-28T15:12:00Z",
+    "updated_at": "2026-06-01T08:30:00Z",
+}
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Active match", value=_MATCH_EXAMPLE, response_only=True)]
+)
 class MatchSerializer(MaskedModelSerializer):
+    """A match of a participant and a buddy in a program."""
+
     program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
 
     class Meta:
@@ -97,7 +166,38 @@ class MatchSerializer(MaskedModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Active match with its history",
+            value={
+                **_MATCH_EXAMPLE,
+                "transitions": [
+                    {
+                        "from_status": "",
+                        "to_status": "proposed",
+                        "at": "2026-03-28T15:12:00Z",
+                        "via": "coordinator",
+                        "actor": 3,
+                        "reason": "",
+                    },
+                    {
+                        "from_status": "proposed",
+                        "to_status": "active",
+                        "at": "2026-04-01T10:00:00Z",
+                        "via": "coordinator",
+                        "actor": 3,
+                        "reason": "first meeting went well",
+                    },
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class MatchDetailSerializer(MatchSerializer):
+    """A match with its status history, oldest first."""
+
     transitions = MatchTransitionSerializer(many=True, read_only=True)
 
     class Meta(MatchSerializer.Meta):
@@ -105,6 +205,11 @@ class MatchDetailSerializer(MatchSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Propose a pair", value={"program": "buddy", "participant": 12, "buddy": 7})
+    ]
+)
 class MatchProposeSerializer(serializers.Serializer):
     """A coordinator's proposal: the program and both people must be in their scope (an id
     out of scope reads as unknown)."""
@@ -125,10 +230,21 @@ class MatchProposeSerializer(serializers.Serializer):
                 self.fields[name].queryset = scope_people(Person.objects.all(), access)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("With a reason", value={"reason": "both asked for a pause"})]
+)
 class MatchTransitionInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, default="")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Completed",
+            value={"end_reason": "completed", "ended_at": "2026-09-30T12:00:00Z", "note": ""},
+        )
+    ]
+)
 class MatchEndSerializer(serializers.Serializer):
     ended_at = TimestampField(required=False)
     end_reason = serializers.ChoiceField(choices=EndReason.choices)

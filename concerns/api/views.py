@@ -20,6 +20,7 @@ from concerns.api.serializers import (
     ConcernResolveSerializer,
     ConcernSerializer,
 )
+from concerns.filtersets import ConcernFilterSet
 from concerns.models import Category, Concern, Severity, Status
 from core.errors import FieldError, ValidationFailed
 
@@ -55,6 +56,8 @@ class ConcernViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     only that they exist to logins without the ``safeguarding`` permission."""
 
     queryset = Concern.objects.all()
+    filterset_class = ConcernFilterSet
+    schema_error_statuses = ("404",)  # ?program= unknown or out of scope
 
     def _access(self):
         return access_for(self.request.user)

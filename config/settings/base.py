@@ -199,7 +199,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, adding the one error body to every operation (core.api.schema).
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "buddy.api.exception_handlers.api_exception_handler",
 }
 # The largest page any API list serves (?limit= above it gets this many).
@@ -214,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.error_components_hook",
+    ],
     # one schema name per choice set, however many fields use it
     "ENUM_NAME_OVERRIDES": {
         "MatchStatusEnum": "buddy.models.choices.MatchStatus",

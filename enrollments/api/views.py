@@ -39,6 +39,8 @@ class AttentionView(APIView):
     """``GET /api/attention/?program=buddy``: the ranked needs-attention items; ``count`` and
     ``summary`` cover the whole queue, ``items`` the page (``limit``/``offset``)."""
 
+    schema_error_statuses = ("404",)  # a program (or person) unknown or out of scope
+
     @extend_schema(
         parameters=[
             OpenApiParameter("program", OpenApiTypes.STR, description="Program type."),
@@ -110,6 +112,8 @@ class ImpactView(APIView):
     """``GET /api/impact/?program=buddy&per=program|company|volunteer&start=&end=``: volunteer
     hours, quality, outcomes and SROI, aggregated. Company users get their own company's
     figures only (``per=company``, the default for them); no row names a person."""
+
+    schema_error_statuses = ("404",)  # a program (or person) unknown or out of scope
 
     permission_classes = [ImpactFigures]
     renderer_classes = [renderers.JSONRenderer, ImpactCsvRenderer]
@@ -194,6 +198,8 @@ class HealthView(APIView):
     """``GET /api/health/?program=buddy``: match health of the program (issue 21): band
     shares now, by company, the weekly trend, and the matches at risk with their reason."""
 
+    schema_error_statuses = ("404",)  # a program (or person) unknown or out of scope
+
     @extend_schema(
         parameters=[
             OpenApiParameter("program", str, description="program type (default buddy)"),
@@ -224,6 +230,8 @@ class Q2QEvidenceView(APIView):
     """``GET /api/q2q/evidence/?program=buddy&since=YYYY-MM-DD``: de-identified evidence
     snippets with their dimension scores (at most 1,000 per request; ``offset`` pages).
     Viewers get the scores with the snippets masked."""
+
+    schema_error_statuses = ("404",)  # a program (or person) unknown or out of scope
 
     LIMIT = 1000
 

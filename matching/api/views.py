@@ -98,6 +98,9 @@ class TopForParticipantView(APIView):
     """``GET /api/recommendations/top/?participant=<id>&program=buddy``: the participant's
     best 5 buddies with scores, parts and reasons, or why there is none."""
 
+    # a program or person unknown or out of scope; 409: the program does no matching
+    schema_error_statuses = ("404", "409")
+
     @extend_schema(parameters=[api.TopQuerySerializer], responses=api.TopSerializer)
     def get(self, request):
         query = api.TopQuerySerializer(data=request.query_params)

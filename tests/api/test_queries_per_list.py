@@ -46,7 +46,7 @@ QUERIES = {
     "/api/recommendations/criteria/": 4,
     "/api/recommendations/runs/": 4,
     "/api/recommendations/proposals/": 5,  # + the program (one for the page)
-    "/api/webhooks/events/": 4,
+    "/api/webhooks/events/": 3,
     "/api/webhooks/deliveries/": 3,
 }
 

@@ -23,7 +23,12 @@ from webhooks.api.serializers import (
     WebhookEndpointSerializer,
     WebhookEventSerializer,
 )
-from webhooks.filtersets import WebhookDeliveryFilterSet, WebhookEventFilterSet
+from webhooks.filtersets import (
+    OutboundDeliveryFilterSet,
+    WebhookDeliveryFilterSet,
+    WebhookEndpointFilterSet,
+    WebhookEventFilterSet,
+)
 from webhooks.models import OutboundDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.selectors import scope_webhook_events
 
@@ -34,6 +39,7 @@ class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = WebhookEvent.objects.order_by("-received_at", "-id")
     serializer_class = WebhookEventSerializer
     filterset_class = WebhookEventFilterSet
+    pagination_class = CursorPagination
 
     def get_queryset(self):
         return scope_webhook_events(super().get_queryset(), access_for(self.request.user))
@@ -75,7 +81,7 @@ class WebhookEndpointViewSet(
     queryset = WebhookEndpoint.objects.order_by("id")
     serializer_class = WebhookEndpointSerializer
     permission_classes = [StaffModelPermissions]
-    filterset_fields = ["active"]
+    filterset_class = WebhookEndpointFilterSet
 
     @extend_schema(
         request=WebhookEndpointSerializer, responses={201: WebhookEndpointCreatedSerializer}
@@ -137,7 +143,8 @@ class OutboundDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = OutboundDelivery.objects.select_related("event").prefetch_related("attempt_log")
     serializer_class = OutboundDeliverySerializer
     permission_classes = [StaffModelPermissions]
-    filterset_fields = ["endpoint", "status"]
+    filterset_class = OutboundDeliveryFilterSet
+    pagination_class = CursorPagination
 
     @extend_schema(request=None, responses=OutboundDeliverySerializer)
     @action(detail=True, methods=["post"])

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from buddy.access import access_for
 from buddy.models import ImportRun
 from buddy.selectors import scope_import_runs
+from core.api.schema import ErrorSerializer
+from webhooks.filtersets import ImportRunFilterSet
 from webhooks.imports.serializers import ImportRunSerializer, ImportUploadSerializer
 from webhooks.imports.services import import_run_upload, upload_size_check
 
@@ -19,12 +21,14 @@ class ImportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = ImportRun.objects.select_related("program", "created_by")
     serializer_class = ImportRunSerializer
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = ["status"]
+    filterset_class = ImportRunFilterSet
 
     def get_queryset(self):
         return scope_import_runs(super().get_queryset(), access_for(self.request.user))
 
-    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer, 413: None})
+    @extend_schema(
+        request=ImportUploadSerializer, responses={202: ImportRunSerializer, 413: ErrorSerializer}
+    )
     def create(self, request, *args, **kwargs):
         """Upload an export (.zip, .json or one entity .csv); the import runs on a worker.
         Uploads over ``BUDDY_IMPORT_MAX_UPLOAD_BYTES`` are answered 413."""
