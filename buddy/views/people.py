@@ -10,7 +10,7 @@ from buddy.access_log import (
     log_person_access,
 )
 from buddy.filtersets import PersonListFilterSet
-from buddy.models import Enrollment, Match, Person, Role
+from buddy.models import Enrollment, EnrollmentStatus, Match, Person, Role
 from buddy.views.common import current_program, program_errors
 
 PAGE_SIZE = 50
@@ -65,7 +65,7 @@ def person_detail(request, pk):
         selectors.scope_people(Person.objects.select_related("company"), access), pk=pk
     )
     log_person_access(request, person)
-    enrollments = (
+    enrollments = list(
         Enrollment.objects.filter(person=person, program__in=access.programs())
         .select_related("program", "journey")
         .prefetch_related("status_changes")
@@ -85,8 +85,11 @@ def person_detail(request, pk):
             "matches": matches,
             "timeline": selectors.person_timeline(person=person, matches=matches),
             "milestones": person.milestones.order_by("-reached_at")[:50],
-            # Suggestions (issue 17, matching app): the partial _suggestions.html renders
-            # them once matching provides them; None until then.
-            "suggestions": None,
+            # The programs where the matching app's top 5 is loaded (_suggestions.html).
+            "suggestions": [
+                e.program
+                for e in enrollments
+                if person.role == Role.PARTICIPANT and e.status == EnrollmentStatus.ACTIVE
+            ],
         },
     )
