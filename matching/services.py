@@ -546,7 +546,7 @@ def criteria_preview(
     clean = criteria_validate(criteria)
     if not 0 <= float(score_floor) <= 100:
         raise ValidationFailed([FieldError("score_floor", "must be from 0 to 100")])
-    current = criteria_current(program=program)
+    current = selectors.criteria_latest(program=program)  # a preview writes nothing
     proposed = MatchingCriteria(
         program=program,
         criteria=clean,
