@@ -29,8 +29,7 @@ def enrolled(program, factory, **fields):
 def world(live_server):
     program = buddy_program()
     participants = [
-        enrolled(program, ParticipantFactory, languages=["ar"], location="Berlin")
-        for _ in range(3)
+        enrolled(program, ParticipantFactory, languages=["ar"], location="Berlin") for _ in range(3)
     ]
     buddies = [
         enrolled(program, BuddyFactory, languages=["ar"], location="Berlin", capacity=1)
