@@ -11,6 +11,7 @@ from buddy.access_log import (
 )
 from buddy.filtersets import PersonListFilterSet
 from buddy.models import Enrollment, EnrollmentStatus, Match, Person, Role
+from buddy.models.matches import BINDING_STATUSES
 from buddy.views.common import current_program, program_errors
 
 PAGE_SIZE = 50
@@ -76,6 +77,7 @@ def person_detail(request, pk):
             "participant", "buddy", "program"
         )
     )
+    bound = {m.program_id for m in matches if m.status in BINDING_STATUSES}
     return render(
         request,
         "buddy/person.html",
@@ -85,11 +87,14 @@ def person_detail(request, pk):
             "matches": matches,
             "timeline": selectors.person_timeline(person=person, matches=matches),
             "milestones": person.milestones.order_by("-reached_at")[:50],
-            # The programs where the matching app's top 5 is loaded (_suggestions.html).
+            # The programs where the participant waits: the matching app's top 5 is loaded
+            # there (_suggestions.html).
             "suggestions": [
                 e.program
                 for e in enrollments
-                if person.role == Role.PARTICIPANT and e.status == EnrollmentStatus.ACTIVE
+                if person.role == Role.PARTICIPANT
+                and e.status == EnrollmentStatus.ACTIVE
+                and e.program_id not in bound
             ],
         },
     )
