@@ -28,6 +28,8 @@ from matching.outcomes import outcome_evidence
 
 PAGE_SIZE = 25
 PROPOSALS_PAGE_SIZE = 50
+#: The filters of the waiting list (``PersonListFilterSet``'s, as on the people list).
+WAITING_FILTERS = ("q", "language", "interest", "city", "waiting_days")
 
 
 def _posted_program(request) -> Program:
@@ -72,8 +74,9 @@ def _board(request, program: Program, *, status: int = 200, **extra):
     filterset = PersonListFilterSet(
         data, queryset=queryset, program=program, masked=access.masked, request=request
     )
-    for name in ("role", "external_id", "joined_after", "status", "free_capacity", "company"):
-        filterset.form.fields.pop(name, None)
+    for name in list(filterset.form.fields):  # the people list's search and filters
+        if name not in WAITING_FILTERS:
+            filterset.form.fields.pop(name)
     ok = filterset.is_valid()
     waiting = Paginator(filterset.qs if ok else queryset.none(), PAGE_SIZE).get_page(
         request.GET.get("page")
