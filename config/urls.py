@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/", include("buddy.api.urls")),
     path("api/", include("enrollments.api.urls")),  # programs, enrollments, journey flags
     path("api/", include("matching.api.urls")),  # recommendations
+    path("matching/", include("matching.urls")),  # the matching board (issue 19)
     path("", include("webhooks.urls")),
     path("", include("enrollments.urls")),  # /attention/ and /api/attention/
     path("", include("privacy.urls_pages")),  # a person page's export and erasure

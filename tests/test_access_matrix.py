@@ -202,6 +202,17 @@ TABLE: dict[str, Entry] = {
     "proposal-dismiss": Entry("POST", API_ACTION, data={"reason": "not a fit"}, kwargs="proposal"),
     # without ?participant= a reader gets 400 naming the parameter (tests/api cover the 200)
     "recommendation-top": Entry("GET", (401, 403, 400, 400, 400, 403, 400)),
+    # the matching board (issue 19): a form POST without its fields is refused with 400 once
+    # the login may change (``program`` is required before anything is started)
+    "matching:board": Entry("GET", PAGE),
+    "matching:run-start": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
+    "matching:run-progress": Entry("GET", PAGE_DETAIL, kwargs="run"),
+    "matching:proposals-accept": Entry("POST", PAGE_FORM_ON_A, kwargs="run"),
+    "matching:proposal-accept": Entry("POST", PAGE_ACTION_ON_A, kwargs="proposal"),
+    "matching:proposal-dismiss": Entry("POST", PAGE_FORM_ON_A, kwargs="proposal"),
+    "matching:criteria": Entry("GET", PAGE),
+    "matching:person-suggestions": Entry("GET", PAGE_DETAIL, kwargs="person"),
+    "matching:suggestion-accept": Entry("POST", PAGE_FORM_ON_A, kwargs="person"),
     "webhooks:webhook-delivery-list": Entry("GET", API_READ),
     "webhooks:webhook-delivery-detail": Entry("GET", API_DETAIL, kwargs="webhook_delivery"),
     "webhooks:webhook-delivery-replay": Entry("POST", API_ACTION, kwargs="webhook_delivery"),

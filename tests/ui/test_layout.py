@@ -14,13 +14,20 @@ from tests.ui.conftest import enrolled_match
 
 pytestmark = pytest.mark.django_db
 
-SCREENS = ["enrollments:dashboard", "enrollments:attention", "buddy:people", "buddy:matches"]
+SCREENS = [
+    "enrollments:dashboard",
+    "enrollments:attention",
+    "buddy:people",
+    "buddy:matches",
+    "matching:board",
+    "matching:criteria",
+]
 
 
 def test_the_navigation_names_every_screen(logged_in):
     html = logged_in.get(reverse("enrollments:dashboard")).content.decode()
-    for label in ("Dashboard", "Needs attention", "People", "Matches", "Imports", "Webhooks",
-                  "Impact", "API docs", "API tokens"):  # fmt: skip
+    for label in ("Dashboard", "Needs attention", "People", "Matches", "Matching board",
+                  "Imports", "Webhooks", "Impact", "API docs", "API tokens"):  # fmt: skip
         assert f">{label}</a>" in html, label
     assert 'href="#main"' in html and 'id="main"' in html  # skip link to the content
 
