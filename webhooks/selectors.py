@@ -217,12 +217,19 @@ def _counted(queryset: QuerySet) -> QuerySet:
 
 
 def events_for_review_replay(
-    *, access: Access, status: str = "attention", event_type: str | None = None, limit: int = 500
+    *,
+    access: Access,
+    status: str = "attention",
+    event_type: str | None = None,
+    ids: list | None = None,
+    limit: int = 500,
 ) -> list[WebhookEvent]:
-    """What "Replay all shown" replays: the review selection, oldest first (by the event's
-    own timestamp, like ``events_for_replay``, so a match is created before its check-ins),
-    at most ``limit`` events."""
+    """What "Replay all shown" (or "Replay selected": ``ids``, event ids within the selection)
+    replays: the review selection, oldest first (by the event's own timestamp, like
+    ``events_for_replay``, so a match is created before its check-ins), at most ``limit``."""
     events = _events_reviewed(access=access, status=status, event_type=event_type)
+    if ids is not None:
+        events = events.filter(event_id__in=ids)
     return list(events.only("id", "event_id", "event_type").order_by("timestamp", "id")[:limit])
 
 

@@ -5,6 +5,7 @@ conflicts). Pages show ids, types, statuses and the short failure reasons only: 
 payloads hold names and free text and stay in the admin.
 """
 
+import uuid
 from collections import Counter
 from urllib.parse import urlencode
 
@@ -140,8 +141,14 @@ def review_replay_bulk(request):
     if not form.is_valid():
         messages.error(request, _("Nothing replayed: unknown filter."))
         return redirect("webhooks:review")
+    selected = request.POST.getlist("event")  # "Replay selected": these ids of the selection
+    try:
+        ids = [uuid.UUID(value) for value in selected] if selected else None
+    except ValueError:
+        messages.error(request, _("Nothing replayed: unknown event id."))
+        return redirect(_review_url(request.POST))
     events = selectors.events_for_review_replay(
-        access=access_for(request.user), **form.filters(), limit=BULK_REPLAY_LIMIT
+        access=access_for(request.user), **form.filters(), ids=ids, limit=BULK_REPLAY_LIMIT
     )
     outcomes = Counter(services.event_replay(event=event).outcome for event in events)
     if not events:

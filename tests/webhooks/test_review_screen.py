@@ -344,3 +344,29 @@ def test_the_stats_count_the_logins_events_by_type_and_deliveries_by_status(staf
     stats = staff_client.get(URL).context["stats"]
     assert stats["events_by_type"]["buddy.checkin.completed"] == 1 and stats["events"] == 1
     assert sum(stats["deliveries_by_status"].values()) == 1
+
+
+def test_replay_selected_replays_only_the_ticked_events(staff_client, monkeypatch):
+    ticked, other = WebhookEventFactory(), WebhookEventFactory()
+    replayed = []
+    monkeypatch.setattr(
+        "webhooks.views_review.services.event_replay",
+        lambda event: replayed.append(event.event_id) or _Result(event),
+    )
+    response = staff_client.post(
+        "/webhooks/review/replay/", {"status": "all", "event": [str(ticked.event_id)]}
+    )
+    assert response.status_code == 302
+    assert replayed == [ticked.event_id] and other.event_id not in replayed
+
+
+def test_replay_selected_with_a_bad_id_replays_nothing(staff_client):
+    response = staff_client.post("/webhooks/review/replay/", {"event": ["not-a-uuid"]}, follow=True)
+    assert "unknown event id" in response.content.decode()
+
+
+class _Result:
+    def __init__(self, event):
+        from webhooks.services import ProcessingOutcome
+
+        self.event, self.outcome, self.error = event, ProcessingOutcome.PROCESSED, ""
