@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("buddy", "0010_moved_models"),
+        ("buddy", "0011_match_list_order_index"),
     ]
 
     operations = [
