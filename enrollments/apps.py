@@ -6,3 +6,14 @@ class EnrollmentsConfig(AppConfig):
 
     name = "enrollments"
     verbose_name = "Programs and enrollments"
+
+    def ready(self) -> None:
+        # The matches list (buddy) shows each match's stored health (core.registry).
+        from buddy.selectors import MATCH_LIST_COLUMNS
+
+        MATCH_LIST_COLUMNS.register("enrollments.health", _with_health)
+
+
+def _with_health(queryset):
+    """The match's stored health row (``match.health``) joined into the list's query."""
+    return queryset.select_related("health")

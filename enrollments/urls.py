@@ -3,13 +3,14 @@ from config.urls)."""
 
 from django.urls import path
 
-from enrollments import views, views_dashboard
+from enrollments import views, views_impact
 from enrollments.api.views import AttentionView, HealthView, ImpactView, Q2QEvidenceView
 
 app_name = "enrollments"
 
 urlpatterns = [
-    path("", views_dashboard.home, name="dashboard"),
+    path("", views_impact.landing, name="dashboard"),  # company users: their impact page
+    path("impact/", views_impact.impact_page, name="impact"),
     path("attention/", views.attention, name="attention"),
     path("attention/snooze/", views.attention_snooze_view, name="attention-snooze"),
     path("api/attention/", AttentionView.as_view(), name="api-attention"),

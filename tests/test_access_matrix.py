@@ -74,7 +74,8 @@ TABLE: dict[str, Entry] = {
     "login": Entry("GET", PUBLIC),
     "logout": Entry("POST", (302,) * 7),
     "set_language": Entry("POST", (302,) * 7),
-    "enrollments:dashboard": Entry("GET", PAGE),
+    # company users land on their impact page instead
+    "enrollments:dashboard": Entry("GET", (302, 403, 200, 200, 200, 302, 200)),
     "buddy:people": Entry("GET", PAGE),
     "buddy:person": Entry("GET", PAGE_DETAIL, kwargs="person"),
     "buddy:matches": Entry("GET", PAGE),
@@ -124,11 +125,16 @@ TABLE: dict[str, Entry] = {
     # imports
     "import-run-list": Entry("GET", API_READ),
     "import-run-detail": Entry("GET", API_DETAIL, kwargs="import_run"),
+    # the imports pages (uploads into the switcher's program; a run of A: 404 for B)
+    "webhooks:imports": Entry("GET", PAGE),
+    "webhooks:import-run": Entry("GET", PAGE_DETAIL, kwargs="import_run"),
+    "webhooks:import-run-progress": Entry("GET", PAGE_DETAIL, kwargs="import_run"),
     # enrollments: attention, impact
     "enrollments:attention": Entry("GET", PAGE),
     "enrollments:attention-snooze": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
     "enrollments:api-attention": Entry("GET", API_READ),
     "enrollments:api-impact": Entry("GET", ANY_ROLE_API),
+    "enrollments:impact": Entry("GET", ANY_ROLE_PAGE),  # company users: their company only
     # webhooks: the receiver is signed (401 without a signature, whoever asks)
     "webhooks:buddy-events": Entry("POST", (401,) * 7),
     "webhooks:stats": Entry("GET", API_READ),

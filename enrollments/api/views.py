@@ -8,7 +8,6 @@ from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,13 +15,13 @@ from buddy.access import access_for
 from buddy.api.pagination import LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
-from buddy.models import AccessRole, Enrollment, EnrollmentStatusChange, Program, ProgramType
-from buddy.selectors import program_by_type, program_in_scope, scope_programs
+from buddy.models import Enrollment, EnrollmentStatusChange, Program
+from buddy.selectors import program_in_scope, scope_programs
 from core.errors import FieldError, ValidationFailed
 from enrollments import filtersets
 from enrollments.api import serializers as api
 from enrollments.attention import attention_queue, attention_summary
-from enrollments.impact import impact
+from enrollments.impact import impact_for
 from enrollments.models import JourneyFlags
 
 
@@ -122,23 +121,18 @@ class ImpactView(APIView):
         query = ImpactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        access = access_for(request.user)
-        if access.role == AccessRole.COMPANY:
-            per = params.get("per", "company")
-            if per != "company":
-                raise PermissionDenied("Company users see their company's figures only.")
-            program = program_by_type(params.get("program") or ProgramType.BUDDY)
-        else:
-            per = params.get("per", "program")
-            program = program_in_scope(params.get("program"), access)
-        figures = impact(program=program, per=per, start=params.get("start"), end=params.get("end"))
-        if access.role == AccessRole.COMPANY:
-            figures = {k: v for k, v in figures.items() if k == access.company_id}
+        report = impact_for(
+            access=access_for(request.user),
+            program_type=params.get("program"),
+            per=params.get("per"),
+            start=params.get("start"),
+            end=params.get("end"),
+        )
         return Response(
             {
-                "program": program.program_type,
-                "per": per,
-                "rows": [asdict(row) for row in figures.values()],
+                "program": report.program.program_type,
+                "per": report.per,
+                "rows": [asdict(row) for row in report.rows],
             }
         )
 
