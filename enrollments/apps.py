@@ -6,3 +6,10 @@ class EnrollmentsConfig(AppConfig):
 
     name = "enrollments"
     verbose_name = "Programs and enrollments"
+
+    def ready(self) -> None:
+        from enrollments.attention import attention_refresh_step
+        from enrollments.services import AFTER_RECOMPUTE
+
+        # The kept attention items follow every recompute (the drain's people, nightly all).
+        AFTER_RECOMPUTE.register("enrollments.attention_refresh", attention_refresh_step)

@@ -6,6 +6,7 @@ programs and enrollments: ``buddy.selectors``.)"""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Count,
@@ -139,6 +140,38 @@ def mood_per_month(mood_distribution: list[dict]) -> tuple[list[str], list[dict]
     for row in mood_distribution:
         months.setdefault(row["month"], dict.fromkeys(moods, 0))[row["mood"]] = row["count"]
     return moods, [{"month": m, "counts": [c[x] for x in moods]} for m, c in sorted(months.items())]
+
+
+#: How long the dashboard's figures are kept at most (they are keyed by the day and by the
+#: last refresh of the program's attention items, which every recompute does).
+FIGURES_TTL = 6 * 3600
+
+
+def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
+    """The program's key figures and chart numbers, computed once per recompute: cached
+    under the program, the day and the time its kept attention items last changed (every
+    recompute of its people refreshes them, nightly all), so a figure is never older than
+    the data's last recompute. Set-based queries on a miss (about 4 s at 100,000 matches),
+    none on a hit."""
+    from enrollments.impact import impact_by_company, program_figures
+
+    today = timezone.localdate()
+    key = f"enrollments:dashboard:{program.pk}:{changed_at.isoformat()}:{today}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = {
+            "figures": program_figures(program=program),
+            "hours": [
+                {"company": company.name, "hours": round(impact.hours.hours, 1)}
+                for company, impact in impact_by_company(program=program)
+            ],
+            "per_month": matches_per_month(program=program),
+            "ratings": rating_distribution(program=program),
+            "waiting": waiting_figures(program=program),
+            "matches": match_figures(program=program),
+        }
+        cache.set(key, figures, FIGURES_TTL)
+    return figures
 
 
 # --- Match health (issue 21): program-level figures for the dashboard and impact page ---

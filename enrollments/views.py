@@ -18,7 +18,7 @@ from buddy.models import Enrollment, Feedback
 from buddy.selectors import program_in_scope
 from buddy.views.common import current_program, program_errors
 from core.errors import DomainError
-from enrollments.attention import PRIORITY, attention_queue_unsnoozed, item_fingerprint
+from enrollments.attention import PRIORITY, AttentionQueue, item_fingerprint
 from enrollments.services import attention_snooze
 
 PAGE_SIZE = 25
@@ -144,19 +144,20 @@ def _act_urls(items, program) -> dict:
 @program_errors
 def attention(request):
     program = current_program(request)
-    items, snoozed = attention_queue_unsnoozed(program=program)
-    summary: dict[str, int] = {}
-    for item in items:
-        summary[item.kind] = summary.get(item.kind, 0) + 1
     filters = AttentionFilterForm(request.GET)
     status = 200
     if filters.is_valid():
-        if kind := filters.cleaned_data["kind"]:
-            items = [i for i in items if i.kind == kind]
-        if age := filters.cleaned_data["age"]:
-            items = [i for i in items if i.days is not None and i.days >= int(age)]
+        age = filters.cleaned_data["age"]
+        queue = AttentionQueue(
+            program=program,
+            kind=filters.cleaned_data["kind"] or None,
+            min_days=int(age) if age else None,
+        )
+        items = queue
     else:
+        queue = AttentionQueue(program=program)
         items, status = [], 400
+    summary = queue.summary()
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     urls = _act_urls(page.object_list, program)
     today = timezone.localdate()
@@ -184,7 +185,7 @@ def attention(request):
             "filters": filters,
             "summary": summary_in_words(summary),
             "total": sum(summary.values()),
-            "snoozed": snoozed,
+            "snoozed": queue.snoozed_count(),
             "snooze_default": today + timedelta(days=7),
             "snooze_min": today + timedelta(days=1),
         },
