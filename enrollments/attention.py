@@ -8,7 +8,7 @@ needs-attention queue"; every threshold is in ``settings.ENROLLMENTS``.
 
 import functools
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -81,13 +81,18 @@ class AttentionItem:
     subject_type: str  # enrollment, person, match, feedback, program, webhook_delivery, …
     subject_id: int | None
     days: int | None = None
+    #: the numbers and codes of the title and reason, for their translations
+    #: (``enrollments.views.item_words``); not part of the API's item
+    params: dict = field(default_factory=dict, compare=False)
 
     @property
     def priority(self) -> int:
         return PRIORITY[self.kind]
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "priority": self.priority}
+        data = asdict(self)
+        del data["params"]
+        return {**data, "priority": self.priority}
 
 
 def admin_url(app_model: str, pk: int | None = None) -> str:
@@ -171,8 +176,8 @@ def _no_contact_since(cutoff: datetime, *, strict: bool = True) -> Q:
     ``cutoff`` (``strict=False``: at or before it), as anti-joins: no activity after it."""
     lookup = "gte" if strict else "gt"
     q = Q(**{f"matched_at__{'lt' if strict else 'lte'}": cutoff})
-    for model, field in _contact_sources():
-        q &= ~_activity(model, field, lookup, cutoff)
+    for model, date_field in _contact_sources():
+        q &= ~_activity(model, date_field, lookup, cutoff)
     return q
 
 
@@ -253,6 +258,7 @@ def _waiting_item(row: dict, now: datetime) -> "AttentionItem":
         subject_type="enrollment",
         subject_id=row["pk"],
         days=days,
+        params={"person": row["person_id"], "days": days},
     )
 
 
@@ -290,6 +296,7 @@ def _concurrent_item(row: dict, now: datetime) -> "AttentionItem":
         subject_type="person",
         subject_id=row["participant_id"],
         days=days_since(now, row["since"]),
+        params={"person": row["participant_id"], "active": row["active"]},
     )
 
 
@@ -316,6 +323,7 @@ def _no_contact_kind(bucket: int, wider: int | None) -> SqlKind:
             subject_type="match",
             subject_id=row["pk"],
             days=silent,
+            params={"match": row["pk"], "days": silent, "bucket": bucket},
         )
 
     return SqlKind(
@@ -349,6 +357,7 @@ def _checkin_due_item(row: dict, now: datetime) -> "AttentionItem":
         subject_type="match",
         subject_id=row["pk"],
         days=since,
+        params={"match": row["pk"], "days": since, "due": due},
     )
 
 
@@ -379,6 +388,7 @@ def _struggling_item(row: dict, now: datetime) -> "AttentionItem":
         action_url=admin_url("buddy_match", row["pk"]),
         subject_type="match",
         subject_id=row["pk"],
+        params={"match": row["pk"], "newer": row["mood_1"], "older": row["mood_2"]},
     )
 
 
@@ -402,6 +412,7 @@ def _at_risk_item(row: dict, now: datetime) -> "AttentionItem":
         subject_type="match",
         subject_id=row["match_id"],
         days=days_since(now, row["band_since"]),
+        params={"match": row["match_id"], "score": row["score"]},
     )
 
 
@@ -427,6 +438,13 @@ def _low_rating_item(row: dict, now: datetime) -> "AttentionItem":
         subject_type="feedback",
         subject_id=row["pk"],
         days=days_since(now, row["submitted_at"]),
+        params={
+            "match": row["match_id"],
+            "rating": row["rating"],
+            "role": row["from_role"],
+            "low": c["LOW_RATING"],
+            "recent": c["LOW_RATING_RECENT_DAYS"],
+        },
     )
 
 
@@ -450,6 +468,11 @@ def _no_feedback_item(row: dict, now: datetime) -> "AttentionItem":
         subject_type="match",
         subject_id=row["pk"],
         days=days,
+        params={
+            "match": row["pk"],
+            "days": days,
+            "limit": settings.ENROLLMENTS["NO_FEEDBACK_DAYS"],
+        },
     )
 
 
@@ -461,6 +484,7 @@ def _zero_duration_item(row: dict, now: datetime) -> "AttentionItem":
         action_url=admin_url("buddy_match", row["pk"]),
         subject_type="match",
         subject_id=row["pk"],
+        params={"match": row["pk"]},
     )
 
 
@@ -575,6 +599,13 @@ def _match_rate(program: Program, now: datetime) -> list["AttentionItem"]:
             action_url=admin_url("buddy_program", program.pk),
             subject_type="program",
             subject_id=program.pk,
+            params={
+                "program": program.program_type,
+                "rate": rate,
+                "target": program.match_rate_target,
+                "matched": counts["matched"],
+                "total": counts["total"],
+            },
         )
     ]
 
@@ -592,6 +623,14 @@ def _negative_feedback(program: Program, now: datetime) -> list["AttentionItem"]
             action_url=admin_url("buddy_feedback"),
             subject_type="program",
             subject_id=program.pk,
+            params={
+                "program": program.program_type,
+                "share": share,
+                "low": c["LOW_RATING"],
+                "negative": negative,
+                "total": total,
+                "threshold": c["NEGATIVE_SHARE"],
+            },
         )
     ]
 

@@ -174,6 +174,44 @@ def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
     return figures
 
 
+OVERVIEW_FIELDS = ("enrolled", "active_enrollments", "active_matches", "matches_total")
+
+
+def programs_overview_cached(*, access) -> list:
+    """``buddy.selectors.program_overview`` (the programs the login reads, with their
+    counts), each program's counts cached like ``dashboard_figures`` (keyed by the time its
+    kept attention items last changed); programs never refreshed are counted at each read.
+    Two queries at most: the states, the programs not cached."""
+    from buddy.selectors import program_overview, scope_programs
+    from enrollments.models import AttentionQueueState
+
+    today = timezone.localdate()
+    programs = list(scope_programs(Program.objects.all(), access).order_by("program_type"))
+    states = dict(
+        AttentionQueueState.objects.filter(program__in=programs).values_list(
+            "program_id", "changed_at"
+        )
+    )
+    keys = {
+        p.pk: f"enrollments:overview:{p.pk}:{states[p.pk].isoformat()}:{today}"
+        for p in programs
+        if p.pk in states
+    }
+    cached = cache.get_many(list(keys.values()))
+    counts = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [p.pk for p in programs if p.pk not in counts]
+    if missing:
+        for row in program_overview(access=access).filter(pk__in=missing):
+            counts[row.pk] = {name: getattr(row, name) for name in OVERVIEW_FIELDS}
+        cache.set_many(
+            {keys[pk]: counts[pk] for pk in missing if pk in keys and pk in counts}, FIGURES_TTL
+        )
+    for p in programs:
+        for name, value in counts.get(p.pk, dict.fromkeys(OVERVIEW_FIELDS, 0)).items():
+            setattr(p, name, value)
+    return programs
+
+
 # --- Match health (issue 21): program-level figures for the dashboard and impact page ---
 
 

@@ -4,10 +4,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from buddy.access import access_for, role_required
-from buddy.selectors import program_overview
 from buddy.views.common import current_program, program_errors
 from enrollments import selectors
 from enrollments.attention import AttentionQueue
+from enrollments.views import item_words
 
 #: How many attention items the dashboard shows (the rest are on the attention page).
 ATTENTION_TOP = 5
@@ -61,8 +61,11 @@ def home(request):
             "mood_rows": mood_rows,
             "ratings": ratings,
             "hours": hours,
-            "attention": queue[:ATTENTION_TOP],
+            "attention": [
+                dict(zip(("title", "reason"), item_words(item), strict=True))
+                for item in queue[:ATTENTION_TOP]
+            ],
             "attention_count": len(queue),
-            "programs": program_overview(access=access_for(request.user)),
+            "programs": selectors.programs_overview_cached(access=access_for(request.user)),
         },
     )

@@ -127,6 +127,7 @@ TABLE: dict[str, Entry] = {
     # enrollments: attention, impact
     "enrollments:attention": Entry("GET", PAGE),
     "enrollments:attention-snooze": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
+    "enrollments:attention-remind": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
     "enrollments:api-attention": Entry("GET", API_READ),
     "enrollments:api-impact": Entry("GET", ANY_ROLE_API),
     # webhooks: the receiver is signed (401 without a signature, whoever asks)
