@@ -171,22 +171,20 @@ def _activity(model, field: str, lookup: str, cutoff: datetime):
     return Exists(model.objects.filter(match=OuterRef("pk"), **{f"{field}__{lookup}": cutoff}))
 
 
-def _no_contact_since(cutoff: datetime, *, strict: bool = True) -> Q:
+def _no_contact_since(cutoff: datetime) -> Q:
     """The last contact (the match's start or its latest activity of any kind) is before
-    ``cutoff`` (``strict=False``: at or before it), as anti-joins: no activity after it."""
-    lookup = "gte" if strict else "gt"
-    q = Q(**{f"matched_at__{'lt' if strict else 'lte'}": cutoff})
+    ``cutoff``, as anti-joins: no activity at or after it."""
+    q = Q(matched_at__lt=cutoff)
     for model, date_field in _contact_sources():
-        q &= ~_activity(model, date_field, lookup, cutoff)
+        q &= ~_activity(model, date_field, "gte", cutoff)
     return q
 
 
-def _no_checkin_since(cutoff: datetime, *, strict: bool = True) -> Q:
+def _no_checkin_since(cutoff: datetime) -> Q:
     """The last check-in (the match's start without one) is before ``cutoff``."""
-    lookup = "gte" if strict else "gt"
     any_checkin = Exists(CheckIn.objects.filter(match=OuterRef("pk")))
-    return ~_activity(CheckIn, "checkin_date", lookup, cutoff) & (
-        any_checkin | Q(**{f"matched_at__{'lt' if strict else 'lte'}": cutoff})
+    return ~_activity(CheckIn, "checkin_date", "gte", cutoff) & (
+        any_checkin | Q(matched_at__lt=cutoff)
     )
 
 
@@ -672,8 +670,8 @@ def attention_queue(*, program: Program, now: datetime | None = None) -> list[At
 # since the last match's end), so no read that counts the queue could stay under 300 ms. The
 # recompute already runs after every change (and nightly, when items age with time) for the
 # journey flags; it refreshes the items of the people it recomputed, the same kinds' queries
-# restricted to them. A read is then: one GROUP BY kind for the summary, one ranked page
-# (index ``attention_entry_rank``), snoozes as an anti-join on the stored fingerprint.
+# restricted to them. A read is then: the counts per kind the refresh kept, the snoozed items
+# per kind (an anti-join on the stored fingerprint), one ranked page (``attention_entry_rank``).
 
 
 def _entry(program, sql: SqlKind | None, item: "AttentionItem", row: dict | None, people=()):
