@@ -13,6 +13,12 @@ class EnrollmentsConfig(AppConfig):
 
         MATCH_LIST_COLUMNS.register("enrollments.health", _with_health)
 
+        from enrollments.attention import attention_refresh_step
+        from enrollments.services import AFTER_RECOMPUTE
+
+        # The kept attention items follow every recompute (the drain's people, nightly all).
+        AFTER_RECOMPUTE.register("enrollments.attention_refresh", attention_refresh_step)
+
 
 def _with_health(queryset):
     """The match's stored health row (``match.health``) joined into the list's query."""

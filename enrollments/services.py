@@ -254,3 +254,78 @@ def attention_snooze(
         extra={"program_id": program.pk, "kind": kind, "subject_id": subject_id or 0},
     )
     return snooze
+
+
+# --- The attention queue: the coordinator's reminder to a pair --------------------------------
+
+#: The items whose "Remind" action emails the pair of the match a reminder.
+REMINDABLE = {
+    "match.no_contact_60",
+    "match.no_contact_30",
+    "match.no_contact_14",
+    "match.checkin_due",
+    "match.no_feedback",
+}
+
+
+@transaction.atomic
+def attention_remind(
+    *, program: Program, kind: str, subject_type: str, subject_id: int | None, by=None, today=None
+):
+    """Send the coordinator's reminder of one item to the participant and the buddy of its
+    (active) match; return ``(reminder, sent)``. Once per item per day: the
+    ``AttentionReminder`` row is the audit (who, when, how many people), and a second
+    request the same day sends nothing (``sent`` False). The emails leave after the commit."""
+    from django.conf import settings
+    from django.core.mail import send_mass_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from buddy.models import Match
+    from enrollments.models import AttentionReminder
+
+    today = today or timezone.localdate()
+    if kind not in REMINDABLE or subject_type != "match":
+        raise ValidationFailed([FieldError("kind", "this item has no reminder")])
+    match = (
+        Match.objects.active()
+        .filter(program=program, pk=subject_id or 0)
+        .select_related("participant", "buddy")
+        .first()
+    )
+    if match is None:
+        raise ValidationFailed([FieldError("subject_id", "no active match of the program")])
+    addresses = [p.email for p in (match.participant, match.buddy) if p.email]
+    reminder, created = AttentionReminder.objects.get_or_create(
+        program=program,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=match.pk,
+        day=today,
+        defaults={"recipients": len(addresses), "by": by},
+    )
+    if not created:
+        return reminder, False
+    # In the site's language (the people have no language of their own here), whatever
+    # the coordinator's.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("A reminder from your buddy program")
+        body = render_to_string(
+            "enrollments/email/attention_reminder.txt",
+            {"kind": kind, "program": program, "site_url": getattr(settings, "SITE_URL", "")},
+        )
+    # One message per person: neither sees the other's address.
+    messages = [(subject, body, None, [address]) for address in addresses]
+    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    logger.info(
+        "attention.reminded",
+        extra={
+            "program_id": program.pk,
+            "kind": kind,
+            "subject_id": match.pk,
+            "recipients": len(addresses),
+            "by_user_id": getattr(by, "pk", None),
+        },
+    )
+    return reminder, True

@@ -13,6 +13,7 @@ urlpatterns = [
     path("impact/", views_impact.impact_page, name="impact"),
     path("attention/", views.attention, name="attention"),
     path("attention/snooze/", views.attention_snooze_view, name="attention-snooze"),
+    path("attention/remind/", views.attention_remind_view, name="attention-remind"),
     path("api/attention/", AttentionView.as_view(), name="api-attention"),
     path("api/impact/", ImpactView.as_view(), name="api-impact"),
     path("api/health/", HealthView.as_view(), name="api-health"),

@@ -132,6 +132,7 @@ TABLE: dict[str, Entry] = {
     # enrollments: attention, impact
     "enrollments:attention": Entry("GET", PAGE),
     "enrollments:attention-snooze": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
+    "enrollments:attention-remind": Entry("POST", (302, 403, 403, 400, 400, 403, 400)),
     "enrollments:api-attention": Entry("GET", API_READ),
     "enrollments:api-impact": Entry("GET", ANY_ROLE_API),
     "enrollments:impact": Entry("GET", ANY_ROLE_PAGE),  # company users: their company only

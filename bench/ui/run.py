@@ -2,10 +2,11 @@
 matches (target: under 300 ms each; their query counts are constant, asserted in tests/ui).
 
 Generates the data with bench/recompute's COPY generator (PEOPLE people, 60 % participants:
-about one match per participant, a year of activity) into a fresh PostgreSQL database, then
-renders each page in-process through Django's test client as a superuser (session and
-middleware included, no network), RUNS times after one warm-up, and prints the median and the
-queries of each page beside the reference: the login page (a template, no data).
+about one match per participant, a year of activity) into a fresh PostgreSQL database, keeps
+the programs' attention items as the nightly recompute does, then renders each page
+in-process through Django's test client as a superuser (session and middleware included, no
+network), RUNS times after one warm-up, and prints the median and the queries of each page
+beside the reference: the login page (a template, no data).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
        .venv/bin/python bench/ui/run.py [--people 166667] [--runs 5] [--reuse]
@@ -65,7 +66,31 @@ def seed(url: str, *, people: int, reuse: bool) -> str:
             cur.execute("VACUUM ANALYZE")
             cur.execute("CHECKPOINT")
         print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
+    _keep_attention_items()
     return target
+
+
+def _keep_attention_items() -> None:
+    """What the nightly recompute does: each program's attention items kept whole (those
+    of a reused database are kept already)."""
+    from django.db import connection
+
+    from buddy.models import Program
+    from enrollments.attention import attention_refresh
+    from enrollments.models import AttentionQueueState
+
+    for program in Program.objects.order_by("pk"):
+        if AttentionQueueState.objects.filter(program=program).exists():
+            continue
+        started = time.perf_counter()
+        kept = attention_refresh(program=program)
+        print(
+            f"{program.program_type}: attention items kept in "
+            f"{time.perf_counter() - started:.1f} s: {kept}",
+            flush=True,
+        )
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE enrollments_attentionentry")
 
 
 def _has_matches(url: str) -> bool:

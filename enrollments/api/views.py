@@ -20,7 +20,7 @@ from buddy.selectors import program_in_scope, scope_programs
 from core.errors import FieldError, ValidationFailed
 from enrollments import filtersets
 from enrollments.api import serializers as api
-from enrollments.attention import attention_queue, attention_summary
+from enrollments.attention import AttentionQueue
 from enrollments.impact import impact_for
 from enrollments.models import JourneyFlags
 
@@ -52,14 +52,14 @@ class AttentionView(APIView):
     )
     def get(self, request):
         program = program_in_scope(request.query_params.get("program"), access_for(request.user))
-        items = attention_queue(program=program)
+        items = AttentionQueue(program=program, hide_snoozed=False)
         paginator = AttentionPagination()
         page = paginator.paginate_queryset(items, request, view=self)
         return Response(
             {
                 "program": program.program_type,
                 "count": len(items),
-                "summary": attention_summary(items),
+                "summary": items.summary(),
                 "items": [item.as_dict() for item in page],
                 "next": paginator.get_next_link(),
             }
