@@ -31,6 +31,9 @@ urlpatterns = [
     path("api/", include("matching.api.urls")),  # recommendations
     path("", include("webhooks.urls")),
     path("", include("enrollments.urls")),  # /attention/ and /api/attention/
-    path("", include("privacy.urls_pages")),  # a person page's export and erasure
+    path("", include("privacy.urls_pages")),
+    path(
+        "", include("concerns.urls")
+    ),  # the case pages (issue 21)  # a person page's export and erasure
     path("", include("buddy.urls")),
 ]

@@ -6,3 +6,10 @@ class EnrollmentsConfig(AppConfig):
 
     name = "enrollments"
     verbose_name = "Programs and enrollments"
+
+    def ready(self) -> None:
+        # The match page's health section (buddy's registry: buddy never imports this app).
+        from buddy.views.panels import MATCH_PANELS
+        from enrollments.views_health import match_health_panel
+
+        MATCH_PANELS.register("enrollments.health", match_health_panel)

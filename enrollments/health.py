@@ -403,23 +403,29 @@ _PG_CONTACT = """
 """
 
 
-# The health of the matches no longer active in scope is removed (their history stays).
+# The health of the matches no longer active in scope is removed (their history stays),
+# and the current band of those in scope is read (who enters "at risk"), in one statement
+# (both read the snapshot before the removal).
 _PG_REMOVE = """
-DELETE FROM {health} h WHERE h.program_id = %(program)s
-  AND h.match_id <> ALL(%(ids)s::bigint[]) {people}
+WITH removed AS (
+    DELETE FROM {health} h WHERE h.program_id = %(program)s
+      AND h.match_id <> ALL(%(ids)s::bigint[]) {people}
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM removed), (
+    SELECT jsonb_object_agg(h.match_id, h.band) FROM {health} h
+    WHERE h.program_id = %(program)s AND h.match_id = ANY(%(ids)s::bigint[]))
 """
 
 # The new health of every match in scope, written where it changed (``band_reason`` and
 # ``band_since`` kept while the band holds), this week's history row where its score
-# changed; the counts of rows written and of matches that entered "at risk".
+# changed; the number of rows written. (No join with the old rows here: on a table analysed
+# while empty the planner would rescan them once per new row.)
 _PG_WRITE = """
 WITH new AS (
     SELECT CAST(r->>0 AS bigint) AS match_id, CAST(r->>1 AS integer) AS score,
         r->>2 AS band, r->3 AS parts, r->4 AS reasons, r->>5 AS top_reason
     FROM jsonb_array_elements(CAST(%(rows)s AS jsonb)) AS r
-),
-old AS (
-    SELECT h.match_id, h.band FROM {health} h WHERE h.match_id = ANY(%(ids)s::bigint[])
 ),
 written AS (
     INSERT INTO {health} AS h (match_id, program_id, score, band, parts, reasons,
@@ -445,10 +451,7 @@ weekly AS (
     WHERE w.score <> excluded.score
     RETURNING 1
 )
-SELECT (SELECT COUNT(*) FROM written),
-    (SELECT COUNT(*) FROM new LEFT JOIN old ON old.match_id = new.match_id
-     WHERE new.band = %(at_risk)s AND old.band IS DISTINCT FROM new.band),
-    (SELECT COUNT(*) FROM weekly)
+SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(*) FROM weekly)
 """
 
 
@@ -581,13 +584,14 @@ class PostgresHealth:
             cursor.execute(
                 _PG_REMOVE.format(**names, people=_people_removed(names, person_ids)), params
             )
-            removed = cursor.rowcount
+            removed, old_bands = cursor.fetchone()
+            # (Django has the driver hand JSON over as text)
+            old_bands = json.loads(old_bands) if isinstance(old_bands, str) else old_bands or {}
             if not ids:
                 return {"scored": 0, "written": 0, "entered_at_risk": 0, "removed": removed}
             params.update(
                 now=now,
                 week=week_of(now),
-                at_risk=str(HealthBand.AT_RISK),
                 # One document (one C-encoded dump) costs less than an array per column.
                 rows=json.dumps(
                     [
@@ -597,7 +601,11 @@ class PostgresHealth:
                 ),
             )
             cursor.execute(_PG_WRITE.format(**names), params)
-            written, entered, _weeks = cursor.fetchone()
+            written, _weeks = cursor.fetchone()
+        entered = sum(
+            h.band == HealthBand.AT_RISK and old_bands.get(str(i)) != h.band
+            for i, h in zip(ids, rows, strict=True)
+        )
         return {
             "scored": len(ids),
             "written": written,

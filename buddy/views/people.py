@@ -12,6 +12,7 @@ from buddy.access_log import (
 from buddy.filtersets import PersonListFilterSet
 from buddy.models import Enrollment, Match, Person, Role
 from buddy.views.common import current_program, program_errors
+from buddy.views.panels import PERSON_PANELS, panels
 
 PAGE_SIZE = 50
 
@@ -88,5 +89,6 @@ def person_detail(request, pk):
             # Suggestions (issue 17, matching app): the partial _suggestions.html renders
             # them once matching provides them; None until then.
             "suggestions": None,
+            "panels": panels(PERSON_PANELS, request, person, access),
         },
     )
