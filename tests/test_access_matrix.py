@@ -120,6 +120,7 @@ TABLE: dict[str, Entry] = {
     "concern-resolve": Entry("POST", API_ACTION, data={"outcome": "continues"}, kwargs="concern"),
     "concern-rematch-suggestions": Entry("POST", API_ACTION, kwargs="rematch_concern"),
     "enrollments:api-health": Entry("GET", API_READ),
+    "enrollments:api-feedback-analysis": Entry("GET", API_READ),
     # the case pages (issue 21)
     "concerns:list": Entry("GET", PAGE),
     # Without ?match= or ?person= the form has no subject: 400 once the login may raise one.

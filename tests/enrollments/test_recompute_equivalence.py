@@ -9,8 +9,8 @@ import pytest
 
 from buddy.models import Enrollment, EnrollmentStatusChange
 from core.models import OutboxEvent
-from enrollments.journey import FLAG_FIELDS
 from enrollments.health import health_sql
+from enrollments.journey import FLAG_FIELDS
 from enrollments.models import JourneyFlags, MatchHealth, MatchHealthWeek
 from enrollments.recompute_sql import recompute_dialect
 from enrollments.services import (
