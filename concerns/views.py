@@ -18,7 +18,7 @@ from buddy.selectors import scope_matches, scope_people
 from buddy.views.common import current_program, program_errors
 from concerns import selectors, services
 from concerns.forms import ACTIONS, ConcernFilterForm, ConcernOpenForm
-from concerns.models import Concern, Status
+from concerns.models import Concern, Outcome, Status
 from core.errors import DomainError, FieldError, ValidationFailed
 
 PAGE_SIZE = 50
@@ -94,11 +94,28 @@ def _detail_context(request, concern, *, forms=None) -> dict:
     return {
         "concern": concern,
         "withheld": withheld,
+        "rematch": _rematch(concern, access) if not withheld else None,
         "overdue": concern.status == Status.OPEN and concern.respond_by < timezone.now(),
         "actions": actions,
         "meetings": [] if withheld else concern.meetings.all(),
         "steps": [] if withheld else concern.steps.all(),
         "involved": [] if withheld else concern.involved.all(),
+    }
+
+
+def _rematch(concern, access) -> dict | None:
+    """A case resolved with "rematch": the participant's top 5 without the previous buddy
+    (``services.concern_rematch_suggestions``), for logins that may act on them."""
+    if not (concern.outcome == Outcome.REMATCH and concern.match_id and access.changes_programs):
+        return None
+    try:
+        result = services.concern_rematch_suggestions(concern=concern)
+    except DomainError as error:  # e.g. the participant is matched again already
+        return {"error": error.message, "candidates": []}
+    people = Person.objects.in_bulk([c["buddy_id"] for c in result["candidates"]])
+    return {
+        "error": None,
+        "candidates": [{**c, "buddy": people.get(c["buddy_id"])} for c in result["candidates"]],
     }
 
 

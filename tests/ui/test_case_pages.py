@@ -251,3 +251,19 @@ def test_a_match_without_health_says_so(logged_in, program):
     match = enrolled_match(program, ended=True)
     html = logged_in.get(reverse("buddy:match", args=[match.pk])).content.decode()
     assert "only active matches are scored" in html
+
+
+def test_a_rematch_case_shows_the_participants_suggestions_without_the_previous_buddy(
+    logged_in, program
+):
+    from concerns.services import concern_resolve
+    from tests.factories import BuddyFactory, EnrollmentFactory
+
+    match = enrolled_match(program)
+    other = BuddyFactory()
+    EnrollmentFactory(person=other, program=program)
+    concern = concern_resolve(concern=case(program, match), outcome="rematch")
+    response = logged_in.get(reverse("concerns:detail", args=[concern.pk]))
+    buddies = [c["buddy_id"] for c in response.context["rematch"]["candidates"]]
+    assert other.pk in buddies and match.buddy_id not in buddies
+    assert reverse("buddy:person", args=[other.pk]) in response.content.decode()
