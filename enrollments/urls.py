@@ -17,5 +17,5 @@ urlpatterns = [
     path("api/impact/", ImpactView.as_view(), name="api-impact"),
     path("api/health/", HealthView.as_view(), name="api-health"),
     path("api/q2q/evidence/", Q2QEvidenceView.as_view(), name="api-q2q-evidence"),
-    path("api/feedback/analysis/", FeedbackAnalysisView.as_view(), name="api-feedback-analysis"),
+    path("api/feedback-analysis/", FeedbackAnalysisView.as_view(), name="api-feedback-analysis"),
 ]

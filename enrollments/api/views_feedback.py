@@ -1,4 +1,4 @@
-"""``GET /api/feedback/analysis/``: the structured feedback analysis of a program (issue 21),
+"""``GET /api/feedback-analysis/``: the structured feedback analysis of a program (issue 21),
 thin over ``enrollments.selectors.feedback_analysis``."""
 
 from datetime import UTC, datetime

@@ -144,7 +144,7 @@ def test_the_feedback_analysis_api_filters_by_company_and_period(client, program
     FeedbackFactory(match=match, from_role="buddy", rating=0.9,
                     submitted_at=now - timedelta(days=40))  # fmt: skip
     client.force_login(coordinator_of(program))
-    url = "/api/feedback/analysis/"
+    url = "/api/feedback-analysis/"
     company = match.buddy.company_id
     body = client.get(url, {"company": company, "since": (now - timedelta(days=7)).date()}).json()
     assert (body["feedback"], body["negative"], body["negative_spike"]) == (1, 1, True)
@@ -155,6 +155,6 @@ def test_the_feedback_analysis_api_refuses_a_bad_date_with_its_field(client, pro
     from tests.factories import coordinator_of
 
     client.force_login(coordinator_of(program))
-    response = client.get("/api/feedback/analysis/", {"since": "yesterday"})
+    response = client.get("/api/feedback-analysis/", {"since": "yesterday"})
     assert response.status_code == 400
     assert [e["path"] for e in response.json()["errors"]] == ["since"]
