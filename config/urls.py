@@ -32,7 +32,10 @@ urlpatterns = [
     path("matching/", include("matching.urls")),  # the matching board (issue 19)
     path("", include("webhooks.urls")),
     path("", include("enrollments.urls")),  # /attention/ and /api/attention/
-    path("", include("privacy.urls_pages")),  # a person page's export and erasure
+    path("", include("privacy.urls_pages")),
+    path(
+        "", include("concerns.urls")
+    ),  # the case pages (issue 21)  # a person page's export and erasure
     path("", include("buddy.urls")),
 ]
 

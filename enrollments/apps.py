@@ -19,6 +19,12 @@ class EnrollmentsConfig(AppConfig):
         # The kept attention items follow every recompute (the drain's people, nightly all).
         AFTER_RECOMPUTE.register("enrollments.attention_refresh", attention_refresh_step)
 
+        # The match page's health section (buddy's registry: buddy never imports this app).
+        from buddy.views.panels import MATCH_PANELS
+        from enrollments.views_health import match_health_panel
+
+        MATCH_PANELS.register("enrollments.health", match_health_panel)
+
 
 def _with_health(queryset):
     """The match's stored health row (``match.health``) joined into the list's query."""

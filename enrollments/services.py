@@ -23,7 +23,7 @@ from core.errors import FieldError, ValidationFailed
 from core.registry import Registry
 from enrollments import health, journey
 from enrollments.models import JourneyFlags
-from enrollments.recompute_sql import program_lock, recompute_set_based
+from enrollments.recompute_sql import drop_match_facts, program_lock, recompute_set_based
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +133,14 @@ def enrollments_recompute_program(*, program: Program, now: datetime | None = No
     """Recompute every enrollment of the program in SQL (nightly, on demand)."""
     now = now or timezone.now()
     started = time.monotonic()
-    changed = recompute_set_based(program_id=program.pk, now=now)
-    scored = health.recompute(program=program, now=now)
+    if health.reads_match_facts():  # the contact facts aggregated once for both
+        since = health.window_start(health.conf(program), now)
+        changed = recompute_set_based(program_id=program.pk, now=now, contact_since=since)
+        scored = health.recompute(program=program, now=now, match_facts_kept=True)
+        drop_match_facts()  # (an error rolls back its creation with the rest)
+    else:
+        changed = recompute_set_based(program_id=program.pk, now=now)
+        scored = health.recompute(program=program, now=now)
     logger.info(
         "enrollments.recompute_program",
         extra={

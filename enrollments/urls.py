@@ -5,6 +5,7 @@ from django.urls import path
 
 from enrollments import views, views_impact
 from enrollments.api.views import AttentionView, HealthView, ImpactView, Q2QEvidenceView
+from enrollments.api.views_feedback import FeedbackAnalysisView
 
 app_name = "enrollments"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("api/impact/", ImpactView.as_view(), name="api-impact"),
     path("api/health/", HealthView.as_view(), name="api-health"),
     path("api/q2q/evidence/", Q2QEvidenceView.as_view(), name="api-q2q-evidence"),
+    path("api/feedback-analysis/", FeedbackAnalysisView.as_view(), name="api-feedback-analysis"),
 ]

@@ -121,6 +121,13 @@ TABLE: dict[str, Entry] = {
     "concern-resolve": Entry("POST", API_ACTION, data={"outcome": "continues"}, kwargs="concern"),
     "concern-rematch-suggestions": Entry("POST", API_ACTION, kwargs="rematch_concern"),
     "enrollments:api-health": Entry("GET", API_READ),
+    "enrollments:api-feedback-analysis": Entry("GET", API_READ),
+    # the case pages (issue 21)
+    "concerns:list": Entry("GET", PAGE),
+    # Without ?match= or ?person= the form has no subject: 400 once the login may raise one.
+    "concerns:new": Entry("GET", (302, 403, 403, 400, 400, 403, 400)),
+    "concerns:detail": Entry("GET", PAGE_DETAIL, kwargs="concern"),
+    "concerns:action": Entry("POST", PAGE_FORM_ON_A, kwargs="concern"),
     "enrollments:api-q2q-evidence": Entry("GET", API_READ),
     # imports
     "import-run-list": Entry("GET", API_READ),

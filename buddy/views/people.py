@@ -13,6 +13,7 @@ from buddy.filtersets import PersonListFilterSet
 from buddy.models import Enrollment, EnrollmentStatus, Match, Person, Role
 from buddy.models.matches import BINDING_STATUSES
 from buddy.views.common import current_program, program_errors
+from buddy.views.panels import PERSON_PANELS, panels
 
 PAGE_SIZE = 50
 
@@ -96,5 +97,6 @@ def person_detail(request, pk):
                 and e.status == EnrollmentStatus.ACTIVE
                 and e.program_id not in bound
             ],
+            "panels": panels(PERSON_PANELS, request, person, access),
         },
     )
