@@ -2,7 +2,7 @@
 
 import django_filters
 
-from buddy.filtersets import date_range
+from buddy.filtersets import ChoicesFilter, date_range
 from buddy.models import Enrollment, EnrollmentStatus, Program, ProgramType
 from enrollments.models import JourneyFlags
 
@@ -18,7 +18,7 @@ class ProgramFilterSet(django_filters.FilterSet):
 
 class EnrollmentFilterSet(django_filters.FilterSet):
     locals().update(date_range("enrolled_at"))
-    status = django_filters.MultipleChoiceFilter(choices=EnrollmentStatus.choices)
+    status = ChoicesFilter(choices=EnrollmentStatus.choices)
     program = django_filters.CharFilter(field_name="program__program_type")
     person = django_filters.NumberFilter(field_name="person_id")
     role = django_filters.CharFilter(field_name="person__role")

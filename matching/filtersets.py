@@ -2,13 +2,13 @@
 
 import django_filters
 
-from buddy.filtersets import date_range, number_range
+from buddy.filtersets import ChoicesFilter, date_range, number_range
 from matching.models import Proposal, ProposalStatus, RecommendationRun, RunStatus
 
 
 class RunFilterSet(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program__program_type")
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    status = ChoicesFilter(choices=RunStatus.choices)
     locals().update(date_range("created_at"))
 
     class Meta:
@@ -19,7 +19,7 @@ class RunFilterSet(django_filters.FilterSet):
 class ProposalFilterSet(django_filters.FilterSet):
     run = django_filters.NumberFilter(field_name="run_id")
     program = django_filters.CharFilter(field_name="program__program_type")
-    status = django_filters.MultipleChoiceFilter(choices=ProposalStatus.choices)
+    status = ChoicesFilter(choices=ProposalStatus.choices)
     participant = django_filters.NumberFilter(field_name="participant_id")
     buddy = django_filters.NumberFilter(field_name="buddy_id")
     locked = django_filters.BooleanFilter()

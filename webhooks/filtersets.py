@@ -2,13 +2,13 @@
 
 import django_filters
 
-from buddy.filtersets import date_range
+from buddy.filtersets import ChoicesFilter, date_range
 from webhooks.models import DeliveryStatus, EventStatus, WebhookDelivery, WebhookEvent
 
 
 class WebhookEventFilterSet(django_filters.FilterSet):
     event_type = django_filters.CharFilter()
-    status = django_filters.MultipleChoiceFilter(choices=EventStatus.choices)
+    status = ChoicesFilter(choices=EventStatus.choices)
     match_id = django_filters.UUIDFilter()
     locals().update(date_range("received_at"))
 
@@ -18,7 +18,7 @@ class WebhookEventFilterSet(django_filters.FilterSet):
 
 
 class WebhookDeliveryFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    status = ChoicesFilter(choices=DeliveryStatus.choices)
     event = django_filters.UUIDFilter(field_name="event__event_id")
     locals().update(date_range("received_at"))
 

@@ -157,7 +157,8 @@ def _programs_read(request):
 class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Enrollments in the login's programs; the detail carries the status history."""
 
-    queryset = Enrollment.objects.select_related("program").order_by("id")
+    # the program by prefetch: one Program per page, not one per row (bench/README.md, API)
+    queryset = Enrollment.objects.prefetch_related("program").order_by("id")
     filterset_class = filtersets.EnrollmentFilterSet
 
     def get_queryset(self):
@@ -176,7 +177,11 @@ class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
 class JourneyFlagsViewSet(viewsets.ReadOnlyModelViewSet):
     """Each enrollment's journey flags (``{id}``: the enrollment's id)."""
 
-    queryset = JourneyFlags.objects.select_related("enrollment__program").order_by("enrollment_id")
+    queryset = (
+        JourneyFlags.objects.select_related("enrollment")
+        .prefetch_related("enrollment__program")  # one Program per page, not per row
+        .order_by("enrollment_id")
+    )
     serializer_class = api.JourneyFlagsSerializer
     filterset_class = filtersets.JourneyFlagsFilterSet
 
