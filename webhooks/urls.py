@@ -9,7 +9,7 @@ from webhooks.api.feed import EventFeedView
 app_name = "webhooks"
 
 urlpatterns = [
-    path("webhooks/buddy-events", views.buddy_events, name="buddy-events"),
+    path(views.RECEIVER_ROUTE, views.buddy_events, name="buddy-events"),
     path("webhooks/stats", views.WebhookStatsView.as_view(), name="stats"),
     path("health", views.health, name="health"),
     path("health/ready", views.health_ready, name="health-ready"),
