@@ -156,7 +156,7 @@ class PersonFilterSet(ScopedFilterSet):
     language = django_filters.CharFilter(field_name="languages", method=json_list_has)
     interest = django_filters.CharFilter(field_name="interests", method=json_list_has)
     program = django_filters.CharFilter(
-        field_name="enrollments__program__program_type", distinct=True
+        field_name="enrollments__program__program_type", method="enrolled_in_program"
     )
     search = SearchFilter(
         fields=["first_name", "last_name", "email", "location"],
@@ -169,6 +169,13 @@ class PersonFilterSet(ScopedFilterSet):
     class Meta:
         model = Person
         fields = ["role", "company", "location", "external_id", "joined_after"]
+
+    def enrolled_in_program(self, queryset, name, value):
+        """People enrolled in the program of that type: a semi-join (``EXISTS``), not a join
+        of the enrollments with ``DISTINCT`` (which de-duplicates whole rows: the people of a
+        big program, counted and sorted)."""
+        enrolled = Enrollment.objects.filter(person_id=OuterRef("pk"), program__program_type=value)
+        return queryset.filter(Exists(enrolled))
 
 
 class MatchFilterSet(ScopedFilterSet):

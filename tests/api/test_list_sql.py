@@ -59,3 +59,27 @@ def test_a_page_of_a_programs_matches_is_read_in_index_order(coordinator):
         plan = page.explain()
     assert "buddy_match_program_order" in plan
     assert "Sort" not in plan
+
+
+def test_the_people_program_filter_reads_them_without_distinct(coordinator):
+    person = EnrollmentFactory(program=buddy_program()).person
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/people/?program={person_program_type(person)}")
+    assert response.status_code == 200
+    assert not [q["sql"] for q in queries if "DISTINCT" in q["sql"]]
+
+
+def test_the_people_program_filter_answers_a_person_with_two_enrollments_once(coordinator):
+    program = buddy_program()
+    person = EnrollmentFactory(program=program).person
+    EnrollmentFactory(person=person, program=program)
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    response = client.get(f"/api/people/?program={program.program_type}")
+    assert [row["id"] for row in response.json()["results"]] == [person.pk]
+
+
+def person_program_type(person):
+    return person.enrollments.first().program.program_type
