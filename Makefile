@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/buddy_bench
 
-.PHONY: install run test lint format bench bench-webhooks serve migrate
+.PHONY: install run test lint format bench bench-webhooks bench-api serve migrate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/outbox/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ui/run.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/health/run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/api/run.py --reuse
 
 bench-webhooks: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/peers/run.py
+
+# the REST API under load (issue 18): bench/ui's data (generated when missing), gunicorn
+bench-api: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/api/run.py --reuse

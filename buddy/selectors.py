@@ -6,6 +6,8 @@ pages goes through one of them. Superusers see everything; coordinators and view
 of their programs; company users and logins without a role no row at all.
 """
 
+from collections.abc import Callable
+
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
@@ -23,6 +25,7 @@ from buddy.models import (
     Role,
 )
 from core.errors import FieldError, ValidationFailed
+from core.registry import Registry
 
 # --- Scoping --------------------------------------------------------------------------------
 
@@ -241,13 +244,22 @@ def last_contact_expression():
     return Greatest("matched_at", *(Coalesce(last(m, f), "matched_at") for m, f in sources))
 
 
+#: What the apps above add to each row of the matches list, in the list's one query (a
+#: function ``queryset → queryset``; enrollments: the stored health, ``match.health``).
+MATCH_LIST_COLUMNS: Registry[Callable[[QuerySet], QuerySet]] = Registry("matches list columns")
+
+
 def matches_for_list(*, program: Program, access: Access):
-    """The program's matches in scope with their people and their last contact (one query)."""
-    return (
+    """The program's matches in scope with their people, their last contact and what
+    ``MATCH_LIST_COLUMNS`` adds (one query)."""
+    queryset = (
         scope_matches(Match.objects.filter(program=program), access)
         .select_related("participant", "buddy")
         .annotate(last_contact=last_contact_expression())
     )
+    for add in MATCH_LIST_COLUMNS:
+        queryset = add(queryset)
+    return queryset
 
 
 def person_timeline(*, person: Person, matches, limit: int = 100) -> list[dict]:

@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
+from django.urls import reverse
+
 from buddy.models import Program
 from concerns.selectors import concerns_overdue
-from enrollments.attention import AttentionItem, admin_url, days_since
+from enrollments.attention import AttentionItem, days_since
 
 
 def concerns_overdue_items(program: Program, now: datetime) -> list[AttentionItem]:
@@ -14,7 +16,7 @@ def concerns_overdue_items(program: Program, now: datetime) -> list[AttentionIte
             kind="concern.overdue",
             title=f"Case #{row['pk']} ({row['severity']}): response overdue",
             reason="Not acknowledged within the response-time target of its severity.",
-            action_url=admin_url("concerns_concern", row["pk"]),
+            action_url=reverse("concerns:detail", args=[row["pk"]]),
             subject_type="concern",
             subject_id=row["pk"],
             days=days_since(now, row["respond_by"]),

@@ -10,6 +10,7 @@ mediation → resolved through ``concerns.services`` only, and every step is a
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from buddy.models.base import TimeStampedModel, choices_check
 from buddy.models.choices import EndReason
@@ -17,13 +18,13 @@ from core.fields import PersonalTextField
 
 
 class Category(models.TextChoices):
-    COMMUNICATION = "communication", "Communication"
-    RELIABILITY = "reliability", "Reliability / no-shows"
-    BOUNDARIES = "boundaries", "Boundaries"
-    CULTURAL = "cultural", "Cultural misunderstanding"
-    SAFEGUARDING = "safeguarding", "Safeguarding"
-    DISCRIMINATION = "discrimination", "Discrimination or harassment"
-    OTHER = "other", "Other"
+    COMMUNICATION = "communication", _("Communication")
+    RELIABILITY = "reliability", _("Reliability / no-shows")
+    BOUNDARIES = "boundaries", _("Boundaries")
+    CULTURAL = "cultural", _("Cultural misunderstanding")
+    SAFEGUARDING = "safeguarding", _("Safeguarding")
+    DISCRIMINATION = "discrimination", _("Discrimination or harassment")
+    OTHER = "other", _("Other")
 
 
 #: Categories whose content only coordinators with the ``safeguarding`` permission (and
@@ -32,31 +33,31 @@ RESTRICTED = (Category.SAFEGUARDING, Category.DISCRIMINATION)
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    IN_MEDIATION = "in_mediation", "In mediation"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_MEDIATION = "in_mediation", _("In mediation")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Outcome(models.TextChoices):
-    CONTINUES = "continues", "Match continues"
-    REMATCH = "rematch", "Rematch"
-    MATCH_ENDED = "match_ended", "Match ended"
-    ESCALATED = "escalated", "Escalated outside the program"
+    CONTINUES = "continues", _("Match continues")
+    REMATCH = "rematch", _("Rematch")
+    MATCH_ENDED = "match_ended", _("Match ended")
+    ESCALATED = "escalated", _("Escalated outside the program")
 
 
 class Source(models.TextChoices):
-    COORDINATOR = "coordinator", "Raised by a coordinator"
-    PARTICIPANT_REPORT = "participant_report", "Reported by the participant"
-    BUDDY_REPORT = "buddy_report", "Reported by the buddy"
-    AUTOMATIC = "automatic", "Suggested automatically"
+    COORDINATOR = "coordinator", _("Raised by a coordinator")
+    PARTICIPANT_REPORT = "participant_report", _("Reported by the participant")
+    BUDDY_REPORT = "buddy_report", _("Reported by the buddy")
+    AUTOMATIC = "automatic", _("Suggested automatically")
 
 
 class Concern(TimeStampedModel):

@@ -15,6 +15,7 @@ which one runs (``db.implementation``). Tests run the same behaviour tests over 
 """
 
 import logging
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
@@ -98,3 +99,48 @@ def in_model_order(model: type[Model], field_names) -> tuple[str, ...]:
     if len(ordered) != len(wanted):
         raise ValueError(f"{model._meta.label} has no field among {sorted(wanted - set(ordered))}")
     return ordered
+
+
+# --- The per-request connection health check ----------------------------------------------
+
+
+class GenericHealthCheck:
+    def settle(self, using: str = "default") -> None:
+        """Nothing: Django's own check (``CONN_HEALTH_CHECKS``) runs before the first query."""
+
+
+class PostgresHealthCheck:
+    def settle(self, using: str = "default") -> None:
+        """Settle Django's per-request health check of a reused connection without a round
+        trip while its socket is quiet.
+
+        Django checks a persistent connection with ``SELECT 1`` before a request's first
+        query (its own transaction: a round trip and a commit per request). A connection
+        the server ended (a restart, ``pg_terminate_backend``, an idle timeout) has its
+        termination notice or end of stream waiting on the socket: then, or whenever the
+        socket has anything to read, Django's ``SELECT 1`` runs as before and replaces a
+        dead connection. An idle, healthy connection has nothing to read, so polling the
+        socket (no I/O) answers the same question. Not detected by either: a peer that
+        vanished without a word (the ``SELECT 1`` would hang like the first query).
+        """
+        wrapper = connections[using]
+        raw = wrapper.connection
+        if raw is None or not wrapper.health_check_enabled or wrapper.health_check_done:
+            return
+        import psycopg  # this implementation runs only on PostgreSQL
+
+        try:
+            poller = select.poll()
+            poller.register(raw.pgconn.socket, select.POLLIN)
+            pending = poller.poll(0)  # readable, hung up or in error: something to look at
+        except (OSError, ValueError, psycopg.Error):
+            return  # a closed or broken connection: Django's check decides
+        if not pending:
+            wrapper.health_check_done = True
+
+
+#: ``health_check.impl.settle()`` where a request wants its connection checked cheaply
+#: (the webhook receiver's fast path: ``webhooks.middleware``).
+health_check: "Seam[GenericHealthCheck | PostgresHealthCheck]" = Seam(
+    "core.health_check", generic=GenericHealthCheck(), postgresql=PostgresHealthCheck()
+)

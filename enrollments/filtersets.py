@@ -2,7 +2,7 @@
 
 import django_filters
 
-from buddy.filtersets import Ordering, ScopedFilterSet, SearchFilter, date_range
+from buddy.filtersets import ChoicesFilter, Ordering, ScopedFilterSet, SearchFilter, date_range
 from buddy.models import Enrollment, EnrollmentStatus, Program, ProgramType
 from enrollments.models import JourneyFlags
 
@@ -20,7 +20,7 @@ class ProgramFilterSet(ScopedFilterSet):
 
 class EnrollmentFilterSet(ScopedFilterSet):
     locals().update(date_range("enrolled_at"))
-    status = django_filters.MultipleChoiceFilter(choices=EnrollmentStatus.choices)
+    status = ChoicesFilter(choices=EnrollmentStatus.choices)
     program = django_filters.CharFilter(field_name="program__program_type")
     person = django_filters.NumberFilter(field_name="person_id")
     role = django_filters.CharFilter(field_name="person__role")

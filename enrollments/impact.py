@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
 
 from buddy.models import (
+    AccessRole,
     CheckIn,
     Company,
     Enrollment,
@@ -43,10 +44,13 @@ from buddy.models import (
     MilestoneAchievement,
     Person,
     Program,
+    ProgramType,
     Role,
     SkillSession,
 )
+from buddy.selectors import program_by_type, program_in_scope
 from core.db import Seam
+from core.errors import DomainError
 
 MOOD_SCORE = {"difficult": 1, "struggling": 2, "okay": 3, "good": 4, "great": 5}
 PER = ("volunteer", "company", "program")
@@ -515,6 +519,25 @@ def _sdg_goals(program: Program, start, end) -> list[int]:
     return sorted(goals)
 
 
+def sdg_goals_per(*, program: Program, per: str, start=None, end=None) -> dict[int, list[int]]:
+    """The SDG goals of the activities in the range, grouped ``per`` volunteer, company or
+    program, attributed as the hours are (formal events to the attending buddy, skill sessions
+    to the buddy who taught, else learned). ``per="program"`` is ``_sdg_goals``'s set.
+
+    Only the distinct (key, goals) pairs are read and expanded here."""
+    if per not in PER:
+        raise ValueError(f"per must be one of {PER}")
+    if per == "program":
+        return {program.pk: _sdg_goals(program, start, end)}
+    key = f"{per}_key"
+    goals: dict[int, set[int]] = {}
+    for queryset in (_attendances(program, start, end), _sessions(program, start, end)):
+        rows = queryset.exclude(**{f"{key}__isnull": True}).order_by().values_list(key, "sdg_goals")
+        for owner, values in rows.distinct():
+            goals.setdefault(owner, set()).update(int(goal) for goal in values or ())
+    return {owner: sorted(found) for owner, found in goals.items() if found}
+
+
 def program_figures(*, program: Program, start=None, end=None) -> ProgramFigures:
     """Enrollment states and rates (current), medians over matches started in the range,
     moods per month and SDG goals touched in the range."""
@@ -590,3 +613,57 @@ def _range_kwargs(name: str, start, end) -> dict:
     if end is not None:
         kwargs[f"{name}__lt"] = end
     return kwargs
+
+
+# --- What a login may read -------------------------------------------------------------------
+
+
+@dataclass
+class ImpactReport:
+    """The impact figures a login asked for, already scoped: ``rows`` in key order, the SDG
+    goals per key, and ``names`` (company names; volunteers and programs go by id/name)."""
+
+    program: Program
+    per: str
+    rows: list[Impact]
+    sdg_goals: dict[int, list[int]]
+    names: dict[int, str]
+
+
+class CompanyFiguresOnly(DomainError):
+    def __init__(self):
+        super().__init__(
+            message="Company users see their company's figures only.",
+            code="impact.company_only",
+            http_status=403,
+        )
+
+
+def impact_for(
+    *, access, program_type: str | None = None, per: str | None = None, start=None, end=None
+) -> ImpactReport:
+    """The impact figures ``access`` may read (the API and the impact page): program roles
+    those of a program in their scope, per program (default), company or volunteer; a company
+    user their own company's row only (``per=company``, the default for them), of any
+    program. A program out of scope is a 404, an unknown one a validation error."""
+    if access.role == AccessRole.COMPANY:
+        per = per or "company"
+        if per != "company":
+            raise CompanyFiguresOnly()
+        program = program_by_type(program_type or ProgramType.BUDDY)
+    else:
+        per = per or "program"
+        program = program_in_scope(program_type, access)
+    figures = impact(program=program, per=per, start=start, end=end)
+    goals = sdg_goals_per(program=program, per=per, start=start, end=end)
+    if access.role == AccessRole.COMPANY:
+        figures = {k: v for k, v in figures.items() if k == access.company_id}
+        goals = {k: v for k, v in goals.items() if k == access.company_id}
+    names: dict[int, str] = {}
+    if per == "company":
+        names = dict(Company.objects.filter(pk__in=list(figures)).values_list("pk", "name"))
+    elif per == "program":
+        names = {program.pk: program.name}
+    return ImpactReport(
+        program=program, per=per, rows=list(figures.values()), sdg_goals=goals, names=names
+    )

@@ -4,7 +4,7 @@ Programs and enrollments themselves live in ``buddy.models.programs``."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from buddy.models import Enrollment, Program
 from buddy.models.base import choices_check
@@ -143,3 +143,95 @@ class MatchHealthWeek(models.Model):
 
     def __str__(self) -> str:
         return f"Match #{self.match_id} week {self.week}: {self.score}"
+
+
+class AttentionEntry(models.Model):
+    """One item of a program's needs-attention queue, kept by the recompute
+    (``enrollments.attention.attention_refresh``: the whole program nightly, the people a
+    change touched after each drain) so the queue is ranked, counted, filtered and paged in
+    the database. Derived data: never edited by hand. ``row`` holds the values the item is
+    built of (ids, numbers, codes: no personal data), ``since`` the date its day count runs
+    from (so days are of the reading day), ``fingerprint`` what a snooze compares."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    priority = models.PositiveSmallIntegerField()
+    subject_type = models.CharField(max_length=30)
+    subject_id = models.BigIntegerField(default=0)
+    since = models.DateTimeField(null=True, blank=True)
+    participant_id = models.BigIntegerField(null=True, blank=True)
+    buddy_id = models.BigIntegerField(null=True, blank=True)
+    row = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["program_id", "-priority", "since", "subject_id"]
+        verbose_name_plural = "attention entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "kind", "subject_type", "subject_id"],
+                name="attention_entry_one_per_item",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                "program", F("priority").desc(), "since", "subject_id", name="attention_entry_rank"
+            ),
+            models.Index(
+                fields=["program", "kind", "since", "subject_id"], name="attention_entry_kind"
+            ),
+            models.Index(fields=["program", "participant_id"], name="attention_entry_participant"),
+            models.Index(fields=["program", "buddy_id"], name="attention_entry_buddy"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.subject_id}"
+
+
+class AttentionQueueState(models.Model):
+    """A program's kept attention items: when they were last refreshed whole (absent:
+    never; the first read fills them), when any of them last changed (the dashboard's
+    cached figures are keyed by it) and how many there are of each kind."""
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, primary_key=True)
+    refreshed_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+    counts = models.JSONField(default=dict, help_text="Kind → kept items (snoozed included).")
+
+    class Meta:
+        ordering = ["program_id"]
+
+    def __str__(self) -> str:
+        return f"Attention queue of program #{self.program_id}"
+
+
+class AttentionReminder(models.Model):
+    """A coordinator sent the reminder of an attention item (the audit of the "Remind"
+    action): one per item per day, so sending twice the same day sends nothing more."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=30)
+    subject_id = models.BigIntegerField()
+    day = models.DateField()
+    recipients = models.PositiveSmallIntegerField(help_text="How many people were emailed.")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attention_reminders",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "kind", "subject_type", "subject_id", "day"],
+                name="attention_reminder_once_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.kind} #{self.subject_id} on {self.day}"

@@ -60,14 +60,15 @@ SELECT m.id AS match_id, m.participant_id, m.buddy_id, m.status, m.matched_at, m
     m.end_reason,
     COALESCE(ev.n, 0) AS events, COALESCE(ci.n, 0) AS checkins,
     ci.last AS last_checkin, fb.last AS last_feedback,
-    {last_contact} AS last_contact
+    {last_contact} AS last_contact{health_columns}
 FROM {match} m
 LEFT JOIN (
-    SELECT t.match_id, COUNT(*) AS n, MAX(t.event_date) AS last FROM {informalevent} t
+    SELECT t.match_id, COUNT(*) AS n, MAX(t.event_date) AS last{recent_event} FROM {informalevent} t
     WHERE {t_in_scope} GROUP BY t.match_id
 ) ev ON ev.match_id = m.id
 LEFT JOIN (
-    SELECT t.match_id, COUNT(*) AS n, MAX(t.checkin_date) AS last FROM {checkin} t
+    SELECT t.match_id, COUNT(*) AS n, MAX(t.checkin_date) AS last{recent_checkin}
+    FROM {checkin} t
     WHERE {t_in_scope} GROUP BY t.match_id
 ) ci ON ci.match_id = m.id
 LEFT JOIN (
@@ -75,15 +76,22 @@ LEFT JOIN (
     WHERE {t_in_scope} GROUP BY t.match_id
 ) fb ON fb.match_id = m.id
 LEFT JOIN (
-    SELECT t.match_id, MAX(t.completed_at) AS last FROM {skillsession} t
+    SELECT t.match_id, MAX(t.completed_at) AS last{recent_session} FROM {skillsession} t
     WHERE {t_in_scope} GROUP BY t.match_id
 ) ss ON ss.match_id = m.id
 LEFT JOIN (
-    SELECT t.match_id, MAX(t.attended_at) AS last FROM {attendance} t
+    SELECT t.match_id, MAX(t.attended_at) AS last{recent_attendance} FROM {attendance} t
     WHERE {t_in_scope} GROUP BY t.match_id
 ) at ON at.match_id = m.id
 WHERE {match_scope}
 """
+
+#: What match health reads of ``rc_match_facts`` when the recompute keeps it for it
+#: (``contact_since``): the last contact without feedback, and the contacts since then.
+_HEALTH_COLUMNS = """,
+    {health_last_contact} AS health_last_contact,
+    COALESCE(ev.recent, 0) + COALESCE(ci.recent, 0) + COALESCE(ss.recent, 0)
+        + COALESCE(at.recent, 0) AS health_contacts_recent"""
 
 # Per enrollment of the scope: the new status, completed_at, reason and every flag,
 # kept only where the enrollment or its flags change.
@@ -373,9 +381,9 @@ class PortableRecompute:
     def analyze(self, cursor, table: str) -> None:
         return
 
-    def drop_temp_tables(self, cursor) -> None:
+    def drop_temp_tables(self, cursor, keep=()) -> None:
         for table in reversed(TEMP_TABLES):  # SQLite drops one table per statement
-            if table not in POSTGRES_ONLY:
+            if table not in POSTGRES_ONLY and table not in keep:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     def write(self, cursor, run, fmt: dict, now: datetime) -> int:
@@ -442,8 +450,9 @@ class PostgresRecompute:
         # planner would assume a few hundred rows and pick nested loops.
         cursor.execute(f"ANALYZE {table}")
 
-    def drop_temp_tables(self, cursor) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+    def drop_temp_tables(self, cursor, keep=()) -> None:
+        tables = [table for table in TEMP_TABLES if table not in keep]
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(tables)}")
 
     def write(self, cursor, run, fmt: dict, now: datetime) -> int:
         """The new rows and the four writes in one statement; the number of status changes."""
@@ -472,11 +481,17 @@ def program_lock(program_id: int, *, exclusive: bool) -> None:
 
 
 def recompute_set_based(
-    *, program_id: int, now: datetime, person_ids: Sequence[int] | None = None
+    *,
+    program_id: int,
+    now: datetime,
+    person_ids: Sequence[int] | None = None,
+    contact_since: datetime | None = None,
 ) -> int:
     """Recompute the program's enrollments (or those of ``person_ids``); return status changes.
 
-    The caller holds the transaction.
+    ``contact_since``: keep ``rc_match_facts`` for match health, with its contact facts
+    (``_HEALTH_COLUMNS``, contacts counted from then); the caller drops it
+    (``drop_match_facts``). The caller holds the transaction.
     """
     c = journey.conf()
     dt = connection.ops.adapt_datetimefield_value
@@ -556,6 +571,7 @@ def recompute_set_based(
         "last_contact": dialect.greatest(
             "m.matched_at", "ev.last", "ci.last", "fb.last", "ss.last", "at.last"
         ),
+        "health_columns": "",
         "last_activity": dialect.greatest(
             "agg.last_contact", "agg.last_ended", "att.last", "ss.last", "ms.last"
         ),
@@ -565,6 +581,21 @@ def recompute_set_based(
         + " OR ".join(dialect.distinct(f"f.{f}", f"r.{f}") for f in flag_columns)
         + ")",
     }
+
+    for name in ("event", "checkin", "session", "attendance"):
+        fmt[f"recent_{name}"] = ""
+    if contact_since is not None:
+        params["contact_since"] = dt(contact_since)
+        dates = {"event": "event_date", "checkin": "checkin_date", "session": "completed_at",
+                 "attendance": "attended_at"}  # fmt: skip
+        for name, date in dates.items():
+            fmt[f"recent_{name}"] = (
+                f", SUM(CASE WHEN t.{date} >= %(contact_since)s THEN 1 ELSE 0 END) AS recent"
+            )
+        health_last_contact = dialect.greatest(
+            "m.matched_at", "ev.last", "ci.last", "ss.last", "at.last"
+        )
+        fmt["health_columns"] = _HEALTH_COLUMNS.format(health_last_contact=health_last_contact)
 
     def run(cursor, template: str, pieces: dict[str, str] | None = None) -> int:
         """Format the template (and the statements ``pieces`` it embeds), then execute."""
@@ -583,7 +614,13 @@ def recompute_set_based(
             run(cursor, f"CREATE TEMPORARY TABLE {table} AS {select}")
             dialect.analyze(cursor, table)
         changed = dialect.write(cursor, run, fmt, now)
-        dialect.drop_temp_tables(cursor)
+        dialect.drop_temp_tables(cursor, keep=("rc_match_facts",) if contact_since else ())
     if changed:
         outbox.wake_relay_on_commit()
     return changed
+
+
+def drop_match_facts() -> None:
+    """Drop ``rc_match_facts`` kept for match health (``contact_since``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS rc_match_facts")

@@ -6,6 +6,7 @@ programs and enrollments: ``buddy.selectors``.)"""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Count,
@@ -139,6 +140,76 @@ def mood_per_month(mood_distribution: list[dict]) -> tuple[list[str], list[dict]
     for row in mood_distribution:
         months.setdefault(row["month"], dict.fromkeys(moods, 0))[row["mood"]] = row["count"]
     return moods, [{"month": m, "counts": [c[x] for x in moods]} for m, c in sorted(months.items())]
+
+
+#: How long the dashboard's figures are kept at most (they are keyed by the day and by the
+#: last refresh of the program's attention items, which every recompute does).
+FIGURES_TTL = 6 * 3600
+
+
+def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
+    """The program's key figures and chart numbers, computed once per recompute: cached
+    under the program, the day and the time its kept attention items last changed (every
+    recompute of its people refreshes them, nightly all), so a figure is never older than
+    the data's last recompute. Set-based queries on a miss (about 4 s at 100,000 matches),
+    none on a hit."""
+    from enrollments.impact import impact_by_company, program_figures
+
+    today = timezone.localdate()
+    key = f"enrollments:dashboard:{program.pk}:{changed_at.isoformat()}:{today}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = {
+            "figures": program_figures(program=program),
+            "hours": [
+                {"company": company.name, "hours": round(impact.hours.hours, 1)}
+                for company, impact in impact_by_company(program=program)
+            ],
+            "per_month": matches_per_month(program=program),
+            "ratings": rating_distribution(program=program),
+            "waiting": waiting_figures(program=program),
+            "matches": match_figures(program=program),
+        }
+        cache.set(key, figures, FIGURES_TTL)
+    return figures
+
+
+OVERVIEW_FIELDS = ("enrolled", "active_enrollments", "active_matches", "matches_total")
+
+
+def programs_overview_cached(*, access) -> list:
+    """``buddy.selectors.program_overview`` (the programs the login reads, with their
+    counts), each program's counts cached like ``dashboard_figures`` (keyed by the time its
+    kept attention items last changed); programs never refreshed are counted at each read.
+    Two queries at most: the states, the programs not cached."""
+    from buddy.selectors import program_overview, scope_programs
+    from enrollments.models import AttentionQueueState
+
+    today = timezone.localdate()
+    programs = list(scope_programs(Program.objects.all(), access).order_by("program_type"))
+    states = dict(
+        AttentionQueueState.objects.filter(program__in=programs).values_list(
+            "program_id", "changed_at"
+        )
+    )
+    keys = {
+        p.pk: f"enrollments:overview:{p.pk}:{states[p.pk].isoformat()}:{today}"
+        for p in programs
+        if p.pk in states
+    }
+    cached = cache.get_many(list(keys.values()))
+    counts = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [p.pk for p in programs if p.pk not in counts]
+    if missing:
+        for row in program_overview(access=access).filter(pk__in=missing):
+            counts[row.pk] = {name: getattr(row, name) for name in OVERVIEW_FIELDS}
+        cache.set_many(
+            {keys[pk]: counts[pk] for pk in missing if pk in keys and pk in counts}, FIGURES_TTL
+        )
+    for p in programs:
+        for name, value in counts.get(p.pk, dict.fromkeys(OVERVIEW_FIELDS, 0)).items():
+            setattr(p, name, value)
+    return programs
 
 
 # --- Match health (issue 21): program-level figures for the dashboard and impact page ---

@@ -23,7 +23,7 @@ from core.errors import FieldError, ValidationFailed
 from core.registry import Registry
 from enrollments import health, journey
 from enrollments.models import JourneyFlags
-from enrollments.recompute_sql import program_lock, recompute_set_based
+from enrollments.recompute_sql import drop_match_facts, program_lock, recompute_set_based
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +133,14 @@ def enrollments_recompute_program(*, program: Program, now: datetime | None = No
     """Recompute every enrollment of the program in SQL (nightly, on demand)."""
     now = now or timezone.now()
     started = time.monotonic()
-    changed = recompute_set_based(program_id=program.pk, now=now)
-    scored = health.recompute(program=program, now=now)
+    if health.reads_match_facts():  # the contact facts aggregated once for both
+        since = health.window_start(health.conf(program), now)
+        changed = recompute_set_based(program_id=program.pk, now=now, contact_since=since)
+        scored = health.recompute(program=program, now=now, match_facts_kept=True)
+        drop_match_facts()  # (an error rolls back its creation with the rest)
+    else:
+        changed = recompute_set_based(program_id=program.pk, now=now)
+        scored = health.recompute(program=program, now=now)
     logger.info(
         "enrollments.recompute_program",
         extra={
@@ -254,3 +260,78 @@ def attention_snooze(
         extra={"program_id": program.pk, "kind": kind, "subject_id": subject_id or 0},
     )
     return snooze
+
+
+# --- The attention queue: the coordinator's reminder to a pair --------------------------------
+
+#: The items whose "Remind" action emails the pair of the match a reminder.
+REMINDABLE = {
+    "match.no_contact_60",
+    "match.no_contact_30",
+    "match.no_contact_14",
+    "match.checkin_due",
+    "match.no_feedback",
+}
+
+
+@transaction.atomic
+def attention_remind(
+    *, program: Program, kind: str, subject_type: str, subject_id: int | None, by=None, today=None
+):
+    """Send the coordinator's reminder of one item to the participant and the buddy of its
+    (active) match; return ``(reminder, sent)``. Once per item per day: the
+    ``AttentionReminder`` row is the audit (who, when, how many people), and a second
+    request the same day sends nothing (``sent`` False). The emails leave after the commit."""
+    from django.conf import settings
+    from django.core.mail import send_mass_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from buddy.models import Match
+    from enrollments.models import AttentionReminder
+
+    today = today or timezone.localdate()
+    if kind not in REMINDABLE or subject_type != "match":
+        raise ValidationFailed([FieldError("kind", "this item has no reminder")])
+    match = (
+        Match.objects.active()
+        .filter(program=program, pk=subject_id or 0)
+        .select_related("participant", "buddy")
+        .first()
+    )
+    if match is None:
+        raise ValidationFailed([FieldError("subject_id", "no active match of the program")])
+    addresses = [p.email for p in (match.participant, match.buddy) if p.email]
+    reminder, created = AttentionReminder.objects.get_or_create(
+        program=program,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=match.pk,
+        day=today,
+        defaults={"recipients": len(addresses), "by": by},
+    )
+    if not created:
+        return reminder, False
+    # In the site's language (the people have no language of their own here), whatever
+    # the coordinator's.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("A reminder from your buddy program")
+        body = render_to_string(
+            "enrollments/email/attention_reminder.txt",
+            {"kind": kind, "program": program, "site_url": getattr(settings, "SITE_URL", "")},
+        )
+    # One message per person: neither sees the other's address.
+    messages = [(subject, body, None, [address]) for address in addresses]
+    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    logger.info(
+        "attention.reminded",
+        extra={
+            "program_id": program.pk,
+            "kind": kind,
+            "subject_id": match.pk,
+            "recipients": len(addresses),
+            "by_user_id": getattr(by, "pk", None),
+        },
+    )
+    return reminder, True

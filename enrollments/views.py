@@ -14,12 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from buddy.access import access_for, role_required
-from buddy.models import Enrollment, Feedback
 from buddy.selectors import program_in_scope
 from buddy.views.common import current_program, program_errors
 from core.errors import DomainError
-from enrollments.attention import PRIORITY, attention_queue_unsnoozed, item_fingerprint
-from enrollments.services import attention_snooze
+from enrollments.attention import PRIORITY, AttentionQueue, item_fingerprint
+from enrollments.services import REMINDABLE, attention_remind, attention_snooze
 
 PAGE_SIZE = 25
 
@@ -32,6 +31,13 @@ KIND_WORDS = {
         "%(n)d alert about negative feedback", "%(n)d alerts about negative feedback", "n"
     ),
     "match.struggling": ngettext_lazy("%(n)d match struggling", "%(n)d matches struggling", "n"),
+    "concern.overdue": ngettext_lazy(
+        "%(n)d case with an overdue response", "%(n)d cases with an overdue response", "n"
+    ),
+    "webhooks.subscriber_disabled": ngettext_lazy(
+        "%(n)d webhook subscriber disabled", "%(n)d webhook subscribers disabled", "n"
+    ),
+    "match.at_risk": ngettext_lazy("%(n)d match at risk", "%(n)d matches at risk", "n"),
     "match.no_contact_60": ngettext_lazy(
         "%(n)d match without contact for 60 days", "%(n)d matches without contact for 60 days", "n"
     ),
@@ -68,6 +74,9 @@ KIND_WORDS = {
 
 #: The filter's names of the kinds (singular headings).
 KIND_LABELS = {
+    "concern.overdue": _("Overdue case"),
+    "webhooks.subscriber_disabled": _("Disabled webhook subscriber"),
+    "match.at_risk": _("Match at risk"),
     "webhooks.dead_lettered": _("Dead-lettered webhooks"),
     "program.negative_feedback": _("Negative feedback share"),
     "match.struggling": _("Struggling match"),
@@ -91,6 +100,101 @@ NO_DAYS = {
     "match.struggling": _("about the last two moods, not a time"),
     "match.zero_duration": _("a data error, not a time"),
 }
+
+
+def _percent(value) -> str:
+    return f"{value:.0%}"
+
+
+#: Each kind's title and reason in words, from the item's ``params`` (the item's own
+#: English texts, which the API and the snooze fingerprints use, stay as they are).
+ITEM_WORDS = {
+    "participant.waiting": (
+        _("Participant #%(person)s waiting %(days)s days for a match"),
+        _("Active in the program with no open match."),
+    ),
+    "participant.concurrent_matches": (
+        _("Participant #%(person)s: %(active)s active matches at once"),
+        _(
+            "The Buddy System reported more than one active match in this program; the app "
+            "allows one. End the extra match(es) or correct the data."
+        ),
+    ),
+    "match.no_contact_60": (
+        _("Match #%(match)s: no contact for %(days)s days"),
+        _("No activity of any kind logged for more than %(bucket)s days."),
+    ),
+    "match.no_contact_30": (
+        _("Match #%(match)s: no contact for %(days)s days"),
+        _("No activity of any kind logged for more than %(bucket)s days."),
+    ),
+    "match.no_contact_14": (
+        _("Match #%(match)s: no contact for %(days)s days"),
+        _("No activity of any kind logged for more than %(bucket)s days."),
+    ),
+    "match.checkin_due": (
+        _("Match #%(match)s: check-in due (%(days)s days since the last)"),
+        _("No check-in for more than %(due)s days."),
+    ),
+    "match.struggling": (
+        _("Match #%(match)s: the last two moods were %(older)s and %(newer)s"),
+        _("The last two check-ins report struggling or difficult."),
+    ),
+    "match.at_risk": (_("Match #%(match)s: health %(score)s (at risk)"), None),
+    "match.no_feedback": (
+        _("Match #%(match)s: active %(days)s days without feedback"),
+        _("Active for more than %(limit)s days with no feedback at all."),
+    ),
+    "match.zero_duration": (
+        _("Match #%(match)s: ended the moment it started"),
+        _("Zero-duration match (ended_at equals matched_at): check the data."),
+    ),
+    "feedback.low_rating": (
+        _("Match #%(match)s: rated %(rating)s by the %(role)s"),
+        _("A rating below %(low)s in the last %(recent)s days."),
+    ),
+    "program.match_rate_below_target": (
+        _("%(program)s: %(rate)s of participants matched (target %(target)s)"),
+        _("%(matched)s of %(total)s active participants have an active match."),
+    ),
+    "program.negative_feedback": (
+        _("%(program)s: %(share)s of ratings are below %(low)s"),
+        _("%(negative)s of %(total)s ratings are low (threshold %(threshold)s)."),
+    ),
+}
+
+#: Codes inside titles, in words.
+ROLE_WORDS = {"participant": _("participant"), "buddy": _("buddy")}
+MOOD_WORDS = {
+    "great": _("great"),
+    "good": _("good"),
+    "okay": _("okay"),
+    "struggling": _("struggling"),
+    "difficult": _("difficult"),
+}
+
+
+def item_words(item) -> tuple[str, str]:
+    """An item's title and reason in the active language (the item's own texts for kinds
+    without a translation, e.g. those of the apps above)."""
+    title, reason = ITEM_WORDS.get(item.kind, (None, None))
+    if title is None or not item.params:
+        return item.title, item.reason
+    params = dict(item.params)
+    for name in ("rate", "target", "share", "threshold"):
+        if name in params:
+            params[name] = _percent(params[name])
+    if "rating" in params:
+        params["rating"] = f"{params['rating']:.2f}"
+    if "role" in params:
+        params["role"] = ROLE_WORDS.get(params["role"], params["role"])
+    if item.kind == "match.struggling":
+        moods = {k: MOOD_WORDS.get(params[k], params[k]) for k in ("newer", "older")}
+        params = {**params, **moods}
+        if item.params["newer"] == item.params["older"]:
+            title = _("Match #%(match)s: the last two moods were both %(newer)s")
+    return str(title) % params, item.reason if reason is None else str(reason) % params
+
 
 AGES = [("", _("Any age")), ("7", _("7 days or more")), ("14", _("14 days or more")),
         ("30", _("30 days or more")), ("60", _("60 days or more"))]  # fmt: skip
@@ -117,22 +221,19 @@ class SnoozeForm(forms.Form):
 
 
 def _act_urls(items, program) -> dict:
-    """Where each item is acted on in this UI (one query per kind of subject, at most two)."""
-    enrollment_ids = [i.subject_id for i in items if i.subject_type == "enrollment"]
-    feedback_ids = [i.subject_id for i in items if i.subject_type == "feedback"]
-    people = dict(Enrollment.objects.filter(pk__in=enrollment_ids).values_list("pk", "person_id"))
-    matches = dict(Feedback.objects.filter(pk__in=feedback_ids).values_list("pk", "match_id"))
+    """Where each item is acted on in this UI (from the ids the item names: no query)."""
     urls = {}
     for item in items:
         key = (item.kind, item.subject_id)
+        person, match = item.params.get("person"), item.params.get("match")
         if item.subject_type == "match":
             urls[key] = reverse("buddy:match", args=[item.subject_id])
-        elif item.subject_type == "enrollment" and item.subject_id in people:
-            urls[key] = reverse("buddy:person", args=[people[item.subject_id]])
+        elif item.subject_type == "enrollment" and person:
+            urls[key] = reverse("buddy:person", args=[person])
         elif item.subject_type == "person":
             urls[key] = reverse("buddy:person", args=[item.subject_id])
-        elif item.subject_type == "feedback" and item.subject_id in matches:
-            urls[key] = reverse("buddy:match", args=[matches[item.subject_id]])
+        elif item.subject_type == "feedback" and match:
+            urls[key] = reverse("buddy:match", args=[match])
         elif item.subject_type == "program":
             urls[key] = reverse("enrollments:dashboard") + f"?program={program.program_type}"
         else:
@@ -144,30 +245,33 @@ def _act_urls(items, program) -> dict:
 @program_errors
 def attention(request):
     program = current_program(request)
-    items, snoozed = attention_queue_unsnoozed(program=program)
-    summary: dict[str, int] = {}
-    for item in items:
-        summary[item.kind] = summary.get(item.kind, 0) + 1
     filters = AttentionFilterForm(request.GET)
     status = 200
     if filters.is_valid():
-        if kind := filters.cleaned_data["kind"]:
-            items = [i for i in items if i.kind == kind]
-        if age := filters.cleaned_data["age"]:
-            items = [i for i in items if i.days is not None and i.days >= int(age)]
+        age = filters.cleaned_data["age"]
+        queue = AttentionQueue(
+            program=program,
+            kind=filters.cleaned_data["kind"] or None,
+            min_days=int(age) if age else None,
+        )
+        items = queue
     else:
+        queue = AttentionQueue(program=program)
         items, status = [], 400
+    summary = queue.summary()
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     urls = _act_urls(page.object_list, program)
     today = timezone.localdate()
     rows = [
         {
             "item": item,
-            "label": KIND_LABELS[item.kind],
+            "label": KIND_LABELS.get(item.kind, item.kind),
+            "words": item_words(item),
             "no_days": NO_DAYS.get(item.kind, _("no date known")),
             "open_url": urls[(item.kind, item.subject_id)],
             "fingerprint": item_fingerprint(item),
             "subject_id": item.subject_id or 0,
+            "remindable": item.kind in REMINDABLE,
         }
         for item in page.object_list
     ]
@@ -184,7 +288,7 @@ def attention(request):
             "filters": filters,
             "summary": summary_in_words(summary),
             "total": sum(summary.values()),
-            "snoozed": snoozed,
+            "snoozed": queue.snoozed_count(),
             "snooze_default": today + timedelta(days=7),
             "snooze_min": today + timedelta(days=1),
         },
@@ -220,4 +324,41 @@ def _snooze_refused(request, errors: dict):
     )
     if request.htmx:
         return render(request, "enrollments/_snooze_error.html", {"text": text}, status=400)
+    return HttpResponse(text, status=400, content_type="text/plain")
+
+
+class RemindForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in sorted(REMINDABLE)])
+    subject_type = forms.CharField(max_length=30)
+    subject_id = forms.IntegerField(min_value=1)
+
+
+@role_required(read="change", change="change")
+def attention_remind_view(request):
+    """Send an item's reminder (POST from its row): htmx replaces the button with what
+    happened, a plain form redirects back to the queue."""
+    form = RemindForm(request.POST)
+    try:
+        program = program_in_scope(request.POST.get("program"), access_for(request.user))
+    except DomainError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain")
+    if not form.is_valid():
+        return _remind_refused(request, form.errors.get_json_data())
+    try:
+        _reminder, sent = attention_remind(program=program, by=request.user, **form.cleaned_data)
+    except DomainError as error:
+        return _remind_refused(request, {e.path: [{"message": e.message}] for e in error.errors})
+    text = _("Reminder sent.") if sent else _("Already reminded today.")
+    if request.htmx:
+        return render(request, "enrollments/_reminded.html", {"text": text})
+    messages.success(request, text)
+    return redirect(reverse("enrollments:attention") + f"?program={program.program_type}")
+
+
+def _remind_refused(request, errors: dict):
+    text = "; ".join(
+        f"{field}: {e['message']}" for field, messages_ in errors.items() for e in messages_
+    )
+    if request.htmx:
+        return render(request, "enrollments/_remind_error.html", {"text": text}, status=400)
     return HttpResponse(text, status=400, content_type="text/plain")

@@ -4,11 +4,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from buddy.access import access_for, role_required
-from buddy.selectors import program_overview
 from buddy.views.common import current_program, program_errors
 from enrollments import selectors
-from enrollments.attention import attention_queue_unsnoozed
-from enrollments.impact import impact_by_company, program_figures
+from enrollments.attention import AttentionQueue
+from enrollments.views import item_words
 
 #: How many attention items the dashboard shows (the rest are on the attention page).
 ATTENTION_TOP = 5
@@ -18,15 +17,11 @@ ATTENTION_TOP = 5
 @program_errors
 def home(request):
     program = current_program(request)
-    figures = program_figures(program=program)
+    queue = AttentionQueue(program=program)
+    cached = selectors.dashboard_figures(program=program, changed_at=queue.state.changed_at)
+    figures, hours = cached["figures"], cached["hours"]
+    per_month, ratings = cached["per_month"], cached["ratings"]
     moods, mood_rows = selectors.mood_per_month(figures.mood_distribution)
-    items, _snoozed = attention_queue_unsnoozed(program=program)
-    hours = [
-        {"company": company.name, "hours": round(impact.hours.hours, 1)}
-        for company, impact in impact_by_company(program=program)
-    ]
-    per_month = selectors.matches_per_month(program=program)
-    ratings = selectors.rating_distribution(program=program)
     chart_data = {
         "months": {
             "labels": [row["month"].strftime("%Y-%m") for row in per_month],
@@ -59,15 +54,18 @@ def home(request):
             "chart_data": chart_data,
             "program": program,
             "figures": figures,
-            "waiting": selectors.waiting_figures(program=program),
-            "matches": selectors.match_figures(program=program),
+            "waiting": cached["waiting"],
+            "matches": cached["matches"],
             "per_month": per_month,
             "moods": moods,
             "mood_rows": mood_rows,
             "ratings": ratings,
             "hours": hours,
-            "attention": items[:ATTENTION_TOP],
-            "attention_count": len(items),
-            "programs": program_overview(access=access_for(request.user)),
+            "attention": [
+                dict(zip(("title", "reason"), item_words(item), strict=True))
+                for item in queue[:ATTENTION_TOP]
+            ],
+            "attention_count": len(queue),
+            "programs": selectors.programs_overview_cached(access=access_for(request.user)),
         },
     )

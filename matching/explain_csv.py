@@ -1,22 +1,10 @@
 """The audit export of a run: every eligible pair with its score and parts, as CSV."""
 
-import csv
-
 import numpy as np
 
+from buddy.csv_output import csv_writer
 from matching.engine.pool import Pool
 from matching.engine.scoring import Settings, pair_parts, row_blocks, score_block
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (numbers stay numbers).
-    (Another branch adds a shared helper for this; the lead unifies them.)"""
-    if isinstance(value, int | float | np.integer | np.floating):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_explain_csv(
@@ -25,7 +13,7 @@ def write_explain_csv(
     """Write one row per eligible pair (``assigned``: participant id → proposed buddy id);
     returns the number of pairs written. Scored block by block, so memory stays bounded."""
     names = [c.name for c, _points in settings.prefer]
-    writer = csv.writer(handle)
+    writer = csv_writer(handle)  # the app's one CSV writer: formulas neutralised
     writer.writerow(["participant", "buddy", "score", *names, "proposed"])
     written = 0
     n_p, n_b = pool.shape
@@ -40,8 +28,8 @@ def write_explain_csv(
             pid, bid = int(p_ids[i]), int(b_ids[i])
             writer.writerow(
                 [
-                    csv_safe(public_ids.get(pid, pid)),
-                    csv_safe(public_ids.get(bid, bid)),
+                    public_ids.get(pid, pid),
+                    public_ids.get(bid, bid),
                     f"{scores[i]:.1f}",
                     *(f"{parts[name][i]:.1f}" for name in names),
                     1 if assigned.get(pid) == bid else 0,

@@ -2,13 +2,20 @@
 
 import django_filters
 
-from buddy.filtersets import Ordering, ScopedFilterSet, SearchFilter, date_range, number_range
+from buddy.filtersets import (
+    ChoicesFilter,
+    Ordering,
+    ScopedFilterSet,
+    SearchFilter,
+    date_range,
+    number_range,
+)
 from matching.models import Proposal, ProposalStatus, RecommendationRun, RunStatus
 
 
 class RunFilterSet(ScopedFilterSet):
     program = django_filters.CharFilter(field_name="program__program_type")
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    status = ChoicesFilter(choices=RunStatus.choices)
     locals().update(date_range("created_at"))
     search = SearchFilter(fields=["error_code"])
     ordering = Ordering(
@@ -23,7 +30,7 @@ class RunFilterSet(ScopedFilterSet):
 class ProposalFilterSet(ScopedFilterSet):
     run = django_filters.NumberFilter(field_name="run_id")
     program = django_filters.CharFilter(field_name="program__program_type")
-    status = django_filters.MultipleChoiceFilter(choices=ProposalStatus.choices)
+    status = ChoicesFilter(choices=ProposalStatus.choices)
     participant = django_filters.NumberFilter(field_name="participant_id")
     buddy = django_filters.NumberFilter(field_name="buddy_id")
     locked = django_filters.BooleanFilter()

@@ -241,3 +241,40 @@ def public_ids(person_ids) -> dict[int, str]:
         )
     )
     return {pid: found.get(pid, str(pid)) for pid in ids}
+
+
+def latest_run(*, program: Program) -> RecommendationRun | None:
+    """The program's newest recommendation run (any status), with its criteria version."""
+    return (
+        RecommendationRun.objects.filter(program=program)
+        .select_related("criteria")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def run_proposals(*, run: RecommendationRun):
+    """A run's proposals with both people, open ones first, best score first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (
+        Proposal.objects.filter(run=run)
+        .select_related("participant", "buddy")
+        .annotate(
+            open_first=Case(
+                When(status=ProposalStatus.PROPOSED, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("open_first", "-score", "id")
+    )
+
+
+def criteria_latest(*, program: Program) -> MatchingCriteria:
+    """The program's latest criteria version; without one, the registry's defaults as an
+    unsaved version 0 (a read writes nothing: ``services.criteria_current`` stores it)."""
+    from matching.engine.criteria import default_settings
+
+    latest = MatchingCriteria.objects.filter(program=program).order_by("-version").first()
+    return latest or MatchingCriteria(program=program, version=0, criteria=default_settings())

@@ -481,3 +481,132 @@ def proposal_lock(*, proposal: Proposal, locked: bool = True, by=None) -> Propos
     proposal.locked = locked
     proposal.save(update_fields=["locked", "updated_at"])
     return proposal
+
+
+# --- The coordinator UI's suggestions and criteria preview ----------------------------------
+
+
+@transaction.atomic
+def suggestion_accept(*, program: Program, participant: Person, buddy_id: int, by=None) -> Match:
+    """Accept one of a participant's top 5 (the person page): a ``proposed`` match through the
+    match service, recording the score and parts it had. A buddy who is no longer among the
+    participant's top 5 (someone took the place, the criteria changed) is refused."""
+    top = recommend_for_participant(program=program, participant=participant)
+    chosen = next((c for c in top["candidates"] if c["buddy_id"] == int(buddy_id)), None)
+    if chosen is None:
+        raise RuleViolation(
+            "matching.not_suggested",
+            "This buddy is no longer among the participant's suggestions.",
+            "buddy",
+        )
+    buddy = Person.objects.get(pk=chosen["buddy_id"])
+    match = match_propose(
+        program=program,
+        participant=participant,
+        buddy=buddy,
+        via=DataSource.RECOMMENDATION,
+        by=by,
+        criteria={
+            "criteria_version": top["criteria_version"],
+            "score": chosen["score"],
+            "parts": chosen["parts"],
+        },
+    )
+    logger.info(
+        "matching.suggestion_accepted",
+        extra={"match_id": match.pk, "program_id": program.pk, "participant_id": participant.pk},
+    )
+    return match
+
+
+#: How many waiting participants (the longest waiting) a criteria preview scores.
+PREVIEW_SAMPLE = 10
+
+
+def _top_ids(pool: Pool, settings: Settings, index: int, n: int) -> list[dict]:
+    return [
+        {"buddy_id": int(pool.buddy_ids[c["buddy_index"]]), "score": c["score"]}
+        for c in top_for_participant(pool, settings, index, n=n)
+    ]
+
+
+def criteria_preview(
+    *,
+    program: Program,
+    criteria: dict,
+    score_floor: float = 0,
+    coverage_first: bool = False,
+    never_repair_any: bool = False,
+    sample: int = PREVIEW_SAMPLE,
+    n: int = 5,
+) -> dict:
+    """How new settings would move the top suggestions, before they are saved: for the
+    ``sample`` longest-waiting participants, the top ``n`` under the current version and
+    under the new settings (validated like ``criteria_save``; nothing is stored)."""
+    clean = criteria_validate(criteria)
+    if not 0 <= float(score_floor) <= 100:
+        raise ValidationFailed([FieldError("score_floor", "must be from 0 to 100")])
+    current = selectors.criteria_latest(program=program)  # a preview writes nothing
+    proposed = MatchingCriteria(
+        program=program,
+        criteria=clean,
+        score_floor=float(score_floor),
+        coverage_first=coverage_first,
+        never_repair_any=never_repair_any,
+    )
+    waiting = selectors.waiting_participants(program=program)
+    chosen = [row.id for row in sorted(waiting, key=lambda r: (-r.waiting_days, r.id))[:sample]]
+    before_pool = selectors.pool_for_program(
+        program=program, criteria=current, participant_ids=chosen
+    ).pool
+    after_pool = before_pool
+    if proposed.never_repair_any != current.never_repair_any:
+        after_pool = selectors.pool_for_program(
+            program=program, criteria=proposed, participant_ids=chosen
+        ).pool
+    before_settings, after_settings = _settings(current), _settings(proposed)
+    rows = []
+    for participant_id in chosen:
+        i = before_pool.participant_index(participant_id)
+        j = after_pool.participant_index(participant_id)
+        before = _top_ids(before_pool, before_settings, i, n) if i >= 0 else []
+        after = _top_ids(after_pool, after_settings, j, n) if j >= 0 else []
+        rank_before = {c["buddy_id"]: r for r, c in enumerate(before, 1)}
+        for rank, candidate in enumerate(after, 1):
+            was = rank_before.get(candidate["buddy_id"])
+            candidate["rank"], candidate["was_rank"] = rank, was
+            if was is None:
+                candidate["moved"] = "new"
+            else:
+                candidate["moved"] = "up" if was > rank else "down" if was < rank else "same"
+        kept = {c["buddy_id"] for c in after}
+        rows.append(
+            {
+                "participant_id": participant_id,
+                "before": before,
+                "after": after,
+                "dropped": [c for c in before if c["buddy_id"] not in kept],
+                "changed": [c["buddy_id"] for c in before] != [c["buddy_id"] for c in after],
+            }
+        )
+    return {
+        "current_version": current.version,
+        "participants": rows,
+        "changed": sum(1 for r in rows if r["changed"]),
+    }
+
+
+def proposals_accept_selected(*, run: RecommendationRun, proposal_ids, by=None) -> dict:
+    """Accept the chosen open proposals of a run, best score first, each in its own
+    transaction (like ``proposals_accept_all``); the ones a rule refuses are listed."""
+    accepted, refused = 0, []
+    chosen = Proposal.objects.filter(
+        run=run, status=ProposalStatus.PROPOSED, pk__in=[int(i) for i in proposal_ids]
+    ).order_by("-score", "id")
+    for proposal in chosen:
+        try:
+            proposal_accept(proposal=proposal, by=by)
+            accepted += 1
+        except DomainError as exc:
+            refused.append({"proposal_id": proposal.pk, "code": exc.code})
+    return {"accepted": accepted, "refused": refused}

@@ -206,8 +206,30 @@ def test_grant_role_refuses_a_second_role():
 
 def test_an_unknown_role_is_refused_by_the_command_line():
     UserFactory(username="maria")
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="No role 'janitor'"):
         run("grant_role", "maria", "janitor", "--program", "buddy")
+    with pytest.raises(CommandError, match="No role 'janitor'"):
+        run("grant_role", "maria", "--revoke", "janitor")
+
+
+def test_an_unknown_role_exits_1_with_one_line_for_scripts():
+    """From a shell, as scripts call it: exit status 1 and one line (not argparse's usage
+    and status 2). The role is refused before the database is asked."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "manage.py", "grant_role", "maria", "janitor", "--skip-checks"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("{")]
+    assert lines == ["CommandError: No role 'janitor' (known: coordinator, viewer, company)."]
 
 
 def test_create_token_prints_a_working_token_once(coordinator):

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from buddy.filtersets import Ordering, ScopedFilterSet, SearchFilter, date_range
+from buddy.filtersets import ChoicesFilter, Ordering, ScopedFilterSet, SearchFilter, date_range
 from buddy.models import ImportRun, ImportStatus
 from webhooks.models import (
     DeliveryStatus,
@@ -19,7 +19,7 @@ class WebhookEventFilterSet(ScopedFilterSet):
     """Cursor-paginated: ``ordering`` by never-null columns only."""
 
     event_type = django_filters.CharFilter()
-    status = django_filters.MultipleChoiceFilter(choices=EventStatus.choices)
+    status = ChoicesFilter(choices=EventStatus.choices)
     match_id = django_filters.UUIDFilter()
     locals().update(date_range("received_at"))
     search = SearchFilter(fields=["event_type", "user_id"])
@@ -33,7 +33,7 @@ class WebhookEventFilterSet(ScopedFilterSet):
 class WebhookDeliveryFilterSet(ScopedFilterSet):
     """Cursor-paginated: ``ordering`` by never-null columns only."""
 
-    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    status = ChoicesFilter(choices=DeliveryStatus.choices)
     event = django_filters.UUIDFilter(field_name="event__event_id")
     locals().update(date_range("received_at"))
     search = SearchFilter(fields=["delivery_id", "event__event_type"])
@@ -48,7 +48,7 @@ class OutboundDeliveryFilterSet(ScopedFilterSet):
     """Cursor-paginated: ``ordering`` by never-null columns only."""
 
     endpoint = django_filters.NumberFilter(field_name="endpoint_id")
-    status = django_filters.MultipleChoiceFilter(choices=OutboundStatus.choices)
+    status = ChoicesFilter(choices=OutboundStatus.choices)
     search = SearchFilter(fields=["event__type"])
     ordering = Ordering(fields=["id", "created_at", "due_at"])
 

@@ -61,10 +61,10 @@ class WebhookEvent(models.Model):
     """
 
     event_id = models.UUIDField(unique=True, help_text="The envelope's id.")
-    event_type = models.CharField(max_length=60, db_index=True)
+    event_type = models.CharField(max_length=60)
     version = models.CharField(max_length=10, default="v1")
     user_id = models.CharField(
-        max_length=64, blank=True, db_index=True, help_text="The primary Buddy System user id."
+        max_length=64, blank=True, help_text="The primary Buddy System user id."
     )
     match_id = models.UUIDField(null=True, blank=True, db_index=True)
     timestamp = models.DateTimeField(help_text="When the event happened (envelope timestamp).")
@@ -100,8 +100,14 @@ class WebhookEvent(models.Model):
                 violation_error_message="A processed event needs its processing time.",
             ),
         ]
+        # Every index is written twice per event (the insert, and the update to processed:
+        # status is indexed, so it is no HOT update). So only those a query needs: by
+        # status (review screens, retention), the ids a person's export and the admin
+        # look up (user_id as a plain index: db_index on a CharField adds a second,
+        # LIKE-only one on PostgreSQL); none on the 8-valued event_type (issue 23).
         indexes = [
             models.Index(fields=["status", "received_at"], name="webhooks_event_status"),
+            models.Index(fields=["user_id"], name="webhooks_event_user"),
         ]
 
     def __str__(self) -> str:
@@ -116,7 +122,9 @@ class WebhookDeliveryQuerySet(models.QuerySet):
 class WebhookDelivery(models.Model):
     """One delivery id of the sender; its retries reuse it and count here."""
 
-    delivery_id = models.CharField(max_length=200, unique=True)
+    # unique by a constraint, not unique=True: that adds a LIKE-only second index on
+    # PostgreSQL, written for every delivery and used by no query (issue 23)
+    delivery_id = models.CharField(max_length=200)
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(
         max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED
@@ -137,7 +145,10 @@ class WebhookDelivery(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name = "webhook delivery"
         verbose_name_plural = "webhook deliveries"
-        constraints = [choices_check("status", DeliveryStatus.choices)]
+        constraints = [
+            choices_check("status", DeliveryStatus.choices),
+            models.UniqueConstraint(fields=["delivery_id"], name="webhooks_delivery_id_unique"),
+        ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="webhooks_delivery_status"),
         ]

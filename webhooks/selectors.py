@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from buddy.access import Access
 from buddy.models import Enrollment, ExternalId, Match
@@ -138,12 +139,12 @@ def events_for_replay(
 #: The review screen's status filter. The default, "attention", is what a coordinator
 #: has to look at: waiting and failed events, and events with a dead-lettered delivery.
 REVIEW_STATUSES = {
-    "attention": "Needs attention",
-    "waiting": "Waiting for a user or match",
-    "failed": "Failed",
-    "dead": "Dead-lettered delivery",
-    "processed": "Processed",
-    "all": "All",
+    "attention": gettext_lazy("Needs attention"),
+    "waiting": gettext_lazy("Waiting for a user or match"),
+    "failed": gettext_lazy("Failed"),
+    "dead": gettext_lazy("Dead-lettered delivery"),
+    "processed": gettext_lazy("Processed"),
+    "all": gettext_lazy("All"),
 }
 
 #: The columns a review list reads: never the payload (it holds free text and names).
@@ -194,6 +195,12 @@ def events_for_review(
                 ),
                 0,
             ),
+            # the error that dead-lettered its latest dead-lettered delivery
+            dead_lettered_error=Subquery(
+                deliveries.filter(status=D.DEAD_LETTERED)
+                .order_by("-dead_lettered_at", "-id")
+                .values("last_error")[:1]
+            ),
         )
         .prefetch_related(
             Prefetch(
@@ -210,12 +217,19 @@ def _counted(queryset: QuerySet) -> QuerySet:
 
 
 def events_for_review_replay(
-    *, access: Access, status: str = "attention", event_type: str | None = None, limit: int = 500
+    *,
+    access: Access,
+    status: str = "attention",
+    event_type: str | None = None,
+    ids: list | None = None,
+    limit: int = 500,
 ) -> list[WebhookEvent]:
-    """What "Replay all shown" replays: the review selection, oldest first (by the event's
-    own timestamp, like ``events_for_replay``, so a match is created before its check-ins),
-    at most ``limit`` events."""
+    """What "Replay all shown" (or "Replay selected": ``ids``, event ids within the selection)
+    replays: the review selection, oldest first (by the event's own timestamp, like
+    ``events_for_replay``, so a match is created before its check-ins), at most ``limit``."""
     events = _events_reviewed(access=access, status=status, event_type=event_type)
+    if ids is not None:
+        events = events.filter(event_id__in=ids)
     return list(events.only("id", "event_id", "event_type").order_by("timestamp", "id")[:limit])
 
 
@@ -240,6 +254,24 @@ def webhook_review_summary(*, access: Access) -> dict[str, int]:
     summary = dict.fromkeys(["waiting", "failed", "dead_lettered", "conflicts"], 0)
     summary.update(dict(events.union(dead, conflicts, all=True)))
     return summary
+
+
+def webhook_review_stats(*, access: Access) -> dict:
+    """The review screen's stats of the events the login sees (``webhook_stats`` counts every
+    program's): events per type and deliveries per status, in two grouped queries."""
+    events = scope_webhook_events(WebhookEvent.objects.all(), access)
+    by_type = dict.fromkeys(EVENT_TYPES, 0)
+    for event_type, n in events.values_list("event_type").annotate(n=Count("id")).order_by():
+        by_type[event_type] = n
+    deliveries = scope_webhook_events(WebhookDelivery.objects.all(), access, via="event__")
+    by_status = dict.fromkeys(D.values, 0)
+    for status, n in deliveries.values_list("status").annotate(n=Count("id")).order_by():
+        by_status[status] = n
+    return {
+        "events_by_type": by_type,
+        "deliveries_by_status": by_status,
+        "events": sum(by_type.values()),
+    }
 
 
 def conflicts_unreviewed(*, access: Access) -> QuerySet[WebhookConflict]:

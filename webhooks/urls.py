@@ -2,20 +2,26 @@
 
 from django.urls import include, path
 
-from webhooks import views, views_review
+from webhooks import views, views_imports, views_review
 from webhooks import views_subscribers as subscribers
 from webhooks.api.feed import EventFeedView
 
 app_name = "webhooks"
 
 urlpatterns = [
-    path("webhooks/buddy-events", views.buddy_events, name="buddy-events"),
+    path(views.RECEIVER_ROUTE, views.buddy_events, name="buddy-events"),
     path("webhooks/stats", views.WebhookStatsView.as_view(), name="stats"),
     path("health", views.health, name="health"),
     path("health/ready", views.health_ready, name="health-ready"),
     path("metrics", views.metrics_view, name="metrics"),
     path("api/webhooks/", include("webhooks.api.urls")),
     path("api/events/", EventFeedView.as_view(), name="event-feed"),  # published events
+    # coordinator screens: upload exports, follow their runs, read their reports
+    path("imports/", views_imports.imports, name="imports"),
+    path("imports/<int:pk>/", views_imports.import_run, name="import-run"),
+    path(
+        "imports/<int:pk>/progress/", views_imports.import_run_progress, name="import-run-progress"
+    ),
     # coordinator screens: review and replay stored events, review conflicts
     path("webhooks/review/", views_review.review, name="review"),
     path("webhooks/review/replay/", views_review.review_replay_bulk, name="review-replay-bulk"),

@@ -31,6 +31,8 @@ logger = logging.getLogger("webhooks")
 
 _STARTED = time.monotonic()
 SERVICE = "buddy-connector"
+#: The receiver's URL (webhooks/urls.py); ``webhooks.middleware`` serves it on a short path.
+RECEIVER_ROUTE = "webhooks/buddy-events"
 
 
 def _error(status: int, message: str, **extra) -> JsonResponse:

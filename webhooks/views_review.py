@@ -5,6 +5,7 @@ conflicts). Pages show ids, types, statuses and the short failure reasons only: 
 payloads hold names and free text and stay in the admin.
 """
 
+import uuid
 from collections import Counter
 from urllib.parse import urlencode
 
@@ -13,6 +14,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from buddy.access import access_for, role_required
@@ -24,6 +27,24 @@ from webhooks.validation import EVENT_TYPES
 PAGE_SIZE = 50
 BULK_REPLAY_LIMIT = 500
 
+#: The deliveries' statuses in words (the stats).
+DELIVERY_LABELS = {
+    "received": gettext_lazy("Received"),
+    "processed": gettext_lazy("Processed"),
+    "duplicate": gettext_lazy("Duplicate (event already processed)"),
+    "failed": gettext_lazy("Failed"),
+    "dead_lettered": gettext_lazy("Dead-lettered"),
+}
+
+#: Replay outcomes in words.
+OUTCOME_LABELS = {
+    ProcessingOutcome.PROCESSED: gettext_lazy("processed"),
+    ProcessingOutcome.DUPLICATE: gettext_lazy("duplicate"),
+    ProcessingOutcome.WAITING: gettext_lazy("waiting"),
+    ProcessingOutcome.FAILED: gettext_lazy("failed"),
+    ProcessingOutcome.SKIPPED: gettext_lazy("skipped"),
+}
+
 _LEVELS = {
     ProcessingOutcome.PROCESSED: messages.SUCCESS,
     ProcessingOutcome.WAITING: messages.WARNING,
@@ -33,9 +54,15 @@ _LEVELS = {
 class ReviewFilterForm(forms.Form):
     """The list's filters, from the query string (GET) or the bulk form (POST)."""
 
-    status = forms.ChoiceField(choices=list(selectors.REVIEW_STATUSES.items()), required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=list(selectors.REVIEW_STATUSES.items()),
+        required=False,
+    )
     type = forms.ChoiceField(
-        choices=[("", "All types"), *((t, t) for t in EVENT_TYPES)], required=False
+        label=gettext_lazy("Type"),
+        choices=[("", gettext_lazy("All types")), *((t, t) for t in EVENT_TYPES)],
+        required=False,
     )
 
     def filters(self) -> dict:
@@ -63,12 +90,25 @@ def _review_url(data) -> str:
     return f"{url}?{query}" if query else url
 
 
+def _outcome(outcome) -> str:
+    return str(OUTCOME_LABELS.get(outcome, getattr(outcome, "value", outcome)))
+
+
 @role_required(read="programs", change="change")
 @require_GET
 def review(request):
     form = ReviewFilterForm(request.GET)
     access = access_for(request.user)
-    context = {"form": form, "summary": selectors.webhook_review_summary(access=access)}
+    stats = selectors.webhook_review_stats(access=access)
+    context = {
+        "form": form,
+        "summary": selectors.webhook_review_summary(access=access),
+        "stats": stats,
+        "delivery_stats": [
+            (DELIVERY_LABELS.get(code, code), n)
+            for code, n in stats["deliveries_by_status"].items()
+        ],
+    }
     if not form.is_valid():
         return render(request, "webhooks/review.html", context, status=400)
     events = selectors.events_for_review(access=access, **form.filters())
@@ -83,7 +123,12 @@ def review_replay(request, event_id):
     events = selectors.scope_webhook_events(WebhookEvent.objects.all(), access_for(request.user))
     event = get_object_or_404(events.only("id", "event_id"), event_id=event_id)
     result = services.event_replay(event=event)
-    text = f"Event {result.event.event_id} ({result.event.event_type}) replayed: {result.outcome}"
+    values = {
+        "id": result.event.event_id,
+        "type": result.event.event_type,
+        "outcome": _outcome(result.outcome),
+    }
+    text = _("Event %(id)s (%(type)s) replayed: %(outcome)s") % values
     text += f" — {result.error}" if result.error else "."
     messages.add_message(request, _LEVELS.get(result.outcome, messages.ERROR), text)
     return redirect(_review_url(request.POST))
@@ -94,21 +139,34 @@ def review_replay(request, event_id):
 def review_replay_bulk(request):
     form = ReviewFilterForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Nothing replayed: unknown filter.")
+        messages.error(request, _("Nothing replayed: unknown filter."))
         return redirect("webhooks:review")
+    selected = request.POST.getlist("event")  # "Replay selected": these ids of the selection
+    try:
+        ids = [uuid.UUID(value) for value in selected] if selected else None
+    except ValueError:
+        messages.error(request, _("Nothing replayed: unknown event id."))
+        return redirect(_review_url(request.POST))
     events = selectors.events_for_review_replay(
-        access=access_for(request.user), **form.filters(), limit=BULK_REPLAY_LIMIT
+        access=access_for(request.user), **form.filters(), ids=ids, limit=BULK_REPLAY_LIMIT
     )
     outcomes = Counter(services.event_replay(event=event).outcome for event in events)
     if not events:
-        messages.info(request, "Nothing to replay for these filters.")
+        messages.info(request, _("Nothing to replay for these filters."))
     else:
-        counts = ", ".join(f"{n} {outcome.value}" for outcome, n in sorted(outcomes.items()))
-        capped = f" (the oldest {BULK_REPLAY_LIMIT})" if len(events) == BULK_REPLAY_LIMIT else ""
+        counts = ", ".join(f"{n} {_outcome(outcome)}" for outcome, n in sorted(outcomes.items()))
+        capped = (
+            _(" (the oldest %(n)s)") % {"n": BULK_REPLAY_LIMIT}
+            if len(events) == BULK_REPLAY_LIMIT
+            else ""
+        )
         level = (
             messages.SUCCESS if set(outcomes) == {ProcessingOutcome.PROCESSED} else messages.WARNING
         )
-        messages.add_message(request, level, f"Replayed {len(events)} events{capped}: {counts}.")
+        text = _("Replayed %(n)s events%(capped)s: %(counts)s.")
+        messages.add_message(
+            request, level, text % {"n": len(events), "capped": capped, "counts": counts}
+        )
     return redirect(_review_url(request.POST))
 
 
@@ -135,7 +193,7 @@ def review_conflict_mark(request, pk):
         conflicts=WebhookConflict.objects.filter(pk=conflict.pk)
     )
     if marked:
-        messages.success(request, f"Conflict {conflict.pk} marked reviewed.")
+        messages.success(request, _("Conflict %(id)s marked reviewed.") % {"id": conflict.pk})
     else:
-        messages.info(request, f"Conflict {conflict.pk} was already reviewed.")
+        messages.info(request, _("Conflict %(id)s was already reviewed.") % {"id": conflict.pk})
     return redirect("webhooks:review-conflicts")

@@ -2,14 +2,16 @@
 matches (target: under 300 ms each; their query counts are constant, asserted in tests/ui).
 
 Generates the data with bench/recompute's COPY generator (PEOPLE people, 60 % participants:
-about one match per participant, a year of activity) into a fresh PostgreSQL database, then
-renders each page in-process through Django's test client as a superuser (session and
-middleware included, no network), RUNS times after one warm-up, and prints the median and the
-queries of each page beside the reference: the login page (a template, no data).
+about one match per participant, a year of activity) into a fresh PostgreSQL database, keeps
+the programs' attention items as the nightly recompute does, then renders each page
+in-process through Django's test client as a superuser (session and middleware included, no
+network), RUNS times after one warm-up, and prints the median and the queries of each page
+beside the reference: the login page (a template, no data).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
-       .venv/bin/python bench/ui/run.py [--people 166667] [--runs 5]
-The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created.
+       .venv/bin/python bench/ui/run.py [--people 166667] [--runs 5] [--reuse]
+The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created
+(``--reuse``: kept when it holds matches). bench/api imports ``seed`` for the same data.
 """
 
 import argparse
@@ -34,6 +36,74 @@ def _recompute_bench():
     return module
 
 
+def seed(url: str, *, people: int, reuse: bool) -> str:
+    """The shared data set (bench/ui and bench/api): ``url``'s database name + ``_recompute``,
+    generated afresh (COPY, then VACUUM ANALYZE) unless ``reuse`` and it already holds the
+    program's matches. Sets DATABASE_URL, sets Django up (DJANGO_SETTINGS_MODULE as the
+    caller chose, else the test settings) and migrates; returns the database's URL."""
+    generator = _recompute_bench()
+    target = url.rstrip("/") + "_recompute"
+    if not (reuse and _has_matches(target)):
+        target = generator.fresh_database(url)
+        reuse = False
+    os.environ["DATABASE_URL"] = target
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    call_command("migrate", verbosity=0)
+    if not reuse:
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        with transaction.atomic():
+            counts = generator.generate(people, now)
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+            cur.execute("CHECKPOINT")
+        print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
+    _keep_attention_items()
+    return target
+
+
+def _keep_attention_items() -> None:
+    """What the nightly recompute does: each program's attention items kept whole (those
+    of a reused database are kept already)."""
+    from django.db import connection
+
+    from buddy.models import Program
+    from enrollments.attention import attention_refresh
+    from enrollments.models import AttentionQueueState
+
+    for program in Program.objects.order_by("pk"):
+        if AttentionQueueState.objects.filter(program=program).exists():
+            continue
+        started = time.perf_counter()
+        kept = attention_refresh(program=program)
+        print(
+            f"{program.program_type}: attention items kept in "
+            f"{time.perf_counter() - started:.1f} s: {kept}",
+            flush=True,
+        )
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE enrollments_attentionentry")
+
+
+def _has_matches(url: str) -> bool:
+    """Whether the database exists and holds matches (a finished earlier generation)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return bool(conn.execute("SELECT EXISTS (SELECT FROM buddy_match)").fetchone()[0])
+    except psycopg.Error:
+        return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=166_667)
@@ -43,34 +113,13 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/ui needs DATABASE_URL=postgres://…")
-    generator = _recompute_bench()
-    if args.reuse:
-        os.environ["DATABASE_URL"] = url.rstrip("/") + "_recompute"
-    else:
-        os.environ["DATABASE_URL"] = generator.fresh_database(url)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
+    seed(url, people=args.people, reuse=args.reuse)
+    from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from buddy.models import Match, User
 
-    call_command("migrate", verbosity=0)
-    if not args.reuse:
-        now = datetime.now(UTC)
-        started = time.perf_counter()
-        with transaction.atomic():
-            counts = generator.generate(args.people, now)
-        with connection.cursor() as cur:
-            cur.execute("VACUUM ANALYZE")
-            cur.execute("CHECKPOINT")
-        print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
     print(f"matches in the program: {Match.objects.filter(program__program_type='buddy').count()}")
 
     admin = User.objects.filter(username="bench").first() or User.objects.create_superuser(

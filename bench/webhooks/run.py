@@ -52,6 +52,9 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 # process's GIL to the other; more threads per process queue up behind the GIL.
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 2))))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+#: "gunicorn" (what ``make serve`` runs) or "granian" (Rust HTTP server, WSGI interface:
+#: BENCH_WORKERS processes × BENCH_THREADS blocking threads), to compare the two.
+SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
 BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/3")
 SECRET = "whsec_bench_secret"  # noqa: S105 - the benchmark's own throwaway secret
 PAIRS = int(os.environ.get("BENCH_SEED_PAIRS", "300"))
@@ -203,18 +206,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, metrics_dir: str, log) -> subprocess.Popen:
-    """gunicorn on ``port``; the app's log lines (JSON, one per delivery) go to ``log``."""
-    env = {**ENV, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+def server_argv(port: int) -> list[str]:
+    if SERVER == "granian":
+        return [
+            str(Path(sys.executable).with_name("granian")), "--interface", "wsgi",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+            "--blocking-threads", str(THREADS), "--backlog", "2048", "--no-ws",
+            "--log-level", "warning", "config.wsgi:application",
+        ]  # fmt: skip
     # gthread: keep-alive connections and a few requests in flight per process while
     # others wait on PostgreSQL; sync workers (BENCH_THREADS=1) close every connection.
     kind = ["-k", "gthread", "--threads", str(THREADS)] if THREADS > 1 else ["-k", "sync"]
+    return [
+        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-w", str(WORKERS),
+        *kind, "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--keep-alive", "30",
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def start_gunicorn(port: int, metrics_dir: str, log) -> subprocess.Popen:
+    """The web server (gunicorn, or BENCH_SERVER) on ``port``; the app's log lines (JSON,
+    one per delivery) go to ``log``."""
+    env = {**ENV, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own venv
-        [gunicorn, "config.wsgi", "-w", str(WORKERS), *kind, "-b", f"127.0.0.1:{port}",
-         "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True, stderr=log,
-    )  # fmt: skip
+        server_argv(port), cwd=ROOT, env=env, start_new_session=True, stderr=log
+    )
     for _ in range(150):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
@@ -225,7 +241,7 @@ def start_gunicorn(port: int, metrics_dir: str, log) -> subprocess.Popen:
             pass
         time.sleep(0.2)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{SERVER} did not start")
 
 
 def cpu_seconds(pids) -> dict[int, float]:
@@ -498,11 +514,13 @@ def main() -> None:
     print()
     load = os.getloadavg()
     write_figures(
-        server=f"gunicorn {WORKERS} × {THREADS}", n=len(tail), elapsed=elapsed, codes=codes,
+        server=f"{SERVER} {WORKERS} × {THREADS}", n=len(tail), elapsed=elapsed, codes=codes,
         ms=ms, cpu_server=cpu_server, cpu_db=cpu_db, cpu_client=cpu_client,
         commits_per_event=commits_per_event, log_lines=log_lines, result=result,
     )  # fmt: skip
     kind = f"gthread × {THREADS} threads" if THREADS > 1 else "sync"
+    if SERVER == "granian":
+        kind = f"granian WSGI × {THREADS} blocking threads"
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f}; "
           f"gunicorn workers: {WORKERS} ({kind}); concurrency: {CONCURRENCY}; "
           f"broker: {BROKER or 'none (tasks in-process)'}")  # fmt: skip

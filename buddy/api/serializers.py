@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from buddy.access import access_for
-from buddy.api.fields import TimestampField
+from buddy.api.fields import ProgramField, TimestampField
 from buddy.models import (
     CheckIn,
     Company,
@@ -17,8 +17,6 @@ from buddy.models import (
     MatchTransition,
     MilestoneAchievement,
     Person,
-    Program,
-    ProgramType,
     SkillSession,
 )
 from buddy.models.matches import END_NOTE_MAX_LENGTH
@@ -218,12 +216,7 @@ class MatchProposeSerializer(serializers.Serializer):
     """A coordinator's proposal: the program and both people must be in their scope (an id
     out of scope reads as unknown)."""
 
-    program = serializers.SlugRelatedField(
-        slug_field="program_type",
-        queryset=Program.objects.all(),
-        default=lambda: Program.objects.get(program_type=ProgramType.BUDDY),
-        help_text="Program type; default: buddy.",
-    )
+    program = ProgramField()
     participant = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     buddy = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     matching_criteria = serializers.JSONField(required=False)
@@ -232,10 +225,9 @@ class MatchProposeSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            from buddy.selectors import scope_people, scope_programs
+            from buddy.selectors import scope_people
 
             access = access_for(request.user)
-            self.fields["program"].queryset = scope_programs(Program.objects.all(), access)
             for name in ("participant", "buddy"):
                 self.fields[name].queryset = scope_people(Person.objects.all(), access)
 

@@ -1,14 +1,52 @@
-"""The login's own pages: API tokens."""
+"""The login's own pages: API tokens; logging in and the language picker (the language is kept
+on the account and restored at every login)."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from buddy.access import access_for, describe, role_required
 from buddy.forms import TokenForm
 from buddy.models import ApiToken
+from buddy.services.accounts import user_language_set
 from buddy.services.tokens import token_create, token_revoke
+
+
+def _language_cookie(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, then the login's own language (if it chose one) for this browser."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language in dict(settings.LANGUAGES):
+            _language_cookie(response, language)
+        return response
+
+
+def language_set(request):
+    """The layout's language picker: Django's ``set_language`` (the cookie), and for a login
+    the choice kept on the account."""
+    response = set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 @role_required(read="any", change="any")

@@ -27,6 +27,7 @@ from buddy.models import (
 )
 from buddy.services.matches import match_end, match_transition
 from buddy.views.common import current_program, program_errors
+from buddy.views.panels import MATCH_PANELS, panels
 from core.errors import DomainError
 
 PAGE_SIZE = 50
@@ -72,7 +73,9 @@ def _match_in_scope(request, pk) -> Match:
 def match_detail(request, pk):
     match = _match_in_scope(request, pk)
     log_people_access(request, (match.participant, match.buddy))
-    return render(request, "buddy/match.html", _match_context(match))
+    context = _match_context(match)
+    context["panels"] = panels(MATCH_PANELS, request, match, access_for(request.user))
+    return render(request, "buddy/match.html", context)
 
 
 def _match_context(match: Match) -> dict:

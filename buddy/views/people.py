@@ -10,8 +10,10 @@ from buddy.access_log import (
     log_person_access,
 )
 from buddy.filtersets import PersonListFilterSet
-from buddy.models import Enrollment, Match, Person, Role
+from buddy.models import Enrollment, EnrollmentStatus, Match, Person, Role
+from buddy.models.matches import BINDING_STATUSES
 from buddy.views.common import current_program, program_errors
+from buddy.views.panels import PERSON_PANELS, panels
 
 PAGE_SIZE = 50
 
@@ -65,7 +67,7 @@ def person_detail(request, pk):
         selectors.scope_people(Person.objects.select_related("company"), access), pk=pk
     )
     log_person_access(request, person)
-    enrollments = (
+    enrollments = list(
         Enrollment.objects.filter(person=person, program__in=access.programs())
         .select_related("program", "journey")
         .prefetch_related("status_changes")
@@ -76,6 +78,7 @@ def person_detail(request, pk):
             "participant", "buddy", "program"
         )
     )
+    bound = {m.program_id for m in matches if m.status in BINDING_STATUSES}
     return render(
         request,
         "buddy/person.html",
@@ -85,8 +88,15 @@ def person_detail(request, pk):
             "matches": matches,
             "timeline": selectors.person_timeline(person=person, matches=matches),
             "milestones": person.milestones.order_by("-reached_at")[:50],
-            # Suggestions (issue 17, matching app): the partial _suggestions.html renders
-            # them once matching provides them; None until then.
-            "suggestions": None,
+            # The programs where the participant waits: the matching app's top 5 is loaded
+            # there (_suggestions.html).
+            "suggestions": [
+                e.program
+                for e in enrollments
+                if person.role == Role.PARTICIPANT
+                and e.status == EnrollmentStatus.ACTIVE
+                and e.program_id not in bound
+            ],
+            "panels": panels(PERSON_PANELS, request, person, access),
         },
     )

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # POST /webhooks/buddy-events goes from here straight to its view: it needs none of
+    # the middleware below (webhooks/middleware.py; issue 23)
+    "webhooks.middleware.ReceiverFastPath",
     # static files from the web process itself (gunicorn under `make serve`): no other server
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -8,7 +8,6 @@ from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,13 +15,13 @@ from buddy.access import access_for
 from buddy.api.pagination import LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
-from buddy.models import AccessRole, Enrollment, EnrollmentStatusChange, Program, ProgramType
-from buddy.selectors import program_by_type, program_in_scope, scope_programs
+from buddy.models import Enrollment, EnrollmentStatusChange, Program
+from buddy.selectors import program_in_scope, scope_programs
 from core.errors import FieldError, ValidationFailed
 from enrollments import filtersets
 from enrollments.api import serializers as api
-from enrollments.attention import attention_queue, attention_summary
-from enrollments.impact import impact
+from enrollments.attention import AttentionQueue
+from enrollments.impact import impact_for
 from enrollments.models import JourneyFlags
 
 
@@ -53,14 +52,14 @@ class AttentionView(APIView):
     )
     def get(self, request):
         program = program_in_scope(request.query_params.get("program"), access_for(request.user))
-        items = attention_queue(program=program)
+        items = AttentionQueue(program=program, hide_snoozed=False)
         paginator = AttentionPagination()
         page = paginator.paginate_queryset(items, request, view=self)
         return Response(
             {
                 "program": program.program_type,
                 "count": len(items),
-                "summary": attention_summary(items),
+                "summary": items.summary(),
                 "items": [item.as_dict() for item in page],
                 "next": paginator.get_next_link(),
             }
@@ -122,23 +121,18 @@ class ImpactView(APIView):
         query = ImpactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        access = access_for(request.user)
-        if access.role == AccessRole.COMPANY:
-            per = params.get("per", "company")
-            if per != "company":
-                raise PermissionDenied("Company users see their company's figures only.")
-            program = program_by_type(params.get("program") or ProgramType.BUDDY)
-        else:
-            per = params.get("per", "program")
-            program = program_in_scope(params.get("program"), access)
-        figures = impact(program=program, per=per, start=params.get("start"), end=params.get("end"))
-        if access.role == AccessRole.COMPANY:
-            figures = {k: v for k, v in figures.items() if k == access.company_id}
+        report = impact_for(
+            access=access_for(request.user),
+            program_type=params.get("program"),
+            per=params.get("per"),
+            start=params.get("start"),
+            end=params.get("end"),
+        )
         return Response(
             {
-                "program": program.program_type,
-                "per": per,
-                "rows": [asdict(row) for row in figures.values()],
+                "program": report.program.program_type,
+                "per": report.per,
+                "rows": [asdict(row) for row in report.rows],
             }
         )
 
@@ -161,7 +155,8 @@ def _programs_read(request):
 class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Enrollments in the login's programs; the detail carries the status history."""
 
-    queryset = Enrollment.objects.select_related("program").order_by("id")
+    # the program by prefetch: one Program per page, not one per row (bench/README.md, API)
+    queryset = Enrollment.objects.prefetch_related("program").order_by("id")
     filterset_class = filtersets.EnrollmentFilterSet
 
     def get_queryset(self):
@@ -180,7 +175,11 @@ class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
 class JourneyFlagsViewSet(viewsets.ReadOnlyModelViewSet):
     """Each enrollment's journey flags (``{id}``: the enrollment's id)."""
 
-    queryset = JourneyFlags.objects.select_related("enrollment__program").order_by("enrollment_id")
+    queryset = (
+        JourneyFlags.objects.select_related("enrollment")
+        .prefetch_related("enrollment__program")  # one Program per page, not per row
+        .order_by("enrollment_id")
+    )
     serializer_class = api.JourneyFlagsSerializer
     filterset_class = filtersets.JourneyFlagsFilterSet
 

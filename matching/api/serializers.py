@@ -2,8 +2,9 @@
 
 from rest_framework import serializers
 
+from buddy.api.fields import ProgramField
 from buddy.api.serializers import MaskedModelSerializer
-from buddy.models import Program, ProgramType
+from buddy.models import ProgramType
 from matching.models import MatchingCriteria, Proposal, RecommendationRun
 
 
@@ -54,23 +55,8 @@ class RunSerializer(MaskedModelSerializer):
 
 
 class RunStartSerializer(serializers.Serializer):
-    program = serializers.SlugRelatedField(
-        slug_field="program_type",
-        queryset=Program.objects.all(),
-        default=lambda: Program.objects.get(program_type=ProgramType.BUDDY),
-        help_text="Program type; default: buddy.",
-    )
+    program = ProgramField()
     coverage_first = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            from buddy.access import access_for
-            from buddy.selectors import scope_programs
-
-            queryset = scope_programs(Program.objects.all(), access_for(request.user))
-            self.fields["program"].queryset = queryset
 
 
 class UnmatchedSerializer(serializers.Serializer):

@@ -67,7 +67,8 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     """The proposals of the runs, best score first."""
 
-    queryset = Proposal.objects.select_related("program").order_by("run_id", "-score", "id")
+    # the program by prefetch: one Program per page, not one per row (bench/README.md, API)
+    queryset = Proposal.objects.prefetch_related("program").order_by("run_id", "-score", "id")
     serializer_class = api.ProposalSerializer
     filterset_class = filtersets.ProposalFilterSet
 

@@ -1,20 +1,26 @@
-// Draws the dashboard's charts from the JSON the page embeds (#chart-data); each canvas has
+// Draws the pages' charts (bars, or chart.type) from the JSON they embed; each canvas has
 // its text alternative (role="img", aria-label) and a table with the same numbers.
 (function () {
   "use strict";
   function draw() {
-    var source = document.getElementById("chart-data");
-    if (!source || typeof Chart === "undefined") return;
-    var data = JSON.parse(source.textContent);
+    // #chart-data, and the sections' own #chart-data-NAME (e.g. a match's health).
+    var sources = document.querySelectorAll('script[type="application/json"][id^="chart-data"]');
+    if (!sources.length || typeof Chart === "undefined") return;
+    var data = {};
+    sources.forEach(function (source) {
+      var part = JSON.parse(source.textContent);
+      Object.keys(part).forEach(function (key) { data[key] = part[key]; });
+    });
     var palette = ["#0b5cad", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490"];
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var chart = data[canvas.dataset.chart];
       if (!chart) return;
       var datasets = chart.datasets.map(function (set, i) {
-        return { label: set.label, data: set.data, backgroundColor: palette[i % palette.length] };
+        var colour = palette[i % palette.length];
+        return { label: set.label, data: set.data, backgroundColor: colour, borderColor: colour };
       });
       new Chart(canvas, {
-        type: "bar",
+        type: chart.type || "bar",
         data: { labels: chart.labels, datasets: datasets },
         options: {
           responsive: true,

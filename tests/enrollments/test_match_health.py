@@ -134,3 +134,27 @@ def test_feedback_analysis_flags_a_negative_spike_and_disagreeing_sides(program,
     assert result["disagreements"] == [
         {"match_id": match.pk, "participant_rating": 0.9, "buddy_rating": 0.2}
     ]
+
+
+def test_the_feedback_analysis_api_filters_by_company_and_period(client, program, now):
+    from tests.factories import coordinator_of
+
+    match = active_match(program, now)
+    FeedbackFactory(match=match, from_role="participant", rating=0.1, submitted_at=now)
+    FeedbackFactory(match=match, from_role="buddy", rating=0.9,
+                    submitted_at=now - timedelta(days=40))  # fmt: skip
+    client.force_login(coordinator_of(program))
+    url = "/api/feedback-analysis/"
+    company = match.buddy.company_id
+    body = client.get(url, {"company": company, "since": (now - timedelta(days=7)).date()}).json()
+    assert (body["feedback"], body["negative"], body["negative_spike"]) == (1, 1, True)
+    assert client.get(url, {"company": company + 999}).json()["feedback"] == 0
+
+
+def test_the_feedback_analysis_api_refuses_a_bad_date_with_its_field(client, program):
+    from tests.factories import coordinator_of
+
+    client.force_login(coordinator_of(program))
+    response = client.get("/api/feedback-analysis/", {"since": "yesterday"})
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["since"]

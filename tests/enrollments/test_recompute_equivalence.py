@@ -1,6 +1,7 @@
 """The per-person and the set-based recompute give identical results on a varied program,
-the published ``enrollment.status_changed`` events included, with either implementation of
-the set-based SQL (portable, PostgreSQL)."""
+the published ``enrollment.status_changed`` events and match health included, with either
+implementation of the set-based SQL (portable, PostgreSQL) and of the health facts (ORM,
+PostgreSQL)."""
 
 import json
 
@@ -8,6 +9,7 @@ import pytest
 
 from buddy.models import Enrollment, EnrollmentStatusChange
 from core.models import OutboxEvent
+from enrollments.health import health_sql
 from enrollments.journey import FLAG_FIELDS
 from enrollments.models import JourneyFlags, MatchHealth, MatchHealthWeek
 from enrollments.recompute_sql import recompute_dialect
@@ -20,7 +22,8 @@ from tests.enrollments.conftest import build_varied_program
 from tests.seams import implementations
 
 set_based_sql = implementations(recompute_dialect)
-pytestmark = pytest.mark.usefixtures("set_based_sql")
+health_set_based = implementations(health_sql)
+pytestmark = pytest.mark.usefixtures("set_based_sql", "health_set_based")
 
 
 def snapshot(program):

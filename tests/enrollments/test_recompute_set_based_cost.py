@@ -75,3 +75,37 @@ def test_company_figures_read_each_table_once(program, now, django_assert_max_nu
     # on PostgreSQL three more statements switch JIT off and back.
     with django_assert_max_num_queries(10):
         impact_by_company(program=program, start=start, end=end)
+
+
+def _health_statements(program, now) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    from enrollments import health
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        health.recompute(program=program, now=now)
+    return len(queries)
+
+
+@pytest.mark.postgres
+def test_health_recompute_on_postgresql_is_three_statements_whatever_the_size(program, now):
+    from enrollments import health
+    from enrollments.models import MatchHealth
+
+    build_varied_program(program, now, seed=29, people=12)
+    with health.health_sql.forced("postgresql"):
+        small = _health_statements(program, now)
+        build_varied_program(program, now, seed=31, people=36)
+        # The facts in one statement, the removal, the writes in one statement.
+        assert small == _health_statements(program, now) == 3
+    assert MatchHealth.objects.filter(program=program).count() > 12
+
+
+def test_health_recompute_statement_count_does_not_grow_with_matches(program, now):
+    from enrollments import health
+
+    build_varied_program(program, now, seed=29, people=12)
+    with health.health_sql.forced("generic"):
+        small = _health_statements(program, now)
+        build_varied_program(program, now, seed=31, people=36)
+        assert _health_statements(program, now) == small

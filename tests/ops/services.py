@@ -14,7 +14,21 @@ import tempfile
 import time
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("BUDDY_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """Where ``initdb`` and ``pg_ctl`` are: ``BUDDY_PG_BIN``, else the newest Debian cluster
+    version's (as ``.ci/run`` starts whichever is installed), else ``initdb`` on the PATH."""
+    if os.environ.get("BUDDY_PG_BIN"):
+        return Path(os.environ["BUDDY_PG_BIN"])
+    versions = Path("/usr/lib/postgresql").glob("*/bin/initdb")
+    newest = max(versions, key=lambda p: int(p.parent.parent.name), default=None)
+    if newest is not None:
+        return newest.parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 
 
 def free_port() -> int:

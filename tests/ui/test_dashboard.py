@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from enrollments.attention import attention_refresh
 from enrollments.selectors import matches_per_month, rating_distribution, waiting_figures
 from tests.factories import EnrollmentFactory, FeedbackFactory, ParticipantFactory
 from tests.ui.conftest import busy, enrolled_match
@@ -43,15 +44,41 @@ def test_the_top_of_the_attention_queue_is_on_the_dashboard(logged_in, program):
     assert context["attention_count"] >= len(context["attention"])
 
 
+def _dashboard_queries(client) -> tuple[int, int]:
+    """Queries of the dashboard's first render after a recompute (its figures computed and
+    cached) and of the next (read from the cache)."""
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("enrollments:dashboard")).status_code == 200
+        counts.append(len(queries))
+    return tuple(counts)
+
+
 def test_the_dashboard_costs_the_same_queries_whatever_the_data_size(logged_in, program):
     busy(program, 1)
-    logged_in.get(reverse("enrollments:dashboard"))  # session and caches warm
-    with CaptureQueriesContext(connection) as small:
-        assert logged_in.get(reverse("enrollments:dashboard")).status_code == 200
+    logged_in.get(reverse("enrollments:dashboard"))  # session warm, the queue kept whole
+    attention_refresh(program=program)
+    small = _dashboard_queries(logged_in)
     busy(program, 6)
-    with CaptureQueriesContext(connection) as large:
-        assert logged_in.get(reverse("enrollments:dashboard")).status_code == 200
-    assert len(large) == len(small), [q["sql"][:80] for q in large.captured_queries]
+    attention_refresh(program=program)  # what the recompute after the changes does
+    large = _dashboard_queries(logged_in)
+    assert large == small
+    assert small[1] < small[0]  # the figures come from the cache until the next recompute
+
+
+def test_the_dashboards_figures_follow_the_recompute(logged_in, program):
+    enrolled_match(program)
+    assert logged_in.get(reverse("enrollments:dashboard")).context["figures"].enrolled == 2
+    EnrollmentFactory(person=ParticipantFactory(), program=program)
+    attention_refresh(program=program)  # every recompute refreshes the kept items
+    assert logged_in.get(reverse("enrollments:dashboard")).context["figures"].enrolled == 3
+
+
+def test_the_dashboard_shows_the_top_of_the_queue_in_german(logged_in, program):
+    enrolled_match(program, matched_at=timezone.now() - timedelta(days=100))
+    html = logged_in.get(reverse("enrollments:dashboard"), HTTP_ACCEPT_LANGUAGE="de").content
+    assert "Tagen kein Kontakt" in html.decode()
 
 
 def test_waiting_figures_count_the_longest_wait(program):

@@ -14,13 +14,20 @@ from tests.ui.conftest import enrolled_match
 
 pytestmark = pytest.mark.django_db
 
-SCREENS = ["enrollments:dashboard", "enrollments:attention", "buddy:people", "buddy:matches"]
+SCREENS = [
+    "enrollments:dashboard",
+    "enrollments:attention",
+    "buddy:people",
+    "buddy:matches",
+    "matching:board",
+    "matching:criteria",
+]
 
 
 def test_the_navigation_names_every_screen(logged_in):
     html = logged_in.get(reverse("enrollments:dashboard")).content.decode()
-    for label in ("Dashboard", "Needs attention", "People", "Matches", "Imports", "Webhooks",
-                  "Impact", "API docs", "API tokens"):  # fmt: skip
+    for label in ("Dashboard", "Needs attention", "People", "Matches", "Matching board",
+                  "Imports", "Webhooks", "Impact", "API docs", "API tokens"):  # fmt: skip
         assert f">{label}</a>" in html, label
     assert 'href="#main"' in html and 'id="main"' in html  # skip link to the content
 
@@ -69,7 +76,10 @@ def test_company_users_and_logins_without_a_role_get_403_and_anonymous_the_login
     client.force_login(UserFactory(username="nobody"))
     assert client.get(url).status_code == 403
     client.force_login(company_user_of(CompanyFactory(name="Initech"), username="initech"))
-    assert client.get(url).status_code == 403
+    if name == "enrollments:dashboard":  # their landing page is their impact page
+        assert client.get(url)["Location"] == reverse("enrollments:impact")
+    else:
+        assert client.get(url).status_code == 403
 
 
 @pytest.mark.parametrize("name", SCREENS)
@@ -128,3 +138,30 @@ def test_the_german_catalogue_is_complete_and_compiled():
         catalogue = gettext.GNUTranslations(mo)
     assert catalogue.gettext("Needs attention") == "Braucht Aufmerksamkeit"
     assert len(catalogue._catalog) >= len(blocks) - 1
+
+
+def test_the_chosen_language_is_kept_on_the_account(logged_in, coordinator):
+    logged_in.post(reverse("set_language"), {"language": "de", "next": "/"})
+    coordinator.refresh_from_db()
+    assert coordinator.language == "de"
+
+
+def test_an_unknown_language_is_not_kept(logged_in, coordinator):
+    logged_in.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    coordinator.refresh_from_db()
+    assert coordinator.language == ""
+
+
+def test_logging_in_from_another_browser_restores_the_accounts_language(client, program):
+    from django.test import Client
+
+    from tests.factories import coordinator_of
+
+    user = coordinator_of(program, username="sprachwahl")
+    user.set_password("a-long-password-1")
+    user.language = "de"
+    user.save()
+    fresh = Client()
+    fresh.post(reverse("login"), {"username": "sprachwahl", "password": "a-long-password-1"})
+    assert fresh.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    assert "Braucht Aufmerksamkeit" in fresh.get("/").content.decode()

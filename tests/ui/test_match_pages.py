@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from buddy.models import Match, MatchStatus, MatchTransition
 from core.pii import MASK
+from enrollments.models import MatchHealth
+from enrollments.services import enrollments_recompute_program
 from tests.factories import CheckInFactory, FeedbackFactory, InformalEventFactory
 from tests.ui.conftest import busy, enrolled_match
 
@@ -39,13 +41,33 @@ def test_the_list_filters_by_status(logged_in, program):
 
 def test_the_list_costs_the_same_queries_whatever_the_data_size(logged_in, program):
     busy(program, 1)
+    enrollments_recompute_program(program=program)  # every active match has its health row
     logged_in.get("/matches/")
     with CaptureQueriesContext(connection) as small:
         logged_in.get("/matches/")
     busy(program, 6)
+    enrollments_recompute_program(program=program)
     with CaptureQueriesContext(connection) as large:
-        logged_in.get("/matches/")
+        response = logged_in.get("/matches/")
     assert len(large) == len(small)
+    assert all(m.health.score is not None for m in response.context["page"])
+
+
+def test_the_list_shows_health_band_score_and_reason(logged_in, program):
+    match = enrolled_match(program, matched_at=timezone.now() - timedelta(days=90))
+    enrollments_recompute_program(program=program)
+    health = MatchHealth.objects.get(match=match)
+    html = logged_in.get(reverse("buddy:matches")).content.decode()
+    reason = health.band_reason or health.reasons[0]
+    label = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk"}[health.band]
+    assert f'class="health-{health.band}" title="{reason}">{label} · {health.score}' in html
+    assert f'<span class="health-reason">{reason}</span>' in html
+
+
+def test_a_match_without_health_shows_a_dash(logged_in, program):
+    enrolled_match(program, ended=True)
+    response = logged_in.get(reverse("buddy:matches"))
+    assert not MatchHealth.objects.exists() and "health-reason" not in response.content.decode()
 
 
 def test_a_match_page_shows_timeline_transitions_checkins_and_feedback(logged_in, program):

@@ -189,12 +189,12 @@ def test_list_takes_the_same_number_of_queries_for_5_and_30_events(
             EventReferenceFactory(event=event)
 
     events(5)
-    # session, user, summary (one UNION), page count, page rows, references prefetch, and the
-    # layout's program switcher (the login's programs)
-    with django_assert_num_queries(7):
+    # session, user, summary (one UNION), the stats (events per type, deliveries per status),
+    # page count, page rows, references prefetch, and the layout's program switcher
+    with django_assert_num_queries(9):
         assert staff_client.get(URL).status_code == 200
     events(25)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         assert staff_client.get(URL).status_code == 200
 
 
@@ -330,3 +330,43 @@ def test_mark_conflict_reviewed(staff_client):
     assert message_texts(response) == [f"Conflict {conflict.pk} marked reviewed."]
     assert WebhookConflict.objects.get(pk=conflict.pk).reviewed
     assert conflict.delivery_id not in shown(staff_client.get(CONFLICTS_URL))
+
+
+def test_a_dead_lettered_row_shows_its_deliverys_error(staff_client):
+    event = WebhookEventFactory(status="failed", last_error="")
+    WebhookDeliveryFactory(event=event, dead=True, last_error="match.unknown: no such match")
+    html = staff_client.get(URL + "?status=dead").content.decode()
+    assert "1 dead-lettered" in html and "match.unknown: no such match" in html
+
+
+def test_the_stats_count_the_logins_events_by_type_and_deliveries_by_status(staff_client):
+    WebhookDeliveryFactory(event=WebhookEventFactory(event_type="buddy.checkin.completed"))
+    stats = staff_client.get(URL).context["stats"]
+    assert stats["events_by_type"]["buddy.checkin.completed"] == 1 and stats["events"] == 1
+    assert sum(stats["deliveries_by_status"].values()) == 1
+
+
+def test_replay_selected_replays_only_the_ticked_events(staff_client, monkeypatch):
+    ticked, other = WebhookEventFactory(), WebhookEventFactory()
+    replayed = []
+    monkeypatch.setattr(
+        "webhooks.views_review.services.event_replay",
+        lambda event: replayed.append(event.event_id) or _Result(event),
+    )
+    response = staff_client.post(
+        "/webhooks/review/replay/", {"status": "all", "event": [str(ticked.event_id)]}
+    )
+    assert response.status_code == 302
+    assert replayed == [ticked.event_id] and other.event_id not in replayed
+
+
+def test_replay_selected_with_a_bad_id_replays_nothing(staff_client):
+    response = staff_client.post("/webhooks/review/replay/", {"event": ["not-a-uuid"]}, follow=True)
+    assert "unknown event id" in response.content.decode()
+
+
+class _Result:
+    def __init__(self, event):
+        from webhooks.services import ProcessingOutcome
+
+        self.event, self.outcome, self.error = event, ProcessingOutcome.PROCESSED, ""

@@ -62,6 +62,23 @@ def rejection_text(stored: dict | str) -> str:
     return f"{where} [{code}]" if code else str(where)
 
 
+def rejection_summary(stored: list) -> list[dict]:
+    """Stored rejections counted by file and code (``{"file", "code", "count"}``, the most
+    frequent first), for the report's overview; lines stored as plain text count as one
+    file-less, code-less group."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in stored:
+        if isinstance(row, dict):
+            if row.get("code") == MORE_REJECTIONS:
+                continue
+            key = (row.get("file", ""), row.get("code", ""))
+        else:
+            key = ("", "")
+        counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"file": f, "code": c, "count": n} for (f, c), n in ranked]
+
+
 #: A report keeps at most this many lines of each kind (the counts stay exact).
 MAX_LINES = 5000
 

@@ -2,33 +2,14 @@
 
 from rest_framework import serializers
 
-from buddy.access import access_for
-from buddy.models import ImportRun, Program, ProgramType
+from buddy.api.fields import ProgramField
+from buddy.models import ImportRun, Program
 
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    program = serializers.SlugRelatedField(
-        slug_field="program_type", queryset=Program.objects.all(), required=False
-    )
+    program = ProgramField(help_text="Program type to import into; default: buddy.")
     dry_run = serializers.BooleanField(default=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            from buddy.selectors import scope_programs
-
-            self.access = access_for(request.user)
-            self.fields["program"].queryset = scope_programs(Program.objects.all(), self.access)
-
-    def validate(self, attrs):
-        if "program" not in attrs:
-            default = Program.objects.get(program_type=ProgramType.BUDDY)
-            if hasattr(self, "access") and not self.access.sees_program(default.pk):
-                raise serializers.ValidationError({"program": "Name the program to import into."})
-            attrs["program"] = default
-        return attrs
 
     def validated_program(self) -> Program:
         return self.validated_data["program"]

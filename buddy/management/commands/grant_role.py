@@ -17,12 +17,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("role", nargs="?", choices=AccessRole.values)
+        # Roles are checked in handle(), not by argparse's choices: an unknown one exits 1
+        # with one line, as an unknown login, program or company does (scripts call this).
+        parser.add_argument("role", nargs="?", help=", ".join(AccessRole.values))
         parser.add_argument("--program", action="append", default=[], metavar="TYPE")
         parser.add_argument("--company", metavar="ID")
-        parser.add_argument("--revoke", choices=AccessRole.values, metavar="ROLE")
+        parser.add_argument("--revoke", metavar="ROLE")
 
     def handle(self, *args, username, role, program, company, revoke, **options):
+        for name in (role, revoke):
+            if name and name not in AccessRole.values:
+                known = ", ".join(AccessRole.values)
+                raise CommandError(f"No role {name!r} (known: {known}).")
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No login named {username!r}.")
