@@ -24,7 +24,7 @@ QUERIES = {  # url: (statements, who asks)
     "/api/concerns/": (5, "coordinator"),  # + the involved people's prefetch
     "/api/imports/": (4, "coordinator"),
     "/api/webhooks/subscribers/": (2, "superuser"),
-    "/api/webhooks/outbound-deliveries/": (3, "superuser"),  # + the attempts' prefetch
+    "/api/webhooks/outbound-deliveries/": (2, "superuser"),  # cursor: the page + attempts
 }
 
 
