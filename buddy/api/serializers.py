@@ -81,6 +81,8 @@ class PersonSerializer(MaskedModelSerializer):
     """A person of the login's programs (names and email masked for viewers)."""
 
     company = serializers.StringRelatedField(allow_null=True, help_text="Buddies only.")
+    # a plain string: viewers read it masked (•••), not an email address
+    email = serializers.CharField(read_only=True)
     external_ids = serializers.SerializerMethodField()
 
     class Meta:

@@ -171,6 +171,16 @@ class AutoSchema(openapi.AutoSchema):
             and _model_field_is_blank(field)
         ):
             schema = {**schema, "enum": [*schema["enum"], ""]}
+        # A personal field is answered masked (•••) to viewers (core.pii): a plain string,
+        # not an email address or a length-bounded name.
+        if _model_field_is_personal(field) and schema.get("type", "string") == "string":
+            schema = {
+                k: v for k, v in schema.items() if k in ("readOnly", "description", "nullable")
+            }
+            schema["type"] = "string"
+            schema["description"] = (
+                schema.get("description", "") + " Personal data: `•••` for viewers."
+            ).strip()
         return schema
 
     def error_response(self, status: str) -> dict:
@@ -210,6 +220,16 @@ def _model_field_is_blank(field) -> bool:
         return model._meta.get_field(field.source).blank
     except Exception:
         return False
+
+
+def _model_field_is_personal(field) -> bool:
+    from core.pii import personal_field_names
+
+    meta = getattr(field.parent, "Meta", None)
+    model = getattr(meta, "model", None)
+    if model is None or not isinstance(field, serializers.CharField | serializers.EmailField):
+        return False
+    return (field.source or "") in personal_field_names(model)
 
 
 def error_components_hook(result, generator, request, public):

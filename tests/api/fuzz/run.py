@@ -236,6 +236,7 @@ def _generated_client(server: Server, schema: Path, token: str) -> bool:
             "--overwrite",
         ],
         cwd=server.folder,
+        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"},  # its ruff
         capture_output=True,
         text=True,
     )
@@ -274,7 +275,6 @@ def main() -> int:
         try:
             started = time.monotonic()
             server.manage("migrate", "--noinput", "-v", "0")
-            server.manage("collectstatic", "--noinput", "-v", "0")
             password = secrets.token_urlsafe(16)
             server.manage(
                 "seed_demo", "--participants", "40", "--buddies", "30", "--password", password
