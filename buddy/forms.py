@@ -60,8 +60,9 @@ class MatchActionForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    end_note = forms.CharField(
-        label=_("Note (optional)"),
+    note = forms.CharField(
+        label=_("Note"),
+        help_text=_("Required when declining; optional otherwise."),
         required=False,
         max_length=END_NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -83,6 +84,8 @@ class MatchActionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("action") == "decline" and not data.get("note", "").strip():
+            self.add_error("note", _("Say why the match is declined."))
         if data.get("action") == "end":
             if not data.get("end_reason"):
                 self.add_error("end_reason", _("Choose why the match ends."))

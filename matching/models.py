@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from buddy.models.base import TimeStampedModel, choices_check
-from core.fields import PersonEntriesJSONField
+from core.fields import PersonalCharField, PersonEntriesJSONField
 
 
 class CriterionRule(models.TextChoices):
@@ -162,7 +162,11 @@ class Proposal(TimeStampedModel):
     locked = models.BooleanField(
         default=False, help_text="Kept as it is by the program's next runs."
     )
-    dismissal_reason = models.CharField(max_length=200, blank=True)
+    dismissal_reason = PersonalCharField(
+        max_length=200,
+        blank=True,
+        help_text="Why the coordinator dismissed it, as they wrote it (personal data).",
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

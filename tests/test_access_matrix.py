@@ -102,7 +102,7 @@ TABLE: dict[str, Entry] = {
     ),
     "match-detail": Entry("GET", API_DETAIL, kwargs="match"),
     "match-accept": Entry("POST", API_ACTION, kwargs="proposed"),
-    "match-decline": Entry("POST", API_ACTION, data={"reason": "not a fit"}, kwargs="proposed"),
+    "match-decline": Entry("POST", API_ACTION, data={"note": "not a fit"}, kwargs="proposed"),
     "match-activate": Entry("POST", API_ACTION, kwargs="proposed"),
     "match-deactivate": Entry("POST", API_ACTION, kwargs="match"),
     "match-end": Entry("POST", API_ACTION, data={"end_reason": "completed"}, kwargs="match"),

@@ -22,6 +22,7 @@ from buddy.models import (
     Program,
     ProgramType,
 )
+from buddy.models.matches import END_NOTE_MAX_LENGTH
 from buddy.services.matches import (
     match_details_update,
     match_end,
@@ -48,13 +49,19 @@ class MatchActionForm(helpers.ActionForm):
         required=False,
         choices=[("", "(for “end”)"), *EndReason.choices],
     )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=END_NOTE_MAX_LENGTH,
+        help_text="Required to decline; kept with each change (personal data).",
+    )
 
 
 class MatchTransitionInline(admin.TabularInline):
     """The match's audit trail, read-only."""
 
     model = MatchTransition
-    fields = ("at", "from_status", "to_status", "via", "actor", "reason")
+    fields = ("at", "from_status", "to_status", "via", "actor", "reason", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -207,6 +214,7 @@ class MatchAdmin(ServiceRefusalMixin, KeySearchMixin, AuditReadOnlyMixin, admin.
                 via=DataSource.COORDINATOR,
                 by=request.user,
                 reason="admin action",
+                note=request.POST.get("note", "").strip(),
             )
 
         self._apply(request, queryset, done_message, change)
@@ -246,6 +254,7 @@ class MatchAdmin(ServiceRefusalMixin, KeySearchMixin, AuditReadOnlyMixin, admin.
                 end_reason=end_reason,
                 via=DataSource.COORDINATOR,
                 by=request.user,
+                note=request.POST.get("note", "").strip(),
             )
 
         self._apply(request, queryset, "match(es) ended", change)

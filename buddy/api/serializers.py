@@ -112,7 +112,7 @@ class PersonSerializer(MaskedModelSerializer):
 class MatchTransitionSerializer(MaskedModelSerializer):
     class Meta:
         model = MatchTransition
-        fields = ["from_status", "to_status", "at", "via", "actor", "reason"]
+        fields = ["from_status", "to_status", "at", "via", "actor", "reason", "note"]
 
 
 _MATCH_EXAMPLE = {
@@ -233,10 +233,27 @@ class MatchProposeSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(
-    examples=[OpenApiExample("With a reason", value={"reason": "both asked for a pause"})]
+    examples=[OpenApiExample("With a note", value={"note": "both asked for a pause"})]
 )
 class MatchTransitionInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, default="")
+    """What a coordinator writes with a move (personal data: viewers read it masked). A
+    decline needs one."""
+
+    note = serializers.CharField(
+        max_length=END_NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
+    reason = serializers.CharField(
+        max_length=END_NOTE_MAX_LENGTH,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Deprecated: the former name of `note`, still accepted.",
+    )
+
+    def validate(self, attrs):
+        attrs["note"] = attrs["note"] or attrs.pop("reason", "")
+        attrs.pop("reason", None)
+        return attrs
 
 
 @extend_schema_serializer(

@@ -92,7 +92,8 @@ class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             to_status=to_status,
             via=DataSource.COORDINATOR,
             by=request.user,
-            reason=data.validated_data["reason"],
+            reason=self.action,
+            note=data.validated_data["note"],
         )
         return Response(MatchSerializer(match).data)
 

@@ -156,7 +156,18 @@ class MatchTransition(models.Model):
         on_delete=models.SET_NULL,
         related_name="match_transitions",
     )
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What moved it, as a code the system writes (an action, an end reason, "
+        "'imported'); never what a person typed.",
+    )
+    note = PersonalTextField(
+        max_length=END_NOTE_MAX_LENGTH,
+        blank=True,
+        help_text="What the coordinator wrote with the change (personal data: masked for "
+        "viewers, erased with the person).",
+    )
 
     class Meta:
         # match_id, not match: ordering by the relation would join Match for its own ordering.

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program
 from buddy.models.choices import EndReason
-from buddy.models.matches import APP_SOURCES, BINDING_STATUSES
+from buddy.models.matches import APP_SOURCES, BINDING_STATUSES, END_NOTE_MAX_LENGTH
 from buddy.rules import (
     match_dates_check,
     match_people_check,
@@ -62,6 +62,7 @@ def _audit(
     via: str,
     by=None,
     reason: str = "",
+    note: str = "",
     at=None,
     people: dict[int, str | None] | None = None,
 ):
@@ -77,6 +78,7 @@ def _audit(
         via=via,
         actor=by,
         reason=reason[:200],
+        note=note[:END_NOTE_MAX_LENGTH],
     )
     if people is None:
         people = person_buddy_system_ids([match.participant_id, match.buddy_id])
@@ -202,16 +204,24 @@ def match_propose(
 
 @transaction.atomic
 def match_transition(
-    *, match: Match, to_status: str, via: str, by=None, reason: str = "", at: datetime | None = None
+    *,
+    match: Match,
+    to_status: str,
+    via: str,
+    by=None,
+    reason: str = "",
+    note: str = "",
+    at: datetime | None = None,
 ) -> Match:
     """Move a match to another status, if the lifecycle allows it. Ending goes through
-    ``match_end`` (it needs the end fields)."""
+    ``match_end`` (it needs the end fields). ``reason``: what moved it, a code (the action);
+    ``note``: what the coordinator wrote (personal data); a decline needs one."""
     match = Match.objects.select_for_update().get(pk=match.pk)
     if to_status == S.ENDED:
         raise ValueError("use match_end to end a match")
     match_transition_check(match.status, to_status)
-    if to_status == S.DECLINED and not reason.strip():
-        raise ValidationFailed([FieldError("reason", "a declined match needs a reason")])
+    if to_status == S.DECLINED and not note.strip():
+        raise ValidationFailed([FieldError("note", "a declined match needs a note saying why")])
     from_status, match.status = match.status, to_status
     at = at or timezone.now()
     if to_status == S.ACCEPTED:  # a coordinator accepts on behalf of whoever has not yet
@@ -233,7 +243,7 @@ def match_transition(
             "updated_at",
         ]
     )
-    _audit(match, from_status, via=via, by=by, reason=reason, at=at)
+    _audit(match, from_status, via=via, by=by, reason=reason, note=note, at=at)
     _people_changed(match)
     return match
 

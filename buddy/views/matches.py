@@ -182,8 +182,15 @@ def _perform(match: Match, data: dict, user) -> None:
             end_reason=data["end_reason"],
             via=via,
             by=user,
-            note=data.get("end_note", ""),
+            note=data.get("note", ""),
         )
     else:
         to_status = MATCH_ACTIONS[data["action"]][1]
-        match_transition(match=match, to_status=to_status, via=via, by=user, reason=data["action"])
+        match_transition(
+            match=match,
+            to_status=to_status,
+            via=via,
+            by=user,
+            reason=data["action"],
+            note=data.get("note", ""),
+        )

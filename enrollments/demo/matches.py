@@ -106,5 +106,6 @@ def coordinator_proposals(demo: Demo, plans, participants, buddies, coordinator:
                 via=DataSource.COORDINATOR,
                 by=coordinator,
                 reason="demo",
+                note="Demo data.",
             )
             demo.created("MatchTransition", 1)

@@ -62,14 +62,40 @@ def test_deactivate_stays_an_alias_of_pause(api):
 
 def test_the_transition_history_lists_every_move_oldest_first(api):
     match = _enrolled_match()
-    api.post(f"/api/matches/{match.pk}/pause/", {"reason": "holiday"}, format="json")
+    api.post(f"/api/matches/{match.pk}/pause/", {"note": "holiday"}, format="json")
     api.post(f"/api/matches/{match.pk}/resume/")
     history = api.get(f"/api/matches/{match.pk}/transitions/").json()
-    assert [(h["from_status"], h["to_status"]) for h in history] == [
-        ("active", "inactive"),
-        ("inactive", "active"),
+    assert [(h["from_status"], h["to_status"], h["reason"]) for h in history] == [
+        ("active", "inactive", "pause"),
+        ("inactive", "active", "resume"),
     ]
-    assert history[0]["reason"] == "holiday"
+    assert history[0]["note"] == "holiday"
+
+
+def test_the_former_reason_field_of_a_move_is_still_taken_as_its_note(api):
+    match = _enrolled_match()
+    api.post(f"/api/matches/{match.pk}/pause/", {"reason": "holiday"}, format="json")
+    assert MatchTransition.objects.get(match=match).note == "holiday"
+
+
+def test_a_viewer_reads_the_note_of_a_move_masked(api):
+    from core.pii import MASK
+    from tests.factories import viewer_of
+
+    match = _enrolled_match()
+    api.post(f"/api/matches/{match.pk}/pause/", {"note": "holiday in Aleppo"}, format="json")
+    viewer = APIClient()
+    viewer.force_authenticate(viewer_of(match.program))
+    history = viewer.get(f"/api/matches/{match.pk}/transitions/").json()
+    assert (history[0]["reason"], history[0]["note"]) == ("pause", MASK)
+
+
+def test_declining_without_a_note_is_a_400_naming_the_field(api):
+    match = _enrolled_match(status=MatchStatus.PROPOSED, matched_at=None)
+    response = api.post(f"/api/matches/{match.pk}/decline/", {}, format="json")
+    assert response.status_code == 400
+    assert "note" in str(response.json())
+    assert MatchTransition.objects.filter(match=match).count() == 0
 
 
 def test_an_enrollment_detail_carries_its_status_history(api):

@@ -106,10 +106,17 @@ def test_a_business_rule_refusal_is_shown_not_raised(admin_client, program):
 )
 def test_proposal_actions(admin_client, program, action, to_status):
     match = proposal(program)
-    run_action(admin_client, action, match)
+    run_action(admin_client, action, match, note="Checked with both")
     match.refresh_from_db()
     assert match.status == to_status
     assert match.transitions.last().to_status == to_status
+
+
+def test_declining_in_the_admin_without_a_note_changes_nothing(admin_client, program):
+    match = proposal(program)
+    run_action(admin_client, "decline", match)
+    match.refresh_from_db()
+    assert match.status == S.PROPOSED
 
 
 def test_deactivate_action(admin_client):

@@ -126,14 +126,14 @@ def test_a_coordinator_accepts_on_behalf_of_both_people(program, coordinator):
     assert match.participant_accepted_at == match.buddy_accepted_at is not None
 
 
-def test_declining_needs_a_reason(program, coordinator):
+def test_declining_needs_a_note_saying_why(program, coordinator):
     match = propose(program, coordinator)
     with pytest.raises(ValidationFailed):
         match_transition(match=match, to_status=S.DECLINED, via=DataSource.COORDINATOR)
     match = match_transition(
-        match=match, to_status=S.DECLINED, via=DataSource.COORDINATOR, reason="buddy moved away"
+        match=match, to_status=S.DECLINED, via=DataSource.COORDINATOR, note="buddy moved away"
     )
-    assert match.transitions.last().reason == "buddy moved away"
+    assert match.transitions.last().note == "buddy moved away"
 
 
 def test_ending_needs_a_reason_from_the_contracts_list_and_keeps_the_note():

@@ -52,7 +52,7 @@ def test_each_match_move_publishes_its_event(program, coordinator):
 def test_a_declined_proposal_publishes_match_declined(program, coordinator):
     match = propose(program, coordinator)
     match_transition(
-        match=match, to_status=S.DECLINED, via="coordinator", by=coordinator, reason="no fit"
+        match=match, to_status=S.DECLINED, via="coordinator", by=coordinator, note="no fit"
     )
     assert [e.type for e in match_events()] == ["match.proposed", "match.declined"]
 

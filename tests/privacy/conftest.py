@@ -62,6 +62,10 @@ def make_subject() -> Subject:
     MatchTransition.objects.create(
         match=match, to_status="ended", at=now, via="webhook", reason="completed"
     )
+    MatchTransition.objects.create(
+        match=match, to_status="inactive", at=now, via="coordinator", reason="pause",
+        note="Transition-note-7731",
+    )  # fmt: skip
     CheckInFactory(
         match=match, notes="Checkin-notes-7731", question_responses={"q1": "Answer-7731"}
     )
@@ -101,7 +105,14 @@ def make_subject() -> Subject:
         ],
     )
     Proposal.objects.create(
-        run=run, program=program, participant=person, buddy=buddy, score=80, match=match
+        run=run,
+        program=program,
+        participant=person,
+        buddy=buddy,
+        score=80,
+        match=match,
+        status="dismissed",
+        dismissal_reason="Dismissal-reason-7731",
     )
     event = WebhookEventFactory(
         match_id=match.external_id,

@@ -54,6 +54,7 @@ def figures():
 def test_no_value_of_any_personal_field_of_the_person_remains_in_the_database(subject):
     secrets = erasable_values(subject.person) | {subject.person.email}
     assert {"oksana-7731", "checkin-notes-7731", "answer-7731"} <= secrets
+    assert {"transition-note-7731", "dismissal-reason-7731"} <= secrets
     before = database_text()
     assert any("feedback-text-7731" in t for t in before)  # also in the webhook payload
     person_erase(person=subject.person)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from buddy.models import Match, MatchStatus, MatchTransition
+from buddy.services.matches import match_transition
 from core.pii import MASK
 from enrollments.models import MatchHealth
 from enrollments.services import enrollments_recompute_program
@@ -97,6 +98,16 @@ def test_a_viewer_reads_a_match_masked_and_gets_no_actions(client, viewer, progr
     )
 
 
+def test_a_viewer_reads_the_note_of_a_move_masked_and_its_reason_plainly(client, viewer, program):
+    match = enrolled_match(program)
+    match_transition(
+        match=match, to_status="inactive", via="coordinator", reason="pause", note="Note 5512"
+    )
+    client.force_login(viewer)
+    html = client.get(reverse("buddy:match", args=[match.pk])).content.decode()
+    assert "Note 5512" not in html and "· pause · " + MASK in html
+
+
 def test_ending_asks_for_confirmation_first(logged_in, program):
     match = enrolled_match(program)
     response = logged_in.get(reverse("buddy:match-action", args=[match.pk]) + "?action=end")
@@ -129,7 +140,7 @@ def test_a_coordinator_ends_a_match_with_a_note(logged_in, program):
         action="end",
         end_reason="completed",
         ended_on=today,
-        end_note="Both moved on",
+        note="Both moved on",
         confirm="on",
     )
     match.refresh_from_db()
@@ -166,8 +177,23 @@ def test_accept_activate_and_decline_a_proposed_match(logged_in, program):
     assert act(logged_in, proposed, action="activate", confirm="on").status_code == 302
     assert Match.objects.get(pk=proposed.pk).status == MatchStatus.ACTIVE
     other = enrolled_match(program, status="proposed", source="coordinator", matched_at=None)
-    assert act(logged_in, other, action="decline", confirm="on").status_code == 302
+    assert act(logged_in, other, action="decline", note="Too far", confirm="on").status_code == 302
     assert Match.objects.get(pk=other.pk).status == MatchStatus.DECLINED
+
+
+def test_declining_without_a_note_asks_for_one_next_to_the_field(logged_in, program):
+    proposed = enrolled_match(program, status="proposed", source="coordinator", matched_at=None)
+    response = act(logged_in, proposed, action="decline", confirm="on")
+    assert response.status_code == 400
+    assert 'id="note_error"' in response.content.decode()
+    assert Match.objects.get(pk=proposed.pk).status == MatchStatus.PROPOSED
+
+
+def test_a_note_written_with_a_move_is_kept_apart_from_its_reason(logged_in, program):
+    match = enrolled_match(program)
+    act(logged_in, match, action="pause", note="Holiday until May", confirm="on")
+    last = match.transitions.order_by("at", "id").last()
+    assert (last.reason, last.note) == ("pause", "Holiday until May")
 
 
 def test_an_action_the_lifecycle_refuses_is_a_400_with_a_message(logged_in, program):

@@ -286,13 +286,13 @@ class PostgresBatchWrites(GenericBatchWrites):
         transitions[:] = [t for t in transitions if id(t.match) not in created]
         to = ", ".join(
             column(MatchTransition, f)
-            for f in ("match", "from_status", "to_status", "at", "via", "reason")
+            for f in ("match", "from_status", "to_status", "at", "via", "reason", "note")
         )
         m = {f: f"m.{column(Match, f)}" for f in ("id", "status", "matched_at", "external_id")}
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table(MatchTransition)} ({to}) "  # noqa: S608
-                f"SELECT {m['id']}, '', {m['status']}, {m['matched_at']}, %s, 'imported' "
+                f"SELECT {m['id']}, '', {m['status']}, {m['matched_at']}, %s, 'imported', '' "
                 f"FROM {table(Match)} m WHERE {m['external_id']} = ANY(%s::uuid[])",
                 [via, "{" + ",".join(str(x.external_id) for x in matches) + "}"],
             )
