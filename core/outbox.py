@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.broker import task_send
-from core.db import Seam
+from core.db import Seam, column, table
 from core.models import OutboxEvent
 
 #: Every event type this app publishes (documented in docs/events.md and the OpenAPI schema).
@@ -54,18 +54,44 @@ class Event(NamedTuple):
 
 
 class GenericPublisherLock:
-    """Nothing to take: SQLite serialises writers (one transaction writes at a time)."""
+    """Nothing to take: SQLite serialises writers (one transaction writes at a time); the
+    numbers stored by the ORM."""
 
     def take(self) -> None:
         return
 
+    def number(self, events: list[OutboxEvent]) -> None:
+        """Store the events' ``sequence`` and ``published_at`` (the ORM's ``bulk_update``)."""
+        OutboxEvent.objects.bulk_update(events, ["sequence", "published_at"])
+
 
 class PostgresPublisherLock:
-    """A transaction-scoped advisory lock: one publisher at a time, released at commit."""
+    """A transaction-scoped advisory lock: one publisher at a time, released at commit; the
+    numbers stored in one statement."""
 
     def take(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_CLASS])
+
+    def number(self, events: list[OutboxEvent]) -> None:
+        """One ``UPDATE … FROM UNNEST`` (``bulk_update`` builds a CASE per row and field:
+        0.7 s of CPU for each thousand events a large import publishes)."""
+        names = {f: column(OutboxEvent, f) for f in ("id", "sequence", "published_at")}
+        # Only the model's quoted table and column names go into the text.
+        sql = (
+            f"UPDATE {table(OutboxEvent)} t SET {names['sequence']} = v.s, "  # noqa: S608
+            f"{names['published_at']} = v.p "
+            "FROM UNNEST(%s::uuid[], %s::bigint[], %s::timestamptz[]) AS v(i, s, p) "
+            f"WHERE t.{names['id']} = v.i"
+        )
+        # Array literals built here in one pass (psycopg adapts a list element by element).
+        params = [
+            "{" + ",".join(str(e.pk) for e in events) + "}",
+            "{" + ",".join(str(e.sequence) for e in events) + "}",
+            "{" + ",".join(f'"{e.published_at.isoformat()}"' for e in events) + "}",
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 #: The lock ``events_publish_pending`` holds while it numbers events.
@@ -156,5 +182,5 @@ def events_publish_pending(*, batch: int = 1000) -> list[OutboxEvent]:
     now = timezone.now()
     for offset, event in enumerate(events, start=1):
         event.sequence, event.published_at = last + offset, now
-    OutboxEvent.objects.bulk_update(events, ["sequence", "published_at"])
+    publisher_lock.impl.number(events)
     return events

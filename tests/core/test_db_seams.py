@@ -215,6 +215,17 @@ def test_publishing_numbers_the_pending_events_after_the_highest_number(db, publ
     assert outbox.events_publish_pending() == []
 
 
+def test_publishing_stores_each_events_number_and_publication_time(db, publisher):
+    events = [
+        outbox.publish(type=outbox.MATCH_ENDED, data={"n": n}, program_id=None) for n in range(3)
+    ]
+    published = outbox.events_publish_pending()
+    stored = {e.pk: (e.sequence, e.published_at) for e in OutboxEvent.objects.all()}
+    assert stored == {e.pk: (e.sequence, e.published_at) for e in published}
+    assert sorted(sequence for sequence, _at in stored.values()) == [1, 2, 3]
+    assert {e.pk for e in events} == set(stored)
+
+
 @pytest.mark.postgres
 def test_on_postgresql_the_publisher_holds_its_lock_while_it_numbers(db):
     def held() -> bool:
