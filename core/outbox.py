@@ -60,18 +60,51 @@ class GenericPublisherLock:
     def take(self) -> None:
         return
 
+    def insert(self, events: list[OutboxEvent]) -> None:
+        """Write new events (the ORM's ``bulk_create``)."""
+        OutboxEvent.objects.bulk_create(events)
+
     def number(self, events: list[OutboxEvent]) -> None:
         """Store the events' ``sequence`` and ``published_at`` (the ORM's ``bulk_update``)."""
         OutboxEvent.objects.bulk_update(events, ["sequence", "published_at"])
 
 
-class PostgresPublisherLock:
+#: From how many events at once ``PostgresPublisherLock.insert`` COPYs them.
+COPY_FROM_EVENTS = 100
+
+
+class PostgresPublisherLock(GenericPublisherLock):
     """A transaction-scoped advisory lock: one publisher at a time, released at commit; the
     numbers stored in one statement."""
 
     def take(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_CLASS])
+
+    def insert(self, events: list[OutboxEvent]) -> None:
+        """COPY from ``COPY_FROM_EVENTS`` events on (``bulk_create`` prepares every field
+        of every row in Python: 0.6 s of CPU for each thousand events a large import
+        publishes); fewer, as one INSERT (the webhook path's one or two: one round trip
+        either way, and the INSERT is the statement the query counts see). The events are
+        then saved rows, as ``bulk_create`` leaves them."""
+        if len(events) < COPY_FROM_EVENTS:
+            super().insert(events)
+            return
+        from psycopg.types.json import Jsonb  # this implementation runs only on PostgreSQL
+
+        fields = ("id", "type", "occurred_at", "data", "correlation_id", "program_id")
+        names = ", ".join(column(OutboxEvent, f) for f in fields)
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table(OutboxEvent)} ({names}) FROM STDIN") as copy,
+        ):
+            for e in events:
+                copy.write_row(
+                    (e.id, e.type, e.occurred_at, Jsonb(e.data), e.correlation_id, e.program_id)
+                )
+        for e in events:
+            e._state.adding, e._state.db = False, connection.alias
 
     def number(self, events: list[OutboxEvent]) -> None:
         """One ``UPDATE … FROM UNNEST`` (``bulk_update`` builds a CASE per row and field:
@@ -149,7 +182,7 @@ def publish_many(events: Iterable[Event], *, at: datetime | None = None) -> list
         )
     if not rows:
         return []
-    OutboxEvent.objects.bulk_create(rows)
+    publisher_lock.impl.insert(rows)
     wake_relay_on_commit()
     return rows
 

@@ -215,6 +215,24 @@ def test_publishing_numbers_the_pending_events_after_the_highest_number(db, publ
     assert outbox.events_publish_pending() == []
 
 
+@pytest.mark.parametrize("copy_from", [1, 100], ids=["copied", "inserted"])
+def test_a_published_event_is_stored_with_every_value(db, publisher, monkeypatch, copy_from):
+    monkeypatch.setattr(outbox, "COPY_FROM_EVENTS", copy_from)
+    with outbox.correlation("run-7"):
+        [event] = outbox.publish_many(
+            [outbox.Event(outbox.MATCH_ENDED, {"matchId": "m-1", "n": [1, 2]}, 3)]
+        )
+    stored = OutboxEvent.objects.get()
+    assert (stored.pk, stored.type, stored.occurred_at, stored.data) == (
+        event.pk,
+        outbox.MATCH_ENDED,
+        event.occurred_at,
+        {"matchId": "m-1", "n": [1, 2]},
+    )
+    assert (stored.program_id, stored.correlation_id, stored.sequence) == (3, "run-7", None)
+    assert not event._state.adding
+
+
 def test_publishing_stores_each_events_number_and_publication_time(db, publisher):
     events = [
         outbox.publish(type=outbox.MATCH_ENDED, data={"n": n}, program_id=None) for n in range(3)
