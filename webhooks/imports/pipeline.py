@@ -16,7 +16,9 @@ Speed (``bench/import/run.py``): batches of 5,000 rows; fewer garbage collection
 while importing (``GC_THRESHOLD``); on PostgreSQL a batch's
 commit does not wait for the disk (``synchronous_commit`` off: a crash may lose the
 last batches, which re-running restores), and when the export names at least half of
-the program's people the enrollments are recomputed program-wide in SQL.
+the program's people the enrollments are recomputed program-wide in SQL; an entity that
+wrote many rows has its tables analysed before the next (``ANALYZE_AFTER_ROWS``: the
+planner otherwise plans the rest, and the recompute, over the empty tables it saw last).
 """
 
 import gc
