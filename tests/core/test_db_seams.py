@@ -215,6 +215,35 @@ def test_publishing_numbers_the_pending_events_after_the_highest_number(db, publ
     assert outbox.events_publish_pending() == []
 
 
+@pytest.mark.parametrize("copy_from", [1, 100], ids=["copied", "inserted"])
+def test_a_published_event_is_stored_with_every_value(db, publisher, monkeypatch, copy_from):
+    monkeypatch.setattr(outbox, "COPY_FROM_EVENTS", copy_from)
+    with outbox.correlation("run-7"):
+        [event] = outbox.publish_many(
+            [outbox.Event(outbox.MATCH_ENDED, {"matchId": "m-1", "n": [1, 2]}, 3)]
+        )
+    stored = OutboxEvent.objects.get()
+    assert (stored.pk, stored.type, stored.occurred_at, stored.data) == (
+        event.pk,
+        outbox.MATCH_ENDED,
+        event.occurred_at,
+        {"matchId": "m-1", "n": [1, 2]},
+    )
+    assert (stored.program_id, stored.correlation_id, stored.sequence) == (3, "run-7", None)
+    assert not event._state.adding
+
+
+def test_publishing_stores_each_events_number_and_publication_time(db, publisher):
+    events = [
+        outbox.publish(type=outbox.MATCH_ENDED, data={"n": n}, program_id=None) for n in range(3)
+    ]
+    published = outbox.events_publish_pending()
+    stored = {e.pk: (e.sequence, e.published_at) for e in OutboxEvent.objects.all()}
+    assert stored == {e.pk: (e.sequence, e.published_at) for e in published}
+    assert sorted(sequence for sequence, _at in stored.values()) == [1, 2, 3]
+    assert {e.pk for e in events} == set(stored)
+
+
 @pytest.mark.postgres
 def test_on_postgresql_the_publisher_holds_its_lock_while_it_numbers(db):
     def held() -> bool:

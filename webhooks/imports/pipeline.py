@@ -16,7 +16,9 @@ Speed (``bench/import/run.py``): batches of 5,000 rows; fewer garbage collection
 while importing (``GC_THRESHOLD``); on PostgreSQL a batch's
 commit does not wait for the disk (``synchronous_commit`` off: a crash may lose the
 last batches, which re-running restores), and when the export names at least half of
-the program's people the enrollments are recomputed program-wide in SQL.
+the program's people the enrollments are recomputed program-wide in SQL; an entity that
+wrote many rows has its tables analysed before the next (``ANALYZE_AFTER_ROWS``: the
+planner otherwise plans the rest, and the recompute, over the empty tables it saw last).
 """
 
 import gc
@@ -50,12 +52,15 @@ from webhooks.imports.report import (
     ImportReport,
     Rejection,
 )
-from webhooks.imports.writers import WRITERS, Context, Item
+from webhooks.imports.writers import TABLES, WRITERS, Context, Item
 from webhooks.imports.writers.batch import batch_writes
 
 logger = logging.getLogger("webhooks.imports")
 
 BATCH_SIZE = 5000
+#: An entity that created or updated at least this many rows has its tables analysed
+#: before the next entity (fresh planner statistics; ``batch_writes.analyze``).
+ANALYZE_AFTER_ROWS = 1000
 #: EXPORT.md, flags after import: a program whose feedback has over 30 % ratings below 0.5.
 NEGATIVE_FEEDBACK_SHARE = 0.30
 STALE_MATCH_DAYS = 90
@@ -157,6 +162,8 @@ class _Import:
             if chunk.batch:
                 self.write(spec, chunk.batch)
             self.progress(spec.name, chunk.done, scan.total)
+        if counts["created"] + counts["updated"] >= ANALYZE_AFTER_ROWS:
+            batch_writes.impl.analyze(TABLES[spec.name])
 
     def chunks(self, spec: EntitySpec, scan: Scan) -> Iterator["Chunk"]:
         """The entity's rows validated and cut into batches (no database access)."""

@@ -15,6 +15,20 @@ By topic: ``people`` (users), ``matches``, ``activities`` (the rest).
 
 from collections.abc import Callable
 
+from buddy.models import (
+    CheckIn,
+    Company,
+    Enrollment,
+    EventAttendance,
+    ExternalId,
+    Feedback,
+    InformalEvent,
+    Match,
+    MatchTransition,
+    MilestoneAchievement,
+    Person,
+    SkillSession,
+)
 from webhooks.imports.report import BatchResult
 from webhooks.imports.writers.activities import (
     write_attendance,
@@ -39,4 +53,16 @@ WRITERS: dict[str, Callable[[list[Item], Context], BatchResult]] = {
     "milestones": write_milestones,
 }
 
-__all__ = ["WRITERS", "Context", "Item"]
+#: The tables each writer fills (``ANALYZE``d after an entity that wrote many rows).
+TABLES: dict[str, tuple] = {
+    "users": (Person, ExternalId, Company, Enrollment),
+    "matches": (Match, MatchTransition, Enrollment),
+    "events": (InformalEvent,),
+    "event_attendance": (EventAttendance,),
+    "skill_sessions": (SkillSession,),
+    "checkins": (CheckIn,),
+    "feedback": (Feedback,),
+    "milestones": (MilestoneAchievement,),
+}
+
+__all__ = ["TABLES", "WRITERS", "Context", "Item"]

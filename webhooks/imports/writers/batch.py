@@ -31,6 +31,9 @@ class GenericBatchWrites:
     def commit_without_waiting(self) -> None:
         """Only PostgreSQL can commit without waiting for the disk."""
 
+    def analyze(self, models: Iterable) -> None:
+        """Only PostgreSQL's planner needs telling that a table grew (``ANALYZE``)."""
+
     def update_rows(self, model, rows: dict[int, dict], fields: Iterable[str]) -> None:
         """Write ``fields`` of these rows (pk → column values) and move their ``updated_at``."""
         fields = sorted(fields)
@@ -95,6 +98,11 @@ class GenericBatchWrites:
 STAGE = "buddy_import_stage"
 
 
+def _int_array(numbers: list[int]) -> str:
+    """An ``integer[]`` literal built in one pass (psycopg adapts a list item by item)."""
+    return "{" + ",".join(map(str, numbers)) + "}"
+
+
 class PostgresBatchWrites(GenericBatchWrites):
     """PostgreSQL's fast statements: a fixed handful per batch whatever its size, and
     nothing of the stored rows decoded in Python."""
@@ -105,6 +113,17 @@ class PostgresBatchWrites(GenericBatchWrites):
         upsert, so running it again completes it. Saves a disk flush per batch."""
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+    def analyze(self, models: Iterable) -> None:
+        """Fresh planner statistics for tables an import has just filled. Until autovacuum
+        gets to them (a minute later at best; never where it is off), PostgreSQL plans
+        over the empty tables it saw last: the recompute after a first import then took a
+        nested loop over every active match (16 s instead of 0.2 s at 74,400 rows).
+        ``ANALYZE`` samples (tens of milliseconds a table) and runs in the transaction."""
+        names = sorted({table(model) for model in models})
+        if names:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {', '.join(names)}")
 
     def update_rows(self, model, rows: dict[int, dict], fields: Iterable[str]) -> None:
         """One ``UPDATE … FROM UNNEST(<one array per column>)``: a handful of parameters
@@ -255,14 +274,14 @@ class PostgresBatchWrites(GenericBatchWrites):
                 cursor.execute(
                     f"INSERT INTO {target} ({columns}) SELECT {selected} "  # noqa: S608
                     f"FROM {stage} s WHERE s.ord = ANY(%s::integer[])",
-                    [*extra_values, new],
+                    [*extra_values, _int_array(new)],
                 )
             if changed:
                 assignments = ", ".join(f"{c} = s.{c}" for c in field_columns)
                 cursor.execute(
                     f"UPDATE {target} t SET {assignments}, {updated_at} = %s "  # noqa: S608
                     f"FROM {stage} s WHERE {join} AND s.ord = ANY(%s::integer[])",
-                    [now, changed],
+                    [now, _int_array(changed)],
                 )
             cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
         for item, position, fixed in outcomes:
