@@ -452,8 +452,12 @@ def reset_generated() -> datetime:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT now FROM bench_generated")
-        now = cur.fetchone()[0]
+        cur.execute("SELECT to_regclass('bench_generated') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT now FROM bench_generated")
+            now = cur.fetchone()[0]
+        else:  # generated before the clock was kept
+            now = datetime.now(UTC)
         cur.execute("TRUNCATE enrollments_matchhealth, enrollments_matchhealthweek")
         cur.execute("TRUNCATE enrollments_journeyflags")
         cur.execute("TRUNCATE enrollments_enrollmentstatuschange")
