@@ -16,6 +16,7 @@ separation of outcomes (AUC), and the free-text analyser's throughput.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
        .venv/bin/python bench/health/run.py [--people 100000]
+       [--reuse [--database <db>_recompute]]   (bench/recompute's data, generated once)
 """
 
 import argparse

@@ -10,8 +10,11 @@ year of activity into a fresh PostgreSQL database (COPY, not factories), then ti
 - the impact figures for all companies, and the program figures.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
-       .venv/bin/python bench/recompute/run.py [--people 100000]
-The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created.
+       .venv/bin/python bench/recompute/run.py [--people 100000] [--reuse]
+The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created
+(``--reuse``: kept, its derived rows reset, ``now`` the generation's). Each line prints the
+Python and PostgreSQL backend CPU beside the wall time; the relay of the first run's events
+(a worker's job after the commit, eager under the test settings) is timed on its own line.
 """
 
 import argparse
