@@ -23,7 +23,12 @@ from core.errors import FieldError, ValidationFailed
 from core.registry import Registry
 from enrollments import health, journey
 from enrollments.models import JourneyFlags
-from enrollments.recompute_sql import drop_match_facts, program_lock, recompute_set_based
+from enrollments.recompute_sql import (
+    drop_match_facts,
+    planner_session,
+    program_lock,
+    recompute_set_based,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,17 +108,17 @@ def enrollments_recompute(
             facts = journey.person_facts(enrollment)
             changed += _apply(enrollment, journey.derive(facts, now=now), now=now)
         path = "per_person"
+        scored = health.recompute(program=program, now=now, person_ids=ids, per_match=True)
     else:
-        changed = sum(
-            recompute_set_based(
-                program_id=program.pk, now=now, person_ids=ids[i : i + SET_BASED_CHUNK]
+        with planner_session():  # once for every chunk and match health
+            changed = sum(
+                recompute_set_based(
+                    program_id=program.pk, now=now, person_ids=ids[i : i + SET_BASED_CHUNK]
+                )
+                for i in range(0, len(ids), SET_BASED_CHUNK)
             )
-            for i in range(0, len(ids), SET_BASED_CHUNK)
-        )
+            scored = health.recompute(program=program, now=now, person_ids=ids)
         path = "set_based"
-    scored = health.recompute(
-        program=program, now=now, person_ids=ids, per_match=path == "per_person"
-    )
     logger.info(
         "enrollments.recompute",
         extra={
@@ -133,14 +138,15 @@ def enrollments_recompute_program(*, program: Program, now: datetime | None = No
     """Recompute every enrollment of the program in SQL (nightly, on demand)."""
     now = now or timezone.now()
     started = time.monotonic()
-    if health.reads_match_facts():  # the contact facts aggregated once for both
-        since = health.window_start(health.conf(program), now)
-        changed = recompute_set_based(program_id=program.pk, now=now, contact_since=since)
-        scored = health.recompute(program=program, now=now, match_facts_kept=True)
-        drop_match_facts()  # (an error rolls back its creation with the rest)
-    else:
-        changed = recompute_set_based(program_id=program.pk, now=now)
-        scored = health.recompute(program=program, now=now)
+    with planner_session():  # the same planner settings for both
+        if health.reads_match_facts():  # the contact facts aggregated once for both
+            since = health.window_start(health.conf(program), now)
+            changed = recompute_set_based(program_id=program.pk, now=now, contact_since=since)
+            scored = health.recompute(program=program, now=now, match_facts_kept=True)
+            drop_match_facts()  # (an error rolls back its creation with the rest)
+        else:
+            changed = recompute_set_based(program_id=program.pk, now=now)
+            scored = health.recompute(program=program, now=now)
     logger.info(
         "enrollments.recompute_program",
         extra={

@@ -16,6 +16,7 @@ separation of outcomes (AUC), and the free-text analyser's throughput.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
        .venv/bin/python bench/health/run.py [--people 100000]
+       [--reuse [--database <db>_recompute]]   (bench/recompute's data, generated once)
 """
 
 import argparse
@@ -113,13 +114,20 @@ def main() -> None:
         help="keep the database of a previous run (no generation; the first run is then "
         "steady state unless its health rows are deleted first, which this does)",
     )
+    parser.add_argument(
+        "--database",
+        help="with --reuse: the database to reuse by name (e.g. bench/recompute's "
+        "<db>_recompute) instead of <db>_health_recompute",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/health needs DATABASE_URL=postgres://…")
     import run as recompute_bench  # bench/recompute/run.py
 
-    if args.reuse:
+    if args.reuse and args.database:
+        os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + args.database
+    elif args.reuse:
         os.environ["DATABASE_URL"] = url + "_health_recompute"
     else:
         os.environ["DATABASE_URL"] = recompute_bench.fresh_database(url + "_health")
@@ -134,22 +142,18 @@ def main() -> None:
     from buddy.models import Program
     from enrollments import health
     from enrollments.demo import content as demo
-    from enrollments.recompute_sql import recompute_set_based
+    from enrollments.recompute_sql import planner_session, recompute_set_based
     from enrollments.text_analysis import LexiconAnalyser
 
     call_command("migrate", verbosity=0)
     now = datetime.now(UTC)
     results: dict = {}
     if args.reuse:  # back to the state after generation: no flags, no health yet
-        with connection.cursor() as cur:
-            cur.execute("TRUNCATE enrollments_matchhealth, enrollments_matchhealthweek")
-            cur.execute("TRUNCATE enrollments_journeyflags")
-            cur.execute("DELETE FROM enrollments_enrollmentstatuschange")
-            cur.execute("UPDATE enrollments_enrollment SET status = 'active', completed_at = NULL")
-            cur.execute("DELETE FROM core_outboxevent")
+        now = recompute_bench.reset_generated()  # and the generation's clock
     else:
         with transaction.atomic():
             timed("generate (COPY)", lambda: recompute_bench.generate(args.people, now), results)
+            recompute_bench.remember_now(now)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
         cur.execute("CHECKPOINT")
@@ -163,7 +167,9 @@ def main() -> None:
     timed("reference: SELECT count(*) over activity tables", count_all, results)
     program = Program.objects.get(program_type="buddy")
     for run in ("first run", "steady state"):
-        with transaction.atomic():
+        # The planner settings of the program-wide run (enrollments_recompute_program),
+        # once for both steps: JIT off, work_mem raised.
+        with transaction.atomic(), planner_session():
             journey_s = timed(
                 f"journey flags (set-based), {run}",
                 lambda: recompute_set_based(program_id=program.pk, now=now),

@@ -10,8 +10,11 @@ year of activity into a fresh PostgreSQL database (COPY, not factories), then ti
 - the impact figures for all companies, and the program figures.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
-       .venv/bin/python bench/recompute/run.py [--people 100000]
-The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created.
+       .venv/bin/python bench/recompute/run.py [--people 100000] [--reuse]
+The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created
+(``--reuse``: kept, its derived rows reset, ``now`` the generation's). Each line prints the
+Python and PostgreSQL backend CPU beside the wall time; the relay of the first run's events
+(a worker's job after the commit, eager under the test settings) is timed on its own line.
 """
 
 import argparse
@@ -23,6 +26,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +45,34 @@ def fresh_database(url: str) -> str:
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend so far (when the server runs on
+    this machine and its /proc is readable): on a shared machine the CPU times are the
+    figure, wall times swing with the other load."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def timed(label: str, fn, results: dict):
+    db_before, cpu_before = backend_cpu(), time.process_time()
     started = time.perf_counter()
     value = fn()
     results[label] = round(time.perf_counter() - started, 3)
-    print(f"{label:<48} {results[label]:>8.3f} s", flush=True)
+    cpu = time.process_time() - cpu_before
+    db_after = backend_cpu()
+    db = f"{db_after - db_before:6.2f}" if db_before is not None else "     ?"
+    print(
+        f"{label:<48} {results[label]:>8.3f} s   (CPU: Python {cpu:5.2f} s, PostgreSQL {db} s)",
+        flush=True,
+    )
     return value
 
 
@@ -411,14 +438,59 @@ def generate(people: int, now: datetime, seed: int = 1) -> dict[str, int]:
     return counts
 
 
+def remember_now(now: datetime) -> None:
+    """Keep the generation's `now` beside the data, so that a re-run (`--reuse`) computes
+    the same time-based flags."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_generated (now timestamptz NOT NULL)")
+        cur.execute("DELETE FROM bench_generated")
+        cur.execute("INSERT INTO bench_generated (now) VALUES (%s)", [now])
+
+
+def reset_generated() -> datetime:
+    """Back to the state after generation (no flags, no health, no history, every enrollment
+    active); returns the generation's `now`."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_generated') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT now FROM bench_generated")
+            now = cur.fetchone()[0]
+        else:  # generated before the clock was kept
+            now = datetime.now(UTC)
+        cur.execute("TRUNCATE enrollments_matchhealth, enrollments_matchhealthweek")
+        cur.execute("TRUNCATE enrollments_journeyflags")
+        cur.execute("TRUNCATE enrollments_enrollmentstatuschange")
+        cur.execute("TRUNCATE enrollments_attentionentry, enrollments_attentionqueuestate")
+        cur.execute("UPDATE enrollments_enrollment SET status = 'active', completed_at = NULL")
+        cur.execute("DELETE FROM core_outboxevent")
+    return now
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the data of a previous run (no generation): its enrollments, flags, "
+        "health and history are reset to the state after generation, and `now` is the "
+        "generation's",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/recompute needs DATABASE_URL=postgres://…")
-    os.environ["DATABASE_URL"] = fresh_database(url)
+    if args.reuse:
+        parsed = urlparse(url)
+        os.environ["DATABASE_URL"] = urlunparse(
+            parsed._replace(path=parsed.path.rstrip("/") + "_recompute")
+        )
+    else:
+        os.environ["DATABASE_URL"] = fresh_database(url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 
@@ -433,10 +505,15 @@ def main() -> None:
     from enrollments.services import enrollments_recompute, enrollments_recompute_program
 
     call_command("migrate", verbosity=0)
-    now = datetime.now(UTC)
     results: dict = {}
-    with transaction.atomic():
-        counts = timed("generate (COPY)", lambda: generate(args.people, now), results)
+    if args.reuse:
+        now = reset_generated()
+        counts = {}
+    else:
+        now = datetime.now(UTC)
+        with transaction.atomic():
+            counts = timed("generate (COPY)", lambda: generate(args.people, now), results)
+            remember_now(now)
     with connection.cursor() as cur:
         timed("VACUUM ANALYZE", lambda: cur.execute("VACUUM ANALYZE"), results)
         # Flush the load's dirty pages now, so that the checkpoint it triggers does not
@@ -461,11 +538,19 @@ def main() -> None:
     count_all()  # warm the cache once, like the runs below
     timed("reference: SELECT count(*) over activity tables", count_all, results)
     program = Program.objects.get(program_type="buddy")
-    changed = timed(
-        "recompute program, first run (all change)",
-        lambda: enrollments_recompute_program(program=program, now=now),
-        results,
-    )
+    # The relay publishes the first run's 36,658 events after the commit: a worker's job
+    # (Celery), run inline here because the test settings run tasks eagerly. Timed on its
+    # own line, not inside the recompute's.
+    from core import outbox
+    from webhooks.relay import relay_run
+
+    with mock.patch.object(outbox, "_wake_relay", lambda: None):
+        changed = timed(
+            "recompute program, first run (all change)",
+            lambda: enrollments_recompute_program(program=program, now=now),
+            results,
+        )
+    timed("  relay: publish its events (a worker, after commit)", relay_run, results)
     timed(
         "recompute program, second run (steady state)",
         lambda: enrollments_recompute_program(program=program, now=now),

@@ -4,6 +4,7 @@ implementation of the set-based SQL (portable, PostgreSQL) and of the health fac
 PostgreSQL)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -19,6 +20,7 @@ from enrollments.services import (
     enrollments_recompute_program,
 )
 from tests.enrollments.conftest import build_varied_program
+from tests.factories import CheckInFactory, EnrollmentFactory, MatchFactory
 from tests.seams import implementations
 
 set_based_sql = implementations(recompute_dialect)
@@ -133,3 +135,33 @@ def test_recomputing_twice_changes_nothing(program, now):
     for enrollment in Enrollment.objects.filter(program=program):
         assert enrollment_recompute(enrollment=enrollment, now=now) is False
     assert snapshot(program) == first
+
+
+def test_the_newest_moods_across_matches_and_on_one_day_agree_on_every_path(program, now):
+    # A person's two newest moods come from two matches, several check-ins share a day (the
+    # id decides), and a match has more moods than match health reads: the set-based
+    # reads (index probes on PostgreSQL, windows elsewhere) pick the same ones.
+    first = MatchFactory(program=program, matched_at=now - timedelta(days=90))
+    second = MatchFactory(
+        program=program, participant=first.participant, matched_at=now - timedelta(days=30)
+    )
+    day = now - timedelta(days=3)
+    for match, mood in [(first, "great"), (second, "difficult"), (first, "struggling")]:
+        CheckInFactory(match=match, checkin_date=day, mood=mood)
+    for days, mood in enumerate(["good", "okay", "", "great", "good", "okay", "great", "good"]):
+        CheckInFactory(match=second, checkin_date=day - timedelta(days=days + 1), mood=mood)
+    CheckInFactory(match=second, checkin_date=day, mood="")
+    for person in (first.participant, first.buddy, second.buddy):
+        EnrollmentFactory(person=person, program=program, enrolled_at=now - timedelta(days=100))
+    initial, *_ = snapshot(program)
+
+    for enrollment in Enrollment.objects.filter(program=program):
+        enrollment_recompute(enrollment=enrollment, now=now)
+    per_person = snapshot(program)
+    reset(program, initial)
+    enrollments_recompute_program(program=program, now=now)
+
+    assert snapshot(program) == per_person
+    flags = JourneyFlags.objects.get(enrollment__person=first.participant)
+    assert flags.struggling is True  # the two highest ids of that day, from two matches
+    assert {h.match_id for h in MatchHealth.objects.all()} == {first.pk, second.pk}

@@ -68,6 +68,37 @@ def test_session_settings_are_restored_after_the_recompute(program, now):
         assert recompute_set_based(program_id=program.pk, now=now) == 0
 
 
+@pytest.mark.postgres
+def test_the_program_run_reads_match_health_with_the_recompute_planner_settings(
+    program, now, monkeypatch
+):
+    # Match health's facts statement, planned with JIT on, spent longer compiling than
+    # running (bench/recompute): the program-wide run sets the settings once for both.
+    from enrollments import health
+
+    build_varied_program(program, now, seed=37, people=8)
+    impl, seen = health.health_sql.impl, []
+    facts = impl.facts
+
+    def spy(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('jit')")
+            seen.append(cursor.fetchone()[0])
+        return facts(**kwargs)
+
+    monkeypatch.setattr(impl, "facts", spy)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        before = cursor.fetchone()
+        enrollments_recompute_program(program=program, now=now)
+        enrollments_recompute(
+            program=program, person_ids=list(range(1, PER_PERSON_LIMIT + 5)), now=now
+        )
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        assert cursor.fetchone() == before
+    assert seen == ["off", "off"]
+
+
 def test_company_figures_read_each_table_once(program, now, django_assert_max_num_queries):
     build_varied_program(program, now, seed=23, people=12)
     start, end = now - timedelta(days=365), now
