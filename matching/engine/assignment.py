@@ -14,8 +14,6 @@ first, more than any difference in total score could make up).
 import time
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
-from scipy.optimize import linear_sum_assignment
 
 from core.errors import DomainError
 from matching.engine.pool import Pool
@@ -56,6 +54,11 @@ def assign_min_cost_flow(
             np.zeros(n_b),
         ]
     ).astype(np.int64)
+    # Imported here, not at module level: every process imports this app at start-up, and
+    # OR-Tools and scipy add ~130 MB to each one (the web and the import included) that
+    # never runs an assignment.
+    from ortools.graph.python import min_cost_flow
+
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
     supplies = np.zeros(sink + 1, dtype=np.int64)
@@ -86,6 +89,8 @@ def assign_exact(
     cost = np.where(eligible, FULL - tenths, forbidden)[:, slots]
     dummy = np.full((n_p, n_p), forbidden, dtype=np.int64)
     np.fill_diagonal(dummy, unassigned)
+    from scipy.optimize import linear_sum_assignment  # see assign_min_cost_flow
+
     rows, cols = linear_sum_assignment(np.hstack([cost, dummy]))
     assigned = np.full(n_p, -1, dtype=np.int64)
     real = cols < len(slots)
