@@ -26,6 +26,7 @@ commits per event (pg_stat_database), which say what bounds the throughput.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -268,6 +269,18 @@ def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
 def server_pids(server: subprocess.Popen) -> list[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     return [server.pid, *map(int, children)]
+
+
+def stop_leftovers(pids: list[int], seconds: float = 10.0) -> None:
+    """End the server's workers that outlived its SIGTERM (granian's did)."""
+    deadline = time.monotonic() + seconds
+    while (alive := [p for p in pids if Path(f"/proc/{p}").exists()]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def backend_pids() -> list[int]:
@@ -528,8 +541,10 @@ def main() -> None:
             time.sleep(0.6)  # pg_stat counters are flushed up to 0.5 s late
             hot = hot_share(updates_before, updates())
         finally:
+            workers = server_pids(server)[1:]
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+            stop_leftovers(workers)
         log.seek(0)
         log_lines = sum(1 for line in log if '"webhook.delivery"' in line)
     if BROKER:
