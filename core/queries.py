@@ -82,7 +82,8 @@ def insert_or_nothing(obj: models.Model, *, conflict_field: str | None = None) -
     meta = obj._meta
     conn = transaction.get_connection()
     quote = conn.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # a generated column (``GeneratedField``) is the database's to compute
+    fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
     values = [f.get_db_prep_save(f.pre_save(obj, add=True), conn) for f in fields]
     target = f"({quote(meta.get_field(conflict_field).column)}) " if conflict_field else ""
     # only quoted model metadata is formatted in; every value is a parameter

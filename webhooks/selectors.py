@@ -168,7 +168,9 @@ def _events_reviewed(
         events = events.needs_review()
     elif status == "dead":
         events = events.dead_lettered()
-    elif status in (EventStatus.WAITING, EventStatus.FAILED, EventStatus.PROCESSED):
+    elif status in (EventStatus.WAITING, EventStatus.FAILED):
+        events = events.failed().filter(status=status)  # failed(): the partial index
+    elif status == EventStatus.PROCESSED:
         events = events.filter(status=status)
     elif status != "all":
         raise ValueError(f"unknown review status {status!r}")
@@ -242,9 +244,7 @@ def webhook_review_summary(*, access: Access) -> dict[str, int]:
 
     events = counts(scope_webhook_events(WebhookEvent.objects.failed(), access), F("status"))
     dead = counts(
-        scope_webhook_events(
-            WebhookDelivery.objects.filter(status=D.DEAD_LETTERED), access, via="event__"
-        ),
+        scope_webhook_events(WebhookDelivery.objects.dead_lettered(), access, via="event__"),
         Value("dead_lettered", output_field=CharField()),
     )
     conflicts = counts(

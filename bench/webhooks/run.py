@@ -26,6 +26,7 @@ commits per event (pg_stat_database), which say what bounds the throughput.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -209,7 +210,7 @@ def free_port() -> int:
 def server_argv(port: int) -> list[str]:
     if SERVER == "granian":
         return [
-            str(Path(sys.executable).with_name("granian")), "--interface", "wsgi",
+            sys.executable, "-m", "granian", "--interface", "wsgi",
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
             "--blocking-threads", str(THREADS), "--backlog", "2048", "--no-ws",
             "--log-level", "warning", "config.wsgi:application",
@@ -231,7 +232,9 @@ def start_gunicorn(port: int, metrics_dir: str, log) -> subprocess.Popen:
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own venv
         server_argv(port), cwd=ROOT, env=env, start_new_session=True, stderr=log
     )
-    for _ in range(150):
+    for _ in range(600):  # up to 2 min: a loaded machine starts 4 Django processes slowly
+        if proc.poll() is not None:
+            break
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
@@ -241,7 +244,8 @@ def start_gunicorn(port: int, metrics_dir: str, log) -> subprocess.Popen:
             pass
         time.sleep(0.2)
     proc.kill()
-    raise SystemExit(f"{SERVER} did not start")
+    log.seek(0)
+    raise SystemExit(f"{SERVER} did not start:\n{log.read()[-2000:]}")
 
 
 def cpu_seconds(pids) -> dict[int, float]:
@@ -267,6 +271,18 @@ def server_pids(server: subprocess.Popen) -> list[int]:
     return [server.pid, *map(int, children)]
 
 
+def stop_leftovers(pids: list[int], seconds: float = 10.0) -> None:
+    """End the server's workers that outlived its SIGTERM (granian's did)."""
+    deadline = time.monotonic() + seconds
+    while (alive := [p for p in pids if Path(f"/proc/{p}").exists()]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def backend_pids() -> list[int]:
     """PostgreSQL backends connected to the benchmark database (the workers' connections)."""
     import psycopg
@@ -289,6 +305,34 @@ def commits() -> int:
         return conn.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [name]
         ).fetchone()[0]
+
+
+#: The tables the receiver updates per event (its HOT-update share is reported).
+HOT_TABLES = ("webhooks_webhookevent", "webhooks_webhookdelivery")
+
+
+def updates() -> dict[str, tuple[int, int]]:
+    """(updates, HOT updates) so far of each of ``HOT_TABLES`` (pg_stat_user_tables)."""
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        rows = conn.execute(
+            "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+            " WHERE relname = ANY(%s)",
+            [list(HOT_TABLES)],
+        ).fetchall()
+    return {name: (upd, hot) for name, upd, hot in rows}
+
+
+def hot_share(before: dict, after: dict) -> dict[str, str]:
+    """Per table: "HOT updates / updates" between two ``updates()`` snapshots."""
+    out = {}
+    for name in HOT_TABLES:
+        upd = after.get(name, (0, 0))[0] - before.get(name, (0, 0))[0]
+        hot = after.get(name, (0, 0))[1] - before.get(name, (0, 0))[1]
+        out[name.removeprefix("webhooks_webhook")] = f"{hot} / {upd}"
+    return out
 
 
 async def _post(conn, port: int, body: bytes, delivery_id: str):
@@ -438,7 +482,7 @@ def drain_recompute_queue() -> tuple[int, float]:
 
 
 def write_figures(*, server, n, elapsed, codes, ms, cpu_server, cpu_db, cpu_client,
-                  commits_per_event, log_lines, result) -> None:  # fmt: skip
+                  commits_per_event, log_lines, result, hot) -> None:  # fmt: skip
     """The figures as JSON to BENCH_JSON (when set): bench/peers/run.py prints them side by side."""
     path = os.environ.get("BENCH_JSON")
     if not path:
@@ -451,7 +495,7 @@ def write_figures(*, server, n, elapsed, codes, ms, cpu_server, cpu_db, cpu_clie
         "server_cpu_ms": cpu_server / n * 1e3, "db_cpu_ms": cpu_db / n * 1e3,
         "client_cpu_ms": cpu_client / n * 1e3, "commits_per_event": commits_per_event,
         "log_lines": log_lines, "lost": result["lost"], "duplicated": result["duplicated"],
-        "load_average": os.getloadavg()[0],
+        "load_average": os.getloadavg()[0], "hot_updates": hot,
     }  # fmt: skip
     Path(path).write_text(json.dumps(figures))
 
@@ -488,14 +532,19 @@ def main() -> None:
             pids = server_pids(server)
             server_before, db_before = cpu_seconds(pids), cpu_seconds(backend_pids())
             commits_before, cpu_client = commits(), time.process_time()
+            updates_before = updates()
             latencies, codes, elapsed = asyncio.run(send_all(port, tail))
             cpu_client = time.process_time() - cpu_client
             cpu_server = cpu_spent(server_before, cpu_seconds(pids))
             cpu_db = cpu_spent(db_before, cpu_seconds(backend_pids()))
             commits_per_event = (commits() - commits_before) / len(tail)
+            time.sleep(0.6)  # pg_stat counters are flushed up to 0.5 s late
+            hot = hot_share(updates_before, updates())
         finally:
+            workers = server_pids(server)[1:]
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+            stop_leftovers(workers)
         log.seek(0)
         log_lines = sum(1 for line in log if '"webhook.delivery"' in line)
     if BROKER:
@@ -516,7 +565,7 @@ def main() -> None:
     write_figures(
         server=f"{SERVER} {WORKERS} × {THREADS}", n=len(tail), elapsed=elapsed, codes=codes,
         ms=ms, cpu_server=cpu_server, cpu_db=cpu_db, cpu_client=cpu_client,
-        commits_per_event=commits_per_event, log_lines=log_lines, result=result,
+        commits_per_event=commits_per_event, log_lines=log_lines, result=result, hot=hot,
     )  # fmt: skip
     kind = f"gthread × {THREADS} threads" if THREADS > 1 else "sync"
     if SERVER == "granian":
@@ -533,6 +582,7 @@ def main() -> None:
           f"{cpu_db / n * 1e3:.1f}, load generator {cpu_client / n * 1e3:.1f}; "
           f"commits per event {commits_per_event:.2f}; CPU-bound ceiling ≈ "
           f"{(os.cpu_count() or 2) / ((cpu_server + cpu_db) / n):.0f} events/s")  # fmt: skip
+    print(f"HOT updates / updates during the run: {hot}")
     print(f"recompute queue: {drained} rows (the events' people) drained in {drain_seconds:.2f} s "
           f"= {drain_seconds / n * 1e3:.2f} ms per event on the worker")  # fmt: skip
     print(f"log: {log_lines} JSON delivery lines for {len(head) + len(tail)} requests")
