@@ -132,7 +132,10 @@ class ImpactView(APIView):
             {
                 "program": report.program.program_type,
                 "per": report.per,
-                "rows": [asdict(row) for row in report.rows],
+                "rows": [
+                    {**asdict(row), "health": report.health_of(row.key)} for row in report.rows
+                ],
+                "health_weeks": report.health_weeks(),
             }
         )
 
