@@ -28,6 +28,7 @@ from buddy.models import (
 from buddy.models import Mood as MoodChoices
 from buddy.selectors import enrollments_waiting
 from enrollments.health_figures import BandCounts, health_figures
+from enrollments.health_reasons import reasons_data
 from enrollments.models import HealthBand, MatchHealth
 
 # --- The dashboard (set-based: a fixed number of queries whatever the program's size) --------
@@ -260,12 +261,17 @@ def match_health(*, match_id: int) -> MatchHealth | None:
 
 
 def health_at_risk(*, program: Program) -> list[dict]:
-    """The program's matches at risk, lowest score first (ids, numbers, reasons in words)."""
-    return list(
+    """The program's matches at risk, lowest score first (ids, numbers; each reason as its
+    code, parameters and ``text`` in the active language)."""
+    rows = list(
         MatchHealth.objects.filter(program=program, band=HealthBand.AT_RISK)
         .order_by("score", "match_id")
         .values("match_id", "score", "band_reason", "band_since", "reasons", "parts")
     )
+    for row in rows:
+        (row["band_reason"],) = reasons_data([row["band_reason"]]) if row["band_reason"] else [None]
+        row["reasons"] = reasons_data(row["reasons"])
+    return rows
 
 
 # --- Structured feedback analysis (issue 21) ------------------------------------------------

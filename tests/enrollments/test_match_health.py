@@ -50,7 +50,8 @@ def test_a_silent_match_is_at_risk_with_the_contact_reason_in_words(program, now
     enrollments_recompute_program(program=program, now=now)
     health = MatchHealth.objects.get(match=match)
     assert health.band == "at_risk"
-    assert health.band_reason == "no contact for 24 days"
+    assert health.band_reason == {"code": "no_contact", "days": 24}
+    assert health.band_reason_text == "no contact for 24 days"
     assert health.parts["contact_recency"] < 0.3  # 24 of the 30 days that count
 
 
@@ -60,8 +61,10 @@ def test_a_falling_mood_is_named_with_its_levels(program, now):
                       (2, "struggling"), (1, "struggling")):  # fmt: skip
         CheckInFactory(match=match, checkin_date=now - timedelta(days=day), mood=mood)
     enrollments_recompute_program(program=program, now=now)
-    reasons = MatchHealth.objects.get(match=match).reasons
-    assert "mood fell from good to struggling over the last 3 check-ins" in reasons
+    health = MatchHealth.objects.get(match=match)
+    fell = {"code": "mood_fell", "before": "good", "after": "struggling", "n": 3}
+    assert fell in health.reasons
+    assert "mood fell from good to struggling over the last 3 check-ins" in health.reason_texts
 
 
 def test_a_low_category_rating_is_named_with_the_side(program, now):
@@ -70,7 +73,7 @@ def test_a_low_category_rating_is_named_with_the_side(program, now):
     FeedbackFactory(match=match, from_role="buddy", submitted_at=now - timedelta(days=1),
                     rating=0.8, communication=0.3)  # fmt: skip
     enrollments_recompute_program(program=program, now=now)
-    assert "buddy rated communication 0.3" in MatchHealth.objects.get(match=match).reasons
+    assert "buddy rated communication 0.3" in MatchHealth.objects.get(match=match).reason_texts
 
 
 def test_weights_and_bands_are_program_settings(program, now):
@@ -98,7 +101,7 @@ def test_the_band_reason_is_kept_while_the_band_holds(program, now):
     later = now + timedelta(days=3)
     enrollments_recompute_program(program=program, now=later)
     health = MatchHealth.objects.get(match=match)
-    assert (health.band_reason, health.band_since) == ("no contact for 24 days", now)
+    assert (health.band_reason_text, health.band_since) == ("no contact for 24 days", now)
 
 
 def test_history_keeps_one_row_per_week_and_feeds_the_program_figures(program, now):
@@ -158,3 +161,59 @@ def test_the_feedback_analysis_api_refuses_a_bad_date_with_its_field(client, pro
     response = client.get("/api/feedback-analysis/", {"since": "yesterday"})
     assert response.status_code == 400
     assert [e["path"] for e in response.json()["errors"]] == ["since"]
+
+
+def test_reasons_are_stored_as_codes_and_rendered_in_the_readers_language(program, now):
+    from django.utils import translation
+
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    health = MatchHealth.objects.get(match=match)
+    assert all(isinstance(r, dict) and "code" in r for r in health.reasons)
+    with translation.override("de"):
+        assert health.band_reason_text == "seit 24 Tagen kein Kontakt"
+
+
+def test_every_reason_code_has_a_text_and_prose_stays_as_it_is():
+    from enrollments.health_reasons import reason_text
+
+    assert reason_text({"code": "rating_changed", "role": "buddy", "change": 0.2}) == (
+        "buddy rating changed by +0.2"
+    )
+    assert reason_text({"code": "contacts_recent", "n": 1, "window": 28}) == (
+        "1 contact in the last 28 days"
+    )
+    assert reason_text("no contact for 3 days") == "no contact for 3 days"  # kept before codes
+    assert reason_text({"code": "unknown_code"}) == "unknown_code"
+
+
+def test_the_migration_turns_every_prose_reason_into_its_code():
+    import importlib
+
+    migration = importlib.import_module("enrollments.migrations.0011_health_reason_codes")
+    assert migration.as_code("no contact for 24 days") == {"code": "no_contact", "days": 24}
+    assert migration.as_code("buddy rated communication 0.3") == {
+        "code": "category_rated", "role": "buddy", "category": "communication", "value": 0.3,
+    }  # fmt: skip
+    assert migration.as_code("participant rating changed by +0.2") == {
+        "code": "rating_changed", "role": "participant", "change": 0.2,
+    }  # fmt: skip
+    assert migration.as_code("3 milestones reached since the match started") == {
+        "code": "milestones", "n": 3,
+    }  # fmt: skip
+    assert migration.as_code("something else") == "something else"
+
+
+def test_the_health_api_gives_each_reason_as_code_parameters_and_text(
+    client, coordinator, program, now
+):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    client.force_login(coordinator)
+    body = client.get("/api/health/?program=buddy", HTTP_ACCEPT_LANGUAGE="de").json()
+    (row,) = body["at_risk"]
+    assert row["match_id"] == match.pk
+    assert row["band_reason"] == {
+        "code": "no_contact", "days": 24, "text": "seit 24 Tagen kein Kontakt",
+    }  # fmt: skip
+    assert all({"code", "text"} <= set(reason) for reason in row["reasons"])
