@@ -83,13 +83,19 @@ def _mood_depth(c: dict) -> int:
 # ---------------------------------------------------------------- per-match path
 
 
-def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
-    """The facts of one active match (readable; seven small queries)."""
+def match_facts_one(match: Match, *, now: datetime, c: dict, as_of: bool = False) -> HealthFacts:
+    """The facts of one active match (readable; seven small queries). ``as_of``: only the
+    activity up to ``now`` counts (a past instant: the facts the match had then; any match,
+    ended ones too)."""
     window_start = now - timedelta(days=c["REGULARITY_WINDOW_DAYS"])
     facts = HealthFacts(id=match.pk, matched_at=match.matched_at)
     last = [match.matched_at]
+
+    def until(date_field: str) -> dict:
+        return {f"{date_field}__lte": now} if as_of else {}
+
     for model, date_field in CONTACT_TABLES:
-        row = model.objects.filter(match_id=match.pk).aggregate(
+        row = model.objects.filter(match_id=match.pk, **until(date_field)).aggregate(
             last=Max(date_field),
             recent=Count("id", filter=Q(**{f"{date_field}__gte": window_start})),
         )
@@ -97,14 +103,14 @@ def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
         facts.contacts_recent += row["recent"]
     facts.last_contact_at = max(v for v in last if v is not None)
     facts.moods = list(
-        CheckIn.objects.filter(match_id=match.pk)
+        CheckIn.objects.filter(match_id=match.pk, **until("checkin_date"))
         .exclude(mood="")
         .order_by("-checkin_date", "-id")
         .values_list("mood", flat=True)[: _mood_depth(c)]
     )
     # Every feedback of the match, newest first (a few dozen at most): two per side.
     for role, submitted_at, *values in (
-        Feedback.objects.filter(match_id=match.pk)
+        Feedback.objects.filter(match_id=match.pk, **until("submitted_at"))
         .order_by("-submitted_at", "-id")
         .values_list("from_role", "submitted_at", "rating", *CATEGORIES)
     ):
@@ -112,9 +118,17 @@ def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
         if role in ROLES and len(facts.feedback.setdefault(role, [])) < 2:
             facts.feedback[role].append(tuple(values))
     facts.milestones = MilestoneAchievement.objects.filter(
-        person_id=match.participant_id, reached_at__gte=match.matched_at
+        person_id=match.participant_id, reached_at__gte=match.matched_at, **until("reached_at")
     ).count()
     return facts
+
+
+def health_as_of(match: Match, *, at: datetime, c: dict | None = None) -> Health:
+    """The health ``match`` had at ``at`` (a past instant), judged from the activity up to
+    then only, with the product's own judgement (``derive``): what the benchmark validates
+    on ended matches (bench/health, "AUC")."""
+    c = c or conf(match.program)
+    return derive(match_facts_one(match, now=at, c=c, as_of=True), c=c, now=at)
 
 
 # ---------------------------------------------------------------- set-based path

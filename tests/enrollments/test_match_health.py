@@ -217,3 +217,21 @@ def test_the_health_api_gives_each_reason_as_code_parameters_and_text(
         "code": "no_contact", "days": 24, "text": "seit 24 Tagen kein Kontakt",
     }  # fmt: skip
     assert all({"code", "text"} <= set(reason) for reason in row["reasons"])
+
+
+def test_the_health_as_of_an_instant_ignores_later_activity(program, now):
+    from enrollments.health import health_as_of
+
+    match = active_match(program, now, days=60)
+    cut = now - timedelta(days=30)
+    CheckInFactory(match=match, checkin_date=cut - timedelta(days=25), mood="difficult")
+    before = health_as_of(match, at=cut)
+    for day in (1, 8, 15, 22, 29):  # after the cut: contact, great moods, good feedback
+        CheckInFactory(match=match, checkin_date=now - timedelta(days=day), mood="great")
+    FeedbackFactory(match=match, from_role="buddy", submitted_at=now - timedelta(days=5),
+                    rating=0.9, communication=0.9)  # fmt: skip
+    MilestoneAchievementFactory(person=match.participant, reached_at=now - timedelta(days=2))
+    after = health_as_of(match, at=cut)
+    assert (after.score, after.parts, after.reasons) == (before.score, before.parts, before.reasons)
+    assert after.parts["contact_recency"] < 1 and after.parts["mood_level"] < 0.5
+    assert health_as_of(match, at=now).score > after.score
