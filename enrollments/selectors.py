@@ -158,7 +158,7 @@ def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
     from enrollments.impact import impact_by_company, program_figures
 
     today = timezone.localdate()
-    key = f"enrollments:dashboard:{program.pk}:{changed_at.isoformat()}:{today}"
+    key = f"enrollments:dashboard:v2:{program.pk}:{changed_at.isoformat()}:{today}"
     figures = cache.get(key)
     if figures is None:
         figures = {

@@ -235,3 +235,25 @@ def test_the_health_as_of_an_instant_ignores_later_activity(program, now):
     assert (after.score, after.parts, after.reasons) == (before.score, before.parts, before.reasons)
     assert after.parts["contact_recency"] < 1 and after.parts["mood_level"] < 0.5
     assert health_as_of(match, at=now).score > after.score
+
+
+def test_the_at_risk_items_own_reason_is_english_whatever_the_language(program, now):
+    from django.utils import translation
+
+    active_match(program, now, days=24)
+    with translation.override("de"):
+        enrollments_recompute_program(program=program, now=now)
+        items = [i for i in attention_queue(program=program, now=now) if i.kind == "match.at_risk"]
+    assert [i.reason for i in items] == ["At risk: no contact for 24 days."]
+
+
+def test_the_at_risk_item_reads_in_german_on_the_pages(program, now):
+    from django.utils import translation
+
+    from enrollments.views import item_words
+
+    active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    (item,) = [i for i in attention_queue(program=program, now=now) if i.kind == "match.at_risk"]
+    with translation.override("de"):
+        assert item_words(item)[1] == "Gefährdet: seit 24 Tagen kein Kontakt."
