@@ -41,6 +41,7 @@ from buddy.models import (
     SkillSession,
 )
 from core.registry import Registry
+from enrollments.health_reasons import reason_text
 from enrollments.models import HealthBand, MatchHealth
 
 #: Rank of each kind of item (higher first); ties go to the longest-waiting. One ranking in
@@ -401,16 +402,25 @@ def _at_risk_base(program: Program, now: datetime):
     )
 
 
+def _english(render, value) -> str:
+    """An item's own text is English whatever the request's language (its fingerprint, what
+    a snooze compares, must not change with the reader); pages translate from ``params``."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        return render(value)
+
+
 def _at_risk_item(row: dict, now: datetime) -> "AttentionItem":
     return AttentionItem(
         kind="match.at_risk",
         title=f"Match #{row['match_id']}: health {row['score']} (at risk)",
-        reason=f"At risk: {row['band_reason']}.",
+        reason=f"At risk: {_english(reason_text, row['band_reason'])}.",
         action_url=admin_url("buddy_match", row["match_id"]),
         subject_type="match",
         subject_id=row["match_id"],
         days=days_since(now, row["band_since"]),
-        params={"match": row["match_id"], "score": row["score"]},
+        params={"match": row["match_id"], "score": row["score"], "reason": row["band_reason"]},
     )
 
 

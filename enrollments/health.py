@@ -1,6 +1,7 @@
-"""Match health: a 0–100 score per active match, its parts and the reasons in words (numbers
-and roles only). Two ways to read the facts (per match, set-based), one way to judge them
-(``derive``); both paths give identical results. The parts and their weights:
+"""Match health: a 0–100 score per active match, its parts and the reasons as codes with
+their numbers and roles (rendered in words by ``enrollments.health_reasons``). Two ways to
+read the facts (per match, set-based), one way to judge them (``derive``); both paths give
+identical results. The parts and their weights:
 docs/architecture.md, "Match health".
 """
 
@@ -71,8 +72,8 @@ class Health:
     score: int
     band: str
     parts: dict[str, float]
-    reasons: list[str]  # worst first; reasons[0] is the band's reason
-    top_reason: str
+    reasons: list[dict]  # codes and parameters, worst first; reasons[0] is the band's reason
+    top_reason: dict
 
 
 def _mood_depth(c: dict) -> int:
@@ -82,13 +83,19 @@ def _mood_depth(c: dict) -> int:
 # ---------------------------------------------------------------- per-match path
 
 
-def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
-    """The facts of one active match (readable; seven small queries)."""
+def match_facts_one(match: Match, *, now: datetime, c: dict, as_of: bool = False) -> HealthFacts:
+    """The facts of one active match (readable; seven small queries). ``as_of``: only the
+    activity up to ``now`` counts (a past instant: the facts the match had then; any match,
+    ended ones too)."""
     window_start = now - timedelta(days=c["REGULARITY_WINDOW_DAYS"])
     facts = HealthFacts(id=match.pk, matched_at=match.matched_at)
     last = [match.matched_at]
+
+    def until(date_field: str) -> dict:
+        return {f"{date_field}__lte": now} if as_of else {}
+
     for model, date_field in CONTACT_TABLES:
-        row = model.objects.filter(match_id=match.pk).aggregate(
+        row = model.objects.filter(match_id=match.pk, **until(date_field)).aggregate(
             last=Max(date_field),
             recent=Count("id", filter=Q(**{f"{date_field}__gte": window_start})),
         )
@@ -96,14 +103,14 @@ def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
         facts.contacts_recent += row["recent"]
     facts.last_contact_at = max(v for v in last if v is not None)
     facts.moods = list(
-        CheckIn.objects.filter(match_id=match.pk)
+        CheckIn.objects.filter(match_id=match.pk, **until("checkin_date"))
         .exclude(mood="")
         .order_by("-checkin_date", "-id")
         .values_list("mood", flat=True)[: _mood_depth(c)]
     )
     # Every feedback of the match, newest first (a few dozen at most): two per side.
     for role, submitted_at, *values in (
-        Feedback.objects.filter(match_id=match.pk)
+        Feedback.objects.filter(match_id=match.pk, **until("submitted_at"))
         .order_by("-submitted_at", "-id")
         .values_list("from_role", "submitted_at", "rating", *CATEGORIES)
     ):
@@ -111,9 +118,17 @@ def match_facts_one(match: Match, *, now: datetime, c: dict) -> HealthFacts:
         if role in ROLES and len(facts.feedback.setdefault(role, [])) < 2:
             facts.feedback[role].append(tuple(values))
     facts.milestones = MilestoneAchievement.objects.filter(
-        person_id=match.participant_id, reached_at__gte=match.matched_at
+        person_id=match.participant_id, reached_at__gte=match.matched_at, **until("reached_at")
     ).count()
     return facts
+
+
+def health_as_of(match: Match, *, at: datetime, c: dict | None = None) -> Health:
+    """The health ``match`` had at ``at`` (a past instant), judged from the activity up to
+    then only, with the product's own judgement (``derive``): what the benchmark validates
+    on ended matches (bench/health, "AUC")."""
+    c = c or conf(match.program)
+    return derive(match_facts_one(match, now=at, c=c, as_of=True), c=c, now=at)
 
 
 # ---------------------------------------------------------------- set-based path
@@ -229,15 +244,19 @@ def derive(facts: HealthFacts, *, c: dict, now: datetime) -> Health:
     """Score, band, parts and reasons of one match at ``now`` (pure)."""
     neutral = c["NEUTRAL"]
     parts: dict[str, float] = {}
-    words: dict[str, str] = {}
+    # Each part's reason as a code with its numbers and roles (``enrollments.health_reasons``
+    # renders them in the reader's language).
+    words: dict[str, dict] = {}
 
     days = (now - facts.last_contact_at).days
     parts["contact_recency"] = _decay(days, c["CONTACT_GOOD_DAYS"], c["CONTACT_BAD_DAYS"])
-    words["contact_recency"] = f"no contact for {days} days"
+    words["contact_recency"] = {"code": "no_contact", "days": days}
     parts["contact_regularity"] = _clamp(facts.contacts_recent / c["REGULARITY_EXPECTED"])
-    words["contact_regularity"] = (
-        f"{facts.contacts_recent} contacts in the last {c['REGULARITY_WINDOW_DAYS']} days"
-    )
+    words["contact_regularity"] = {
+        "code": "contacts_recent",
+        "n": facts.contacts_recent,
+        "window": c["REGULARITY_WINDOW_DAYS"],
+    }
 
     values = [c["MOOD_VALUES"][m] for m in facts.moods if m in c["MOOD_VALUES"]]
     k = c["MOOD_RECENT"]
@@ -245,33 +264,39 @@ def derive(facts: HealthFacts, *, c: dict, now: datetime) -> Health:
     if recent:
         level = _mean(recent)
         parts["mood_level"] = round(level, 4)
-        words["mood_level"] = (
-            f"mood {_closest_mood(level, c)} over the last {len(recent)} check-ins"
-        )
+        words["mood_level"] = {
+            "code": "mood_level",
+            "mood": _closest_mood(level, c),
+            "n": len(recent),
+        }
     else:
         parts["mood_level"] = neutral
-        words["mood_level"] = "no mood reported yet"
+        words["mood_level"] = {"code": "no_mood"}
     if recent and earlier:
         before = _mean(earlier)
         parts["mood_trend"] = round(_clamp(0.5 + (level - before)), 4)
+        moods = {"before": _closest_mood(before, c), "after": _closest_mood(level, c)}
         words["mood_trend"] = (
-            f"mood fell from {_closest_mood(before, c)} to {_closest_mood(level, c)} "
-            f"over the last {len(recent)} check-ins"
+            {"code": "mood_fell", **moods, "n": len(recent)}
             if level < before
-            else f"mood from {_closest_mood(before, c)} to {_closest_mood(level, c)}"
+            else {"code": "mood_change", **moods}
         )
     else:
         parts["mood_trend"] = neutral
-        words["mood_trend"] = "too few check-ins for a mood trend"
+        words["mood_trend"] = {"code": "few_checkins"}
 
     latest = {role: rows[0] for role, rows in facts.feedback.items()}
     if latest:
         worst_role = min(latest, key=lambda r: (latest[r][0], r))
         parts["ratings"] = round(_mean([row[0] for row in latest.values()]), 4)
-        words["ratings"] = f"{worst_role} rated the match {latest[worst_role][0]:.1f}"
+        words["ratings"] = {
+            "code": "rated",
+            "role": worst_role,
+            "value": round(latest[worst_role][0], 4),
+        }
     else:
         parts["ratings"] = neutral
-        words["ratings"] = "no rating yet"
+        words["ratings"] = {"code": "no_rating"}
     trends = {
         role: rows[0][0] - rows[1][0] for role, rows in facts.feedback.items() if len(rows) > 1
     }
@@ -279,13 +304,13 @@ def derive(facts: HealthFacts, *, c: dict, now: datetime) -> Health:
         role = min(trends, key=lambda r: (trends[r], r))
         parts["rating_trend"] = round(_clamp(0.5 + _mean(list(trends.values()))), 4)
         words["rating_trend"] = (
-            f"{role} rating fell by {-trends[role]:.1f}"
+            {"code": "rating_fell", "role": role, "by": round(-trends[role], 4)}
             if trends[role] < 0
-            else f"{role} rating changed by {trends[role]:+.1f}"
+            else {"code": "rating_changed", "role": role, "change": round(trends[role], 4)}
         )
     else:
         parts["rating_trend"] = neutral
-        words["rating_trend"] = "too few ratings for a trend"
+        words["rating_trend"] = {"code": "few_ratings"}
 
     categories = [
         (row[1 + n], role, name)
@@ -296,20 +321,25 @@ def derive(facts: HealthFacts, *, c: dict, now: datetime) -> Health:
     if categories:
         value, role, name = min(categories)
         parts["categories"] = round(value, 4)
-        words["categories"] = f"{role} rated {name} {value:.1f}"
+        words["categories"] = {
+            "code": "category_rated",
+            "role": role,
+            "category": name,
+            "value": round(value, 4),
+        }
     else:
         parts["categories"] = neutral
-        words["categories"] = "no category ratings yet"
+        words["categories"] = {"code": "no_category_ratings"}
 
     parts["milestones"] = _clamp(facts.milestones / c["MILESTONES_TARGET"])
-    words["milestones"] = f"{facts.milestones} milestones reached since the match started"
+    words["milestones"] = {"code": "milestones", "n": facts.milestones}
 
     if facts.last_feedback_at is not None:
         fb_days = (now - facts.last_feedback_at).days
-        words["feedback_recency"] = f"no feedback for {fb_days} days"
+        words["feedback_recency"] = {"code": "no_feedback_for", "days": fb_days}
     else:
         fb_days = (now - facts.matched_at).days
-        words["feedback_recency"] = f"no feedback in {fb_days} days of the match"
+        words["feedback_recency"] = {"code": "no_feedback_in", "days": fb_days}
     parts["feedback_recency"] = _decay(fb_days, c["FEEDBACK_GOOD_DAYS"], c["FEEDBACK_BAD_DAYS"])
 
     weights = c["WEIGHTS"]
@@ -328,7 +358,7 @@ def derive(facts: HealthFacts, *, c: dict, now: datetime) -> Health:
         key=lambda p: (-(weights[p] * (1 - parts[p])), p),
     )
     reasons = [words[p] for p in shortfall if parts[p] < neutral or p == shortfall[0]]
-    top = reasons[0] if reasons else "all parts healthy"
+    top = reasons[0] if reasons else {"code": "all_healthy"}
     parts = {p: round(v, 4) for p, v in parts.items()}
     return Health(score=score, band=str(band), parts=parts, reasons=reasons, top_reason=top)
 
@@ -427,7 +457,7 @@ SELECT (SELECT COUNT(*) FROM removed), (
 _PG_WRITE = """
 WITH new AS (
     SELECT CAST(r->>0 AS bigint) AS match_id, CAST(r->>1 AS integer) AS score,
-        r->>2 AS band, r->3 AS parts, r->4 AS reasons, r->>5 AS top_reason
+        r->>2 AS band, r->3 AS parts, r->4 AS reasons, r->5 AS top_reason
     FROM jsonb_array_elements(CAST(%(rows)s AS jsonb)) AS r
 ),
 written AS (
@@ -598,7 +628,7 @@ class PostgresHealth:
                 # One document (one C-encoded dump) costs less than an array per column.
                 rows=json.dumps(
                     [
-                        [i, h.score, h.band, h.parts, h.reasons, h.top_reason[:200]]
+                        [i, h.score, h.band, h.parts, h.reasons, h.top_reason]
                         for i, h in zip(ids, rows, strict=True)
                     ]
                 ),
@@ -735,7 +765,7 @@ def _write_orm(*, program: Program, results: dict, now: datetime, person_ids=Non
                     band=h.band,
                     parts=h.parts,
                     reasons=h.reasons,
-                    band_reason=band_reason[:200],
+                    band_reason=band_reason,
                     band_since=band_since,
                     computed_at=now,
                 )

@@ -51,6 +51,7 @@ from buddy.models import (
 from buddy.selectors import program_by_type, program_in_scope
 from core.db import Seam
 from core.errors import DomainError
+from enrollments.health_figures import BandCounts, HealthFigures, health_figures_for
 
 MOOD_SCORE = {"difficult": 1, "struggling": 2, "okay": 3, "good": 4, "great": 5}
 PER = ("volunteer", "company", "program")
@@ -621,13 +622,24 @@ def _range_kwargs(name: str, start, end) -> dict:
 @dataclass
 class ImpactReport:
     """The impact figures a login asked for, already scoped: ``rows`` in key order, the SDG
-    goals per key, and ``names`` (company names; volunteers and programs go by id/name)."""
+    goals per key, ``names`` (company names; volunteers and programs go by id/name) and
+    ``health``: the match health band counts of the range (``enrollments.health_figures``,
+    the same scope)."""
 
     program: Program
     per: str
     rows: list[Impact]
     sdg_goals: dict[int, list[int]]
     names: dict[int, str]
+    health: HealthFigures | None = None
+
+    def health_weeks(self) -> list[dict]:
+        """The band counts of each week of the range, oldest first."""
+        return [{"week": week, **counts.as_dict()} for week, counts in self.health.weeks]
+
+    def health_of(self, key: int) -> dict:
+        """The match-weeks per band of ``key`` over the range (zeros when none)."""
+        return self.health.over_range.get(key, BandCounts()).as_dict()
 
 
 class CompanyFiguresOnly(DomainError):
@@ -664,6 +676,12 @@ def impact_for(
         names = dict(Company.objects.filter(pk__in=list(figures)).values_list("pk", "name"))
     elif per == "program":
         names = {program.pk: program.name}
+    health = health_figures_for(access=access, program=program, per=per, start=start, end=end)
     return ImpactReport(
-        program=program, per=per, rows=list(figures.values()), sdg_goals=goals, names=names
+        program=program,
+        per=per,
+        rows=list(figures.values()),
+        sdg_goals=goals,
+        names=names,
+        health=health,
     )

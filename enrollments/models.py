@@ -91,7 +91,8 @@ class HealthBand(models.TextChoices):
 
 
 class MatchHealth(models.Model):
-    """How an active match is doing: a 0–100 score, its parts and reasons in words.
+    """How an active match is doing: a 0–100 score, its parts and reasons (codes with their
+    numbers and roles, ``enrollments.health_reasons`` renders them).
 
     Derived data (``enrollments.health``), kept current by the recompute queue with the
     journey flags; removed when the match stops being active. ``band_reason`` is the
@@ -105,8 +106,10 @@ class MatchHealth(models.Model):
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=10, choices=HealthBand.choices)
     parts = models.JSONField(default=dict, help_text="Part name → value 0–1.")
-    reasons = models.JSONField(default=list, help_text="Reasons in words, worst first.")
-    band_reason = models.CharField(max_length=200, blank=True)
+    reasons = models.JSONField(
+        default=list, help_text='Reasons as {"code": …, parameters}, worst first.'
+    )
+    band_reason = models.JSONField(default=dict, blank=True)
     band_since = models.DateTimeField()
     computed_at = models.DateTimeField()
 
@@ -123,6 +126,20 @@ class MatchHealth(models.Model):
 
     def __str__(self) -> str:
         return f"Health of match #{self.match_id}: {self.score}"
+
+    @property
+    def band_reason_text(self) -> str:
+        """The band's reason in the active language."""
+        from enrollments.health_reasons import reason_text
+
+        return reason_text(self.band_reason)
+
+    @property
+    def reason_texts(self) -> list[str]:
+        """The reasons in the active language, worst first."""
+        from enrollments.health_reasons import reason_text
+
+        return [reason_text(r) for r in self.reasons]
 
 
 class MatchHealthWeek(models.Model):

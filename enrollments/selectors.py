@@ -4,7 +4,7 @@
 programs and enrollments: ``buddy.selectors``.)"""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import (
@@ -27,7 +27,9 @@ from buddy.models import (
 )
 from buddy.models import Mood as MoodChoices
 from buddy.selectors import enrollments_waiting
-from enrollments.models import HealthBand, MatchHealth, MatchHealthWeek
+from enrollments.health_figures import BandCounts, health_figures
+from enrollments.health_reasons import reasons_data
+from enrollments.models import HealthBand, MatchHealth
 
 # --- The dashboard (set-based: a fixed number of queries whatever the program's size) --------
 
@@ -156,7 +158,7 @@ def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
     from enrollments.impact import impact_by_company, program_figures
 
     today = timezone.localdate()
-    key = f"enrollments:dashboard:{program.pk}:{changed_at.isoformat()}:{today}"
+    key = f"enrollments:dashboard:v2:{program.pk}:{changed_at.isoformat()}:{today}"
     figures = cache.get(key)
     if figures is None:
         figures = {
@@ -169,6 +171,7 @@ def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
             "ratings": rating_distribution(program=program),
             "waiting": waiting_figures(program=program),
             "matches": match_figures(program=program),
+            "health": health_figures(program=program, per="company", today=today),
         }
         cache.set(key, figures, FIGURES_TTL)
     return figures
@@ -215,60 +218,40 @@ def programs_overview_cached(*, access) -> list:
 # --- Match health (issue 21): program-level figures for the dashboard and impact page ---
 
 
-def _band_counts(rows) -> dict:
-    counts = dict.fromkeys(HealthBand.values, 0)
-    total = 0
-    for band, n in rows:
-        counts[band] = counts.get(band, 0) + n
-        total += n
+def _band_counts(counts: BandCounts) -> dict:
     return {
-        "matches": total,
-        **{f"{band}_share": round(counts[band] / total, 4) if total else 0.0 for band in counts},
+        "matches": counts.total,
+        **{
+            f"{band}_share": round(counts.share(band), 4) if counts.total else 0.0
+            for band in HealthBand.values
+        },
     }
 
 
 def health_band_shares(*, program: Program, company_id: int | None = None) -> dict:
     """Share of the program's active matches in each band (now); ``company_id``: only
-    matches whose buddy works there."""
-    qs = MatchHealth.objects.filter(program=program)
-    if company_id is not None:
-        qs = qs.filter(match__buddy__company_id=company_id)
-    rows = qs.values_list("band").annotate(n=Count("pk")).order_by()
-    return {**_band_counts(rows), "mean_score": qs.aggregate(m=Avg("score"))["m"]}
+    matches whose buddy works there (``enrollments.health_figures``)."""
+    current = health_figures(program=program, company_id=company_id, weeks=1).current
+    return {**_band_counts(current), "mean_score": current.mean_score}
 
 
 def health_by_company(*, program: Program) -> list[dict]:
     """Band shares per company of the buddies (``company_id`` None: buddies without one)."""
-    rows = (
-        MatchHealth.objects.filter(program=program)
-        .values_list("match__buddy__company_id", "band")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    grouped: dict = {}
-    for company_id, band, n in rows:
-        grouped.setdefault(company_id, []).append((band, n))
+    per = health_figures(program=program, per="company", weeks=1).current_per
     return [
-        {"company_id": company_id, **_band_counts(bands)}
-        for company_id, bands in sorted(grouped.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        {"company_id": company_id, **_band_counts(counts)}
+        for company_id, counts in sorted(per.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     ]
 
 
 def health_over_time(*, program: Program, weeks: int = 12, now=None) -> list[dict]:
     """Per week (Monday, oldest first) of the last ``weeks``: matches scored, band shares
     and the mean score, from the weekly history."""
-    from enrollments.health import week_of
-
-    since = week_of(now or timezone.now()) - timedelta(weeks=weeks - 1)
-    qs = MatchHealthWeek.objects.filter(program=program, week__gte=since)
-    bands = qs.values_list("week", "band").annotate(n=Count("pk")).order_by()
-    means = dict(qs.values_list("week").annotate(m=Avg("score")).order_by())
-    grouped: dict = {}
-    for week, band, n in bands:
-        grouped.setdefault(week, []).append((band, n))
+    today = (now or timezone.now()).date()
+    figures = health_figures(program=program, per="program", weeks=weeks, today=today)
     return [
-        {"week": week, **_band_counts(grouped[week]), "mean_score": means.get(week)}
-        for week in sorted(grouped)
+        {"week": week, **_band_counts(counts), "mean_score": counts.mean_score}
+        for week, counts in figures.weeks
     ]
 
 
@@ -278,12 +261,17 @@ def match_health(*, match_id: int) -> MatchHealth | None:
 
 
 def health_at_risk(*, program: Program) -> list[dict]:
-    """The program's matches at risk, lowest score first (ids, numbers, reasons in words)."""
-    return list(
+    """The program's matches at risk, lowest score first (ids, numbers; each reason as its
+    code, parameters and ``text`` in the active language)."""
+    rows = list(
         MatchHealth.objects.filter(program=program, band=HealthBand.AT_RISK)
         .order_by("score", "match_id")
         .values("match_id", "score", "band_reason", "band_since", "reasons", "parts")
     )
+    for row in rows:
+        (row["band_reason"],) = reasons_data([row["band_reason"]]) if row["band_reason"] else [None]
+        row["reasons"] = reasons_data(row["reasons"])
+    return rows
 
 
 # --- Structured feedback analysis (issue 21) ------------------------------------------------

@@ -18,6 +18,7 @@ from buddy.selectors import program_in_scope
 from buddy.views.common import current_program, program_errors
 from core.errors import DomainError
 from enrollments.attention import PRIORITY, AttentionQueue, item_fingerprint
+from enrollments.health_reasons import reason_text
 from enrollments.services import REMINDABLE, attention_remind, attention_snooze
 
 PAGE_SIZE = 25
@@ -140,7 +141,10 @@ ITEM_WORDS = {
         _("Match #%(match)s: the last two moods were %(older)s and %(newer)s"),
         _("The last two check-ins report struggling or difficult."),
     ),
-    "match.at_risk": (_("Match #%(match)s: health %(score)s (at risk)"), None),
+    "match.at_risk": (
+        _("Match #%(match)s: health %(score)s (at risk)"),
+        _("At risk: %(reason)s."),
+    ),
     "match.no_feedback": (
         _("Match #%(match)s: active %(days)s days without feedback"),
         _("Active for more than %(limit)s days with no feedback at all."),
@@ -188,12 +192,17 @@ def item_words(item) -> tuple[str, str]:
         params["rating"] = f"{params['rating']:.2f}"
     if "role" in params:
         params["role"] = ROLE_WORDS.get(params["role"], params["role"])
+    if "reason" in params:  # a health reason's code (enrollments.health_reasons)
+        params["reason"] = reason_text(params["reason"])
     if item.kind == "match.struggling":
         moods = {k: MOOD_WORDS.get(params[k], params[k]) for k in ("newer", "older")}
         params = {**params, **moods}
         if item.params["newer"] == item.params["older"]:
             title = _("Match #%(match)s: the last two moods were both %(newer)s")
-    return str(title) % params, item.reason if reason is None else str(reason) % params
+    try:
+        return str(title) % params, item.reason if reason is None else str(reason) % params
+    except KeyError:  # an item kept before its kind had these parameters
+        return item.title, item.reason
 
 
 AGES = [("", _("Any age")), ("7", _("7 days or more")), ("14", _("14 days or more")),

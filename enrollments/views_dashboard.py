@@ -8,6 +8,7 @@ from buddy.views.common import current_program, program_errors
 from enrollments import selectors
 from enrollments.attention import AttentionQueue
 from enrollments.views import item_words
+from enrollments.views_health import health_chart_rows
 
 #: How many attention items the dashboard shows (the rest are on the attention page).
 ATTENTION_TOP = 5
@@ -22,6 +23,7 @@ def home(request):
     figures, hours = cached["figures"], cached["hours"]
     per_month, ratings = cached["per_month"], cached["ratings"]
     moods, mood_rows = selectors.mood_per_month(figures.mood_distribution)
+    health = health_chart_rows(cached["health"])
     chart_data = {
         "months": {
             "labels": [row["month"].strftime("%Y-%m") for row in per_month],
@@ -46,6 +48,8 @@ def home(request):
             "labels": [row["company"] for row in hours],
             "datasets": [{"label": str(_("Hours")), "data": [r["hours"] for r in hours]}],
         },
+        "health": health["weeks_chart"],
+        "health_companies": health["companies_chart"],
     }
     return render(
         request,
@@ -61,6 +65,7 @@ def home(request):
             "mood_rows": mood_rows,
             "ratings": ratings,
             "hours": hours,
+            "health": health,
             "attention": [
                 dict(zip(("title", "reason"), item_words(item), strict=True))
                 for item in queue[:ATTENTION_TOP]

@@ -6,6 +6,7 @@ so every role that reads the match sees them."""
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from enrollments.health_figures import BANDS
 from enrollments.models import HealthBand, MatchHealthWeek
 from enrollments.selectors import match_health
 
@@ -49,3 +50,43 @@ def match_health_panel(request, match, access) -> str:
 
 def _band_label(band: str) -> str:
     return str(BAND_LABELS.get(band, band))
+
+
+def health_chart_rows(figures, *, companies: str = "current_per") -> dict:
+    """The program-level health figures (``enrollments.health_figures``) as the dashboard's
+    and impact page's charts and their tables: the band counts per week (stacked bars) and
+    per company (``companies``: ``current_per`` now, ``over_range`` the range's
+    match-weeks)."""
+    bands = [{"band": band, "label": _band_label(band)} for band in BANDS]
+    weeks = [{"week": week, "counts": counts} for week, counts in figures.weeks]
+    per = getattr(figures, companies)
+    by_company = sorted(
+        (
+            {"name": figures.names.get(key) or str(_("No company")), "counts": counts}
+            for key, counts in per.items()
+        ),
+        key=lambda row: (-row["counts"].total, row["name"]),
+    )
+
+    def datasets(rows):
+        return [
+            {"label": b["label"], "data": [getattr(r["counts"], b["band"]) for r in rows]}
+            for b in bands
+        ]
+
+    return {
+        "current": figures.current,
+        "bands": bands,
+        "weeks": weeks,
+        "companies": by_company,
+        "weeks_chart": {
+            "labels": [row["week"].isoformat() for row in weeks],
+            "stacked": True,
+            "datasets": datasets(weeks),
+        },
+        "companies_chart": {
+            "labels": [row["name"] for row in by_company],
+            "stacked": True,
+            "datasets": datasets(by_company),
+        },
+    }

@@ -25,6 +25,7 @@ from buddy.views.common import program_errors
 from enrollments.api.views import ImpactCsvRenderer
 from enrollments.impact import impact_for
 from enrollments.views_dashboard import home
+from enrollments.views_health import health_chart_rows
 
 PAGE_SIZE = 50
 #: The charts show the rows with the most hours (the table has them all).
@@ -118,9 +119,11 @@ def impact_page(request):
             "label": _label(report, row.key),
             "impact": row,
             "sdg_goals": report.sdg_goals.get(row.key, []),
+            "health": report.health_of(row.key),
         }
         for row in report.rows
     ]
+    health = health_chart_rows(report.health, companies="over_range")
     top = sorted(rows, key=lambda r: -r["impact"].hours.hours)[:CHART_ROWS]
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -153,6 +156,7 @@ def impact_page(request):
                 {"label": _("Social value"), "data": [r["impact"].sroi.social_value for r in top]},
             ],
         },
+        "health": health["weeks_chart"],
     }
     context = {
         "form": form,
@@ -161,6 +165,7 @@ def impact_page(request):
         "rows": page.object_list,
         "top": top,
         "chart_data": chart_data,
+        "health": health,
         "query": query.urlencode(),
         "csv_query": csv_query.urlencode(),
         "goals": sorted({g for goals in report.sdg_goals.values() for g in goals}),
@@ -176,6 +181,7 @@ def _csv(report) -> HttpResponse:
             "name": _label(report, row.key),
             **asdict(row),
             "sdg_goals": " ".join(map(str, report.sdg_goals.get(row.key, []))),
+            "health": report.health_of(row.key),
         }
         for row in report.rows
     ]

@@ -485,3 +485,20 @@ def test_staff_without_a_role_or_permissions_reads_and_changes_nothing(client):
         assert client.get(url).status_code == 403, url
     world.match.refresh_from_db()
     assert world.match.status == "active" and ImportRun.objects.count() == runs
+
+
+def test_the_impact_api_gives_a_company_user_their_companys_match_health_only():
+    from tests.enrollments.health_rows import scored_match
+
+    world = World()
+    SkillSessionFactory(
+        match=world.match, teacher=world.buddy, learner=world.participant, duration_minutes=60
+    )
+    scored_match(world.a, band="at_risk", company=world.buddy.company)
+    scored_match(world.a, band="healthy", company=CompanyFactory(name="Initech"))
+    client = Client()
+    client.force_login(world.users["company"])
+    body = client.get("/api/impact/?per=company").json()
+    (row,) = body["rows"]
+    assert row["health"]["at_risk"] == 1 and row["health"]["total"] == 1
+    assert [week["total"] for week in body["health_weeks"]] == [1]

@@ -6,16 +6,20 @@ separation of outcomes (AUC), and the free-text analyser's throughput.
    (``recompute_set_based``) and the set-based health recompute (``health.recompute``)
    timed separately, first run and steady state; reference: ``SELECT count(*)`` over the
    activity tables, in the same run. Target: both together under 6 s at 100,000 people.
-2. AUC: ENDED generated matches, half ``completed`` and half ended early, each with the
-   facts a match has four weeks before its end. The planted signal: early endings drift
-   (contact gaps grow, moods and ratings fall) with noise so that the classes overlap;
-   completed matches stay around their level. AUC = P(score of a completed match > score
-   of an early one), computed with ``enrollments.health.derive`` on those facts.
+2. AUC on database rows: ENDED ended matches written to the database (``ended_matches``),
+   half ``completed`` and half ended early, each with a history of check-ins, informal
+   events and feedback from its start to its end (and after the instant scored). Their
+   course differs: an early ending declines (contact thins, moods and ratings fall) from a
+   random point 2 to 12 weeks before its end, so some declines start after the instant
+   scored and the classes overlap; completed matches stay around their own level. Each
+   match is scored *as of* four weeks before its end with the product's own computation
+   (``enrollments.health.health_as_of``: only the activity up to then counts). AUC
+   (Mann-Whitney) = P(score of a completed match > score of an early one), beside 0.5.
 3. Analyser: texts/s of ``LexiconAnalyser`` (language detection included) over the demo's
    texts (``enrollments.demo.content``), repeated.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
-       .venv/bin/python bench/health/run.py [--people 100000]
+       .venv/bin/python bench/health/run.py [--people 100000] [--ended 1000]
        [--reuse [--database <db>_recompute]]   (bench/recompute's data, generated once)
 """
 
@@ -82,32 +86,115 @@ def auc(positives: list[float], negatives: list[float]) -> float:
     return wins / (len(positives) * len(negatives))
 
 
-def planted_facts(rng: random.Random, *, early: bool, now: datetime):
-    from enrollments.health import HealthFacts
+#: How long before its end an ended match is scored.
+SCORED_BEFORE_END = timedelta(weeks=4)
+MOODS = ["great", "good", "okay", "struggling", "difficult"]
 
-    drift = rng.uniform(0.3, 1.0) if early else rng.uniform(-0.2, 0.3)  # overlap on purpose
-    moods = ["great", "good", "okay", "struggling", "difficult"]
 
-    def mood(level):  # 0 best … 4 worst, with noise
-        return moods[max(0, min(4, round(level + rng.gauss(0, 0.9))))]
+def ended_matches(program, n: int, now: datetime, seed: int = 21) -> list:
+    """``n`` ended matches of ``program`` in the database, half completed, half ended early,
+    with their check-ins, informal events and feedback (see the module's docstring, 2)."""
+    import uuid
 
-    base = rng.uniform(0.5, 2.0)
-    facts = HealthFacts(id=0, matched_at=now - timedelta(days=rng.randint(60, 200)))
-    facts.last_contact_at = now - timedelta(days=max(0, rng.gauss(5 + 20 * drift, 6)))
-    facts.contacts_recent = max(0, round(rng.gauss(8 - 6 * drift, 2)))
-    facts.moods = [mood(base + 2 * drift) for _ in range(3)] + [mood(base) for _ in range(3)]
-    rating = max(0.0, min(1.0, rng.gauss(0.8 - 0.4 * drift, 0.15)))
-    earlier = max(0.0, min(1.0, rng.gauss(0.8, 0.15)))
-    facts.feedback = {"participant": [(rating, rating, None, None), (earlier, None, None, None)]}
-    facts.last_feedback_at = now - timedelta(days=max(0, rng.gauss(20 + 30 * drift, 15)))
-    facts.milestones = max(0, round(rng.gauss(2 - drift, 1)))
-    return facts
+    from buddy.models import CheckIn, Feedback, InformalEvent, Match, MatchStatus, Person
+
+    rng = random.Random(seed)
+    participants = list(
+        Person.objects.filter(role="participant").values_list("pk", flat=True)[: 5 * n]
+    )
+    buddies = list(Person.objects.filter(role="buddy").values_list("pk", flat=True)[: 5 * n])
+    early_reasons = ["participant_request", "buddy_request", "inactivity", "mutual_agreement"]
+    matches = []
+    for k in range(n):
+        early = k % 2 == 1
+        ended_at = now - timedelta(days=rng.randint(7, 300))
+        weeks = rng.randint(16, 40)
+        matches.append(
+            Match(
+                program=program,
+                participant_id=rng.choice(participants),
+                buddy_id=rng.choice(buddies),
+                status=MatchStatus.ENDED,
+                source="import",
+                matched_at=ended_at - timedelta(weeks=weeks),
+                ended_at=ended_at,
+                end_reason=rng.choice(early_reasons) if early else "completed",
+            )
+        )
+    Match.objects.bulk_create(matches, batch_size=2000)
+    checkins, events, feedback = [], [], []
+    for k, match in enumerate(matches):
+        early = k % 2 == 1
+        contact = rng.uniform(0.35, 0.9)  # this match's weekly chance of a check-in
+        base = rng.uniform(0.3, 2.0)  # its usual mood (0 great … 4 difficult)
+        rating = rng.uniform(0.5, 0.95)
+        decline_from = match.ended_at - timedelta(weeks=rng.uniform(2, 12)) if early else None
+        drift = rng.uniform(0.4, 1.0) if early else 0.0
+        day = match.matched_at + timedelta(days=rng.uniform(1, 7))
+        week = 0
+        while day < match.ended_at:
+            declining = decline_from is not None and day >= decline_from
+            d = drift if declining else rng.uniform(-0.1, 0.15)
+            if rng.random() < contact * (1 - 0.8 * d):
+                mood = MOODS[max(0, min(4, round(base + 2.5 * d + rng.gauss(0, 0.8))))]
+                checkins.append(
+                    CheckIn(
+                        external_id=uuid.uuid4(),
+                        source="import",
+                        match=match,
+                        checkin_date=day,
+                        mood=mood,
+                    )
+                )
+            if rng.random() < 0.3 * contact * (1 - d):
+                events.append(
+                    InformalEvent(
+                        external_id=uuid.uuid4(),
+                        source="import",
+                        match=match,
+                        event_type="hangout",
+                        event_date=day + timedelta(days=2),
+                        duration_minutes=90,
+                    )
+                )
+            if week % 6 == 5:
+                for role in ("participant", "buddy"):
+                    value = max(0.0, min(1.0, rng.gauss(rating - 0.45 * d, 0.12)))
+                    feedback.append(
+                        Feedback(
+                            external_id=uuid.uuid4(),
+                            source="import",
+                            match=match,
+                            from_role=role,
+                            rating=round(value, 2),
+                            submitted_at=day + timedelta(days=1),
+                            communication=round(max(0.0, min(1.0, value + rng.gauss(0, 0.1))), 2),
+                        )
+                    )
+            day += timedelta(days=rng.uniform(5, 9))
+            week += 1
+    CheckIn.objects.bulk_create(checkins, batch_size=5000)
+    InformalEvent.objects.bulk_create(events, batch_size=5000)
+    Feedback.objects.bulk_create(feedback, batch_size=5000)
+    return matches
+
+
+def outcome_auc(program, matches) -> tuple[float, int, int]:
+    """AUC of the score as of ``SCORED_BEFORE_END`` before the end, completed vs early."""
+    from enrollments.health import conf, health_as_of
+
+    c = conf(program)
+    completed, early = [], []
+    for match in matches:
+        score = health_as_of(match, at=match.ended_at - SCORED_BEFORE_END, c=c).score
+        (completed if match.end_reason == "completed" else early).append(score)
+    return auc(completed, early), len(completed), len(early)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--ended", type=int, default=2_000)
+    parser.add_argument("--ended", type=int, default=1_000)
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -197,14 +284,23 @@ def main() -> None:
         results,
     )
 
-    rng = random.Random(21)
-    c = health.conf(program)
-    completed = [health.derive(planted_facts(rng, early=False, now=now), c=c, now=now).score
-                 for _ in range(args.ended // 2)]  # fmt: skip
-    early = [health.derive(planted_facts(rng, early=True, now=now), c=c, now=now).score
-             for _ in range(args.ended // 2)]  # fmt: skip
+    # The ended matches live in a transaction rolled back afterwards (a --reuse run starts
+    # from the same data).
+    with transaction.atomic():
+        ended = timed(
+            f"generate {args.ended} ended matches with activity",
+            lambda: ended_matches(program, args.ended, now),
+            results,
+        )
+        value, n_completed, n_early = timed(
+            "score each as of 4 weeks before its end",
+            lambda: outcome_auc(program, ended),
+            results,
+        )
+        transaction.set_rollback(True)
     print(
-        f"{'AUC four weeks before the end (completed vs early)':<52} {auc(completed, early):>8.3f}"
+        f"{'AUC four weeks before the end (completed vs early)':<52} {value:>8.3f}"
+        f"   ({n_completed} completed, {n_early} ended early; database rows)"
     )
     print(f"{'  reference: AUC of a random score':<52} {0.5:>8.3f}")
 

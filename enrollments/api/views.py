@@ -6,7 +6,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import renderers, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -132,7 +132,10 @@ class ImpactView(APIView):
             {
                 "program": report.program.program_type,
                 "per": report.per,
-                "rows": [asdict(row) for row in report.rows],
+                "rows": [
+                    {**asdict(row), "health": report.health_of(row.key)} for row in report.rows
+                ],
+                "health_weeks": report.health_weeks(),
             }
         )
 
@@ -188,9 +191,43 @@ class JourneyFlagsViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_queryset().filter(enrollment__program__in=programs)
 
 
+class MatchHealthReasonSerializer(serializers.Serializer):
+    """A health reason: its code, the code's parameters (e.g. ``days``, ``n``, ``role``,
+    ``value``, ``before``, ``after``, ``category``) and its text."""
+
+    code = serializers.CharField(help_text="e.g. no_contact, mood_fell, rated")
+    text = serializers.CharField(help_text="the reason in the request's language")
+
+
+_HEALTH_RESPONSE = inline_serializer(
+    "MatchHealthFigures",
+    fields={
+        "program": serializers.CharField(),
+        "bands": serializers.DictField(help_text="matches, <band>_share, mean_score"),
+        "by_company": serializers.ListField(child=serializers.DictField()),
+        "over_time": serializers.ListField(child=serializers.DictField()),
+        "at_risk": inline_serializer(
+            "MatchAtRisk",
+            fields={
+                "match_id": serializers.IntegerField(),
+                "score": serializers.IntegerField(),
+                "band_since": serializers.DateTimeField(),
+                "parts": serializers.DictField(child=serializers.FloatField()),
+                "band_reason": MatchHealthReasonSerializer(allow_null=True),
+                "reasons": MatchHealthReasonSerializer(many=True),
+            },
+            many=True,
+        ),
+    },
+)
+
+
 class HealthView(APIView):
     """``GET /api/health/?program=buddy``: match health of the program (issue 21): band
-    shares now, by company, the weekly trend, and the matches at risk with their reason."""
+    shares now, by company, the weekly trend, and the matches at risk with their reasons:
+    ``band_reason`` and each of ``reasons`` an object with its ``code``, the code's parameters
+    (numbers, roles, moods, categories) and ``text``, the reason in the request's language
+    (``Accept-Language``)."""
 
     schema_error_statuses = ("404",)  # a program (or person) unknown or out of scope
 
@@ -199,7 +236,7 @@ class HealthView(APIView):
             OpenApiParameter("program", str, description="program type (default buddy)"),
             OpenApiParameter("weeks", int, description="weeks of history (1-104, default 12)"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=_HEALTH_RESPONSE,
     )
     def get(self, request):
         from enrollments import selectors as s

@@ -50,7 +50,8 @@ def test_a_silent_match_is_at_risk_with_the_contact_reason_in_words(program, now
     enrollments_recompute_program(program=program, now=now)
     health = MatchHealth.objects.get(match=match)
     assert health.band == "at_risk"
-    assert health.band_reason == "no contact for 24 days"
+    assert health.band_reason == {"code": "no_contact", "days": 24}
+    assert health.band_reason_text == "no contact for 24 days"
     assert health.parts["contact_recency"] < 0.3  # 24 of the 30 days that count
 
 
@@ -60,8 +61,10 @@ def test_a_falling_mood_is_named_with_its_levels(program, now):
                       (2, "struggling"), (1, "struggling")):  # fmt: skip
         CheckInFactory(match=match, checkin_date=now - timedelta(days=day), mood=mood)
     enrollments_recompute_program(program=program, now=now)
-    reasons = MatchHealth.objects.get(match=match).reasons
-    assert "mood fell from good to struggling over the last 3 check-ins" in reasons
+    health = MatchHealth.objects.get(match=match)
+    fell = {"code": "mood_fell", "before": "good", "after": "struggling", "n": 3}
+    assert fell in health.reasons
+    assert "mood fell from good to struggling over the last 3 check-ins" in health.reason_texts
 
 
 def test_a_low_category_rating_is_named_with_the_side(program, now):
@@ -70,7 +73,7 @@ def test_a_low_category_rating_is_named_with_the_side(program, now):
     FeedbackFactory(match=match, from_role="buddy", submitted_at=now - timedelta(days=1),
                     rating=0.8, communication=0.3)  # fmt: skip
     enrollments_recompute_program(program=program, now=now)
-    assert "buddy rated communication 0.3" in MatchHealth.objects.get(match=match).reasons
+    assert "buddy rated communication 0.3" in MatchHealth.objects.get(match=match).reason_texts
 
 
 def test_weights_and_bands_are_program_settings(program, now):
@@ -98,7 +101,7 @@ def test_the_band_reason_is_kept_while_the_band_holds(program, now):
     later = now + timedelta(days=3)
     enrollments_recompute_program(program=program, now=later)
     health = MatchHealth.objects.get(match=match)
-    assert (health.band_reason, health.band_since) == ("no contact for 24 days", now)
+    assert (health.band_reason_text, health.band_since) == ("no contact for 24 days", now)
 
 
 def test_history_keeps_one_row_per_week_and_feeds_the_program_figures(program, now):
@@ -158,3 +161,99 @@ def test_the_feedback_analysis_api_refuses_a_bad_date_with_its_field(client, pro
     response = client.get("/api/feedback-analysis/", {"since": "yesterday"})
     assert response.status_code == 400
     assert [e["path"] for e in response.json()["errors"]] == ["since"]
+
+
+def test_reasons_are_stored_as_codes_and_rendered_in_the_readers_language(program, now):
+    from django.utils import translation
+
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    health = MatchHealth.objects.get(match=match)
+    assert all(isinstance(r, dict) and "code" in r for r in health.reasons)
+    with translation.override("de"):
+        assert health.band_reason_text == "seit 24 Tagen kein Kontakt"
+
+
+def test_every_reason_code_has_a_text_and_prose_stays_as_it_is():
+    from enrollments.health_reasons import reason_text
+
+    assert reason_text({"code": "rating_changed", "role": "buddy", "change": 0.2}) == (
+        "buddy rating changed by +0.2"
+    )
+    assert reason_text({"code": "contacts_recent", "n": 1, "window": 28}) == (
+        "1 contact in the last 28 days"
+    )
+    assert reason_text("no contact for 3 days") == "no contact for 3 days"  # kept before codes
+    assert reason_text({"code": "unknown_code"}) == "unknown_code"
+
+
+def test_the_migration_turns_every_prose_reason_into_its_code():
+    import importlib
+
+    migration = importlib.import_module("enrollments.migrations.0011_health_reason_codes")
+    assert migration.as_code("no contact for 24 days") == {"code": "no_contact", "days": 24}
+    assert migration.as_code("buddy rated communication 0.3") == {
+        "code": "category_rated", "role": "buddy", "category": "communication", "value": 0.3,
+    }  # fmt: skip
+    assert migration.as_code("participant rating changed by +0.2") == {
+        "code": "rating_changed", "role": "participant", "change": 0.2,
+    }  # fmt: skip
+    assert migration.as_code("3 milestones reached since the match started") == {
+        "code": "milestones", "n": 3,
+    }  # fmt: skip
+    assert migration.as_code("something else") == "something else"
+
+
+def test_the_health_api_gives_each_reason_as_code_parameters_and_text(
+    client, coordinator, program, now
+):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    client.force_login(coordinator)
+    body = client.get("/api/health/?program=buddy", HTTP_ACCEPT_LANGUAGE="de").json()
+    (row,) = body["at_risk"]
+    assert row["match_id"] == match.pk
+    assert row["band_reason"] == {
+        "code": "no_contact", "days": 24, "text": "seit 24 Tagen kein Kontakt",
+    }  # fmt: skip
+    assert all({"code", "text"} <= set(reason) for reason in row["reasons"])
+
+
+def test_the_health_as_of_an_instant_ignores_later_activity(program, now):
+    from enrollments.health import health_as_of
+
+    match = active_match(program, now, days=60)
+    cut = now - timedelta(days=30)
+    CheckInFactory(match=match, checkin_date=cut - timedelta(days=25), mood="difficult")
+    before = health_as_of(match, at=cut)
+    for day in (1, 8, 15, 22, 29):  # after the cut: contact, great moods, good feedback
+        CheckInFactory(match=match, checkin_date=now - timedelta(days=day), mood="great")
+    FeedbackFactory(match=match, from_role="buddy", submitted_at=now - timedelta(days=5),
+                    rating=0.9, communication=0.9)  # fmt: skip
+    MilestoneAchievementFactory(person=match.participant, reached_at=now - timedelta(days=2))
+    after = health_as_of(match, at=cut)
+    assert (after.score, after.parts, after.reasons) == (before.score, before.parts, before.reasons)
+    assert after.parts["contact_recency"] < 1 and after.parts["mood_level"] < 0.5
+    assert health_as_of(match, at=now).score > after.score
+
+
+def test_the_at_risk_items_own_reason_is_english_whatever_the_language(program, now):
+    from django.utils import translation
+
+    active_match(program, now, days=24)
+    with translation.override("de"):
+        enrollments_recompute_program(program=program, now=now)
+        items = [i for i in attention_queue(program=program, now=now) if i.kind == "match.at_risk"]
+    assert [i.reason for i in items] == ["At risk: no contact for 24 days."]
+
+
+def test_the_at_risk_item_reads_in_german_on_the_pages(program, now):
+    from django.utils import translation
+
+    from enrollments.views import item_words
+
+    active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    (item,) = [i for i in attention_queue(program=program, now=now) if i.kind == "match.at_risk"]
+    with translation.override("de"):
+        assert item_words(item)[1] == "Gefährdet: seit 24 Tagen kein Kontakt."

@@ -107,10 +107,7 @@ def test_per_person_and_set_based_recompute_agree(program, now, seed):
     # Match health is exercised too: every band, reasons of several kinds.
     health = per_person[4]
     assert {band for _, band, *_ in health.values()} == {"healthy", "watch", "at_risk"}
-    assert (
-        len({reason.split(" ")[0] for *_, reasons, _, _ in health.values() for reason in reasons})
-        >= 4
-    )
+    assert len({reason["code"] for *_, reasons, _, _ in health.values() for reason in reasons}) >= 4
 
 
 def test_subset_recompute_through_sql_matches_per_person(program, now):

@@ -105,3 +105,36 @@ def test_ratings_fall_in_fifths_of_the_scale(program):
     for rating in (0.05, 0.5, 1.0, 0.99):
         FeedbackFactory(match=match, rating=rating)
     assert [r["count"] for r in rating_distribution(program=program)] == [1, 0, 1, 0, 2]
+
+
+def test_the_dashboard_shows_the_share_at_risk_and_health_charts_with_their_numbers(
+    logged_in, program
+):
+    from tests.enrollments.health_rows import scored_match
+    from tests.factories import CompanyFactory
+
+    acme = CompanyFactory(name="Acme")
+    scored_match(program, band="healthy", company=acme, history=("watch",))
+    scored_match(program, band="at_risk", company=acme)
+    response = logged_in.get(reverse("enrollments:dashboard"))
+    assert response.context["health"]["current"].at_risk_share == 0.5
+    html = response.content.decode()
+    assert "1 healthy, 0 to watch, 1 at risk" in html
+    for chart in ("health", "health_companies"):
+        canvas = html.split(f'data-chart="{chart}"')[1].split(">")[0]
+        assert 'role="img"' in canvas and "aria-label=" in canvas, chart
+    assert '<caption class="visually-hidden">Match health per week</caption>' in html
+    assert '<th scope="row">Acme</th><td class="num">1</td><td class="num">0</td>' in html
+    chart = response.context["chart_data"]["health"]
+    assert [d["data"] for d in chart["datasets"]] == [[0, 1], [1, 0], [0, 1]]
+
+
+def test_a_viewer_sees_the_health_figures_in_german(client, viewer, program):
+    from tests.enrollments.health_rows import scored_match
+
+    scored_match(program, band="at_risk")
+    client.force_login(viewer)
+    html = client.get(reverse("enrollments:dashboard"), HTTP_ACCEPT_LANGUAGE="de").content
+    html = html.decode()
+    assert "Gefährdete Matches" in html and "Gesundheit der Matches pro Woche" in html
+    assert "Ohne Unternehmen" in html

@@ -170,3 +170,75 @@ def test_the_page_costs_the_same_queries_whatever_the_data_size(
     with CaptureQueriesContext(connection) as large:
         logged_in.get(URL + "?per=company")
     assert len(large) == len(small)
+
+
+@pytest.fixture
+def health_of_two_companies(program, two_companies):
+    """Acme's match at risk this week after a healthy one; Globex's match healthy."""
+    from tests.enrollments.health_rows import scored_match
+
+    scored_match(program, band="at_risk", company=two_companies["Acme"][0], history=("healthy",))
+    scored_match(program, band="healthy", company=two_companies["Globex"][0])
+    return two_companies
+
+
+def test_the_impact_page_shows_match_health_per_company_with_a_chart(
+    logged_in, program, health_of_two_companies
+):
+    response = logged_in.get(URL + "?per=company")
+    by = rows(response)
+    assert by["Acme"]["health"] == {
+        "healthy": 1, "watch": 0, "at_risk": 1, "total": 2, "at_risk_share": 0.5,
+    }  # fmt: skip
+    assert by["Globex"]["health"]["healthy"] == 1
+    html = response.content.decode()
+    canvas = html.split('data-chart="health"')[1].split(">")[0]
+    assert 'role="img"' in canvas and "aria-label=" in canvas
+    assert '<caption class="visually-hidden">Match health per week</caption>' in html
+
+
+def test_the_range_limits_the_health_weeks(logged_in, program, health_of_two_companies):
+    today = timezone.localdate().isoformat()
+    response = logged_in.get(f"{URL}?per=company&start={today}&end={today}")
+    (week,) = response.context["health"]["weeks"]  # this week only: Acme's last week left out
+    assert (week["counts"].healthy, week["counts"].at_risk) == (1, 1)
+
+
+def test_the_csv_carries_the_health_columns(logged_in, program, health_of_two_companies):
+    table = list(csv.DictReader(io.StringIO(logged_in.get(URL + "?per=company&format=csv")
+                                            .content.decode())))  # fmt: skip
+    by = {row["name"]: row for row in table}
+    assert by["Acme"]["health.at_risk"] == "1" and by["Acme"]["health.at_risk_share"] == "0.5"
+
+
+def test_a_company_user_sees_their_companys_match_health_only(
+    client, program, health_of_two_companies
+):
+    client.force_login(company_user_of(health_of_two_companies["Acme"][0], username="acme-user"))
+    response = client.get(URL)
+    assert response.context["health"]["current"].total == 1
+    assert [r["counts"].total for r in response.context["health"]["weeks"]] == [1, 1]
+    assert set(rows(response)) == {"Acme"}
+
+
+def test_the_health_section_is_in_german(logged_in, program, health_of_two_companies):
+    html = logged_in.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Gesundheit der Matches pro Woche" in html and "Gefährdet (Anteil)" in html
+
+
+def test_the_page_costs_the_same_queries_whatever_the_number_of_scored_matches(
+    logged_in, program, health_of_two_companies
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.enrollments.health_rows import scored_match
+
+    logged_in.get(URL + "?per=company")
+    with CaptureQueriesContext(connection) as small:
+        logged_in.get(URL + "?per=company")
+    for band in ("watch", "at_risk", "healthy"):
+        scored_match(program, band=band, company=CompanyFactory(), history=("watch",))
+    with CaptureQueriesContext(connection) as large:
+        logged_in.get(URL + "?per=company")
+    assert len(large) == len(small)

@@ -59,7 +59,7 @@ def test_the_list_shows_health_band_score_and_reason(logged_in, program):
     enrollments_recompute_program(program=program)
     health = MatchHealth.objects.get(match=match)
     html = logged_in.get(reverse("buddy:matches")).content.decode()
-    reason = health.band_reason or health.reasons[0]
+    reason = health.band_reason_text or health.reason_texts[0]
     label = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk"}[health.band]
     assert f'class="health-{health.band}" title="{reason}">{label} · {health.score}' in html
     assert f'<span class="health-reason">{reason}</span>' in html
