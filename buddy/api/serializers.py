@@ -1,10 +1,12 @@
 """API representations. Serializers shape data; every change goes through a service."""
 
+import datetime
 import operator
 
 from django.db import models
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from buddy.access import access_for
 from buddy.api.fields import ProgramField, TimestampField
@@ -37,15 +39,15 @@ class LeanListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         rows = data.all() if isinstance(data, models.manager.BaseManager) else data
         child = self.child
-        own = type(child).to_representation is not MaskedModelSerializer.to_representation
-        if own or any(len(f.source_attrs) > 1 for f in child._readable_fields):
-            return super().to_representation(rows)  # (a dotted source: DRF's null rules)
-        readers = [(field.field_name, *_reader(field)) for field in child._readable_fields]
+        shape = _shape(type(child))
+        if shape is None:
+            return super().to_representation(rows)
+        fields, sources = shape
+        readers = [(field.field_name, *_reader(field, child)) for field in fields]
         masked_keys = ()
         request = self.context.get("request")
         if request is not None and access_for(request.user).masked:
-            sources = {name: field.source for name, field in child.fields.items()}
-            masked_keys = personal_keys(child.Meta.model, list(child.fields), sources=sources)
+            masked_keys = personal_keys(child.Meta.model, list(sources), sources=sources)
         out = []
         for row in rows:
             item = {}
@@ -58,6 +60,45 @@ class LeanListSerializer(serializers.ListSerializer):
         return out
 
 
+#: field classes whose representation depends on nothing but their declaration (not on the
+#: request or the serializer's context): a template instance's fields serve every page
+_STATELESS = {
+    serializers.IntegerField,
+    serializers.BigIntegerField,  # (its own representation: a string if told to)
+    serializers.FloatField,
+    serializers.CharField,
+    serializers.BooleanField,
+    serializers.ChoiceField,
+    serializers.DateTimeField,
+    serializers.UUIDField,
+    serializers.JSONField,
+    serializers.PrimaryKeyRelatedField,
+    serializers.SlugRelatedField,
+    serializers.StringRelatedField,
+    serializers.SerializerMethodField,  # its method is looked up on the page's serializer
+}
+_SHAPES: dict[type, tuple | None] = {}
+
+
+def _shape(serializer_class):
+    """(readable fields, representation key → source) of a row serializer, built once per
+    class (DRF builds them again for every page: half the cost of a lean page); None when
+    the class renders differently (its own ``to_representation`` or ``get_fields``, a
+    dotted source: DRF's null rules, a field that may depend on the request)."""
+    if serializer_class not in _SHAPES:
+        template = serializer_class()
+        fields = list(template._readable_fields)
+        lean = (
+            serializer_class.to_representation is MaskedModelSerializer.to_representation
+            and serializer_class.get_fields is serializers.ModelSerializer.get_fields
+            and all(len(f.source_attrs) <= 1 for f in fields)
+            and all(type(f) in _STATELESS or type(f) in _DATETIMES for f in fields)
+        )
+        sources = {name: field.source for name, field in template.fields.items()}
+        _SHAPES[serializer_class] = (fields, sources) if lean else None
+    return _SHAPES[serializer_class]
+
+
 #: serializer fields whose representation of a model value is a plain conversion
 _SCALARS = {
     serializers.IntegerField: int,
@@ -66,16 +107,41 @@ _SCALARS = {
 }
 
 
-def _reader(field):
+def _reader(field, serializer):
     """(read the value from a row, convert a value that is not None) for one field, the
     same as DRF's ``get_attribute`` then ``to_representation``."""
-    if isinstance(field, serializers.SerializerMethodField) or field.source == "*":
+    if isinstance(field, serializers.SerializerMethodField):
+        return _same, getattr(serializer, field.method_name)
+    if field.source == "*":
         return _same, field.to_representation
     (name,) = field.source_attrs
     if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
-        column = field.parent.Meta.model._meta.get_field(name).attname  # the id, no join
+        column = serializer.Meta.model._meta.get_field(name).attname  # the id, no join
         return operator.attrgetter(column), _same
+    if type(field) in _DATETIMES:
+        return operator.attrgetter(name), _iso_datetime(field)
     return operator.attrgetter(name), _SCALARS.get(type(field), field.to_representation)
+
+
+#: date-time fields rendered by ``_iso_datetime`` (DRF's ISO 8601 output, its time zone)
+_DATETIMES = {serializers.DateTimeField, TimestampField}
+
+
+def _iso_datetime(field):
+    """DRF's ``DateTimeField.to_representation`` of an aware value with the field's time
+    zone looked up once (per page, not per value); anything else goes to the field."""
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if zone is None or not isinstance(output, str) or output.lower() != ISO_8601:
+        return field.to_representation
+
+    def convert(value):
+        if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
+            return field.to_representation(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
 
 
 def _same(value):
