@@ -100,13 +100,8 @@ class CursorPagination(pagination.CursorPagination):
         return self._link(self.page[0], reverse=True) if self.has_previous else None
 
     def _link(self, row, *, reverse: bool) -> str:
-        payload = {
-            "o": list(self.ordering),
-            "v": [key.dump(row) for key in self.keys],
-            "r": int(reverse),
-        }
-        token = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
-        return replace_query_param(self.base_url, self.cursor_query_param, token.decode())
+        token = cursor_for(row, self.ordering, reverse=reverse)
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
 
     def _decode(self, request) -> tuple[list | None, bool]:
         raw = request.query_params.get(self.cursor_query_param)
@@ -149,6 +144,14 @@ class CursorPagination(pagination.CursorPagination):
                     f"at most {self.max_page_size})."
                 )
         return parameters
+
+
+def cursor_for(row, ordering, *, reverse: bool = False) -> str:
+    """The cursor of the page after ``row`` (before it: ``reverse``) in ``ordering`` (the
+    paginator's: the id last), e.g. for a client or a benchmark that starts deep."""
+    keys = [_Key.of(type(row), name) for name in ordering]
+    payload = {"o": list(ordering), "v": [key.dump(row) for key in keys], "r": int(reverse)}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 
 class _OtherOrdering(Exception):
