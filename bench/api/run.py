@@ -300,6 +300,9 @@ def main() -> None:
         import django
 
         django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # a copy made before the latest migrations
         bench_ui._keep_attention_items()
     else:
         database_url = bench_ui.seed(url, people=args.people, reuse=args.reuse)
