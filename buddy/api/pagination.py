@@ -18,6 +18,7 @@ from rest_framework import pagination
 from rest_framework.utils.urls import replace_query_param
 
 from core.errors import FieldError, ValidationFailed
+from core.pii import personal_field_names
 
 #: PostgreSQL's LIMIT/OFFSET are bigints; anything near that is a mistake, not a page.
 _LARGEST = 2**31 - 1
@@ -60,8 +61,10 @@ class CursorPagination(pagination.CursorPagination):
     ``order_by``), else newest id first, always ending on the id so that every row has one
     place. The cursor holds the values of every ordering column of the row it follows (a
     NULL sorts as the largest value, as in PostgreSQL, on every database) and the ordering
-    it was made for: a cursor that is not one of ours, or one made for another ordering, is
-    a 400 naming ``cursor``."""
+    it was made for; ordered by a personal column (``core.pii``), only the row's id, the
+    values read from the row (a name in a URL would be in every access log). A cursor that
+    is not one of ours, made for another ordering or after a row since erased is a 400
+    naming ``cursor``."""
 
     ordering = "-id"
     page_size_query_param = "limit"
@@ -81,6 +84,7 @@ class CursorPagination(pagination.CursorPagination):
             return None
         self.base_url = request.build_absolute_uri()
         self.ordering = self.get_ordering(request, queryset, view)
+        self.model = queryset.model
         self.keys = [_Key.of(queryset.model, name) for name in self.ordering]
         values, self.reverse = self._decode(request)
         queryset = queryset.order_by(*(key.order(self.reverse) for key in self.keys))
@@ -103,6 +107,15 @@ class CursorPagination(pagination.CursorPagination):
         token = cursor_for(row, self.ordering, reverse=reverse)
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
+    def _values_of(self, pk) -> list:
+        """The ordering values of the row a cursor follows, read from the row (one statement:
+        the values themselves are personal data and stay out of URLs and logs)."""
+        names = [key.name for key in self.keys]
+        row = self.model._base_manager.filter(pk=pk).values_list(*names).first()
+        if row is None:
+            raise _RowGone
+        return list(row)
+
     def _decode(self, request) -> tuple[list | None, bool]:
         raw = request.query_params.get(self.cursor_query_param)
         if raw is None:
@@ -112,13 +125,19 @@ class CursorPagination(pagination.CursorPagination):
             ordering, dumped, reverse = payload["o"], payload["v"], payload["r"]
             if ordering != list(self.ordering):
                 raise _OtherOrdering
-            if not isinstance(dumped, list) or len(dumped) != len(self.keys):
-                raise ValueError
             if reverse not in (0, 1):
                 raise ValueError
-            values = [key.load(value) for key, value in zip(self.keys, dumped, strict=True)]
+            if dumped is None:  # an order by personal values: the row's id only
+                values = self._values_of(_Key(self.model._meta.pk, False).load(payload["id"]))
+            elif not isinstance(dumped, list) or len(dumped) != len(self.keys):
+                raise ValueError
+            else:
+                values = [key.load(value) for key, value in zip(self.keys, dumped, strict=True)]
         except _OtherOrdering:
             message = "the cursor was made for another ordering: start again without it"
+            raise ValidationFailed([FieldError(self.cursor_query_param, message)]) from None
+        except _RowGone:
+            message = "the row the cursor follows is gone: start again without it"
             raise ValidationFailed([FieldError(self.cursor_query_param, message)]) from None
         except (ValueError, TypeError, KeyError, UnicodeError, DjangoValidationError):
             raise ValidationFailed(
@@ -151,10 +170,16 @@ def cursor_for(row, ordering, *, reverse: bool = False) -> str:
     paginator's: the id last), e.g. for a client or a benchmark that starts deep."""
     keys = [_Key.of(type(row), name) for name in ordering]
     payload = {"o": list(ordering), "v": [key.dump(row) for key in keys], "r": int(reverse)}
+    if any(key.personal for key in keys):  # a name in a URL would be in every access log
+        payload = {"o": list(ordering), "v": None, "id": row.pk, "r": int(reverse)}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 
 class _OtherOrdering(Exception):
+    pass
+
+
+class _RowGone(Exception):
     pass
 
 
@@ -165,6 +190,7 @@ class _Key:
     def __init__(self, field, descending: bool) -> None:
         self.field, self.name, self.descending = field, field.attname, descending
         self.nullable = field.null
+        self.personal = field.name in personal_field_names(field.model)
 
     @classmethod
     def of(cls, model, spec: str) -> "_Key":

@@ -161,3 +161,31 @@ def test_a_deep_page_of_matches_starts_in_the_index_at_its_cursor(coordinator):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "buddy_match_program_order" in plan and "Sort" not in plan
     assert "Index Cond" in plan and "matched_at <=" in plan
+
+
+def _people(*last_names):
+    program = buddy_program()
+    return [
+        EnrollmentFactory(person=ParticipantFactory(last_name=name), program=program).person
+        for name in last_names
+    ]
+
+
+def test_an_order_by_a_personal_column_keeps_the_values_out_of_the_cursor(api):
+    people = _people("Zeller", "Adler", "Meier", "Adler", "Berg")
+    next_link = api.get("/api/people/?ordering=last_name&limit=2").json()["next"]
+    cursor = next_link.split("cursor=")[1].split("&")[0]
+    payload = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    assert not any(p.last_name in payload for p in people)
+    expected = [p.pk for p in sorted(people, key=lambda p: (p.last_name, p.pk))]
+    assert _walk(api, "/api/people/?ordering=last_name&limit=2") == expected
+
+
+def test_a_cursor_after_a_row_since_erased_is_a_400_naming_it(api):
+    first, *_ = _people("Adler", "Berg", "Meier")
+    next_link = api.get("/api/people/?ordering=last_name&limit=1").json()["next"]
+    first.enrollments.all().delete()
+    first.delete()
+    response = api.get(next_link)
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["cursor"]
