@@ -221,9 +221,9 @@ CLIENT_CHECK = textwrap.dedent(
         assert 0 < len(page.results) <= 5, page.results
         ids += [match.id for match in page.results]
         first, pages = first if pages else page.results[0], pages + 1
-        if not page.next:
+        if not page.next_:  # (the generator names it next_: next is a builtin)
             break
-        cursor = parse_qs(urlsplit(page.next).query)["cursor"][0]
+        cursor = parse_qs(urlsplit(page.next_).query)["cursor"][0]
     assert len(ids) == len(set(ids)), ids
     print(f"client: {{len(ids)}} matches over {{pages}} pages, the first #{{first.id}} "
           f"{{first.status.value}}")
