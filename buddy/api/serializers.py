@@ -47,7 +47,8 @@ class LeanListSerializer(serializers.ListSerializer):
         masked_keys = ()
         request = self.context.get("request")
         if request is not None and access_for(request.user).masked:
-            masked_keys = personal_keys(child.Meta.model, list(sources), sources=sources)
+            keys = [field.field_name for field in fields]  # the keys a row has
+            masked_keys = personal_keys(child.Meta.model, keys, sources=sources)
         out = []
         for row in rows:
             item = {}
