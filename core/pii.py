@@ -44,8 +44,13 @@ def mask(value):
 def mask_fields(model: type[models.Model], data: dict, *, sources: dict[str, str] | None = None):
     """Mask, in place, the entries of ``data`` (a row's representation) that hold ``model``'s
     personal fields; ``sources`` maps representation keys to field names where they differ."""
-    personal = personal_field_names(model)
-    for key in list(data):
-        if (sources or {}).get(key, key) in personal:
-            data[key] = mask(data[key])
+    for key in personal_keys(model, list(data), sources=sources):
+        data[key] = mask(data[key])
     return data
+
+
+def personal_keys(model: type[models.Model], keys, *, sources: dict[str, str] | None = None):
+    """The representation keys among ``keys`` that hold ``model``'s personal fields (what
+    ``mask_fields`` masks; a list serializer asks once per page, then masks each row)."""
+    personal = personal_field_names(model)
+    return [key for key in keys if (sources or {}).get(key, key) in personal]

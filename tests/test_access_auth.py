@@ -97,7 +97,10 @@ def test_token_clients_are_throttled_with_retry_after(coordinator, settings):
     from buddy.api.throttling import TokenClientThrottle
 
     api_settings.reload()
-    TokenClientThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    rates, TokenClientThrottle.THROTTLE_RATES = (
+        TokenClientThrottle.THROTTLE_RATES,
+        api_settings.DEFAULT_THROTTLE_RATES,
+    )
     cache.clear()
     try:
         _row, token = token_create(user=coordinator, name="busy")
@@ -110,7 +113,7 @@ def test_token_clients_are_throttled_with_retry_after(coordinator, settings):
         session.force_login(coordinator)
         assert session.get("/api/matches/").status_code == 200  # sessions are not throttled
     finally:
-        TokenClientThrottle.THROTTLE_RATES = {"token": "1200/min"}
+        TokenClientThrottle.THROTTLE_RATES = rates
         cache.clear()
 
 

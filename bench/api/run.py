@@ -6,15 +6,16 @@ gunicorn on PostgreSQL, beside a trivial DRF endpoint of the same run as the ref
 
 Data: bench/ui's data set (its ``seed``: bench/recompute's COPY generator, ~100,000 matches
 and a year of activity in the database named by DATABASE_URL + ``_recompute``; ``--reuse``
-keeps it when it is there, so ``make bench`` generates it once for both benches). A
+keeps it when it is there, so ``make bench`` generates it once for both benches;
+``--database NAME`` uses a copy of it as it is, e.g. ``buddy_bench_apilist``). A
 coordinator of the buddy program with a personal API token (knox) makes every request.
 
 Server: gunicorn with ``config/gunicorn.py`` (its workers and threads: 2 processes per core,
 2 threads each) and the production settings (DEBUG off) plus the bench-only URLconf
 (``bench/api/settings.py``, ``bench/api/urls.py``: the product's URLs and
 ``/bench/reference/``, 3 fields of 50 companies, with the same authentication, permission,
-throttle and middleware). Persistent database connections (``DJANGO_CONN_MAX_AGE=3600``, as
-README advises for gunicorn), the cache (and so the token throttle) in Redis
+throttle and middleware). Persistent database connections (``DJANGO_CONN_MAX_AGE=60``, the
+production default), the cache (and so the token throttle) in Redis
 (``BENCH_REDIS``, default db 3), the token rate raised so that the throttle counts but never
 refuses, gunicorn's access log to a file.
 
@@ -84,6 +85,16 @@ def coordinator_token() -> str:
     return token
 
 
+def _deep_cursor(position: int) -> str:
+    """The cursor of the matches list's page after its row at ``position`` (its order)."""
+    from buddy.api.pagination import cursor_for
+    from buddy.models import Match
+
+    order = ("-matched_at", "-id")
+    row = Match.objects.filter(program__program_type="buddy").order_by(*order)[max(position, 0)]
+    return cursor_for(row, order)
+
+
 def endpoints() -> dict[str, str]:
     """Label → path: the main lists (a 50-row page, the default) and details."""
     from buddy.models import CheckIn, Match
@@ -95,7 +106,8 @@ def endpoints() -> dict[str, str]:
         REFERENCE: "/bench/reference/",
         "matches": "/api/matches/",
         "matches ?status=active": "/api/matches/?status=active",
-        "matches, last page": f"/api/matches/?offset={max(matches - 50, 0)}",
+        # the last page, reached by a cursor (the list is a keyset page: no OFFSET)
+        "matches, last page": f"/api/matches/?cursor={_deep_cursor(matches - 51)}",
         "match": f"/api/matches/{match.pk}/",
         "people": "/api/people/",
         "person": f"/api/people/{match.participant_id}/",
@@ -268,14 +280,32 @@ def main() -> None:
     parser.add_argument("--aggregate-clients", type=int, default=2, help="attention, impact")
     parser.add_argument("--only", default="", help="comma-separated endpoint labels")
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument(
+        "--database",
+        default="",
+        help="the name of a database holding bench/ui's data, used as it is (no seed, no "
+        "_recompute suffix)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/api needs DATABASE_URL=postgres://…")
 
-    database_url = _load("bench_ui", "bench/ui/run.py").seed(
-        url, people=args.people, reuse=args.reuse
-    )
+    bench_ui = _load("bench_ui", "bench/ui/run.py")
+    if args.database:  # a copy of the data set made beforehand: used as it is
+        database_url = url.rsplit("/", 1)[0] + "/" + args.database
+        os.environ["DATABASE_URL"] = database_url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+        os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # a copy made before the latest migrations
+        bench_ui._keep_attention_items()
+    else:
+        database_url = bench_ui.seed(url, people=args.people, reuse=args.reuse)
     cpu = _load("bench_webhooks", "bench/webhooks/run.py")  # its /proc CPU and percentiles
     from buddy.models import Match
 
@@ -290,7 +320,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "bench.api.settings",
         # production refuses short keys (config/settings/production.py); throwaway, bench only
         "DJANGO_SECRET_KEY": "bench-only-" + "k3y-Zq8vWm2Rt7Lp4Hx9Nc6Bd1Fg5Js0Ya" * 2,
-        "DJANGO_CONN_MAX_AGE": "3600",
+        "DJANGO_CONN_MAX_AGE": "60",  # the production default
         "DJANGO_LOG_LEVEL": "INFO",
         "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3"),
         "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3"),

@@ -1,7 +1,12 @@
 """API representations. Serializers shape data; every change goes through a service."""
 
+import datetime
+import operator
+
+from django.db import models
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from buddy.access import access_for
 from buddy.api.fields import ProgramField, TimestampField
@@ -20,7 +25,128 @@ from buddy.models import (
     SkillSession,
 )
 from buddy.models.matches import END_NOTE_MAX_LENGTH
-from core.pii import mask_fields
+from core.pii import mask, mask_fields, personal_keys
+
+
+class LeanListSerializer(serializers.ListSerializer):
+    """A read-only page of rows rendered with every field resolved once per page: how each
+    key is read and converted (a foreign key's id read from its column, ``int``/``str``/
+    ``bool`` for the plain scalar fields, the field's own ``to_representation`` otherwise)
+    and which keys are masked (``core.pii``: decided once for the login, applied to each row
+    with ``mask``). The JSON is what the row serializer gives (tests compare them); a row
+    serializer with its own ``to_representation`` is rendered by it, row by row."""
+
+    def to_representation(self, data):
+        rows = data.all() if isinstance(data, models.manager.BaseManager) else data
+        child = self.child
+        shape = _shape(type(child))
+        if shape is None:
+            return super().to_representation(rows)
+        fields, sources = shape
+        readers = [(field.field_name, *_reader(field, child)) for field in fields]
+        masked_keys = ()
+        request = self.context.get("request")
+        if request is not None and access_for(request.user).masked:
+            keys = [field.field_name for field in fields]  # the keys a row has
+            masked_keys = personal_keys(child.Meta.model, keys, sources=sources)
+        out = []
+        for row in rows:
+            item = {}
+            for key, read, convert in readers:
+                value = read(row)
+                item[key] = None if value is None else convert(value)
+            for key in masked_keys:
+                item[key] = mask(item[key])
+            out.append(item)
+        return out
+
+
+#: field classes whose representation depends on nothing but their declaration (not on the
+#: request or the serializer's context): a template instance's fields serve every page
+_STATELESS = {
+    serializers.IntegerField,
+    serializers.BigIntegerField,  # (its own representation: a string if told to)
+    serializers.FloatField,
+    serializers.CharField,
+    serializers.BooleanField,
+    serializers.ChoiceField,
+    serializers.DateTimeField,
+    serializers.UUIDField,
+    serializers.JSONField,
+    serializers.PrimaryKeyRelatedField,
+    serializers.SlugRelatedField,
+    serializers.StringRelatedField,
+    serializers.SerializerMethodField,  # its method is looked up on the page's serializer
+}
+_SHAPES: dict[type, tuple | None] = {}
+
+
+def _shape(serializer_class):
+    """(readable fields, representation key → source) of a row serializer, built once per
+    class (DRF builds them again for every page: half the cost of a lean page); None when
+    the class renders differently (its own ``to_representation`` or ``get_fields``, a
+    dotted source: DRF's null rules, a field that may depend on the request)."""
+    if serializer_class not in _SHAPES:
+        template = serializer_class()
+        fields = list(template._readable_fields)
+        lean = (
+            serializer_class.to_representation is MaskedModelSerializer.to_representation
+            and serializer_class.get_fields is serializers.ModelSerializer.get_fields
+            and all(len(f.source_attrs) <= 1 for f in fields)
+            and all(type(f) in _STATELESS or type(f) in _DATETIMES for f in fields)
+        )
+        sources = {name: field.source for name, field in template.fields.items()}
+        _SHAPES[serializer_class] = (fields, sources) if lean else None
+    return _SHAPES[serializer_class]
+
+
+#: serializer fields whose representation of a model value is a plain conversion
+_SCALARS = {
+    serializers.IntegerField: int,
+    serializers.CharField: str,
+    serializers.BooleanField: bool,
+}
+
+
+def _reader(field, serializer):
+    """(read the value from a row, convert a value that is not None) for one field, the
+    same as DRF's ``get_attribute`` then ``to_representation``."""
+    if isinstance(field, serializers.SerializerMethodField):
+        return _same, getattr(serializer, field.method_name)
+    if field.source == "*":
+        return _same, field.to_representation
+    (name,) = field.source_attrs
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        column = serializer.Meta.model._meta.get_field(name).attname  # the id, no join
+        return operator.attrgetter(column), _same
+    if type(field) in _DATETIMES:
+        return operator.attrgetter(name), _iso_datetime(field)
+    return operator.attrgetter(name), _SCALARS.get(type(field), field.to_representation)
+
+
+#: date-time fields rendered by ``_iso_datetime`` (DRF's ISO 8601 output, its time zone)
+_DATETIMES = {serializers.DateTimeField, TimestampField}
+
+
+def _iso_datetime(field):
+    """DRF's ``DateTimeField.to_representation`` of an aware value with the field's time
+    zone looked up once (per page, not per value); anything else goes to the field."""
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if zone is None or not isinstance(output, str) or output.lower() != ISO_8601:
+        return field.to_representation
+
+    def convert(value):
+        if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
+            return field.to_representation(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
+def _same(value):
+    return value
 
 
 class MaskedModelSerializer(serializers.ModelSerializer):
@@ -87,6 +213,7 @@ class PersonSerializer(MaskedModelSerializer):
 
     class Meta:
         model = Person
+        list_serializer_class = LeanListSerializer
         fields = [
             "id",
             "role",
@@ -146,6 +273,7 @@ class MatchSerializer(MaskedModelSerializer):
 
     class Meta:
         model = Match
+        list_serializer_class = LeanListSerializer
         fields = [
             "id",
             "external_id",

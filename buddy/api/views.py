@@ -44,10 +44,17 @@ from buddy.services.matches import match_accept, match_end, match_propose, match
 class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):
     """People enrolled in the login's programs (personal data masked for viewers)."""
 
-    queryset = Person.objects.select_related("company").prefetch_related(
-        Prefetch("external_ids", queryset=ExternalId.objects.order_by("provider", "external_id"))
+    queryset = (
+        Person.objects.select_related("company")
+        .prefetch_related(
+            Prefetch(
+                "external_ids", queryset=ExternalId.objects.order_by("provider", "external_id")
+            )
+        )
+        .order_by("id")
     )
     serializer_class = PersonSerializer
+    pagination_class = CursorPagination  # no COUNT of 166,667 people per page (bench/README.md)
     filterset_class = PersonFilterSet
 
     def get_queryset(self):
@@ -57,8 +64,10 @@ class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):
 class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     # the program by prefetch: one Program for the page, not one per row with its JSON
     # settings decoded 50 times (select_related: 3.8 ms more CPU per page; bench/README.md)
-    queryset = Match.objects.prefetch_related("program")
+    # the list's order, read in the index buddy_match_program_order (program, -matched_at, -id)
+    queryset = Match.objects.prefetch_related("program").order_by("-matched_at", "-id")
     filterset_class = MatchFilterSet
+    pagination_class = CursorPagination  # no COUNT, no OFFSET scan (bench/README.md, API)
 
     def get_queryset(self):
         queryset = scope_matches(super().get_queryset(), access_for(self.request.user))

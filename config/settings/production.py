@@ -1,6 +1,8 @@
 """Production: no debug, a real secret key required, static files hashed and compressed,
 https settings from the environment (``manage.py check --deploy``: README, Configuration)."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -27,6 +29,11 @@ def _refuse_weak_secret_key(key: str) -> None:
 _refuse_weak_secret_key(SECRET_KEY)
 
 DEBUG = False
+# Persistent database connections under gunicorn: a connection per worker thread reused for
+# 60 s instead of one opened per request (a TCP and authentication round trip, ~2-5 ms on
+# PostgreSQL), short enough that idle workers let theirs go (README, Configuration).
+if "DJANGO_CONN_MAX_AGE" not in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

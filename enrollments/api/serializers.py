@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from buddy.api.serializers import MaskedModelSerializer
+from buddy.api.serializers import LeanListSerializer, MaskedModelSerializer
 from buddy.models import Enrollment, EnrollmentStatusChange, Program
 from enrollments.journey import FLAG_FIELDS
 from enrollments.models import JourneyFlags
@@ -38,6 +38,7 @@ class EnrollmentSerializer(MaskedModelSerializer):
 
     class Meta:
         model = Enrollment
+        list_serializer_class = LeanListSerializer
         fields = [
             "id",
             "person",

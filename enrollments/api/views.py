@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buddy.access import access_for
-from buddy.api.pagination import LimitOffsetPagination
+from buddy.api.pagination import CursorPagination, LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
 from buddy.models import Enrollment, EnrollmentStatusChange, Program
@@ -161,6 +161,7 @@ class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
     # the program by prefetch: one Program per page, not one per row (bench/README.md, API)
     queryset = Enrollment.objects.prefetch_related("program").order_by("id")
     filterset_class = filtersets.EnrollmentFilterSet
+    pagination_class = CursorPagination  # no COUNT per page (bench/README.md, API)
 
     def get_queryset(self):
         queryset = super().get_queryset().filter(program__in=_programs_read(self.request))

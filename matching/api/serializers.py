@@ -2,9 +2,11 @@
 
 from rest_framework import serializers
 
+from buddy.access import access_for
 from buddy.api.fields import ProgramField
 from buddy.api.serializers import MaskedModelSerializer
 from buddy.models import ProgramType
+from core.pii import mask
 from matching.models import MatchingCriteria, Proposal, RecommendationRun
 
 
@@ -60,13 +62,21 @@ class RunStartSerializer(serializers.Serializer):
 
 
 class UnmatchedSerializer(serializers.Serializer):
-    """A waiting participant the run left without a proposal, and why."""
+    """A waiting participant the run left without a proposal, and why (``text`` names the
+    participant's own data: masked for viewers through ``core.pii.mask``, as on the board)."""
 
     participant_id = serializers.IntegerField()
     code = serializers.CharField()
-    text = serializers.CharField()
+    text = serializers.CharField(help_text="Masked (•••) for viewers.")
     excluded = serializers.DictField(child=serializers.IntegerField(), required=False)
     relaxations = serializers.ListField(child=serializers.JSONField(), required=False)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or access_for(request.user).masked:
+            data["text"] = mask(data["text"])
+        return data
 
 
 class ProposalSerializer(MaskedModelSerializer):

@@ -61,7 +61,8 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def unmatched(self, request, pk=None):
         """The why-not-matched list of the run."""
-        return Response(api.UnmatchedSerializer(self.get_object().unmatched, many=True).data)
+        entries, context = self.get_object().unmatched, self.get_serializer_context()
+        return Response(api.UnmatchedSerializer(entries, many=True, context=context).data)
 
 
 class ProposalViewSet(viewsets.ReadOnlyModelViewSet):

@@ -100,13 +100,13 @@ def test_a_page_is_at_most_the_maximum_page_size(api, settings):
     for person in ParticipantFactory.create_batch(3):
         EnrollmentFactory(person=person)  # people of the coordinator's program
     body = api.get("/api/people/?limit=100000000").json()
-    assert body["count"] == 3
     assert len(body["results"]) == 2
+    assert len(api.get(body["next"]).json()["results"]) == 1
 
 
 @pytest.mark.parametrize("name", ["limit", "offset"])
 def test_a_page_parameter_beyond_the_database_is_400(api, name):
-    response = api.get(f"/api/matches/?{name}=100000000000000000000000")
+    response = api.get(f"/api/companies/?{name}=100000000000000000000000")  # limit/offset
     assert _paths(response) == {name: "must be at most 2147483647"}
 
 
@@ -131,4 +131,4 @@ def test_an_absurd_date_filter_is_400_naming_the_filter(api, value):
 
 def test_a_date_filter_still_filters(api):
     MatchFactory()
-    assert api.get("/api/matches/?matched_after=2000-01-01").json()["count"] == 1
+    assert len(api.get("/api/matches/?matched_after=2000-01-01").json()["results"]) == 1

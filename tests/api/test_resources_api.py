@@ -20,6 +20,7 @@ from tests.factories import (
     ParticipantFactory,
     WebhookDeliveryFactory,
     WebhookEventFactory,
+    buddy_program,
 )
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +255,28 @@ def test_the_api_root_lists_the_resources_of_every_app(api):
         assert listed[resource].endswith(f"/api/{resource}/")
     assert listed["recommendations/runs"].endswith("/api/recommendations/runs/")
     assert listed["concerns"].endswith("/api/concerns/")
+
+
+def _run_leaving_someone_unmatched(program):
+    person = ParticipantFactory()
+    run = run_create(program=program)
+    entry = {"participant_id": person.pk, "code": "no_language", "text": "speaks only Basque"}
+    run.unmatched = [entry]
+    run.save(update_fields=["unmatched"])
+    return run
+
+
+def test_a_viewer_reads_why_someone_was_not_matched_masked(viewer):
+    from core.pii import MASK
+
+    run = _run_leaving_someone_unmatched(buddy_program())
+    client = APIClient()
+    client.force_authenticate(viewer)
+    (entry,) = client.get(f"/api/recommendations/runs/{run.pk}/unmatched/").json()
+    assert (entry["code"], entry["text"]) == ("no_language", MASK)
+
+
+def test_a_coordinator_reads_why_someone_was_not_matched(api):
+    run = _run_leaving_someone_unmatched(buddy_program())
+    (entry,) = api.get(f"/api/recommendations/runs/{run.pk}/unmatched/").json()
+    assert entry["text"] == "speaks only Basque"

@@ -61,3 +61,35 @@ def test_the_api_serves_at_most_the_maximum_page_size(coordinator, settings, pro
     assert body["count"] >= 3
     assert len(body["items"]) == 2
     assert body["next"]
+
+
+def _statements(client, url: str, user) -> int:
+    """Statements of one request, by a fresh copy of the login (nothing cached on it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_authenticate(type(user).objects.get(pk=user.pk))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_api_reads_the_kept_queue_in_the_same_statements_whatever_its_size(
+    coordinator, program, now
+):
+    """The kept items (AttentionEntry) ranked, counted and paged in SQL: the state, the apps'
+    sources, the counts and the page, whatever the queue holds (recorded: 8, with the
+    login's role)."""
+    from enrollments.attention import attention_refresh
+
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    MatchFactory(program=program, matched_at=now - timedelta(days=70))
+    attention_refresh(program=program)
+    one = _statements(client, "/api/attention/?program=buddy", coordinator)
+    for _ in range(6):
+        MatchFactory(program=program, matched_at=now - timedelta(days=70))
+    attention_refresh(program=program)
+    many = _statements(client, "/api/attention/?program=buddy&limit=3", coordinator)
+    assert client.get("/api/attention/?program=buddy").json()["count"] >= 7
+    assert one == many == 8

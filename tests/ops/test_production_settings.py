@@ -91,6 +91,26 @@ def test_persistent_connections_are_health_checked(module):
     assert result.stdout.split() == ["600", "True"], result.stderr
 
 
+def test_production_reuses_database_connections_for_a_minute_unless_told_otherwise():
+    result = _python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['CONN_MAX_AGE'])",
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_SECRET_KEY": STRONG_KEY},
+    )
+
+    assert result.stdout.split() == ["60"], result.stderr
+
+
+def test_the_token_throttle_lets_a_client_run_20_requests_at_once():
+    result = _python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['token'])",
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_SECRET_KEY": STRONG_KEY},
+    )
+
+    assert result.stdout.split() == ["6000/min"], result.stderr
+
+
 def test_production_serves_hashed_compressed_static_files():
     result = _production(
         "print(settings.STORAGES['staticfiles']['BACKEND']); "

@@ -13,7 +13,7 @@
    ``response_schema_conformance``: any failure fails the run.
 4. openapi-python-client generates a client from the same schema into a temporary folder
    (nothing is committed); the client is imported and lists matches with the coordinator's
-   token, which must return rows.
+   token, following ``next`` over up to 3 pages, which must return rows, each once.
 
 Options: ``--max-examples N`` (default 8 per operation and phase), ``--seed N``, ``--keep``
 (leave the database), ``--only coordinator|viewer``, ``--no-client``.
@@ -208,15 +208,25 @@ def _schemathesis(server: Server, schema: Path, role: str, token: str, args) -> 
 CLIENT_CHECK = textwrap.dedent(
     """
     import sys
+    from urllib.parse import parse_qs, urlsplit
     from {package} import AuthenticatedClient
     from {package}.api.matches import api_matches_list
+    from {package}.types import UNSET
 
     client = AuthenticatedClient(base_url=sys.argv[1], token=sys.argv[2], prefix="Token")
-    page = api_matches_list.sync(client=client, limit=5)
-    assert page is not None, "no page"
-    assert page.count > 0 and len(page.results) == min(5, page.count), (page.count, page.results)
-    first = page.results[0]
-    print(f"client: {{page.count}} matches, the first #{{first.id}} {{first.status.value}}")
+    ids, cursor, pages = [], UNSET, 0
+    while pages < 3:  # the list is cursor-paginated: follow ``next``
+        page = api_matches_list.sync(client=client, limit=5, cursor=cursor)
+        assert page is not None, "no page"
+        assert 0 < len(page.results) <= 5, page.results
+        ids += [match.id for match in page.results]
+        first, pages = first if pages else page.results[0], pages + 1
+        if not page.next_:  # (the generator names it next_: next is a builtin)
+            break
+        cursor = parse_qs(urlsplit(page.next_).query)["cursor"][0]
+    assert len(ids) == len(set(ids)), ids
+    print(f"client: {{len(ids)}} matches over {{pages}} pages, the first #{{first.id}} "
+          f"{{first.status.value}}")
     """
 )
 

@@ -1,0 +1,76 @@
+"""The lean list representation (``LeanListSerializer``) of people, matches and enrollments
+gives, row for row, the JSON of the row serializer (DRF field by field), for a coordinator
+and for a viewer (personal fields masked through ``core.pii``)."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from buddy.api.serializers import LeanListSerializer, MatchSerializer, PersonSerializer
+from buddy.models import ExternalId, Match, Person
+from core.pii import MASK
+from enrollments.api.serializers import EnrollmentSerializer
+from tests.factories import (
+    BuddyFactory,
+    CompanyFactory,
+    EnrollmentFactory,
+    MatchFactory,
+    ParticipantFactory,
+    buddy_program,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows():
+    """People with and without a company and external ids, matches with and without their
+    dates and counts, enrollments ended and not."""
+    program, now = buddy_program(), timezone.now()
+    buddy = BuddyFactory(company=CompanyFactory(name="Globex"), location="")
+    participant = ParticipantFactory(languages=[], interests=["chess"])
+    ExternalId.objects.create(person=buddy, provider="buddy_system", external_id="usr_1")
+    ExternalId.objects.create(person=buddy, provider="buddy_system", external_id="usr_2")
+    MatchFactory(program=program, participant=participant, buddy=buddy, matched_at=None)
+    MatchFactory(
+        program=program,
+        buddy=buddy,
+        status="ended",
+        ended_at=now,
+        duration_days=12,
+        matching_criteria={"language": 1.0},
+    )
+    EnrollmentFactory(person=buddy, program=program)
+    EnrollmentFactory(person=participant, program=program, completed_at=now - timedelta(days=1))
+
+
+CASES = [
+    (PersonSerializer, lambda: Person.objects.select_related("company").order_by("id")),
+    (MatchSerializer, lambda: Match.objects.prefetch_related("program").order_by("id")),
+    (
+        EnrollmentSerializer,
+        lambda: EnrollmentSerializer.Meta.model.objects.prefetch_related("program"),
+    ),
+]
+
+
+@pytest.mark.parametrize("login", ["coordinator", "viewer"])
+@pytest.mark.parametrize(("serializer", "rows"), CASES, ids=["people", "matches", "enrollments"])
+def test_a_lean_page_is_the_json_of_the_row_serializer(serializer, rows, login, request):
+    _rows()
+    context = {"request": SimpleNamespace(user=request.getfixturevalue(login))}
+    page = list(rows())
+    lean = serializer(page, many=True, context=context)
+    reference = serializers.ListSerializer(child=serializer(), context=context)
+    assert isinstance(lean, LeanListSerializer)
+    assert len(page) >= 2
+    assert lean.data == reference.to_representation(page)
+
+
+def test_a_viewer_reads_the_lean_people_page_masked(viewer):
+    _rows()
+    context = {"request": SimpleNamespace(user=viewer)}
+    data = PersonSerializer(Person.objects.order_by("id"), many=True, context=context).data
+    assert {(row["first_name"], row["email"]) for row in data} == {(MASK, MASK)}
