@@ -652,41 +652,53 @@ class CompanyFiguresOnly(DomainError):
         )
 
 
-def _figures_cached(*, program: Program, per: str, start, end) -> tuple[dict, dict]:
-    """The program's impact figures and SDG goals ``per`` key for the range, computed once
-    per recompute like the dashboard's figures (``selectors.dashboard_figures``): cached
-    under the program, ``per``, the range, the day and the time the program's kept attention
-    items last changed (every recompute of its people refreshes them, nightly all). A
-    program never refreshed is computed at each read. Seconds at 100,000 matches on a miss,
-    one cache read and one statement (the state) on a hit."""
-    from django.core.cache import cache
-
+def _recompute_stamp(program: Program):
+    """When the program's kept attention items last changed (every recompute of its people
+    refreshes them, nightly all); None for a program never refreshed. One statement."""
     from enrollments.models import AttentionQueueState
-    from enrollments.selectors import FIGURES_TTL
 
-    def compute():
-        return (
-            impact(program=program, per=per, start=start, end=end),
-            sdg_goals_per(program=program, per=per, start=start, end=end),
-        )
-
-    changed_at = (
+    return (
         AttentionQueueState.objects.filter(program=program)
         .values_list("changed_at", flat=True)
         .first()
     )
+
+
+def _cached_per_recompute(program: Program, name: str, compute, *, changed_at):
+    """``compute()`` cached like the dashboard's figures (``selectors.dashboard_figures``):
+    under the program, ``name``, the day and ``changed_at`` (``_recompute_stamp``). A
+    program never refreshed is computed at each read. Seconds at 100,000 matches on a miss,
+    one cache read on a hit."""
+    from django.core.cache import cache
+
+    from enrollments.selectors import FIGURES_TTL
+
     if changed_at is None:
         return compute()
-    span = ":".join(v.isoformat() if v else "" for v in (start, end))
-    key = (
-        f"enrollments:impact:{program.pk}:{per}:{span}:{changed_at.isoformat()}:"
-        f"{timezone.localdate()}"
-    )
+    key = f"enrollments:{name}:{program.pk}:{changed_at.isoformat()}:{timezone.localdate()}"
     cached = cache.get(key)
     if cached is None:
         cached = compute()
         cache.set(key, cached, FIGURES_TTL)
     return cached
+
+
+def _span(start, end) -> str:
+    return ":".join(v.isoformat() if v else "" for v in (start, end))
+
+
+def _figures_cached(*, program: Program, per: str, start, end, changed_at) -> tuple[dict, dict]:
+    """The program's impact figures and SDG goals ``per`` key for the range, computed once
+    per recompute (``_cached_per_recompute``)."""
+    return _cached_per_recompute(
+        program,
+        f"impact:{per}:{_span(start, end)}",
+        lambda: (
+            impact(program=program, per=per, start=start, end=end),
+            sdg_goals_per(program=program, per=per, start=start, end=end),
+        ),
+        changed_at=changed_at,
+    )
 
 
 def impact_for(
@@ -704,7 +716,10 @@ def impact_for(
     else:
         per = per or "program"
         program = program_in_scope(program_type, access)
-    figures, goals = _figures_cached(program=program, per=per, start=start, end=end)
+    changed_at = _recompute_stamp(program)
+    figures, goals = _figures_cached(
+        program=program, per=per, start=start, end=end, changed_at=changed_at
+    )
     if access.role == AccessRole.COMPANY:
         figures = {k: v for k, v in figures.items() if k == access.company_id}
         goals = {k: v for k, v in goals.items() if k == access.company_id}
@@ -713,7 +728,15 @@ def impact_for(
         names = dict(Company.objects.filter(pk__in=list(figures)).values_list("pk", "name"))
     elif per == "program":
         names = {program.pk: program.name}
-    health = health_figures_for(access=access, program=program, per=per, start=start, end=end)
+    # A company user's are their company's only (the filter is in the statements): cached
+    # apart under the company.
+    scope = access.company_id if access.role == AccessRole.COMPANY else "all"
+    health = _cached_per_recompute(
+        program,
+        f"impact-health:{per}:{_span(start, end)}:{scope}",
+        lambda: health_figures_for(access=access, program=program, per=per, start=start, end=end),
+        changed_at=changed_at,
+    )
     return ImpactReport(
         program=program,
         per=per,
