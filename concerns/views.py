@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from buddy.access import access_for, role_required
 from buddy.models import Match, Person
@@ -38,6 +39,7 @@ def _rows(concerns, *, request, access, now):
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def concern_list(request):
     program = current_program(request)
     access = access_for(request.user)
@@ -120,6 +122,7 @@ def _rematch(concern, access) -> dict | None:
 
 
 @role_required(read="programs")
+@require_GET
 def concern_detail(request, pk):
     concern = _concern_in_scope(request, pk)
     return render(request, "concerns/detail.html", _detail_context(request, concern))

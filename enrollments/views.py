@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from django.views.decorators.http import require_GET
 
 from buddy.access import access_for, role_required
 from buddy.selectors import program_in_scope
@@ -243,6 +244,7 @@ def _act_urls(items, program) -> dict:
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def attention(request):
     program = current_program(request)
     filters = AttentionFilterForm(request.GET)

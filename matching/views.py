@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from buddy.access import access_for, role_required
@@ -56,6 +56,7 @@ def _in_scope(queryset, request):
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def board(request):
     return _board(request, current_program(request))
 
@@ -145,6 +146,7 @@ def run_start(request):
 
 
 @role_required(read="programs")
+@require_GET
 def run_progress(request, pk):
     """The run's progress bar (htmx polls it every second while the run is not finished;
     once it is, the board reloads to show the proposals)."""
@@ -364,6 +366,7 @@ def _render_suggestions(request, context: dict, *, status: int = 200):
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def person_suggestions(request, pk):
     """A waiting participant's top 5 (htmx loads it into the person page; without
     JavaScript it is a page of its own)."""
