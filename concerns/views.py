@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -113,7 +114,7 @@ def _rematch(concern, access) -> dict | None:
     try:
         result = services.concern_rematch_suggestions(concern=concern)
     except DomainError as error:  # e.g. the participant is matched again already
-        return {"error": error.message, "candidates": []}
+        return {"error": gettext(error.message), "candidates": []}
     people = Person.objects.in_bulk([c["buddy_id"] for c in result["candidates"]])
     return {
         "error": None,

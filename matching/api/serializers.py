@@ -5,6 +5,7 @@ from rest_framework import serializers
 from buddy.api.fields import ProgramField
 from buddy.api.serializers import MaskedModelSerializer
 from buddy.models import ProgramType
+from matching.engine.words import without_messages
 from matching.models import MatchingCriteria, Proposal, RecommendationRun
 
 
@@ -68,6 +69,10 @@ class UnmatchedSerializer(serializers.Serializer):
     excluded = serializers.DictField(child=serializers.IntegerField(), required=False)
     relaxations = serializers.ListField(child=serializers.JSONField(), required=False)
 
+    def to_representation(self, instance):
+        # English words as before; the messages behind them are for the pages (words.py)
+        return super().to_representation(without_messages(instance))
+
 
 class ProposalSerializer(MaskedModelSerializer):
     program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
@@ -114,3 +119,8 @@ class TopSerializer(serializers.Serializer):
     criteria_version = serializers.IntegerField()
     candidates = CandidateSerializer(many=True)
     why_not = serializers.JSONField(required=False, help_text="When there is no candidate.")
+
+    def to_representation(self, instance):
+        if isinstance(instance, dict) and "why_not" in instance:
+            instance = {**instance, "why_not": without_messages(instance["why_not"])}
+        return super().to_representation(instance)
