@@ -755,6 +755,23 @@ def attention_refresh_step(*, program: Program, person_ids=None) -> None:
     attention_refresh(program=program, person_ids=person_ids)
 
 
+def dashboard_warm_step(*, program: Program, person_ids=None) -> None:
+    """The recompute's step after ``attention_refresh_step`` (whose new ``changed_at`` keys
+    the dashboard's cached figures): once the recompute commits, a task computes and caches
+    the program's figures (``selectors.dashboard_figures_warm``), so no coordinator waits
+    for them. Without a broker the first dashboard read computes them, as before."""
+    from core.broker import task_send
+
+    def send():
+        task_send(
+            "enrollments.tasks.dashboard_warm",
+            recovery="the dashboard's next read computes its figures",
+            kwargs={"program_id": program.pk},
+        )
+
+    transaction.on_commit(send)
+
+
 class AttentionQueue:
     """The program's needs-attention items, most urgent first, as kept by the recompute
     (``attention_refresh``) plus the apps' above (read now): ranked, counted, filtered

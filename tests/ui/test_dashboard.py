@@ -105,3 +105,25 @@ def test_ratings_fall_in_fifths_of_the_scale(program):
     for rating in (0.05, 0.5, 1.0, 0.99):
         FeedbackFactory(match=match, rating=rating)
     assert [r["count"] for r in rating_distribution(program=program)] == [1, 0, 1, 0, 2]
+
+
+def test_the_recompute_warms_the_dashboards_figures_after_its_commit(
+    logged_in, program, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The first coordinator after a recompute reads the figures from the cache: the
+    recompute's commit requests the task that computes them."""
+    from enrollments import impact
+    from enrollments.services import after_recompute
+
+    busy(program, 2)
+    logged_in.get(reverse("enrollments:dashboard"))  # session warm, the queue kept whole
+    with django_capture_on_commit_callbacks(execute=True):
+        after_recompute(program=program)  # the recompute's steps: the items, then the task
+
+    def not_again(**_span):
+        raise AssertionError("the dashboard computed its figures")
+
+    monkeypatch.setattr(impact, "program_figures", not_again)
+    monkeypatch.setattr(impact, "hours_by_company", not_again)
+    context = logged_in.get(reverse("enrollments:dashboard")).context
+    assert context["figures"].enrolled == program.enrollments.count()
