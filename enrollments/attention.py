@@ -768,7 +768,12 @@ def dashboard_warm_step(*, program: Program, person_ids=None) -> None:
     """The recompute's step after ``attention_refresh_step`` (whose new ``changed_at`` keys
     the dashboard's cached figures): once the recompute commits, a task computes and caches
     the program's figures (``selectors.dashboard_figures_warm``), so no coordinator waits
-    for them. Without a broker the first dashboard read computes them, as before."""
+    for them. Without a broker the first dashboard read computes them, as before.
+    Whole-program recomputes only (nightly): a task per small recompute would add an enqueue
+    to every webhook event (tests/webhooks/test_queries_per_event.py); after those the first
+    dashboard read still computes the figures."""
+    if person_ids is not None:
+        return
     from core.broker import task_send
 
     def send():
