@@ -10,7 +10,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from buddy.access import access_for, role_required
 from buddy.models import Match, Person
@@ -38,6 +40,7 @@ def _rows(concerns, *, request, access, now):
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def concern_list(request):
     program = current_program(request)
     access = access_for(request.user)
@@ -111,7 +114,7 @@ def _rematch(concern, access) -> dict | None:
     try:
         result = services.concern_rematch_suggestions(concern=concern)
     except DomainError as error:  # e.g. the participant is matched again already
-        return {"error": error.message, "candidates": []}
+        return {"error": gettext(error.message), "candidates": []}
     people = Person.objects.in_bulk([c["buddy_id"] for c in result["candidates"]])
     return {
         "error": None,
@@ -120,6 +123,7 @@ def _rematch(concern, access) -> dict | None:
 
 
 @role_required(read="programs")
+@require_GET
 def concern_detail(request, pk):
     concern = _concern_in_scope(request, pk)
     return render(request, "concerns/detail.html", _detail_context(request, concern))

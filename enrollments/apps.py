@@ -13,11 +13,13 @@ class EnrollmentsConfig(AppConfig):
 
         MATCH_LIST_COLUMNS.register("enrollments.health", _with_health)
 
-        from enrollments.attention import attention_refresh_step
+        from enrollments.attention import attention_refresh_step, dashboard_warm_step
         from enrollments.services import AFTER_RECOMPUTE
 
-        # The kept attention items follow every recompute (the drain's people, nightly all).
+        # The kept attention items follow every recompute (the drain's people, nightly all),
+        # then the dashboard's figures are cached for their new state (after the commit).
         AFTER_RECOMPUTE.register("enrollments.attention_refresh", attention_refresh_step)
+        AFTER_RECOMPUTE.register("enrollments.dashboard_warm", dashboard_warm_step)
 
         # The match page's health section (buddy's registry: buddy never imports this app).
         from buddy.views.panels import MATCH_PANELS

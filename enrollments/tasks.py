@@ -43,6 +43,16 @@ def recompute_all_programs() -> int:
     return changed
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def dashboard_warm(*, program_id: int) -> bool:
+    """Cache a program's dashboard figures for its current state (requested after each
+    recompute's commit: ``attention.dashboard_warm_step``)."""
+    from enrollments.selectors import dashboard_figures_warm
+
+    program = Program.objects.filter(pk=program_id).first()
+    return program is not None and dashboard_figures_warm(program=program)
+
+
 @shared_task(acks_late=True)
 def send_attention_digest() -> int:
     """Weekly (beat): the attention queue by email to staff coordinators."""

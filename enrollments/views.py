@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from django.views.decorators.http import require_GET
 
 from buddy.access import access_for, role_required
 from buddy.selectors import program_in_scope
@@ -252,6 +253,7 @@ def _act_urls(items, program) -> dict:
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def attention(request):
     program = current_program(request)
     filters = AttentionFilterForm(request.GET)
@@ -328,11 +330,32 @@ def attention_snooze_view(request):
 
 
 def _snooze_refused(request, errors: dict):
-    text = "; ".join(
-        f"{field}: {e['message']}" for field, messages_ in errors.items() for e in messages_
-    )
+    """A refused snooze. htmx: the row's form again with 422 (htmx-config.js swaps 422 in
+    place of the form: HX-Retarget), its errors next to the fields and what was typed kept;
+    a plain form: the reasons as text (400)."""
+    messages_ = {field: [e["message"] for e in errors_] for field, errors_ in errors.items()}
+    row = request.POST.get("row", "")
+    if request.htmx and row.isdigit():
+        data = request.POST
+        context = {
+            "n": row,
+            **{name: data.get(name, "") for name in ("kind", "subject_type", "subject_id")},
+            "program_type": data.get("program", ""),
+            "fingerprint": data.get("fingerprint", ""),
+            "until": data.get("until", ""),
+            "note": data.get("note", ""),
+            "until_errors": messages_.pop("until", []),
+            "note_errors": messages_.pop("note", []),
+            "other_errors": [f"{f}: {m}" for f, ms in messages_.items() for m in ms],
+            "snooze_min": timezone.localdate() + timedelta(days=1),
+        }
+        response = render(request, "enrollments/_snooze_form.html", context, status=422)
+        response["HX-Retarget"] = f"#snooze-form-{row}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    text = "; ".join(f"{field}: {m}" for field, ms in messages_.items() for m in ms)
     if request.htmx:
-        return render(request, "enrollments/_snooze_error.html", {"text": text}, status=400)
+        return render(request, "enrollments/_snooze_error.html", {"text": text}, status=422)
     return HttpResponse(text, status=400, content_type="text/plain")
 
 
@@ -369,5 +392,6 @@ def _remind_refused(request, errors: dict):
         f"{field}: {e['message']}" for field, messages_ in errors.items() for e in messages_
     )
     if request.htmx:
-        return render(request, "enrollments/_remind_error.html", {"text": text}, status=400)
+        # 422: swapped in place of the button (static/js/htmx-config.js)
+        return render(request, "enrollments/_remind_error.html", {"text": text}, status=422)
     return HttpResponse(text, status=400, content_type="text/plain")

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from buddy.access import access_for, role_required
 from buddy.views.common import current_program, program_errors
@@ -16,6 +17,7 @@ ATTENTION_TOP = 5
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def home(request):
     program = current_program(request)
     queue = AttentionQueue(program=program)

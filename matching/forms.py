@@ -2,6 +2,7 @@
 acceptance. They parse and keep what was typed; the rules are ``matching.services``'."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -78,7 +79,7 @@ class CriteriaForm(forms.Form):
     def add_service_errors(self, error: DomainError) -> None:
         """A refusal of the service, each error beside its field (``criteria.<name>.rule``)."""
         if not error.errors:
-            self.add_error(None, error.message)
+            self.add_error(None, gettext(error.message))
         for e in error.errors:
             parts = e.path.split(".")
             field = None
@@ -86,7 +87,7 @@ class CriteriaForm(forms.Form):
                 field = f"{parts[2]}_{parts[1]}"
             elif e.path in self.fields:
                 field = e.path
-            self.add_error(field if field in self.fields else None, e.message)
+            self.add_error(field if field in self.fields else None, gettext(e.message))
 
 
 class DismissForm(forms.Form):

@@ -110,7 +110,11 @@ class RecommendationRun(TimeStampedModel):
     unmatched_count = models.PositiveIntegerField(default=0)
     total_score = models.FloatField(default=0)
     unmatched = PersonEntriesJSONField(  # names people: privacy.graph exports and erases it
-        default=list, blank=True, person_key="participant_id", text_keys=("text",)
+        # "city": a parameter of an explanation's messages (matching/engine/words.py)
+        default=list,
+        blank=True,
+        person_key="participant_id",
+        text_keys=("text", "city"),
     )
     error_code = models.CharField(max_length=60, blank=True)
 
@@ -155,7 +159,13 @@ class Proposal(TimeStampedModel):
     )
     score = models.FloatField(help_text="0–100.")
     parts = models.JSONField(default=dict, help_text="Points per criterion.")
-    reasons = models.JSONField(default=list, help_text="The reasons in words.")
+    reasons = models.JSONField(default=list, help_text="The reasons in English words (the API's).")
+    reason_codes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The same reasons as messages (code and parameters, matching/engine/words.py): "
+        "the pages put them into the reader's language. Empty for proposals stored before.",
+    )
     status = models.CharField(
         max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
     )

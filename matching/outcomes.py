@@ -95,7 +95,7 @@ def outcome_evidence(*, program: Program, criteria: dict | None = None) -> dict:
         result["criteria"].append(
             {
                 "criterion": criterion.name,
-                "label": criterion.label,
+                "label": str(criterion.label),
                 "rule": settings.rules[criterion.name],
                 "weight": weight,
                 "met": n_met,

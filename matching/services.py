@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from buddy.models import DataSource, Match, Person, Program, Role
 from buddy.services.matches import match_propose
@@ -48,15 +49,15 @@ logger = logging.getLogger(__name__)
 def criteria_validate(criteria: dict) -> dict:
     """Every criterion of the registry with a rule it allows and a weight in 0–100."""
     if not isinstance(criteria, dict):
-        raise ValidationFailed([FieldError("criteria", "must be an object")])
+        raise ValidationFailed([FieldError("criteria", gettext_noop("must be an object"))])
     errors, clean = [], {}
     for name in criteria:
         if name not in REGISTRY:
-            errors.append(FieldError(f"criteria.{name}", "unknown criterion"))
+            errors.append(FieldError(f"criteria.{name}", gettext_noop("unknown criterion")))
     for name, criterion in REGISTRY.items():
         given = criteria.get(name, {})
         if not isinstance(given, dict):
-            errors.append(FieldError(f"criteria.{name}", "must be an object"))
+            errors.append(FieldError(f"criteria.{name}", gettext_noop("must be an object")))
             continue
         rule = given.get("rule", criterion.default_rule)
         weight = given.get("weight", criterion.default_weight)
@@ -69,7 +70,11 @@ def criteria_validate(criteria: dict) -> dict:
             or not isinstance(weight, int | float)
             or not 0 <= weight <= 100
         ):
-            errors.append(FieldError(f"criteria.{name}.weight", "must be a number from 0 to 100"))
+            errors.append(
+                FieldError(
+                    f"criteria.{name}.weight", gettext_noop("must be a number from 0 to 100")
+                )
+            )
         clean[name] = {"rule": rule, "weight": weight}
     if errors:
         raise ValidationFailed(errors)
@@ -97,7 +102,7 @@ def criteria_save(
     """Store new settings as the program's next version (versions are never edited)."""
     clean = criteria_validate(criteria)
     if not 0 <= float(score_floor) <= 100:
-        raise ValidationFailed([FieldError("score_floor", "must be from 0 to 100")])
+        raise ValidationFailed([FieldError("score_floor", gettext_noop("must be from 0 to 100"))])
     Program.objects.select_for_update().get(pk=program.pk)  # one version number at a time
     last = MatchingCriteria.objects.filter(program=program).order_by("-version").first()
     version = MatchingCriteria(
@@ -132,7 +137,9 @@ def recommend_for_participant(
     are none, why not. ``exclude_buddy_ids``: buddies left out (a rematch leaves out the
     previous buddy)."""
     if participant.role != Role.PARTICIPANT:
-        raise RuleViolation("matching.not_a_participant", "This person is not a participant.")
+        raise RuleViolation(
+            "matching.not_a_participant", gettext_noop("This person is not a participant.")
+        )
     criteria = criteria_current(program=program)
     settings = _settings(criteria)
     loaded = selectors.pool_for_program(
@@ -143,8 +150,10 @@ def recommend_for_participant(
     if index < 0:
         raise RuleViolation(
             "matching.participant_not_waiting",
-            "This participant is not actively enrolled in the program or already has a "
-            "proposed, accepted or active match there.",
+            gettext_noop(
+                "This participant is not actively enrolled in the program or already has a "
+                "proposed, accepted or active match there."
+            ),
             "participant",
         )
     excluded = {int(i) for i in exclude_buddy_ids}
@@ -219,6 +228,7 @@ def run_compute(
             "score": e["score"],
             "parts": e["parts"],
             "reasons": e["reasons"],
+            "reason_codes": e["reason_codes"],
         }
         for e in explained
     ]
@@ -315,7 +325,7 @@ def run_execute(*, run_id: int, top_k: int = TOP_K) -> RunResult | None:
 
 PROPOSAL_COLUMNS = (
     "run_id", "program_id", "participant_id", "buddy_id", "score", "parts", "reasons",
-    "status", "locked", "dismissal_reason", "created_at", "updated_at",
+    "reason_codes", "status", "locked", "dismissal_reason", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -336,7 +346,8 @@ class PostgresProposalWriter:
             for p in rows:
                 copy.write_row(
                     (p.run_id, p.program_id, p.participant_id, p.buddy_id, p.score,
-                     json.dumps(p.parts), json.dumps(p.reasons), p.status, p.locked,
+                     json.dumps(p.parts), json.dumps(p.reasons), json.dumps(p.reason_codes),
+                     p.status, p.locked,
                      p.dismissal_reason, now, now)
                 )  # fmt: skip
 
@@ -364,6 +375,7 @@ def _run_store(run: RecommendationRun, result: RunResult) -> None:
             score=p.score,
             parts=p.parts,
             reasons=p.reasons,
+            reason_codes=p.reason_codes,
             locked=True,
         )
         for p in result.locked
@@ -377,6 +389,7 @@ def _run_store(run: RecommendationRun, result: RunResult) -> None:
             score=p["score"],
             parts=p["parts"],
             reasons=p["reasons"],
+            reason_codes=p["reason_codes"],
         )
         for p in result.proposals
     ]
@@ -400,6 +413,13 @@ def _run_store(run: RecommendationRun, result: RunResult) -> None:
 # --- Proposals ------------------------------------------------------------------------------
 
 
+#: The refusal of a decided proposal (English: the API's; the pages translate it).
+DECIDED = {
+    ProposalStatus.ACCEPTED: gettext_noop("This proposal is already accepted."),
+    ProposalStatus.DISMISSED: gettext_noop("This proposal is already dismissed."),
+}
+
+
 def _open_proposal(proposal_id: int) -> Proposal:
     proposal = (
         Proposal.objects.select_for_update(of=("self",))
@@ -408,11 +428,11 @@ def _open_proposal(proposal_id: int) -> Proposal:
         .first()
     )
     if proposal is None:
-        raise DomainError("No such proposal.", code="matching.unknown_proposal", http_status=404)
-    if proposal.status != ProposalStatus.PROPOSED:
-        raise RuleViolation(
-            "matching.proposal_decided", f"This proposal is already {proposal.status}."
+        raise DomainError(
+            gettext_noop("No such proposal."), code="matching.unknown_proposal", http_status=404
         )
+    if proposal.status != ProposalStatus.PROPOSED:
+        raise RuleViolation("matching.proposal_decided", DECIDED[proposal.status])
     return proposal
 
 
@@ -464,7 +484,7 @@ def proposal_dismiss(*, proposal: Proposal, reason: str, by=None) -> Proposal:
     """Dismiss a proposal with a reason; the pair is never proposed again in the program."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed([FieldError("reason", "a dismissal needs a reason")])
+        raise ValidationFailed([FieldError("reason", gettext_noop("a dismissal needs a reason"))])
     proposal = _open_proposal(proposal.pk)
     proposal.status, proposal.dismissal_reason = ProposalStatus.DISMISSED, reason[:200]
     proposal.decided_at, proposal.decided_by = timezone.now(), by
@@ -496,7 +516,7 @@ def suggestion_accept(*, program: Program, participant: Person, buddy_id: int, b
     if chosen is None:
         raise RuleViolation(
             "matching.not_suggested",
-            "This buddy is no longer among the participant's suggestions.",
+            gettext_noop("This buddy is no longer among the participant's suggestions."),
             "buddy",
         )
     buddy = Person.objects.get(pk=chosen["buddy_id"])
@@ -545,7 +565,7 @@ def criteria_preview(
     under the new settings (validated like ``criteria_save``; nothing is stored)."""
     clean = criteria_validate(criteria)
     if not 0 <= float(score_floor) <= 100:
-        raise ValidationFailed([FieldError("score_floor", "must be from 0 to 100")])
+        raise ValidationFailed([FieldError("score_floor", gettext_noop("must be from 0 to 100"))])
     current = selectors.criteria_latest(program=program)  # a preview writes nothing
     proposed = MatchingCriteria(
         program=program,

@@ -10,8 +10,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from buddy.access import access_for, role_required
@@ -22,6 +23,7 @@ from buddy.selectors import people_for_list, program_in_scope, scope_people, sco
 from buddy.views.common import current_program, program_errors
 from core.errors import DomainError, FieldError, ValidationFailed
 from matching import selectors, services
+from matching.engine.words import explanation_shown, reasons_words
 from matching.forms import BulkAcceptForm, CriteriaForm, DismissForm, SuggestionAcceptForm
 from matching.models import Proposal, ProposalStatus, RecommendationRun, RunStatus
 from matching.outcomes import outcome_evidence
@@ -56,6 +58,7 @@ def _in_scope(queryset, request):
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def board(request):
     return _board(request, current_program(request))
 
@@ -95,6 +98,7 @@ def _board(request, program: Program, *, status: int = 200, **extra):
             p.ticked = str(p.pk) in ticked
             p.dismiss_form = dismiss_forms.get(p.pk) or DismissForm(prefix=f"dismiss-{p.pk}")
             p.refusal = refusals.get(p.pk)
+            p.reasons_shown = reasons_words(p.reasons, p.reason_codes)
         unmatched = Paginator(run.unmatched, PROPOSALS_PAGE_SIZE).get_page(
             request.GET.get("unmatched_page")
         )
@@ -121,7 +125,10 @@ def _board(request, program: Program, *, status: int = 200, **extra):
             "proposals": proposals,
             "open_ids": open_ids,
             "unmatched": [
-                {**entry, "person": unmatched_people.get(entry.get("participant_id"))}
+                {
+                    **explanation_shown(entry),
+                    "person": unmatched_people.get(entry.get("participant_id")),
+                }
                 for entry in (unmatched or [])
             ],
             "unmatched_page": unmatched,
@@ -145,6 +152,7 @@ def run_start(request):
 
 
 @role_required(read="programs")
+@require_GET
 def run_progress(request, pk):
     """The run's progress bar (htmx polls it every second while the run is not finished;
     once it is, the board reloads to show the proposals)."""
@@ -174,7 +182,7 @@ def proposal_accept(request, pk):
             request,
             proposal.program,
             status=error.http_status,
-            refusals={proposal.pk: error.message},
+            refusals={proposal.pk: gettext(error.message)},
         )
     messages.success(
         request, _("Accepted: match #%(id)s is proposed to both people.") % {"id": match.pk}
@@ -198,7 +206,7 @@ def proposal_dismiss(request, pk):
                 request,
                 proposal.program,
                 status=error.http_status,
-                refusals={proposal.pk: error.message},
+                refusals={proposal.pk: gettext(error.message)},
             )
         messages.success(request, _("Dismissed: this pair is not proposed again."))
         return redirect(_board_url(proposal.program))
@@ -328,20 +336,26 @@ def _suggestions(request, person: Person, program: Program, *, refusal=None) -> 
     try:
         result = services.recommend_for_participant(program=program, participant=person)
     except DomainError as error:
-        context["not_waiting"] = error.message
+        context["not_waiting"] = gettext(error.message)
         context["refusal_elsewhere"] = refusal is not None
         return context
     buddies = Person.objects.select_related("company").in_bulk(
         [c["buddy_id"] for c in result["candidates"]]
     )
     context["candidates"] = [
-        {**c, "buddy": buddies[c["buddy_id"]], "parts": _parts(c.get("parts", {}))}
+        {
+            **c,
+            "buddy": buddies[c["buddy_id"]],
+            "parts": _parts(c.get("parts", {})),
+            "reasons": reasons_words(c.get("reasons"), c.get("reason_codes")),
+        }
         for c in result["candidates"]
         if c["buddy_id"] in buddies
     ]
     shown = {c["buddy_id"] for c in context["candidates"]}
     context["refusal_elsewhere"] = refusal is not None and refusal["buddy_id"] not in shown
-    context["why_not"] = result.get("why_not")
+    why_not = result.get("why_not")
+    context["why_not"] = explanation_shown(why_not) if why_not else None
     context["criteria_version"] = result["criteria_version"]
     log_people_access(request, buddies.values())
     return context
@@ -364,6 +378,7 @@ def _render_suggestions(request, context: dict, *, status: int = 200):
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def person_suggestions(request, pk):
     """A waiting participant's top 5 (htmx loads it into the person page; without
     JavaScript it is a page of its own)."""
@@ -391,7 +406,7 @@ def suggestion_accept(request, pk):
             program=program, participant=person, buddy_id=buddy_id, by=request.user
         )
     except DomainError as error:
-        refusal = {"buddy_id": buddy_id, "message": error.message}
+        refusal = {"buddy_id": buddy_id, "message": gettext(error.message)}
         context = _suggestions(request, person, program, refusal=refusal)
         return _render_suggestions(request, context, status=error.http_status)
     messages.success(

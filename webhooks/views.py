@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from buddy.access import access_for
 from buddy.json_input import JsonRejected, parse_json, unstorable
 from core.errors import ValidationFailed
 from webhooks import metrics, selectors, services
@@ -191,11 +192,12 @@ def _accepted(delivery_id: str, message: str) -> JsonResponse:
 
 
 class WebhookStatsView(APIView):
-    """``GET /webhooks/stats``: coordinator session or API token (none → 401 JSON)."""
+    """``GET /webhooks/stats``: coordinator session or API token (none → 401 JSON), counting
+    the events of the login's programs only."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return Response(selectors.webhook_stats())
+        return Response(selectors.webhook_stats(access=access_for(request.user)))
 
 
 @require_GET

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from buddy.models import DataSource, Match, MatchStatus, MatchTransition, Person, Program
 from buddy.models.choices import EndReason
@@ -150,12 +151,16 @@ def match_rules_check(
     if others.filter(participant_id=participant_id).exists():
         raise RuleViolation(
             "match.participant_already_matched",
-            "This participant already has a proposed, accepted or active match in this program.",
+            gettext_noop(
+                "This participant already has a proposed, accepted or active match in this program."
+            ),
             "participant",
         )
     if others.filter(buddy_id=buddy_id).count() >= people[buddy_id].capacity:
         raise RuleViolation(
-            "match.buddy_at_capacity", "This buddy has no capacity for another match.", "buddy"
+            "match.buddy_at_capacity",
+            gettext_noop("This buddy has no capacity for another match."),
+            "buddy",
         )
 
 
@@ -188,7 +193,9 @@ def match_propose(
     match_people_check(participant.pk, buddy.pk)
     match_roles_check(participant, buddy)
     if Match.objects.open().filter(program=program, participant=participant, buddy=buddy).exists():
-        raise RuleViolation("match.duplicate", "These two people already have an open match.")
+        raise RuleViolation(
+            "match.duplicate", gettext_noop("These two people already have an open match.")
+        )
     match_rules_check(program_id=program.pk, participant_id=participant.pk, buddy_id=buddy.pk)
     match = Match.objects.create(
         program=program,

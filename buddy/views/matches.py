@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from buddy import selectors
 from buddy.access import access_for, role_required
@@ -35,6 +36,7 @@ PAGE_SIZE = 50
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def match_list(request):
     program = current_program(request)
     queryset = selectors.matches_for_list(program=program, access=access_for(request.user))
@@ -70,6 +72,7 @@ def _match_in_scope(request, pk) -> Match:
 
 
 @role_required(read="programs")
+@require_GET
 def match_detail(request, pk):
     match = _match_in_scope(request, pk)
     log_people_access(request, (match.participant, match.buddy))

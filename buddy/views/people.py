@@ -2,6 +2,7 @@
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from buddy import selectors
 from buddy.access import access_for, role_required
@@ -20,6 +21,7 @@ PAGE_SIZE = 50
 
 @role_required(read="programs")
 @program_errors
+@require_GET
 def people_list(request):
     access = access_for(request.user)
     program = current_program(request)
@@ -61,6 +63,7 @@ def people_list(request):
 
 
 @role_required(read="programs")
+@require_GET
 def person_detail(request, pk):
     access = access_for(request.user)
     person = get_object_or_404(

@@ -7,6 +7,7 @@ from buddy.api.fields import ProgramField
 from buddy.api.serializers import MaskedModelSerializer
 from buddy.models import ProgramType
 from core.pii import mask
+from matching.engine.words import without_messages
 from matching.models import MatchingCriteria, Proposal, RecommendationRun
 
 
@@ -72,7 +73,8 @@ class UnmatchedSerializer(serializers.Serializer):
     relaxations = serializers.ListField(child=serializers.JSONField(), required=False)
 
     def to_representation(self, instance):
-        data = super().to_representation(instance)
+        # English words as before; the messages behind them are for the pages (words.py)
+        data = super().to_representation(without_messages(instance))
         request = self.context.get("request")
         if request is None or access_for(request.user).masked:
             data["text"] = mask(data["text"])
@@ -124,3 +126,8 @@ class TopSerializer(serializers.Serializer):
     criteria_version = serializers.IntegerField()
     candidates = CandidateSerializer(many=True)
     why_not = serializers.JSONField(required=False, help_text="When there is no candidate.")
+
+    def to_representation(self, instance):
+        if isinstance(instance, dict) and "why_not" in instance:
+            instance = {**instance, "why_not": without_messages(instance["why_not"])}
+        return super().to_representation(instance)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.engine.pool import Pool, language_name
+from matching.engine.pool import Pool
+from matching.engine.words import LABELS, message
 
 MUST, PREFER, OFF = "must", "prefer", "off"
 
@@ -42,22 +43,23 @@ def _popcount(x: np.ndarray, multiword: bool) -> np.ndarray:
 class Relaxation:
     """A loosening of a must-rule: ``mask`` marks the pairs it would let in."""
 
-    text: str  # "allowing a shared second language adds {n}"
+    code: str  # a message of ``words.TEXTS`` counting the candidates it adds (``n``)
     mask: Callable[[Pool, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
 class Criterion:
     name: str
-    label: str
+    label: str  # lazy: words in the active language (``words.LABELS``)
     fraction: Callable[[Pool, np.ndarray, np.ndarray], np.ndarray]
-    reasons: Callable[[Pool, int, int], list[str]]
+    #: The reasons of one pair, as messages (``words.message``).
+    reasons: Callable[[Pool, int, int], list[dict]]
     default_rule: str = PREFER
     default_weight: float = 10
     rules: tuple[str, ...] = (MUST, PREFER, OFF)
     must: Callable[[Pool, np.ndarray, np.ndarray], np.ndarray] | None = None
-    #: Words for a participant that no buddy passes: f(pool, participant index, excluded).
-    exclusion_text: Callable[[Pool, int, int], str] | None = None
+    #: The message for a participant that no buddy passes: f(pool, participant index, excluded).
+    exclusion_text: Callable[[Pool, int, int], dict] | None = None
     relaxations: tuple[Relaxation, ...] = field(default_factory=tuple)
     #: False when the value at matching time cannot be rebuilt from an ended match (how long
     #: the participant had waited, the buddy's free places then): left out of the outcomes.
@@ -68,10 +70,10 @@ class Criterion:
             return self.must(pool, p, b)
         return self.fraction(pool, p, b) > 0
 
-    def excluded_words(self, pool: Pool, p: int, count: int) -> str:
+    def excluded_words(self, pool: Pool, p: int, count: int) -> dict:
         if self.exclusion_text is not None:
             return self.exclusion_text(pool, p, count)
-        return f"{count} excluded by the {self.label} must-rule"
+        return message("must.excluded", n=count, criterion=self.name)
 
 
 REGISTRY: dict[str, Criterion] = {}
@@ -128,15 +130,15 @@ def _language_fraction(pool: Pool, p, b):
     return table[p_id[p], b_id[b]]
 
 
-def _language_reasons(pool: Pool, p: int, b: int) -> list[str]:
+def _language_reasons(pool: Pool, p: int, b: int) -> list[dict]:
     codes = pool.languages.values
     primary = int(pool.p_primary[p])
     if primary < len(codes) and pool.b_knows[b, primary]:
-        return [f"both speak {language_name(codes[primary])}"]
+        return [message("language.preferred", language=codes[primary])]
     shared = [
         codes[c] for c in range(len(codes)) if pool.b_knows[b, c] and _has_bit(pool.p_lang[p], c)
     ]
-    return [f"both speak {language_name(shared[0])} (a second language)"] if shared else []
+    return [message("language.second", language=shared[0])] if shared else []
 
 
 def _has_bit(bits, code: int) -> bool:
@@ -146,19 +148,19 @@ def _has_bit(bits, code: int) -> bool:
     return bool((int(bits) >> code) & 1)
 
 
-def _language_exclusion(pool: Pool, p: int, count: int) -> str:
+def _language_exclusion(pool: Pool, p: int, count: int) -> dict:
     primary = int(pool.p_primary[p])
     codes = pool.languages.values
-    name = language_name(codes[primary]) if primary < len(codes) else "their language"
+    language = codes[primary] if primary < len(codes) else ""  # "" : "their language"
     if count >= len(pool.buddy_ids):
-        return f"no buddy speaks {name}: {count} excluded by the language must-rule"
-    return f"{count} buddies do not speak {name} (language must-rule)"
+        return message("language.nobody", language=language, n=count)
+    return message("language.excluded", language=language, n=count)
 
 
 register(
     Criterion(
         name="language",
-        label="language",
+        label=LABELS["language"],
         fraction=_language_fraction,
         must=_speaks_preferred,
         reasons=_language_reasons,
@@ -167,7 +169,7 @@ register(
         exclusion_text=_language_exclusion,
         relaxations=(
             Relaxation(
-                "allowing a shared second language adds {n}",
+                "relax.second_language",
                 lambda pool, p, b: _shares_any(pool, p, b) & ~_speaks_preferred(pool, p, b),
             ),
         ),
@@ -193,23 +195,22 @@ def _codes(bits) -> list[int]:
     return [i * 64 + j for i, w in enumerate(words) for j in range(w.bit_length()) if w >> j & 1]
 
 
-def _interest_reasons(pool: Pool, p: int, b: int) -> list[str]:
+def _interest_reasons(pool: Pool, p: int, b: int) -> list[dict]:
     both = pool.p_interest[p] & pool.b_interest[b]
     names = sorted(pool.interests.values[code] for code in _codes(both))
     if not names:
         return []
-    noun = "shared interest" if len(names) == 1 else "shared interests"
-    return [f"{len(names)} {noun}: {', '.join(names)}"]
+    return [message("interests.shared", n=len(names), names=", ".join(names))]
 
 
 register(
     Criterion(
         name="interests",
-        label="interests",
+        label=LABELS["interests"],
         fraction=_interest_fraction,
         reasons=_interest_reasons,
         default_weight=25,
-        exclusion_text=lambda pool, p, n: f"{n} buddies share no interest (interests must-rule)",
+        exclusion_text=lambda pool, p, n: message("interests.excluded", n=n),
     )
 )
 
@@ -221,23 +222,23 @@ def _city_fraction(pool: Pool, p, b):
     return (pool.p_city[p] == pool.b_city[b]).astype(np.float32)
 
 
-def _city_reasons(pool: Pool, p: int, b: int) -> list[str]:
+def _city_reasons(pool: Pool, p: int, b: int) -> list[dict]:
     if pool.p_city[p] >= 0 and pool.p_city[p] == pool.b_city[b]:
-        return [f"same city: {pool.cities.values[int(pool.p_city[p])]}"]
+        return [message("location.same", city=pool.cities.values[int(pool.p_city[p])])]
     return []
 
 
-def _city_exclusion(pool: Pool, p: int, count: int) -> str:
-    city = pool.cities.values[int(pool.p_city[p])] if pool.p_city[p] >= 0 else "their city"
+def _city_exclusion(pool: Pool, p: int, count: int) -> dict:
+    city = pool.cities.values[int(pool.p_city[p])] if pool.p_city[p] >= 0 else ""
     if count >= len(pool.buddy_ids):
-        return f"no buddy lives in {city}: {count} excluded by the location must-rule"
-    return f"{count} buddies live elsewhere (location must-rule)"
+        return message("location.nobody", city=city, n=count)  # "" : "their city"
+    return message("location.excluded", n=count)
 
 
 register(
     Criterion(
         name="location",
-        label="location",
+        label=LABELS["location"],
         fraction=_city_fraction,
         reasons=_city_reasons,
         default_weight=20,
@@ -254,15 +255,15 @@ def _waiting_fraction(pool: Pool, p, b):
     return np.minimum(pool.p_waiting[p], WAITING_FULL_DAYS) / np.float32(WAITING_FULL_DAYS)
 
 
-def _waiting_reasons(pool: Pool, p: int, b: int) -> list[str]:
+def _waiting_reasons(pool: Pool, p: int, b: int) -> list[dict]:
     days = int(pool.p_waiting[p])
-    return [f"waiting {days} day{'s' if days != 1 else ''}"] if days > 0 else []
+    return [message("waiting.days", n=days)] if days > 0 else []
 
 
 register(
     Criterion(
         name="waiting",
-        label="days waiting",
+        label=LABELS["waiting"],
         fraction=_waiting_fraction,
         reasons=_waiting_reasons,
         default_weight=10,
@@ -280,15 +281,14 @@ def _free_fraction(pool: Pool, p, b):
     return (pool.b_free[b] / pool.b_capacity[b]).astype(np.float32)
 
 
-def _free_reasons(pool: Pool, p: int, b: int) -> list[str]:
-    free = int(pool.b_free[b])
-    return [f"buddy has {free} free place{'s' if free != 1 else ''}"]
+def _free_reasons(pool: Pool, p: int, b: int) -> list[dict]:
+    return [message("free_capacity.places", n=int(pool.b_free[b]))]
 
 
 register(
     Criterion(
         name="free_capacity",
-        label="buddy's free capacity",
+        label=LABELS["free_capacity"],
         fraction=_free_fraction,
         reasons=_free_reasons,
         default_weight=5,

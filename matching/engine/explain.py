@@ -8,42 +8,41 @@ unassigned rows (never a loop over pairs).
 """
 
 import numpy as np
+from django.utils import translation
 
 from matching.engine.criteria import REGISTRY
 from matching.engine.pool import Pool
 from matching.engine.scoring import Settings, row_blocks, score_block
-
-HARD_RULE_WORDS = {
-    "violation": "{n} excluded: an earlier match with them ended in a violation",
-    "earlier_pair": "{n} excluded: they were paired before (never re-pair any earlier pair)",
-    "dismissed": "{n} excluded: a coordinator dismissed the suggestion",
-}
+from matching.engine.words import explanation_words, message, render
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _explanation(code: str, said: dict, details: list[dict], **rest) -> dict:
+    """An explanation: its message and details (shown in the reader's language,
+    ``words.explanation_words``) and the same in English words under ``text``."""
+    entry = {"code": code, "message": said, "details": details, **rest}
+    entry["text"] = explanation_words(entry)
+    return entry
 
 
 def why_not_matched(pool: Pool, settings: Settings, rows: np.ndarray) -> list[dict]:
     """One explanation per row in ``rows`` (participant indices), in that order."""
     rows = np.asarray(rows, dtype=np.int64)
     n_b = len(pool.buddy_ids)
-    if n_b == 0:
-        full = pool.buddies_full
-        text = (
-            f"all {_plural(full, 'buddy is', 'buddies are')} at capacity"
-            if full
-            else "no buddy is actively enrolled in the program"
-        )
-        return [
-            {"code": "all_at_capacity", "text": text, "excluded": {}, "relaxations": []}
-            for _ in rows
-        ]
-    out: list[dict] = []
-    for positions in row_blocks(len(rows), n_b):
-        block = score_block(pool, settings, rows[positions], detail=True)
-        out += _explain_block(pool, settings, block)
-    return out
+    with translation.override("en"):
+        if n_b == 0:
+            full = pool.buddies_full
+            said = message("all_at_capacity", n=full) if full else message("no_buddy_enrolled")
+            return [
+                _explanation(
+                    "all_at_capacity", said, [], excluded={}, relaxations=[], relaxation_messages=[]
+                )
+                for _ in rows
+            ]
+        out: list[dict] = []
+        for positions in row_blocks(len(rows), n_b):
+            block = score_block(pool, settings, rows[positions], detail=True)
+            out += _explain_block(pool, settings, block)
+        return out
 
 
 def _explain_block(pool: Pool, settings: Settings, block) -> list[dict]:
@@ -61,14 +60,17 @@ def _explain_block(pool: Pool, settings: Settings, block) -> list[dict]:
     for name in block.must:
         criterion = REGISTRY[name]
         sole = ~block.must[name] & (failing == 1) & block.floor_ok
-        relax.append((f"turning the {criterion.label} rule into a preference adds {{n}}", sole))
+        relax.append(({"code": "relax.prefer", "criterion": name}, sole))
         p, b = block.rows[:, None], np.arange(n_b)[None, :]
         others_ok = (failing - (~block.must[name]).astype(np.int8)) == 0
         for relaxation in criterion.relaxations:
             relax.append(
-                (relaxation.text, relaxation.mask(pool, p, b) & others_ok & block.floor_ok)
+                (
+                    {"code": relaxation.code},
+                    relaxation.mask(pool, p, b) & others_ok & block.floor_ok,
+                )
             )
-    relax_counts = [(text, mask.sum(axis=1)) for text, mask in relax]
+    relax_counts = [(said, mask.sum(axis=1)) for said, mask in relax]
     excluded_counts = {key: (~m).sum(axis=1) for key, m in masks.items()}
     n_eligible = eligible.sum(axis=1)
     n_below = below_floor.sum(axis=1)
@@ -76,23 +78,12 @@ def _explain_block(pool: Pool, settings: Settings, block) -> list[dict]:
     results = []
     for i, p in enumerate(block.rows):
         excluded = {k.split(":", 1)[1]: int(v[i]) for k, v in excluded_counts.items() if v[i]}
-        relaxations = [
-            {
-                "text": text.format(n=_plural(int(c[i]), "candidate", "candidates")),
-                "adds": int(c[i]),
-            }
-            for text, c in relax_counts
-            if c[i]
-        ]
+        relaxations = [message(**said, n=int(c[i])) for said, c in relax_counts if c[i]]
         if n_below[i]:
             relaxations.append(
-                {
-                    "text": f"lowering the score floor to {float(best_below[i]):.1f} adds "
-                    f"{_plural(int(n_below[i]), 'candidate', 'candidates')}",
-                    "adds": int(n_below[i]),
-                }
+                message("relax.floor", floor=f"{float(best_below[i]):.1f}", n=int(n_below[i]))
             )
-        relaxations.sort(key=lambda r: -r["adds"])
+        relaxations.sort(key=lambda r: -r["params"]["n"])
         words = []
         for key, count in sorted(excluded_counts.items(), key=lambda kv: -int(kv[1][i])):
             count = int(count[i])
@@ -102,30 +93,33 @@ def _explain_block(pool: Pool, settings: Settings, block) -> list[dict]:
             if kind == "must":
                 words.append(REGISTRY[name].excluded_words(pool, int(p), count))
             else:
-                words.append(HARD_RULE_WORDS[name].format(n=count))
+                words.append(message(f"hard.{name}", n=count))
         if n_eligible[i]:
             code = "taken"
             n = int(n_eligible[i])
-            text = (
-                "the only suitable buddy was given to a participant with a higher-scoring pair"
-                if n == 1
-                else f"all {n} suitable buddies were given to participants with higher-scoring "
-                "pairs"
-            )
+            said = message("taken.one") if n == 1 else message("taken.many", n=n)
         elif n_below[i]:
             code = "below_floor"
-            text = (
-                f"{_plural(int(n_below[i]), 'candidate scores', 'candidates score')} below the "
-                f"floor of {settings.floor:g} (best {float(best_below[i]):.1f})"
+            said = message(
+                "below_floor",
+                n=int(n_below[i]),
+                floor=f"{settings.floor:g}",
+                best=f"{float(best_below[i]):.1f}",
             )
         else:
             code = "no_candidates"
-            text = "no buddy passes the rules"
+            said = message("no_candidates")
         if pool.buddies_full:
-            words.append(f"{_plural(pool.buddies_full, 'buddy is', 'buddies are')} at capacity")
-        if words:
-            text += ": " + "; ".join(words)
+            words.append(message("buddies_full", n=pool.buddies_full))
+        relaxations = relaxations[:3]
         results.append(
-            {"code": code, "text": text, "excluded": excluded, "relaxations": relaxations[:3]}
+            _explanation(
+                code,
+                said,
+                words,
+                excluded=excluded,
+                relaxations=[{"text": render(r), "adds": r["params"]["n"]} for r in relaxations],
+                relaxation_messages=relaxations,
+            )
         )
     return results

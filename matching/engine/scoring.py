@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.utils import translation
 
 from matching.engine.criteria import MUST, OFF, PREFER, REGISTRY, Criterion
 from matching.engine.pool import Pool
+from matching.engine.words import render
 
 #: Pairs scored per block: bounds memory (a few float32 matrices of this size).
 BLOCK_PAIRS = 2_000_000
@@ -224,29 +226,36 @@ def pair_parts(
     }
 
 
-def pair_reasons(pool: Pool, settings: Settings, p: int, b: int) -> list[str]:
-    """The reasons in words for one pair (called per proposal, never per pair scored)."""
-    reasons: list[str] = []
+def pair_reasons(pool: Pool, settings: Settings, p: int, b: int) -> list[dict]:
+    """The reasons of one pair as messages (``words``; called per proposal, never per pair
+    scored)."""
+    reasons: list[dict] = []
     for criterion in settings.active:
         reasons += criterion.reasons(pool, p, b)
     return reasons
 
 
 def explain_pairs(pool: Pool, settings: Settings, p: np.ndarray, b: np.ndarray) -> list[dict]:
-    """Score, parts and reasons of chosen pairs (proposals, a top 5)."""
+    """Score, parts and reasons of chosen pairs (proposals, a top 5): ``reason_codes`` the
+    reasons as messages (shown in the reader's language), ``reasons`` in English words."""
     p, b = np.asarray(p, dtype=np.int64), np.asarray(b, dtype=np.int64)
     score = score_pairs(pool, settings, p, b)
     parts = pair_parts(pool, settings, p, b)
-    return [
-        {
-            "participant_index": int(p[i]),
-            "buddy_index": int(b[i]),
-            "score": round(float(score[i]), 1),
-            "parts": {name: round(float(v[i]), 1) for name, v in parts.items()},
-            "reasons": pair_reasons(pool, settings, int(p[i]), int(b[i])),
-        }
-        for i in range(len(p))
-    ]
+    out = []
+    with translation.override("en"):
+        for i in range(len(p)):
+            said = pair_reasons(pool, settings, int(p[i]), int(b[i]))
+            out.append(
+                {
+                    "participant_index": int(p[i]),
+                    "buddy_index": int(b[i]),
+                    "score": round(float(score[i]), 1),
+                    "parts": {name: round(float(v[i]), 1) for name, v in parts.items()},
+                    "reasons": [render(m) for m in said],
+                    "reason_codes": said,
+                }
+            )
+    return out
 
 
 def top_for_participant(pool: Pool, settings: Settings, index: int, *, n: int = 5) -> list[dict]:

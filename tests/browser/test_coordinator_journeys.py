@@ -74,6 +74,31 @@ def test_a_coordinator_ends_a_match_with_a_reason(page, world):
     assert Match.objects.get(pk=match.pk).transitions.filter(to_status="ended").exists()
 
 
+def test_a_refused_snooze_shows_its_message_next_to_the_field_keeping_the_note(page, world):
+    """htmx 2 swaps no 4xx answer by default: the 422 with the form again is swapped in."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    log_in(page, "coco")
+    page.goto("/attention/")
+    row = page.locator("table.attention tbody tr").first
+    row.locator("details.snooze summary").click()
+    far = (timezone.localdate() + timedelta(days=400)).isoformat()
+    row.get_by_label("Snooze until").fill(far)
+    row.get_by_label("Note (what you did)").fill("Called them twice")
+    row.get_by_role("button", name="Snooze").click()
+    error = page.locator("#until-1-error")
+    expect(error).to_contain_text("365 days")
+    expect(page.locator("#note-1")).to_have_value("Called them twice")
+    expect(page.locator("#until-1")).to_have_value(far)
+    expect(page.locator("#until-1")).to_have_attribute("aria-describedby", "until-1-error")
+    check_accessibility(page)
+    page.locator("#until-1").fill((timezone.localdate() + timedelta(days=3)).isoformat())
+    page.locator("#snooze-form-1").get_by_role("button", name="Snooze").click()
+    expect(page.get_by_role("status")).to_contain_text("Snoozed until")
+
+
 def test_a_coordinator_switches_to_german(page, world):
     log_in(page, "coco")
     page.get_by_label("Language").select_option("de")

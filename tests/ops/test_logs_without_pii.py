@@ -78,7 +78,7 @@ def test_a_500_traceback_keeps_type_and_location_but_not_the_database_text(
 ):
     from webhooks import views
 
-    def failing_stats():
+    def failing_stats(**_scope):
         _fail_in_the_database()
 
     monkeypatch.setattr(views.selectors, "webhook_stats", failing_stats)

@@ -202,3 +202,22 @@ def test_the_items_read_in_german(logged_in, program):
     html = logged_in.get(reverse("enrollments:attention"), HTTP_ACCEPT_LANGUAGE="de").content
     assert "wartet seit 20 Tagen auf ein Match" in html.decode()
     assert "Teilnehmende*r wartet auf ein Match" in html.decode()  # the summary in words
+
+
+def test_a_refused_htmx_snooze_answers_its_form_again_with_422(logged_in, program):
+    waiting(program, 1)
+    item = attention_queue(program=program)[-1]
+    far = (timezone.localdate() + timedelta(days=400)).isoformat()
+    response = logged_in.post(
+        reverse("enrollments:attention-snooze"),
+        {"program": "buddy", "kind": item.kind, "subject_type": item.subject_type,
+         "subject_id": item.subject_id, "fingerprint": item_fingerprint(item),
+         "until": far, "note": "Called them", "row": "3"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#snooze-form-3", "outerHTML")
+    html = response.content.decode()
+    assert 'id="until-3-error"' in html and "within 365 days" in html
+    assert f'value="{far}"' in html and 'value="Called them"' in html
+    assert not AttentionSnooze.objects.exists()

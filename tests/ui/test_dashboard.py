@@ -138,3 +138,25 @@ def test_a_viewer_sees_the_health_figures_in_german(client, viewer, program):
     html = html.decode()
     assert "Gefährdete Matches" in html and "Gesundheit der Matches pro Woche" in html
     assert "Ohne Unternehmen" in html
+
+
+def test_the_recompute_warms_the_dashboards_figures_after_its_commit(
+    logged_in, program, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The first coordinator after a recompute reads the figures from the cache: the
+    recompute's commit requests the task that computes them."""
+    from enrollments import impact
+    from enrollments.services import after_recompute
+
+    busy(program, 2)
+    logged_in.get(reverse("enrollments:dashboard"))  # session warm, the queue kept whole
+    with django_capture_on_commit_callbacks(execute=True):
+        after_recompute(program=program)  # the recompute's steps: the items, then the task
+
+    def not_again(**_span):
+        raise AssertionError("the dashboard computed its figures")
+
+    monkeypatch.setattr(impact, "program_figures", not_again)
+    monkeypatch.setattr(impact, "hours_by_company", not_again)
+    context = logged_in.get(reverse("enrollments:dashboard")).context
+    assert context["figures"].enrolled == program.enrollments.count()

@@ -403,3 +403,55 @@ def test_a_participant_who_is_not_waiting_gets_no_suggestions(logged_in, program
     assert response.status_code == 200
     assert response.context["not_waiting"]
     assert MASK not in response.content.decode()
+
+
+# --- The engine's words in the coordinator's language ----------------------------------------
+
+
+def in_german(client):
+    client.post(reverse("set_language"), {"language": "de", "next": "/"})
+    return client
+
+
+def test_a_german_coordinator_reads_the_top_5_reasons_in_german(logged_in, pair):
+    participant, _buddy = pair
+    body = in_german(logged_in).get(suggestions_url(participant), HTTP_HX_REQUEST="true")
+    body = body.content.decode()
+    assert "beide sprechen Arabisch" in body and "gleiche Stadt: Berlin" in body
+    assert "Buddy hat 1 freien Platz" in body
+    assert "Sprache: " in body  # the criteria's labels beside their points
+    assert "both speak" not in body and "same city" not in body
+
+
+def test_a_german_coordinator_reads_the_boards_proposals_and_why_not_in_german(
+    logged_in, program, pair
+):
+    enrolled(program, ParticipantFactory, languages=["ti"], location="Köln")
+    criteria_save(program=program, criteria={"language": {"rule": "must", "weight": 10}})
+    run = run_now(program)
+    assert run.proposals.get().reasons[0] == "both speak Arabic"  # the API's words stay
+    body = in_german(logged_in).get(BOARD).content.decode()
+    assert "beide sprechen Arabisch" in body
+    assert "kein Buddy spricht Tigrinya: 1 durch die Pflichtregel Sprache ausgeschlossen" in body
+    assert "die Regel „Sprache“ zur Präferenz zu machen, bringt 1 Kandidaten hinzu" in body
+    assert "both speak" not in body and "must-rule" not in body
+
+
+def test_a_german_coordinator_reads_a_rule_refusal_in_german(logged_in, done_run):
+    proposal = proposal_of(done_run)
+    url = reverse("matching:proposal-accept", args=[proposal.pk])
+    assert in_german(logged_in).post(url).status_code == 302
+    response = logged_in.post(url)
+    assert "Dieser Vorschlag ist bereits angenommen." in response.content.decode()
+
+
+def test_the_api_keeps_the_reasons_and_explanations_in_english(logged_in, program, pair):
+    enrolled(program, ParticipantFactory, languages=["ti"])
+    criteria_save(program=program, criteria={"language": {"rule": "must", "weight": 10}})
+    run = run_now(program)
+    unmatched = logged_in.get(f"/api/recommendations/runs/{run.pk}/unmatched/").json()
+    assert unmatched[0]["text"] == (
+        "no buddy passes the rules: no buddy speaks Tigrinya: 1 excluded by the language must-rule"
+    )
+    assert set(unmatched[0]) == {"participant_id", "code", "text", "excluded", "relaxations"}
+    assert all(set(r) == {"text", "adds"} for r in unmatched[0]["relaxations"])

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime
 
+from buddy.models import Program, ProgramType
 from buddy.services.tokens import token_create
-from tests.factories import MatchFactory
+from tests.factories import MatchFactory, UserFactory, buddy_program, coordinator_of
 from tests.webhooks.conftest import MATCH_ID, deliver, example
 from webhooks.validation import EVENT_TYPES
 
@@ -15,7 +16,8 @@ def test_stats_without_credentials_is_401_json(db, client):
     assert response.json()["status"] == "error"
 
 
-def test_stats_counts_deliveries_events_and_drift(db, client, coordinator):
+def test_stats_counts_deliveries_events_and_drift(db, client):
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
     MatchFactory(external_id=MATCH_ID, matched_at=datetime(2025, 3, 1, tzinfo=UTC))
     deliver(client, example("buddy.checkin.completed"), delivery_id="ok")
     deliver(client, example("buddy.checkin.completed"), delivery_id="ok")  # duplicate
@@ -26,7 +28,7 @@ def test_stats_counts_deliveries_events_and_drift(db, client, coordinator):
         deliver(client, example("buddy.milestone.reached"), delivery_id="dead")
     deliver(client, example("buddy.event.attended", userId=MATCH_ID), delivery_id="failing")
 
-    _row, token = token_create(user=coordinator, name="stats")
+    _row, token = token_create(user=superuser, name="stats")
     with_token = client.get("/webhooks/stats", HTTP_AUTHORIZATION=f"Token {token}")
     assert with_token.status_code == 200
     body = with_token.json()
@@ -38,8 +40,32 @@ def test_stats_counts_deliveries_events_and_drift(db, client, coordinator):
     assert body["warnings"]["enumDrift"] == 1
     assert body["timestamp"].endswith("Z")
 
-    client.force_login(coordinator)  # a coordinator's session works too
+    client.force_login(superuser)  # a session works too
     assert client.get("/webhooks/stats").json()["deliveries"] == body["deliveries"]
+
+
+def test_stats_count_only_the_events_of_the_coordinators_programs(db, client):
+    """Events and deliveries naming a match of program B, or nobody known yet, are not
+    counted for a coordinator of program A (the same scoping as the review screen)."""
+    program_a = buddy_program()
+    program_b = Program.objects.get(program_type=ProgramType.MENTORSHIP)
+    MatchFactory(
+        program=program_b, external_id=MATCH_ID, matched_at=datetime(2025, 3, 1, tzinfo=UTC)
+    )
+    deliver(client, example("buddy.checkin.completed"), delivery_id="of-b")
+    deliver(client, example("buddy.milestone.reached"), delivery_id="nobody-known")
+
+    client.force_login(coordinator_of(program_a, username="coordinator-a"))
+    body = client.get("/webhooks/stats").json()
+    assert body["deliveries"] == {"processed": 0, "failed": 0, "deadLettered": 0, "duplicates": 0}
+    assert set(body["eventsByType"].values()) == {0}
+    assert body["eventsWaiting"] == 0
+
+    client.force_login(coordinator_of(program_b, username="coordinator-b"))
+    body = client.get("/webhooks/stats").json()
+    assert body["deliveries"]["processed"] == 1
+    assert body["eventsByType"]["buddy.checkin.completed"] == 1
+    assert body["eventsByType"]["buddy.milestone.reached"] == 0
 
 
 def test_health_is_public(db, client):

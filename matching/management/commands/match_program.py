@@ -9,6 +9,7 @@ from buddy.models import ProgramType
 from buddy.selectors import program_by_type
 from core.errors import DomainError
 from matching import selectors, services
+from matching.engine.words import without_messages
 from matching.explain_csv import write_explain_csv
 
 
@@ -104,7 +105,7 @@ class Command(BaseCommand):
                 for p in proposals
             ],
             "unmatched": [
-                {"participant": ids[u["participant_id"]], **_without_id(u)}
+                {"participant": ids[u["participant_id"]], **_without_id(without_messages(u))}
                 for u in result.unmatched
             ],
         }

@@ -8,6 +8,7 @@ from buddy.models import ProgramType, Role
 from buddy.selectors import program_by_type
 from core.errors import DomainError
 from matching import selectors, services
+from matching.engine.words import without_messages
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             ],
         }
         if "why_not" in result:
-            out["why_not"] = result["why_not"]
+            out["why_not"] = without_messages(result["why_not"])
         if options["json"]:
             self.stdout.write(json.dumps(out, indent=2))
             return
