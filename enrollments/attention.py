@@ -780,8 +780,9 @@ def dashboard_warm_step(*, program: Program, person_ids=None) -> None:
     the program's figures (``selectors.dashboard_figures_warm``), so no coordinator waits
     for them. Without a broker the first dashboard read computes them, as before.
     Whole-program recomputes only (nightly): a task per small recompute would add an enqueue
-    to every webhook event (tests/webhooks/test_queries_per_event.py); after those the first
-    dashboard read still computes the figures."""
+    to every webhook event (tests/webhooks/test_queries_per_event.py); after those the next
+    dashboard read answers the last figures and asks for the task itself
+    (``selectors.dashboard_figures``)."""
     if person_ids is not None:
         return
     from core.broker import task_send

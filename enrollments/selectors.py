@@ -149,33 +149,79 @@ def mood_per_month(mood_distribution: list[dict]) -> tuple[list[str], list[dict]
 FIGURES_TTL = 6 * 3600
 
 
-def dashboard_figures(*, program: Program, changed_at: datetime) -> dict:
+def _dashboard_key(program: Program, changed_at: datetime, today) -> str:
+    return f"enrollments:dashboard:v3:{program.pk}:{changed_at.isoformat()}:{today}"
+
+
+def _dashboard_latest_key(program: Program) -> str:
+    return f"enrollments:dashboard:v3:latest:{program.pk}"
+
+
+def dashboard_figures(*, program: Program, changed_at: datetime, compute: bool = False) -> dict:
     """The program's key figures and chart numbers, computed once per recompute: cached
     under the program, the day and the time its kept attention items last changed (every
-    recompute of its people refreshes them, nightly all), so a figure is never older than
-    the data's last recompute. Set-based queries on a miss (about 4 s at 100,000 matches),
-    none on a hit."""
-    from enrollments.impact import figures_sql, hours_by_company, program_figures
+    recompute of its people refreshes them, nightly all). Set-based queries on a miss
+    (seconds at 100,000 matches), none on a hit.
+
+    No page waits for them after the first: on a miss the figures of the program's last
+    computation that day are answered (``as_of`` says when they were computed) and a task
+    computes the current ones (``enrollments.tasks.dashboard_warm``, once per state);
+    ``compute=True`` (that task), a program never computed that day, or tasks that run
+    in-process (no worker to ask: ``make run``) compute them here.
+    """
+    from django.conf import settings
 
     today = timezone.localdate()
-    key = f"enrollments:dashboard:v2:{program.pk}:{changed_at.isoformat()}:{today}"
+    key = _dashboard_key(program, changed_at, today)
     figures = cache.get(key)
-    if figures is None:
-        with figures_sql.impl.without_jit():  # the grouped queries compile longer than run
-            figures = {
-                "figures": program_figures(program=program),
-                "hours": [
-                    {"company": company.name, "hours": round(hours.hours, 1)}
-                    for company, hours in hours_by_company(program=program)
-                ],
-                "per_month": matches_per_month(program=program),
-                "ratings": rating_distribution(program=program),
-                "waiting": waiting_figures(program=program),
-                "matches": match_figures(program=program),
-                "health": health_figures(program=program, per="company", today=today),
-            }
-        cache.set(key, figures, FIGURES_TTL)
+    if figures is not None:
+        return figures
+    if not compute and not settings.CELERY_TASK_ALWAYS_EAGER:
+        latest = cache.get(_dashboard_latest_key(program))
+        if latest is not None and latest["day"] == today:
+            _request_warm(program, key)
+            return latest["figures"]
+    figures = _dashboard_compute(program, today)
+    cache.set(key, figures, FIGURES_TTL)
+    cache.set(_dashboard_latest_key(program), {"day": today, "figures": figures}, FIGURES_TTL)
     return figures
+
+
+def _dashboard_compute(program: Program, today) -> dict:
+    from enrollments.impact import figures_sql, hours_by_company, program_figures
+
+    with figures_sql.impl.without_jit():  # the grouped queries compile longer than run
+        return {
+            "figures": program_figures(program=program),
+            "hours": [
+                {"company": company.name, "hours": round(hours.hours, 1)}
+                for company, hours in hours_by_company(program=program)
+            ],
+            "per_month": matches_per_month(program=program),
+            "ratings": rating_distribution(program=program),
+            "waiting": waiting_figures(program=program),
+            "matches": match_figures(program=program),
+            "health": health_figures(program=program, per="company", today=today),
+            "as_of": timezone.now(),
+        }
+
+
+def _request_warm(program: Program, key: str) -> None:
+    """Ask a worker, once per program state (``cache.add`` is the latch), to compute the
+    current figures, after the request's transaction."""
+    from django.db import transaction
+
+    from core.broker import task_send
+
+    if not cache.add(f"{key}:warming", True, 15 * 60):
+        return
+    transaction.on_commit(
+        lambda: task_send(
+            "enrollments.tasks.dashboard_warm",
+            recovery="the dashboard's next read asks again",
+            kwargs={"program_id": program.pk},
+        )
+    )
 
 
 def dashboard_figures_warm(*, program: Program) -> bool:
@@ -188,7 +234,7 @@ def dashboard_figures_warm(*, program: Program) -> bool:
     state = AttentionQueueState.objects.filter(program=program).first()
     if state is None:
         return False
-    dashboard_figures(program=program, changed_at=state.changed_at)
+    dashboard_figures(program=program, changed_at=state.changed_at, compute=True)
     return True
 
 

@@ -68,6 +68,7 @@ def home(request):
             "ratings": ratings,
             "hours": hours,
             "health": health,
+            "as_of": cached.get("as_of"),
             "attention": [
                 dict(zip(("title", "reason"), item_words(item), strict=True))
                 for item in queue[:ATTENTION_TOP]
