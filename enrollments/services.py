@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from buddy.models import (
     Enrollment,
@@ -222,6 +223,8 @@ def enrollments_recompute_pending(*, batch: int = DRAIN_BATCH) -> int:
 # --- The attention queue: snoozing an item a coordinator handled ---------------------------
 
 SNOOZE_MAX_DAYS = 365
+#: Said where a snooze reaches further than ``SNOOZE_MAX_DAYS`` (translated on pages).
+SNOOZE_TOO_FAR = gettext_noop("must be within 365 days")
 
 
 @transaction.atomic
@@ -245,13 +248,13 @@ def attention_snooze(
     today = today or timezone.localdate()
     errors = []
     if kind not in PRIORITY:
-        errors.append(FieldError("kind", "unknown kind of item"))
+        errors.append(FieldError("kind", gettext_noop("unknown kind of item")))
     if until is None or until <= today:
-        errors.append(FieldError("until", "must be a date after today"))
+        errors.append(FieldError("until", gettext_noop("must be a date after today")))
     elif (until - today).days > SNOOZE_MAX_DAYS:
-        errors.append(FieldError("until", f"must be within {SNOOZE_MAX_DAYS} days"))
+        errors.append(FieldError("until", SNOOZE_TOO_FAR))
     if len(note) > 500:
-        errors.append(FieldError("note", "must be at most 500 characters"))
+        errors.append(FieldError("note", gettext_noop("must be at most 500 characters")))
     if errors:
         raise ValidationFailed(errors)
     snooze, _created = AttentionSnooze.objects.update_or_create(
@@ -299,7 +302,7 @@ def attention_remind(
 
     today = today or timezone.localdate()
     if kind not in REMINDABLE or subject_type != "match":
-        raise ValidationFailed([FieldError("kind", "this item has no reminder")])
+        raise ValidationFailed([FieldError("kind", gettext_noop("this item has no reminder"))])
     match = (
         Match.objects.active()
         .filter(program=program, pk=subject_id or 0)
@@ -307,7 +310,9 @@ def attention_remind(
         .first()
     )
     if match is None:
-        raise ValidationFailed([FieldError("subject_id", "no active match of the program")])
+        raise ValidationFailed(
+            [FieldError("subject_id", gettext_noop("no active match of the program"))]
+        )
     addresses = [p.email for p in (match.participant, match.buddy) if p.email]
     reminder, created = AttentionReminder.objects.get_or_create(
         program=program,

@@ -10,8 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
 
 from buddy.access import access_for, role_required
@@ -307,6 +307,12 @@ def attention(request):
     )
 
 
+def _field_errors(error: DomainError) -> dict:
+    """A service's field errors as the form's, in the reader's language (the services mark
+    their messages with ``gettext_noop``)."""
+    return {e.path: [{"message": gettext(e.message)}] for e in error.errors}
+
+
 @role_required(read="change", change="change")
 def attention_snooze_view(request):
     """Snooze one item (POST from its row): htmx replaces the row, a plain form redirects."""
@@ -320,7 +326,9 @@ def attention_snooze_view(request):
     try:
         attention_snooze(program=program, by=request.user, **form.cleaned_data)
     except DomainError as error:
-        return _snooze_refused(request, {e.path: [{"message": e.message}] for e in error.errors})
+        return _snooze_refused(
+            request, {e.path: [{"message": gettext(e.message)}] for e in error.errors}
+        )
     if request.htmx:
         return render(
             request, "enrollments/_snoozed_row.html", {"until": form.cleaned_data["until"]}
@@ -379,7 +387,9 @@ def attention_remind_view(request):
     try:
         _reminder, sent = attention_remind(program=program, by=request.user, **form.cleaned_data)
     except DomainError as error:
-        return _remind_refused(request, {e.path: [{"message": e.message}] for e in error.errors})
+        return _remind_refused(
+            request, {e.path: [{"message": gettext(e.message)}] for e in error.errors}
+        )
     text = _("Reminder sent.") if sent else _("Already reminded today.")
     if request.htmx:
         return render(request, "enrollments/_reminded.html", {"text": text})
