@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from buddy.models import CheckIn, DataSource, EndReason, Feedback, Match, MatchStatus, Person
 from concerns.models import (
@@ -25,7 +26,7 @@ from concerns.models import (
     Status,
 )
 from core import events, outbox
-from core.errors import FieldError, RuleViolation, ValidationFailed
+from core.errors import FieldError, Message, RuleViolation, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,17 @@ def _step(concern, action, from_status, *, at, by=None, **detail) -> None:
 
 def _choice(value, choices, path) -> str:
     if value not in choices.values:
-        raise ValidationFailed([FieldError(path, f"must be one of {', '.join(choices.values)}")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    path,
+                    Message(
+                        gettext_noop("must be one of %(choices)s"),
+                        choices=", ".join(choices.values),
+                    ),
+                )
+            ]
+        )
     return value
 
 
@@ -119,15 +130,21 @@ def concern_open(
     _choice(severity, Severity, "severity")
     _choice(source, Source, "source")
     if match is None and person is None:
-        raise ValidationFailed([FieldError("match", "a concern is about a match or a person")])
+        raise ValidationFailed(
+            [FieldError("match", gettext_noop("a concern is about a match or a person"))]
+        )
     if match is not None and match.program_id != program.pk:
-        raise ValidationFailed([FieldError("match", "is not a match of this program")])
+        raise ValidationFailed(
+            [FieldError("match", gettext_noop("is not a match of this program"))]
+        )
     if (
         match is not None
         and person is not None
         and person.pk not in (match.participant_id, match.buddy_id)
     ):
-        raise ValidationFailed([FieldError("person", "is not a person of this match")])
+        raise ValidationFailed(
+            [FieldError("person", gettext_noop("is not a person of this match"))]
+        )
     concern = Concern(
         program=program,
         match=match,
@@ -161,9 +178,16 @@ def _locked(concern: Concern, action: str) -> Concern:
     if concern.status not in ALLOWED_FROM[action]:
         raise RuleViolation(
             "concern.illegal_transition",
-            f"A concern that is {concern.status} cannot be {action}d."
+            Message(
+                gettext_noop("A concern that is %(status)s cannot be %(action)sd."),
+                status=concern.status,
+                action=action,
+            )
             if action != "meeting"
-            else f"A meeting needs an acknowledged case (this one is {concern.status}).",
+            else Message(
+                gettext_noop("A meeting needs an acknowledged case (this one is %(status)s)."),
+                status=concern.status,
+            ),
         )
     return concern
 
@@ -192,7 +216,7 @@ def concern_meeting_add(
     """Record a mediation meeting; the case is in mediation from the first one."""
     now = now or timezone.now()
     if held_at > now + timedelta(days=1):
-        raise ValidationFailed([FieldError("held_at", "must not be in the future")])
+        raise ValidationFailed([FieldError("held_at", gettext_noop("must not be in the future"))])
     concern = _locked(concern, "meeting")
     meeting = ConcernMeeting.objects.create(
         concern=concern, held_at=held_at, notes=notes, agreed_actions=agreed_actions, by=by
@@ -223,18 +247,24 @@ def concern_resolve(
     _choice(outcome, Outcome, "outcome")
     ends = outcome in (Outcome.MATCH_ENDED, Outcome.REMATCH)
     if end_reason and not ends:
-        raise ValidationFailed([FieldError("end_reason", "only when the match ends")])
+        raise ValidationFailed([FieldError("end_reason", gettext_noop("only when the match ends"))])
     if outcome == Outcome.MATCH_ENDED and not end_reason:
-        raise ValidationFailed([FieldError("end_reason", "is required when the match ends")])
+        raise ValidationFailed(
+            [FieldError("end_reason", gettext_noop("is required when the match ends"))]
+        )
     if end_reason:
         _choice(end_reason, EndReason, "end_reason")
     if outcome == Outcome.REMATCH:
         end_reason = end_reason or EndReason.MUTUAL_AGREEMENT
     concern = _locked(concern, "resolve")
     if ends and concern.match_id is None:
-        raise ValidationFailed([FieldError("outcome", "this case is not about a match")])
+        raise ValidationFailed(
+            [FieldError("outcome", gettext_noop("this case is not about a match"))]
+        )
     if violation and concern.match_id is None:
-        raise ValidationFailed([FieldError("violation", "a violation needs a match (a pair)")])
+        raise ValidationFailed(
+            [FieldError("violation", gettext_noop("a violation needs a match (a pair)"))]
+        )
     if ends:
         match = Match.objects.get(pk=concern.match_id)
         if match.status != MatchStatus.ENDED:
@@ -271,7 +301,9 @@ def concern_rematch_suggestions(*, concern: Concern, n: int = 5) -> dict:
     from matching.services import recommend_for_participant
 
     if concern.match_id is None:
-        raise ValidationFailed([FieldError("concern", "this case is not about a match")])
+        raise ValidationFailed(
+            [FieldError("concern", gettext_noop("this case is not about a match"))]
+        )
     match = concern.match
     return recommend_for_participant(
         program=concern.program,

@@ -21,7 +21,7 @@ from buddy.views.common import current_program, program_errors
 from concerns import selectors, services
 from concerns.forms import ACTIONS, ConcernFilterForm, ConcernOpenForm
 from concerns.models import Concern, Outcome, Status
-from core.errors import DomainError, FieldError, ValidationFailed
+from core.errors import DomainError, FieldError, ValidationFailed, said
 
 PAGE_SIZE = 50
 
@@ -162,7 +162,7 @@ def concern_action(request, pk):
             services.concern_resolve(concern=concern, by=request.user, **values)
     except DomainError as error:
         context = _detail_context(request, concern, forms={name: form} if form else None)
-        context["error"] = error.message
+        context["error"] = said(error.message)
         return render(request, "concerns/detail.html", context, status=error.http_status)
     messages.success(request, _("Done: the case is now %(status)s.") % {
         "status": Concern.objects.get(pk=concern.pk).get_status_display()
@@ -200,7 +200,7 @@ def concern_new(request):
             concern = services.concern_open(program=program, match=match, person=person,
                                             by=request.user, **form.cleaned_data)  # fmt: skip
         except DomainError as e:
-            error = e.message
+            error = said(e.message)
         else:
             messages.success(request, _("The case was opened."))
             return redirect("concerns:detail", pk=concern.pk)

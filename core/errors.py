@@ -8,6 +8,40 @@ forms all render the same exception. Messages never carry personal data.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
+
+class Message(str):
+    """A refusal's words: the English text (what the API, the logs and the commands say)
+    that remembers the template and values it was made from, so a page can say it in the
+    reader's language (``said``). Mark the template for the catalogue where it is written:
+    ``Message(gettext_noop("must be between 1 and %(most)d"), most=90)``."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params):
+        text = super().__new__(cls, template % params if params else template)
+        text.template, text.params = template, params
+        return text
+
+    def __reduce__(self):  # pickled (a cache) with its template and values
+        return (_message, (self.template, self.params))
+
+
+def _message(template: str, params: dict) -> Message:
+    return Message(template, **params)
+
+
+def said(text: str) -> str:
+    """A service's message (``DomainError.message``, ``FieldError.message``) in the reader's
+    language: the services mark their messages with ``gettext_noop`` (``Message`` for those
+    with values); an unmarked one stays as it is."""
+    if isinstance(text, Message):
+        translated = gettext(text.template)
+        return translated % text.params if text.params else translated
+    return gettext(text)
+
 
 @dataclass(frozen=True)
 class FieldError:

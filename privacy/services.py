@@ -19,11 +19,12 @@ import uuid
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from buddy.access_log import access_log_record
 from buddy.models import AccessKind, Enrollment, ExternalId, ImportRun, Person
 from core import events, outbox
-from core.errors import DomainError, FieldError, RuleViolation
+from core.errors import DomainError, FieldError, Message, RuleViolation
 from core.pii import personal_field_names
 from privacy.export import person_export, person_ids_elsewhere, webhook_events_about
 from privacy.graph import person_entries_fields, rows_about
@@ -113,7 +114,10 @@ def person_erase(*, person: Person, by=None, via: str = "command", confirmation:
     ``confirmation`` (API and pages): must equal ``confirmation_phrase(person)``.
     """
     if confirmation is not None and confirmation.strip().lower() != confirmation_phrase(person):
-        message = f'Type "{confirmation_phrase(person)}" to confirm the erasure.'
+        message = Message(
+            gettext_noop('Type "%(phrase)s" to confirm the erasure.'),
+            phrase=confirmation_phrase(person),
+        )
         raise DomainError(
             message=message,
             code="privacy.confirmation_mismatch",

@@ -19,7 +19,7 @@ from buddy.access import access_for, role_required
 from buddy.access_log import log_person_access
 from buddy.models import Person
 from buddy.selectors import scope_people
-from core.errors import DomainError
+from core.errors import DomainError, said
 from privacy.selectors import erases_people, person_is_erased
 from privacy.services import confirmation_phrase, person_erase, person_export_hand_out
 
@@ -64,7 +64,7 @@ def person_erase_confirm(request, pk):
                     confirmation=form.cleaned_data["confirmation"],
                 )
             except DomainError as error:
-                form.add_error(None, error.message)
+                form.add_error(None, said(error.message))
             else:
                 messages.success(
                     request,

@@ -20,7 +20,7 @@ from buddy.access import access_for, role_required
 from buddy.models import ImportRun, ImportStatus
 from buddy.selectors import scope_import_runs
 from buddy.views.common import current_program, program_errors
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError, ValidationFailed, said
 from webhooks.imports.report import flag_lines, rejection_summary
 from webhooks.imports.services import import_run_upload, upload_size_check
 
@@ -45,9 +45,9 @@ class UploadForm(forms.Form):
         """The service's refusal next to the file field (every refusal is about the file)."""
         if isinstance(error, ValidationFailed) and error.errors:
             for e in error.errors:
-                self.add_error("file", e.message)
+                self.add_error("file", said(e.message))
         else:
-            self.add_error("file", error.message)
+            self.add_error("file", said(error.message))
 
 
 def _runs(request):

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddy.access import permission_required
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError, ValidationFailed, said
 from core.outbox import EVENT_TYPES
 from webhooks import outbound, selectors
 from webhooks.models import OutboundDelivery, OutboundStatus, WebhookEndpoint
@@ -50,10 +50,10 @@ class SubscriberForm(forms.Form):
     def refused(self, error: DomainError) -> None:
         """Show the service's refusal next to the field it names (else above the form)."""
         if not isinstance(error, ValidationFailed) or not error.errors:
-            self.add_error(None, error.message)
+            self.add_error(None, said(error.message))
             return
         for e in error.errors:
-            self.add_error(_FIELDS.get(e.path), e.message)
+            self.add_error(_FIELDS.get(e.path), said(e.message))
 
 
 class DeliveryFilterForm(forms.Form):
@@ -198,7 +198,7 @@ def delivery_resend(request, pk):
     try:
         outbound.delivery_resend(delivery=delivery)
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, said(error.message))
     else:
         messages.success(request, _("Delivery #%(id)s queued to be sent again.") % {"id": pk})
     url = reverse("webhooks:subscriber-deliveries", args=[delivery.endpoint_id])

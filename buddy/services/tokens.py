@@ -4,9 +4,10 @@ stored as a digest (django-rest-knox), revocable."""
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from buddy.models import ApiToken, User
-from core.errors import FieldError, ValidationFailed
+from core.errors import FieldError, Message, ValidationFailed
 
 MAX_EXPIRY_DAYS = 3650
 
@@ -18,9 +19,16 @@ def token_create(*, user: User, name: str, expires_days: int | None = None) -> t
     name = (name or "").strip()
     errors = []
     if not name or len(name) > 100:
-        errors.append(FieldError("name", "Give the token a name of 1 to 100 characters."))
+        errors.append(
+            FieldError("name", gettext_noop("Give the token a name of 1 to 100 characters."))
+        )
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
-        errors.append(FieldError("expires_days", f"must be between 1 and {MAX_EXPIRY_DAYS}"))
+        errors.append(
+            FieldError(
+                "expires_days",
+                Message(gettext_noop("must be between 1 and %(most)d"), most=MAX_EXPIRY_DAYS),
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     expiry = timedelta(days=expires_days) if expires_days else None

@@ -29,7 +29,7 @@ from buddy.models import (
 from buddy.services.matches import match_end, match_transition
 from buddy.views.common import current_program, program_errors
 from buddy.views.panels import MATCH_PANELS, panels
-from core.errors import DomainError
+from core.errors import DomainError, said
 
 PAGE_SIZE = 50
 
@@ -141,7 +141,7 @@ def match_action(request, pk):
             try:
                 _perform(match, form.cleaned_data, request.user)
             except DomainError as error:
-                form.add_error(None, error.message)
+                form.add_error(None, said(error.message))
             else:
                 messages.success(
                     request,

@@ -153,6 +153,16 @@ def test_a_step_the_case_cannot_take_answers_with_the_rule_and_changes_nothing(l
     assert not ConcernMeeting.objects.exists()
 
 
+def test_a_german_coordinator_reads_the_rule_in_german(logged_in, program):
+    concern = case(program, enrolled_match(program))
+    response = logged_in.post(
+        reverse("concerns:action", args=[concern.pk]),
+        {"action": "meeting", "meeting-held_at": "2026-01-05T10:00"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert "Ein Treffen braucht einen bestätigten Fall" in response.context["error"]
+
+
 def test_resolving_as_match_ended_without_a_reason_answers_400(logged_in, program):
     concern = case(program, enrolled_match(program))
     response = logged_in.post(
