@@ -14,8 +14,8 @@ set-based SQL for some people (nothing restated here), the enrollments of:
   then or a later one;
 - the enrollments whose ``due_at`` has come (``journey.derive``: when a flag or the status
   next turns with time alone), or without flags;
-- the people queued for a recompute (``PendingRecompute``: a deleted row is seen there:
-  the services that delete queue the people, like every writer);
+- the people queued for a recompute (``PendingRecompute``): a deleted row leaves no
+  ``xmin``; nothing deletes activity today, and whatever does must queue the people;
 
 and match health of those people, or of every active match when time moved (each score
 names days since a contact, which change every day). Everything else is a full run: no
