@@ -44,13 +44,39 @@ from buddy.models import (
 from core.db import table
 from enrollments import health, journey
 from enrollments.models import JourneyFlags, ProgramRecomputeMark
+from enrollments.recompute_sql import recompute_dialect
 
 #: Transactions a mark stays usable for (``age`` compares 32-bit ids within 2^31).
 MARK_MAX_AGE = 2**30
 #: Above this share of the program's enrollments a full run reads less.
 INCREMENTAL_MAX_SHARE = 0.25
 
-_SNAPSHOT = "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint)"
+# The oldest transaction that may write to this database unseen by a run starting now: the
+# oldest with an id among this database's sessions and prepared transactions (their
+# subtransactions come later), else the next id. Other databases' transactions do not
+# count (a long one elsewhere would make every run read everything since it); sessions
+# whose ids this role may not read make it the snapshot's horizon (every database's).
+_SNAPSHOT = """
+WITH s AS (
+    SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint) AS xmin,
+        CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) AS xmax
+),
+running AS (
+    SELECT CAST(CAST(backend_xid AS text) AS bigint) AS xid,
+        query = '<insufficient privilege>' AS hidden
+    FROM pg_stat_activity WHERE datname = current_database()
+    UNION ALL
+    SELECT CAST(CAST(transaction AS text) AS bigint), false FROM pg_prepared_xacts
+    WHERE database = current_database()
+)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM running WHERE hidden) THEN s.xmin
+    ELSE LEAST(s.xmax, (
+        -- 32-bit ids in the epoch of xmax (64-bit)
+        SELECT MIN(s.xmax - mod(s.xmax, 4294967296) + r.xid
+            - CASE WHEN r.xid > mod(s.xmax, 4294967296) THEN 4294967296 ELSE 0 END)
+        FROM running r WHERE r.xid IS NOT NULL)) END
+FROM s
+"""
 
 _MARK = """
 SELECT k.now, k.xid_mark, k.settings_digest,
@@ -129,7 +155,7 @@ def _names() -> dict[str, str]:
 
 
 def available() -> bool:
-    return connection.vendor == "postgresql"
+    return recompute_dialect.impl.incremental
 
 
 def settings_digest(program) -> str:

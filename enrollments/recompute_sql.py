@@ -26,7 +26,7 @@ from buddy.models import (
     SkillSession,
 )
 from core import events, outbox
-from core.db import Seam
+from core.db import Seam, is_postgresql
 from core.models import OutboxEvent
 from enrollments import journey
 from enrollments.models import JourneyFlags
@@ -390,6 +390,8 @@ class PortableRecompute:
 
     locks_rows = False
     match_newest_moods = _MATCH_NEWEST_MOODS
+    #: Whether a program run can recompute only what changed (``enrollments.recompute_scope``).
+    incremental = False
 
     def program_lock(self, program_id: int, *, exclusive: bool) -> None:
         return
@@ -409,10 +411,10 @@ class PortableRecompute:
     def plus_days(self, expression: str, days: int) -> str:
         """The instant ``days`` after ``expression`` (SQLite keeps instants as text: Django's
         own duration arithmetic, in microseconds)."""
-        if connection.vendor == "sqlite":
-            micro = str(int(days) * 86_400_000_000)
-            return connection.ops.combine_duration_expression("+", [expression, micro])
-        return f"({expression} + INTERVAL '{int(days)} days')"
+        if is_postgresql():  # (the portable SQL runs on PostgreSQL in the equivalence tests)
+            return f"({expression} + INTERVAL '{int(days)} days')"
+        micro = str(int(days) * 86_400_000_000)
+        return connection.ops.combine_duration_expression("+", [expression, micro])
 
     def distinct(self, left: str, right: str) -> str:
         """``left IS DISTINCT FROM right`` (NULLs compare equal)."""
@@ -462,6 +464,7 @@ class PostgresRecompute:
 
     locks_rows = True
     match_newest_moods = _PG_MATCH_NEWEST_MOODS
+    incremental = True
 
     def program_lock(self, program_id: int, *, exclusive: bool) -> None:
         function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
