@@ -49,6 +49,9 @@ FLAG_FIELDS = (
     "no_contact_30",
     "struggling",
 )
+#: What the recompute stores per enrollment: the flags and ``due_at``, the next instant the
+#: status or a flag changes with time alone (the incremental program run's cue).
+STORED_FIELDS = (*FLAG_FIELDS, "due_at")
 
 
 def conf() -> dict:
@@ -212,6 +215,24 @@ def derive(facts: PersonFacts, *, now: datetime) -> Derived:
 
     no_contact_14, no_contact_30 = c["NO_CONTACT_DAYS"][:2]
     struggling_moods = set(c["STRUGGLING_MOODS"])
+    # Each comparison above of a fact with ``now`` minus n days turns at fact + n days:
+    # ``due_at`` is the first of those still ahead (``None``: nothing changes with time).
+    ahead = []
+
+    def turns(value, n) -> None:
+        if value is not None and not older(value, n):
+            ahead.append(value + timedelta(days=n))
+
+    if status == EnrollmentStatus.ACTIVE:  # dropped once last seen is this old
+        turns(last_seen, c["INACTIVE_AFTER_DAYS"])
+    for m in active:
+        turns(m.last_checkin_at or m.matched_at, c["CHECKIN_DUE_DAYS"])
+        if m.last_feedback_at is not None:
+            turns(m.last_feedback_at, c["FEEDBACK_EVERY_DAYS"])
+        else:
+            turns(m.matched_at, c["FEEDBACK_FIRST_DAYS"])
+        turns(m.last_contact_at, no_contact_14)
+        turns(m.last_contact_at, no_contact_30)
     flags = {
         "matches_count": len(matches),
         "events_count": sum(m.events for m in matches) + facts.attendances,
@@ -233,5 +254,6 @@ def derive(facts: PersonFacts, *, now: datetime) -> Derived:
         "no_contact_30": any(older(m.last_contact_at, no_contact_30) for m in active),
         "struggling": len(facts.last_moods) == 2
         and all(mood in struggling_moods for mood in facts.last_moods),
+        "due_at": min(ahead, default=None),
     }
     return Derived(status, completed_at, reason, flags)

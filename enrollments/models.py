@@ -36,6 +36,12 @@ class JourneyFlags(models.Model):
     no_contact_14 = models.BooleanField(default=False)
     no_contact_30 = models.BooleanField(default=False)
     struggling = models.BooleanField(default=False)
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the status or a flag next changes with time alone, the facts as they "
+        "are (empty: never); the incremental program run recomputes the enrollment from then.",
+    )
     changed_at = models.DateTimeField()
 
     class Meta:
@@ -45,6 +51,28 @@ class JourneyFlags(models.Model):
 
     def __str__(self) -> str:
         return f"Journey of enrollment #{self.enrollment_id}"
+
+
+class ProgramRecomputeMark(models.Model):
+    """Where a program's last program-wide recompute left off, so that the next one can
+    recompute only what changed since (``enrollments.recompute_scope``): the ``now`` it
+    computed for, the oldest transaction still running when it started (rows written by
+    that one or a later one are new to the next run) and the settings it applied. The
+    row's own ``xmin`` is the run's transaction: its own writes are not changes."""
+
+    program = models.OneToOneField(
+        Program, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    now = models.DateTimeField()
+    xid_mark = models.BigIntegerField(help_text="PostgreSQL's 64-bit transaction id.")
+    settings_digest = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["program_id"]
+        verbose_name = "program recompute mark"
+
+    def __str__(self) -> str:
+        return f"Recompute mark of program #{self.program_id}"
 
 
 class AttentionSnooze(models.Model):

@@ -26,7 +26,7 @@ from buddy.models import (
     SkillSession,
 )
 from core import events, outbox
-from core.db import Seam
+from core.db import Seam, is_postgresql
 from core.models import OutboxEvent
 from enrollments import journey
 from enrollments.models import JourneyFlags
@@ -129,7 +129,19 @@ agg AS (
             THEN 1 ELSE 0 END) AS no_contact_b,
         MAX(last_contact) AS last_contact,
         MAX(ended_at) AS last_ended,
-        MAX(matched_at) AS last_matched
+        MAX(matched_at) AS last_matched,
+        -- (``due_at``: the oldest fact of each comparison above still short of its period)
+        MIN(CASE WHEN status = 'active' AND COALESCE(last_checkin, matched_at) >= %(checkin_due)s
+            THEN COALESCE(last_checkin, matched_at) END) AS turn_checkin,
+        MIN(CASE WHEN status = 'active' AND last_feedback >= %(feedback_every)s
+            THEN last_feedback END) AS turn_feedback,
+        MIN(CASE WHEN status = 'active' AND last_feedback IS NULL
+                 AND matched_at >= %(feedback_first)s
+            THEN matched_at END) AS turn_first_feedback,
+        MIN(CASE WHEN status = 'active' AND last_contact >= %(no_contact_a)s
+            THEN last_contact END) AS turn_contact_a,
+        MIN(CASE WHEN status = 'active' AND last_contact >= %(no_contact_b)s
+            THEN last_contact END) AS turn_contact_b
     FROM person_matches GROUP BY person_id
 ),
 last_ended_match AS (
@@ -198,7 +210,9 @@ facts AS (
         last_ended_match.end_reason AS last_end_reason,
         last_ended_match.ended_at AS last_ended_at,
         CASE WHEN COALESCE(recent_moods.n, 0) = 2 AND recent_moods.bad = 2 THEN 1 ELSE 0 END
-            AS struggling
+            AS struggling,
+        agg.turn_checkin, agg.turn_feedback, agg.turn_first_feedback, agg.turn_contact_a,
+        agg.turn_contact_b
     FROM {enrollment} e
     LEFT JOIN agg ON agg.person_id = e.person_id
     LEFT JOIN last_ended_match ON last_ended_match.person_id = e.person_id
@@ -242,7 +256,8 @@ new AS (
         (feedback_pending = 1) AS feedback_pending,
         (no_contact_a = 1) AS no_contact_14,
         (no_contact_b = 1) AS no_contact_30,
-        (struggling = 1) AS struggling
+        (struggling = 1) AS struggling,
+        {due_at} AS due_at
     FROM ruled
 )
 SELECT r.*,
@@ -375,6 +390,8 @@ class PortableRecompute:
 
     locks_rows = False
     match_newest_moods = _MATCH_NEWEST_MOODS
+    #: Whether a program run can recompute only what changed (``enrollments.recompute_scope``).
+    incremental = False
 
     def program_lock(self, program_id: int, *, exclusive: bool) -> None:
         return
@@ -384,6 +401,20 @@ class PortableRecompute:
         first, *rest = expressions
         values = "".join([f"SELECT {first} AS v", *(f" UNION ALL SELECT {e}" for e in rest)])
         return f"(SELECT MAX(v) FROM ({values}) AS candidates)"  # noqa: S608 - our columns
+
+    def least(self, *expressions: str) -> str:
+        """The smallest non-NULL value, NULL when all are NULL (what ``LEAST`` does)."""
+        first, *rest = expressions
+        values = "".join([f"SELECT {first} AS v", *(f" UNION ALL SELECT {e}" for e in rest)])
+        return f"(SELECT MIN(v) FROM ({values}) AS candidates)"  # noqa: S608 - our columns
+
+    def plus_days(self, expression: str, days: int) -> str:
+        """The instant ``days`` after ``expression`` (SQLite keeps instants as text: Django's
+        own duration arithmetic, in microseconds)."""
+        if is_postgresql():  # (the portable SQL runs on PostgreSQL in the equivalence tests)
+            return f"({expression} + INTERVAL '{int(days)} days')"
+        micro = str(int(days) * 86_400_000_000)
+        return connection.ops.combine_duration_expression("+", [expression, micro])
 
     def distinct(self, left: str, right: str) -> str:
         """``left IS DISTINCT FROM right`` (NULLs compare equal)."""
@@ -433,6 +464,7 @@ class PostgresRecompute:
 
     locks_rows = True
     match_newest_moods = _PG_MATCH_NEWEST_MOODS
+    incremental = True
 
     def program_lock(self, program_id: int, *, exclusive: bool) -> None:
         function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
@@ -441,6 +473,12 @@ class PostgresRecompute:
 
     def greatest(self, *expressions: str) -> str:
         return f"GREATEST({', '.join(expressions)})"
+
+    def least(self, *expressions: str) -> str:
+        return f"LEAST({', '.join(expressions)})"
+
+    def plus_days(self, expression: str, days: int) -> str:
+        return f"({expression} + INTERVAL '{int(days)} days')"
 
     def distinct(self, left: str, right: str) -> str:
         return f"{left} IS DISTINCT FROM {right}"
@@ -591,7 +629,7 @@ def recompute_set_based(
     if dialect.locks_rows and person_ids is not None:
         scope_steps.insert(0, ("rc_locked", _LOCK))
         enrollment_scope += " AND e.id IN (SELECT id FROM rc_locked)"
-    flag_columns = list(journey.FLAG_FIELDS)
+    flag_columns = list(journey.STORED_FIELDS)
     tables = _tables()
     fmt = {
         **tables,
@@ -614,6 +652,16 @@ def recompute_set_based(
         "health_columns": "",
         "last_activity": dialect.greatest(
             "agg.last_contact", "agg.last_ended", "att.last", "ss.last", "ms.last"
+        ),
+        "due_at": dialect.least(
+            dialect.plus_days("turn_checkin", c["CHECKIN_DUE_DAYS"]),
+            dialect.plus_days("turn_feedback", c["FEEDBACK_EVERY_DAYS"]),
+            dialect.plus_days("turn_first_feedback", c["FEEDBACK_FIRST_DAYS"]),
+            dialect.plus_days("turn_contact_a", no_contact_a),
+            dialect.plus_days("turn_contact_b", no_contact_b),
+            "CASE WHEN rule = 4 THEN "
+            + dialect.plus_days("last_seen", c["INACTIVE_AFTER_DAYS"])
+            + " END",
         ),
         "columns": ", ".join(flag_columns),
         "assignments": ", ".join(f"{f} = excluded.{f}" for f in flag_columns),

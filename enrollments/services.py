@@ -22,7 +22,7 @@ from buddy.models import (
 from buddy.services.enrollments import enrollment_status_record
 from core.errors import FieldError, ValidationFailed
 from core.registry import Registry
-from enrollments import health, journey
+from enrollments import health, journey, recompute_scope
 from enrollments.models import JourneyFlags
 from enrollments.recompute_sql import (
     drop_match_facts,
@@ -135,12 +135,30 @@ def enrollments_recompute(
 
 
 @transaction.atomic
-def enrollments_recompute_program(*, program: Program, now: datetime | None = None) -> int:
-    """Recompute every enrollment of the program in SQL (nightly, on demand)."""
+def enrollments_recompute_program(
+    *, program: Program, now: datetime | None = None, full: bool = False
+) -> int:
+    """Recompute every enrollment of the program in SQL (nightly, on demand); after an
+    earlier run only the people whose facts changed since or whose state turns with time
+    (``enrollments.recompute_scope``: the same results), unless ``full``."""
     now = now or timezone.now()
     started = time.monotonic()
+    program_lock(program.pk, exclusive=True)  # before the mark: no other run in between
+    xid_mark, digest = recompute_scope.snapshot_mark(), recompute_scope.settings_digest(program)
     with planner_session():  # the same planner settings for both
-        if health.reads_match_facts():  # the contact facts aggregated once for both
+        scope = (
+            recompute_scope.FULL
+            if full
+            else recompute_scope.scope_since_mark(program=program, now=now, digest=digest)
+        )
+        people = scope.person_ids
+        if people is not None:  # only what changed (the set-based SQL for some people)
+            changed = recompute_set_based(program_id=program.pk, now=now, person_ids=people)
+            health_people = None if scope.health_all else people
+            scored = {"scored": 0, "written": 0}
+            if health_people is None or health_people:
+                scored = health.recompute(program=program, now=now, person_ids=health_people)
+        elif health.reads_match_facts():  # the contact facts aggregated once for both
             since = health.window_start(health.conf(program), now)
             changed = recompute_set_based(program_id=program.pk, now=now, contact_since=since)
             scored = health.recompute(program=program, now=now, match_facts_kept=True)
@@ -148,11 +166,13 @@ def enrollments_recompute_program(*, program: Program, now: datetime | None = No
         else:
             changed = recompute_set_based(program_id=program.pk, now=now)
             scored = health.recompute(program=program, now=now)
+    recompute_scope.save_mark(program=program, now=now, xid_mark=xid_mark, digest=digest)
     logger.info(
         "enrollments.recompute_program",
         extra={
             "program_id": program.pk,
             "changed": changed,
+            "people": "all" if people is None else len(people),
             "health_scored": scored["scored"],
             "health_written": scored["written"],
             "duration_ms": round((time.monotonic() - started) * 1000),

@@ -36,45 +36,21 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "recompute"))
 
 
-ACTIVITY_TABLES = (
-    "buddy_match",
-    "buddy_informalevent",
-    "buddy_checkin",
-    "buddy_feedback",
-    "buddy_skillsession",
-    "buddy_eventattendance",
+from bench import dbsetup  # noqa: E402 - after the path
+from bench.dbsetup import (  # noqa: E402
+    django_on,
+    fresh_database,
+    reference,
+    vacuum_and_checkpoint,
+    with_suffix,
 )
 
-
-def backend_cpu() -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend so far (when the server runs on
-    this machine and its /proc is readable), so that a noisy machine's figures can be read
-    as CPU time as well as wall time."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+#: The width of a step's label (longer labels than bench/recompute's).
+WIDTH = 52
 
 
 def timed(label, fn, results):
-    db_before, cpu_before = backend_cpu(), time.process_time()
-    started = time.perf_counter()
-    value = fn()
-    results[label] = round(time.perf_counter() - started, 3)
-    cpu = time.process_time() - cpu_before
-    db_after = backend_cpu()
-    db = f"{db_after - db_before:6.2f}" if db_before is not None else "     ?"
-    print(
-        f"{label:<52} {results[label]:>8.3f} s   (CPU: Python {cpu:5.2f} s, PostgreSQL {db} s)",
-        flush=True,
-    )
-    return value
+    return dbsetup.timed(label, fn, results, width=WIDTH)
 
 
 def auc(positives: list[float], negatives: list[float]) -> float:
@@ -210,21 +186,15 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/health needs DATABASE_URL=postgres://…")
-    import run as recompute_bench  # bench/recompute/run.py
-
     if args.reuse and args.database:
-        os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + args.database
+        target = url.rsplit("/", 1)[0] + "/" + args.database
     elif args.reuse:
-        os.environ["DATABASE_URL"] = url + "_health_recompute"
+        target = with_suffix(url, "_health_recompute")
     else:
-        os.environ["DATABASE_URL"] = recompute_bench.fresh_database(url + "_health")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
+        target = fresh_database(url, "_health_recompute")
+    django_on(target)
+    import run as recompute_bench  # bench/recompute/run.py: the generation
+    from django.db import transaction
 
     from buddy.models import Program
     from enrollments import health
@@ -232,7 +202,6 @@ def main() -> None:
     from enrollments.recompute_sql import planner_session, recompute_set_based
     from enrollments.text_analysis import LexiconAnalyser
 
-    call_command("migrate", verbosity=0)
     now = datetime.now(UTC)
     results: dict = {}
     if args.reuse:  # back to the state after generation: no flags, no health yet
@@ -241,17 +210,8 @@ def main() -> None:
         with transaction.atomic():
             timed("generate (COPY)", lambda: recompute_bench.generate(args.people, now), results)
             recompute_bench.remember_now(now)
-    with connection.cursor() as cur:
-        cur.execute("VACUUM ANALYZE")
-        cur.execute("CHECKPOINT")
-
-    def count_all():
-        with connection.cursor() as cur:
-            for table in ACTIVITY_TABLES:
-                cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (our tables)
-
-    count_all()
-    timed("reference: SELECT count(*) over activity tables", count_all, results)
+    vacuum_and_checkpoint(results)
+    reference(results, width=WIDTH)
     program = Program.objects.get(program_type="buddy")
     for run in ("first run", "steady state"):
         # The planner settings of the program-wide run (enrollments_recompute_program),

@@ -4,9 +4,12 @@ Generates PEOPLE people (60 % participants, 40 % buddies in 200 companies) with 
 year of activity into a fresh PostgreSQL database (COPY, not factories), then times:
 
 - reference: ``SELECT count(*)`` over every activity table (sequential scans);
-- the full set-based recompute of the buddy program (first run: every enrollment
-  changes and every flags row is inserted; second run: steady state), then one
-  set-based chunk of 5,000 people (``enrollments_recompute``, steady state);
+- the program-wide recompute of the buddy program: the first run (every enrollment
+  changes and every flags row is inserted; its commit, the deferred foreign-key checks,
+  on a line of its own), the second (steady state: incremental, nothing changed since),
+  the same forced full, one set-based chunk of 5,000 people (``enrollments_recompute``),
+  and a run a day later (incremental: the people whose state turns with time, every
+  match's health), with the people in its scope;
 - the impact figures for all companies, and the program figures.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
@@ -22,58 +25,23 @@ import json
 import os
 import random
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
-def fresh_database(url: str) -> str:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_recompute"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def backend_cpu() -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend so far (when the server runs on
-    this machine and its /proc is readable): on a shared machine the CPU times are the
-    figure, wall times swing with the other load."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def timed(label: str, fn, results: dict):
-    db_before, cpu_before = backend_cpu(), time.process_time()
-    started = time.perf_counter()
-    value = fn()
-    results[label] = round(time.perf_counter() - started, 3)
-    cpu = time.process_time() - cpu_before
-    db_after = backend_cpu()
-    db = f"{db_after - db_before:6.2f}" if db_before is not None else "     ?"
-    print(
-        f"{label:<48} {results[label]:>8.3f} s   (CPU: Python {cpu:5.2f} s, PostgreSQL {db} s)",
-        flush=True,
-    )
-    return value
+from bench.dbsetup import (  # noqa: E402 - after the path
+    django_on,
+    fresh_database,
+    reference,
+    timed,
+    vacuum_and_checkpoint,
+    with_suffix,
+)
 
 
 def generate(people: int, now: datetime, seed: int = 1) -> dict[str, int]:
@@ -462,7 +430,7 @@ def reset_generated() -> datetime:
         else:  # generated before the clock was kept
             now = datetime.now(UTC)
         cur.execute("TRUNCATE enrollments_matchhealth, enrollments_matchhealthweek")
-        cur.execute("TRUNCATE enrollments_journeyflags")
+        cur.execute("TRUNCATE enrollments_journeyflags, enrollments_programrecomputemark")
         cur.execute("TRUNCATE enrollments_enrollmentstatuschange")
         cur.execute("TRUNCATE enrollments_attentionentry, enrollments_attentionqueuestate")
         cur.execute("UPDATE enrollments_enrollment SET status = 'active', completed_at = NULL")
@@ -484,27 +452,13 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/recompute needs DATABASE_URL=postgres://…")
-    if args.reuse:
-        parsed = urlparse(url)
-        os.environ["DATABASE_URL"] = urlunparse(
-            parsed._replace(path=parsed.path.rstrip("/") + "_recompute")
-        )
-    else:
-        os.environ["DATABASE_URL"] = fresh_database(url)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
+    django_on(with_suffix(url, "_recompute") if args.reuse else fresh_database(url, "_recompute"))
+    from django.db import transaction
 
     from buddy.models import Program
     from enrollments.impact import impact_by_company, program_figures
     from enrollments.services import enrollments_recompute, enrollments_recompute_program
 
-    call_command("migrate", verbosity=0)
     results: dict = {}
     if args.reuse:
         now = reset_generated()
@@ -514,29 +468,8 @@ def main() -> None:
         with transaction.atomic():
             counts = timed("generate (COPY)", lambda: generate(args.people, now), results)
             remember_now(now)
-    with connection.cursor() as cur:
-        timed("VACUUM ANALYZE", lambda: cur.execute("VACUUM ANALYZE"), results)
-        # Flush the load's dirty pages now, so that the checkpoint it triggers does not
-        # run (and compete for the disk) during the first measured step.
-        timed("CHECKPOINT", lambda: cur.execute("CHECKPOINT"), results)
-    activity_tables = [
-        "buddy_match",
-        "buddy_informalevent",
-        "buddy_checkin",
-        "buddy_feedback",
-        "buddy_skillsession",
-        "buddy_eventattendance",
-        "buddy_milestoneachievement",
-    ]
-
-    def count_all():
-        with connection.cursor() as cur:
-            for table in activity_tables:
-                cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (our tables)
-                cur.fetchone()
-
-    count_all()  # warm the cache once, like the runs below
-    timed("reference: SELECT count(*) over activity tables", count_all, results)
+    vacuum_and_checkpoint(results)
+    reference(results)
     program = Program.objects.get(program_type="buddy")
     # The relay publishes the first run's 36,658 events after the commit: a worker's job
     # (Celery), run inline here because the test settings run tasks eagerly. Timed on its
@@ -545,21 +478,50 @@ def main() -> None:
     from webhooks.relay import relay_run
 
     with mock.patch.object(outbox, "_wake_relay", lambda: None):
+        # Its commit on a line of its own (the deferred foreign-key checks of the rows
+        # written): the run in a transaction committed after it.
+        outer = transaction.atomic()
+        outer.__enter__()
         changed = timed(
             "recompute program, first run (all change)",
             lambda: enrollments_recompute_program(program=program, now=now),
             results,
         )
+        timed("  its commit", lambda: outer.__exit__(None, None, None), results)
+    first = results["recompute program, first run (all change)"] + results["  its commit"]
+    print(f"{'  first run with its commit':<48} {first:>8.3f} s", flush=True)
     timed("  relay: publish its events (a worker, after commit)", relay_run, results)
     timed(
         "recompute program, second run (steady state)",
         lambda: enrollments_recompute_program(program=program, now=now),
         results,
     )
+    timed(
+        "  the same, full (every person read again)",
+        lambda: enrollments_recompute_program(program=program, now=now, full=True),
+        results,
+    )
     subset = list(range(1, args.people + 1, max(1, args.people // 5000)))[:5000]
     timed(
         "recompute 5,000 people (one set-based chunk)",
         lambda: enrollments_recompute(program=program, person_ids=subset, now=now),
+        results,
+    )
+    from enrollments import recompute_scope
+
+    day_later = now + timedelta(days=1)
+    scope = timed(
+        "  a day later: the people in scope (read alone)",
+        lambda: recompute_scope.scope_since_mark(
+            program=program, now=day_later, digest=recompute_scope.settings_digest(program)
+        ),
+        results,
+    )
+    in_scope = "all" if scope.person_ids is None else len(scope.person_ids)
+    print(f"{'    people in scope':<48} {in_scope:>8}", flush=True)
+    timed(
+        "recompute program, a day later (incremental)",
+        lambda: enrollments_recompute_program(program=program, now=day_later),
         results,
     )
     start, end = now - timedelta(days=365), now

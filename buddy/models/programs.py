@@ -112,8 +112,9 @@ class Enrollment(TimeStampedModel):
 class EnrollmentStatusChange(models.Model):
     """One change of an enrollment's status: from, to, when and why."""
 
+    # No index of its own: ``enroll_change_enrollment`` (enrollment, at) serves the key.
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="status_changes"
+        Enrollment, on_delete=models.CASCADE, related_name="status_changes", db_index=False
     )
     from_status = models.CharField(max_length=20, choices=EnrollmentStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)

@@ -11,7 +11,7 @@ import pytest
 from buddy.models import Enrollment, EnrollmentStatusChange
 from core.models import OutboxEvent
 from enrollments.health import health_sql
-from enrollments.journey import FLAG_FIELDS
+from enrollments.journey import STORED_FIELDS
 from enrollments.models import JourneyFlags, MatchHealth, MatchHealthWeek
 from enrollments.recompute_sql import recompute_dialect
 from enrollments.services import (
@@ -39,7 +39,7 @@ def snapshot(program):
         .values_list("enrollment_id", "from_status", "to_status", "at", "reason")
     )
     flags = {
-        f.pk: {name: getattr(f, name) for name in FLAG_FIELDS}
+        f.pk: {name: getattr(f, name) for name in STORED_FIELDS}
         for f in JourneyFlags.objects.filter(enrollment__program=program)
     }
     # The events of the status changes (joining events come from the factories' setup).
