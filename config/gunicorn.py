@@ -22,3 +22,5 @@ keepalive = 30
 # a request stuck longer than this (a lost database) is ended and its worker replaced
 timeout = env.int("GUNICORN_TIMEOUT", default=30)
 accesslog = "-"
+# ... except for the webhook receiver, which logs each delivery itself (config/gunicorn_logging.py)
+logger_class = "config.gunicorn_logging.AccessLogger"

@@ -53,8 +53,10 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 # process's GIL to the other; more threads per process queue up behind the GIL.
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 2))))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-#: "gunicorn" (what ``make serve`` runs) or "granian" (Rust HTTP server, WSGI interface:
-#: BENCH_WORKERS processes × BENCH_THREADS blocking threads), to compare the two.
+#: "gunicorn" (what ``make serve`` runs), "granian" (Rust HTTP server, WSGI interface:
+#: BENCH_WORKERS processes × BENCH_THREADS blocking threads) or "uwsgi" (C server, pyuwsgi's
+#: wheel; HTTP/1.1 keep-alive socket, BENCH_WORKERS processes × BENCH_THREADS threads), to
+#: compare them. Neither granian nor uwsgi is a dependency: put it on PYTHONPATH.
 SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
 BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/3")
 SECRET = "whsec_bench_secret"  # noqa: S105 - the benchmark's own throwaway secret
@@ -214,6 +216,14 @@ def server_argv(port: int) -> list[str]:
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
             "--blocking-threads", str(THREADS), "--backlog", "2048", "--no-ws",
             "--log-level", "warning", "config.wsgi:application",
+        ]  # fmt: skip
+    if SERVER == "uwsgi":
+        threads = ["--threads", str(THREADS), "--enable-threads"] if THREADS > 1 else []
+        return [
+            sys.executable, "-c", "import sys, pyuwsgi; sys.argv[0] = 'uwsgi'; pyuwsgi.run()",
+            "--http11-socket", f"127.0.0.1:{port}", "--module", "config.wsgi:application",
+            "--master", "--lazy-apps", "--processes", str(WORKERS), *threads, "--listen", "1024",
+            "--disable-logging", "--die-on-term", "--need-app",
         ]  # fmt: skip
     # gthread: keep-alive connections and a few requests in flight per process while
     # others wait on PostgreSQL; sync workers (BENCH_THREADS=1) close every connection.
@@ -542,7 +552,8 @@ def main() -> None:
             hot = hot_share(updates_before, updates())
         finally:
             workers = server_pids(server)[1:]
-            os.killpg(server.pid, signal.SIGTERM)
+            # uwsgi's master takes SIGTERM as "reload gracefully"; SIGINT ends it at once
+            os.killpg(server.pid, signal.SIGINT if SERVER == "uwsgi" else signal.SIGTERM)
             server.wait(timeout=30)
             stop_leftovers(workers)
         log.seek(0)
@@ -570,6 +581,8 @@ def main() -> None:
     kind = f"gthread × {THREADS} threads" if THREADS > 1 else "sync"
     if SERVER == "granian":
         kind = f"granian WSGI × {THREADS} blocking threads"
+    elif SERVER == "uwsgi":
+        kind = f"uwsgi × {THREADS} threads"
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f}; "
           f"gunicorn workers: {WORKERS} ({kind}); concurrency: {CONCURRENCY}; "
           f"broker: {BROKER or 'none (tasks in-process)'}")  # fmt: skip
