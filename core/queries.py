@@ -29,6 +29,12 @@ def _array_element(value) -> str:
     return f'"{text}"'
 
 
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal of ``values`` (ints, UUIDs, strings; None is NULL), built
+    in one pass: the parameter of ``= ANY(%s::type[])`` (psycopg adapts a list item by item)."""
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
 class AnyOf(Lookup):
     """``column = ANY(%s::type[])``: one array parameter instead of one placeholder per value.
 
@@ -42,7 +48,7 @@ class AnyOf(Lookup):
 
     def get_db_prep_lookup(self, value, connection):
         items = value.items if isinstance(value, Values) else list(value)
-        return "%s", ["{" + ",".join(map(_array_element, items)) + "}"]
+        return "%s", [array_literal(items)]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)

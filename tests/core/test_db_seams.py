@@ -148,6 +148,19 @@ def test_person_refs_give_each_known_id_its_person_and_role(db, references):
     }
 
 
+def test_person_refs_find_ids_with_quotes_commas_and_backslashes(db, references):
+    odd = 'a"b,c\\d{e} f'
+    person = ParticipantFactory(external_id=odd)
+    assert common.person_refs([odd, "a"]) == {odd: (person.pk, "participant")}
+
+
+def test_match_refs_give_each_known_match_its_id_and_people(db, references):
+    match = MatchFactory()
+    assert common.match_refs([match.external_id, uuid.uuid4(), None]) == {
+        match.external_id: (match.pk, match.participant_id, match.buddy_id)
+    }
+
+
 def test_people_by_external_id_load_the_reference_fields_only(db, references):
     participant = ParticipantFactory(external_id="p-1")
     people = common.people_by_external_id(["p-1", "unknown"])

@@ -16,7 +16,7 @@ import io
 import json
 import tempfile
 import zipfile
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -439,22 +439,6 @@ def csv_unknown_columns(binary: IO[bytes], spec: EntitySpec) -> list[str]:
     return [n for n in names if n and n not in spec.columns]
 
 
-def _scan(rows: Iterator[RawRow], spec: EntitySpec) -> Scan:
-    scan = Scan()
-    counts: Counter = Counter()
-    last: dict[tuple, int] = {}
-    for ordinal, row in enumerate(rows):
-        scan.total += 1
-        if row.data is None:
-            continue
-        key = row_key(spec, row.data)
-        counts[key] += 1
-        if counts[key] > 1:
-            last[key] = ordinal
-    scan.last_of_repeated = last
-    return scan
-
-
 class ExportSource:
     """An opened export. Use as a context manager."""
 
@@ -600,6 +584,7 @@ class JsonSource(ExportSource):
         super().__init__()
         self.path = path
         self.spools: dict[str, tuple[IO[bytes], int]] = {}
+        self.scans: dict[str, Scan] = {}
         limit = settings.BUDDY_IMPORT_MAX_EXPORT_BYTES
         try:
             size = path.stat().st_size
@@ -615,7 +600,7 @@ class JsonSource(ExportSource):
                 self.metadata = self._metadata(handle)
                 for spec in ENTITIES:
                     handle.seek(0)
-                    self.spools[spec.name] = self._spool(handle, spec)
+                    self.spools[spec.name], self.scans[spec.name] = self._spool(handle, spec)
         except (ijson.JSONError, ValueError, UnicodeDecodeError):
             self.close()
             raise ExportUnreadable("the JSON file cannot be parsed") from None
@@ -633,13 +618,22 @@ class JsonSource(ExportSource):
         return found if isinstance(found, dict) else None
 
     @staticmethod
-    def _spool(handle, spec: EntitySpec) -> tuple[IO[bytes], int]:
+    def _spool(handle, spec: EntitySpec) -> tuple[tuple[IO[bytes], int], Scan]:
         """One JSON line per item; an item that is nested too deep, holds a NUL or a lone
-        surrogate, or is over the row limit is spooled as its rejection (``_REJECTED``)."""
+        surrogate, or is over the row limit is spooled as its rejection (``_REJECTED``).
+
+        The entity's ``Scan`` (rows counted as ``rows`` yields them, the keys of the objects
+        among them that repeat) is taken here, from the items in hand: the item ``rows``
+        reads back is the same value (``json.dumps`` and ``json.loads`` round-trip what
+        ijson yields), so the spool is not parsed a second time for the scan."""
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         count = 0
         limit = max_row_bytes()
+        scan = Scan()
+        seen: set[tuple] = set()
+        last: dict[tuple, int] = {}
         for item in ijson.items(handle, f"{spec.name}.item", use_float=True):
+            keyed = False
             try:
                 text = json.dumps(item, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
                 if not surely_fine(
@@ -647,6 +641,7 @@ class JsonSource(ExportSource):
                 ):  # an escape (maybe NUL) or deep nesting: look closer
                     check_json(item)
                 line = text.encode()
+                keyed = isinstance(item, dict)
             except JsonRejected as exc:
                 line = _REJECTED + f"{exc.path}\t{exc.message}".encode()
             except RecursionError:
@@ -657,11 +652,19 @@ class JsonSource(ExportSource):
                 line = _REJECTED + b"\tnot a JSON number (NaN or Infinity)"
             if len(line) > limit:
                 line = _REJECTED + f"\tthe row is longer than {limit} bytes".encode()
+                keyed = False
+            if keyed:
+                key = row_key(spec, trim_json(item))
+                if key in seen:
+                    last[key] = count
+                else:
+                    seen.add(key)
             spool.write(line)
             spool.write(b"\n")
             count += 1
         spool.seek(0)
-        return spool, count
+        scan.total, scan.last_of_repeated = count, last
+        return (spool, count), scan
 
     def close(self) -> None:
         for spool, _count in self.spools.values():
@@ -690,7 +693,8 @@ class JsonSource(ExportSource):
                 yield RawRow(ref, trim_json(item))
 
     def scan(self, spec: EntitySpec) -> Scan:
-        return _scan(self._items(spec), spec)
+        taken = self.scans[spec.name]  # taken while spooling (``_spool``)
+        return Scan(taken.total, dict(taken.last_of_repeated))
 
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         yield from self._items(spec)
