@@ -77,7 +77,7 @@ _ROLE_ORDER = (AccessRole.VIEWER, AccessRole.COMPANY, AccessRole.COORDINATOR)
 
 
 def access_for(user) -> Access:
-    """The login's access (two queries, then cached on the user object of the request)."""
+    """The login's access (one query, then cached on the user object of the request)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_ACCESS
     cached = getattr(user, _CACHE, None)
@@ -86,12 +86,14 @@ def access_for(user) -> Access:
     if user.is_superuser:
         access = Access(role=SUPERUSER)
     else:
-        groups = set(user.groups.filter(name__in=AccessRole.values).values_list("name", flat=True))
+        # the grants of the roles whose group the login is in (a role needs both)
+        groups = Group.objects.filter(user=user, name__in=AccessRole.values).values("name")
         grants = list(
             RoleGrant.objects.filter(user=user, role__in=groups).values_list(
                 "role", "program_id", "company_id"
             )
         )
+        groups = {role for role, _p, _c in grants}
         access = NO_ACCESS
         for role in _ROLE_ORDER:
             if role not in groups:
