@@ -8,22 +8,33 @@ exports, and the pages that show people (``log_person_access(request, person)``,
 
 from collections.abc import Iterable
 
+from django.db import connections, router
 from django.utils import timezone
 
 from buddy.models import AccessKind, AccessLogEntry
 
 
 def access_log_record(*, user, kind: str, person_ids: Iterable[int]) -> int:
-    """Record one access per person (one INSERT); returns how many were recorded."""
-    user = user if user is not None and user.is_authenticated else None
-    now = timezone.now()
-    rows = [
-        AccessLogEntry(at=now, user=user, kind=kind, person_id=pk)
-        for pk in dict.fromkeys(person_ids)
-        if pk is not None
-    ]
-    AccessLogEntry.objects.bulk_create(rows)
-    return len(rows)
+    """Record one access per person (one INSERT); returns how many were recorded.
+
+    The rows go in as one plain multi-row ``INSERT`` of their four columns: ``bulk_create``
+    built and read back 50 model instances for a page of people, a fifth of the people
+    list's CPU (bench/README.md, API)."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    ids = [int(pk) for pk in dict.fromkeys(person_ids) if pk is not None]
+    if not ids:
+        return 0
+    connection = connections[router.db_for_write(AccessLogEntry)]
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(ids))
+    params = [v for pk in ids for v in (at, user_id, kind, pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (at, user_id, kind, person_id) VALUES {values}",  # noqa: S608 - our table, placeholders
+            params,
+        )
+    return len(ids)
 
 
 def log_person_access(request, person, kind: str = AccessKind.PAGE) -> None:

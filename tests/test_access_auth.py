@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -51,6 +52,23 @@ def test_an_expired_token_answers_401(coordinator):
     response = token_client(token).get("/api/matches/")
     assert response.status_code == 401
     assert response.json()["status"] == "error"
+
+
+def test_a_token_request_reads_the_token_table_once(coordinator):
+    _row, token = token_create(user=coordinator, name="script")
+    client = token_client(token)
+    client.get("/api/matches/")  # the first use records last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/matches/").status_code == 200
+    assert [q["sql"] for q in queries if ApiToken._meta.db_table in q["sql"]] == [queries[0]["sql"]]
+
+
+def test_making_a_token_deletes_the_owners_expired_ones(coordinator):
+    old, _token = token_create(user=coordinator, name="old", expires_days=1)
+    ApiToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    token_create(user=coordinator, name="kept", expires_days=1)
+    token_create(user=coordinator, name="new")
+    assert set(ApiToken.objects.values_list("name", flat=True)) == {"kept", "new"}
 
 
 def test_a_revoked_token_answers_401(client, coordinator):

@@ -278,7 +278,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="per endpoint")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--aggregate-clients", type=int, default=2, help="attention, impact")
-    parser.add_argument("--only", default="", help="comma-separated endpoint labels")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="endpoint labels, separated by commas (or by | when a "
+        "label has a comma: 'matches|matches, last page')",
+    )
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument(
         "--database",
@@ -312,7 +317,8 @@ def main() -> None:
     token = coordinator_token()
     paths = endpoints()
     if args.only:
-        wanted = {label.strip() for label in args.only.split(",")} | {REFERENCE}
+        separator = "|" if "|" in args.only else ","  # "|" for a label with a comma
+        wanted = {label.strip() for label in args.only.split(separator)} | {REFERENCE}
         paths = {label: path for label, path in paths.items() if label in wanted}
     env = {
         **os.environ,

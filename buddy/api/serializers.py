@@ -68,9 +68,11 @@ _STATELESS = {
     serializers.BigIntegerField,  # (its own representation: a string if told to)
     serializers.FloatField,
     serializers.CharField,
+    serializers.SlugField,
     serializers.BooleanField,
     serializers.ChoiceField,
     serializers.DateTimeField,
+    serializers.DateField,
     serializers.UUIDField,
     serializers.JSONField,
     serializers.PrimaryKeyRelatedField,
@@ -229,9 +231,13 @@ class PersonSerializer(MaskedModelSerializer):
             "external_ids",
         ]
 
+    #: where the people viewset prefetches a person's external ids (a list, in order)
+    EXTERNAL_IDS_ATTR = "external_ids_prefetched"
+
     def get_external_ids(self, person) -> dict[str, list[str]]:
         ids: dict[str, list[str]] = {}
-        for link in person.external_ids.all():
+        links = getattr(person, self.EXTERNAL_IDS_ATTR, None)
+        for link in person.external_ids.all() if links is None else links:
             ids.setdefault(link.provider, []).append(link.external_id)
         return ids
 
@@ -419,9 +425,17 @@ class ExternalIdSerializer(MaskedModelSerializer):
 
 
 def _activity_serializer(model, field_names: list[str]) -> type[MaskedModelSerializer]:
-    """A read-only representation of an activity row (personal fields masked for viewers)."""
+    """A read-only representation of an activity row (personal fields masked for viewers);
+    a page of them rendered lean (``LeanListSerializer``)."""
     meta = type(
-        "Meta", (), {"model": model, "fields": field_names, "read_only_fields": field_names}
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": field_names,
+            "read_only_fields": field_names,
+            "list_serializer_class": LeanListSerializer,
+        },
     )
     name = f"{model.__name__}Serializer"
     return type(name, (MaskedModelSerializer,), {"Meta": meta, "__module__": __name__})

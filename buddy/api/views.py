@@ -47,8 +47,11 @@ class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):
     queryset = (
         Person.objects.select_related("company")
         .prefetch_related(
+            # into a list (to_attr): no related manager and queryset made per person
             Prefetch(
-                "external_ids", queryset=ExternalId.objects.order_by("provider", "external_id")
+                "external_ids",
+                queryset=ExternalId.objects.order_by("provider", "external_id"),
+                to_attr=PersonSerializer.EXTERNAL_IDS_ATTR,
             )
         )
         .order_by("id")

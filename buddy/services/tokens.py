@@ -4,6 +4,7 @@ stored as a digest (django-rest-knox), revocable."""
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from buddy.models import ApiToken, User
@@ -32,6 +33,9 @@ def token_create(*, user: User, name: str, expires_days: int | None = None) -> t
     if errors:
         raise ValidationFailed(errors)
     expiry = timedelta(days=expires_days) if expires_days else None
+    # the owner's expired tokens go now (they are refused anyway; knox deleted them on every
+    # request, which the API no longer pays for: buddy.api.authentication)
+    ApiToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     return ApiToken.objects.create(user=user, expiry=expiry, name=name)
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
+from buddy.api import serializers as api
 from buddy.api.serializers import LeanListSerializer, MatchSerializer, PersonSerializer
 from buddy.models import ExternalId, Match, Person
 from core.pii import MASK
@@ -74,3 +75,49 @@ def test_a_viewer_reads_the_lean_people_page_masked(viewer):
     context = {"request": SimpleNamespace(user=viewer)}
     data = PersonSerializer(Person.objects.order_by("id"), many=True, context=context).data
     assert {(row["first_name"], row["email"]) for row in data} == {(MASK, MASK)}
+
+
+def _activities():
+    """One of each activity, with the optional values set on one row and left out on
+    another."""
+    from tests.factories import (
+        CheckInFactory,
+        EventAttendanceFactory,
+        FeedbackFactory,
+        InformalEventFactory,
+        MilestoneAchievementFactory,
+        SkillSessionFactory,
+    )
+
+    match = MatchFactory(program=buddy_program())
+    for factory in (CheckInFactory, FeedbackFactory, InformalEventFactory):
+        factory(match=match)
+        factory(match=match)
+    for factory in (EventAttendanceFactory, MilestoneAchievementFactory):
+        factory(person=match.buddy)
+        factory(person=match.participant)
+    SkillSessionFactory(teacher=match.buddy, learner=match.participant, match=match)
+    SkillSessionFactory(teacher=match.buddy, learner=match.participant)
+
+
+ACTIVITIES = [
+    api.CheckInSerializer,
+    api.FeedbackSerializer,
+    api.InformalEventSerializer,
+    api.EventAttendanceSerializer,
+    api.MilestoneSerializer,
+    api.SkillSessionSerializer,
+]
+
+
+@pytest.mark.parametrize("login", ["coordinator", "viewer"])
+@pytest.mark.parametrize("serializer", ACTIVITIES, ids=lambda s: s.Meta.model.__name__)
+def test_a_lean_page_of_activities_is_the_json_of_the_row_serializer(serializer, login, request):
+    _activities()
+    context = {"request": SimpleNamespace(user=request.getfixturevalue(login))}
+    page = list(serializer.Meta.model.objects.order_by("id"))
+    lean = serializer(page, many=True, context=context)
+    reference = serializers.ListSerializer(child=serializer(), context=context)
+    assert isinstance(lean, LeanListSerializer)
+    assert len(page) >= 2
+    assert lean.data == reference.to_representation(page)

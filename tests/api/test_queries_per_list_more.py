@@ -2,7 +2,7 @@
 (cases, import runs, subscribers, outbound deliveries): the same for one row as for many.
 A change here is an N+1 (or a fix): update a figure only on purpose.
 
-Every count includes the login's role lookup (2; a superuser's: 0) and, for limit/offset
+Every count includes the login's role lookup (1; a superuser's: 0) and, for limit/offset
 lists, the COUNT(*) and the page."""
 
 import pytest
@@ -21,8 +21,8 @@ from webhooks.models import OutboundDelivery
 pytestmark = pytest.mark.django_db
 
 QUERIES = {  # url: (statements, who asks)
-    "/api/concerns/": (5, "coordinator"),  # + the involved people's prefetch
-    "/api/imports/": (4, "coordinator"),
+    "/api/concerns/": (4, "coordinator"),  # + the involved people's prefetch
+    "/api/imports/": (3, "coordinator"),
     "/api/webhooks/subscribers/": (2, "superuser"),
     # a cursor page (no count) + the attempts' prefetch
     "/api/webhooks/outbound-deliveries/": (2, "superuser"),

@@ -42,7 +42,7 @@ def _statements(api) -> tuple[int, dict]:
 
 
 def test_a_second_read_takes_the_same_few_statements_whatever_the_program_holds(api, program, now):
-    """The login's role (2), the program, the program's state: 4 (recorded)."""
+    """The login's role (1), the program, the program's state: 3 (recorded)."""
     _activity(program, now, 1)
     attention_refresh(program=program)
     _statements(api)
@@ -52,7 +52,7 @@ def test_a_second_read_takes_the_same_few_statements_whatever_the_program_holds(
     AttentionQueueState.objects.filter(program=program).update(changed_at=now)
     _statements(api)
     large, _ = _statements(api)
-    assert small == large == 4
+    assert small == large == 3
 
 
 def test_the_cached_figures_are_the_computed_ones(api, program, now):
