@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from core.db import is_postgresql
 from tests.factories import buddy_program, coordinator_of, viewer_of
@@ -41,6 +42,14 @@ def pytest_runtest_setup(item):
         if REQUIRE_SERVICES:
             pytest.fail(message + " but BUDDY_REQUIRE_SERVICES=1", pytrace=False)
         pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """A page read in German (the locale middleware activates the reader's language for the
+    thread) or a test that activated one must not leave it to the next test on the worker."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
