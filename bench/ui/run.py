@@ -44,7 +44,7 @@ def seed(url: str, *, people: int, reuse: bool) -> str:
     generator = _recompute_bench()
     target = url.rstrip("/") + "_recompute"
     if not (reuse and _has_matches(target)):
-        target = generator.fresh_database(url)
+        target = generator.fresh_database(url, "_recompute")
         reuse = False
     os.environ["DATABASE_URL"] = target
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
