@@ -11,9 +11,11 @@ from collections.abc import Callable
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
+from django.utils import timezone
 
 from buddy.access import Access
 from buddy.models import (
+    ApiToken,
     Company,
     Enrollment,
     EnrollmentStatus,
@@ -147,7 +149,6 @@ def matches_active_without_feedback(*, program: Program, days: int = 90, now=Non
     from datetime import timedelta
 
     from django.db.models import Exists, OuterRef
-    from django.utils import timezone
 
     from buddy.models import Feedback
 
@@ -317,6 +318,14 @@ def person_timeline(*, person: Person, matches, limit: int = 100) -> list[dict]:
             {"at": m.reached_at, "kind": "milestone", "text": m.milestone_title, "match_id": None}
         )
     return sorted(rows, key=lambda r: r["at"], reverse=True)[:limit]
+
+
+def tokens_in_use(*, user) -> QuerySet:
+    """The login's own API tokens that still authenticate, newest first: an expired token
+    is refused (``buddy.api.authentication``) and deleted at the owner's next new token
+    (``token_create``), so it is not listed in between."""
+    unexpired = Q(expiry__isnull=True) | Q(expiry__gte=timezone.now())
+    return ApiToken.objects.filter(unexpired, user=user).order_by("-created")
 
 
 # --- Programs and enrollments ----------------------------------------------------------

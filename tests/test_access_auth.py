@@ -96,6 +96,15 @@ def test_the_tokens_page_shows_a_new_token_once(client, coordinator):
     assert token not in again and "reporting" in again
 
 
+def test_the_tokens_page_leaves_out_expired_tokens(client, coordinator):
+    lapsed, _token = token_create(user=coordinator, name="lapsed", expires_days=1)
+    token_create(user=coordinator, name="current", expires_days=1)
+    ApiToken.objects.filter(pk=lapsed.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    client.force_login(coordinator)
+    listed = [token.name for token in client.get("/account/tokens/").context["tokens"]]
+    assert listed == ["current"]
+
+
 def test_the_tokens_page_keeps_what_was_typed_on_an_error(client, coordinator):
     client.force_login(coordinator)
     response = client.post("/account/tokens/", {"name": "x", "expires_days": 0})

@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from buddy.access import access_for, describe, role_required
 from buddy.forms import TokenForm
-from buddy.models import ApiToken
+from buddy.selectors import tokens_in_use
 from buddy.services.accounts import user_language_set
 from buddy.services.tokens import token_create, token_revoke
 
@@ -61,7 +62,7 @@ def tokens(request):
             expires_days=form.cleaned_data["expires_days"],
         )
         form = TokenForm()
-    rows = ApiToken.objects.filter(user=request.user).order_by("-created")
+    rows = tokens_in_use(user=request.user)
     return render(
         request,
         "buddy/tokens.html",
@@ -79,6 +80,6 @@ def tokens(request):
 @require_POST
 def token_revoke_view(request, digest):
     if not token_revoke(user=request.user, digest=digest):
-        raise Http404("No such token.")
-    messages.success(request, "Token revoked.")
+        raise Http404(_("No such token."))
+    messages.success(request, _("Token revoked."))
     return redirect("buddy:tokens")
