@@ -29,25 +29,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.dbsetup import fresh_database  # noqa: E402 - after the path
+
 CAPACITY = 2
 TARGETS = {"top5_ms": 50, "run_10000x5000_s": 3.0, "share_of_optimum": 0.999, "peak_mb": 1024}
-
-
-def fresh_database(url: str) -> str:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_matching"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
 
 
 def peak_mb() -> float:
@@ -224,7 +213,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
     if not url.startswith("postgres"):
         sys.exit("bench/matching needs DATABASE_URL=postgres://…")
-    os.environ["DATABASE_URL"] = fresh_database(url)
+    os.environ["DATABASE_URL"] = fresh_database(url, "_matching")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 

@@ -30,14 +30,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.dbsetup import fresh_database, with_suffix  # noqa: E402 - after the path
+
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")
-_url = urlparse(BASE_URL)
-DATABASE_URL = _url._replace(path=_url.path.rstrip("/") + "_outbox").geturl()
+DATABASE_URL = with_suffix(BASE_URL, "_outbox")
 MATCHES = int(os.environ.get("BENCH_MATCHES", "2000"))
 CHANGES = int(os.environ.get("BENCH_CHANGES", "10000"))
 RELAYS = int(os.environ.get("BENCH_RELAYS", "2"))
@@ -55,16 +55,6 @@ os.environ.update(
     OUTBOUND_WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",
     DJANGO_CONN_MAX_AGE="3600",
 )
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    admin = urlparse(DATABASE_URL)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django():
@@ -182,7 +172,7 @@ def reference_rate(receiver) -> float:
 
 
 def main() -> None:
-    recreate_database()
+    fresh_database(BASE_URL, "_outbox")
     setup_django()
     from django.db import connection
 
