@@ -145,6 +145,13 @@ class ActivityAdmin(ServiceRefusalMixin, KeySearchMixin, AuditReadOnlyMixin, adm
         obj.pk, obj.source = saved.pk, saved.source
         obj._state.adding = False
 
+    # Deleting queues the recompute of the people the rows named (``activities_delete``).
+    def delete_model(self, request, obj):
+        activities.activities_delete(rows=type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        activities.activities_delete(rows=queryset)
+
 
 @admin.register(InformalEvent)
 class InformalEventAdmin(ActivityAdmin):

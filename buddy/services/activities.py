@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from buddy.models import (
     CheckIn,
@@ -24,6 +25,7 @@ from buddy.models import (
     InformalEvent,
     Match,
     MilestoneAchievement,
+    Person,
     SkillSession,
 )
 from buddy.schemas import (
@@ -276,3 +278,33 @@ def milestone_record(*, record: MilestoneRecord, via: str = DataSource.WEBHOOK) 
     )
     _people_of(None, person)
     return result
+
+
+# --- Deleting (a data fix in the admin) -------------------------------------------------------
+
+
+@transaction.atomic
+def activities_delete(*, rows: QuerySet) -> int:
+    """Delete these activity rows of one kind; the people they named are recomputed once
+    the deletion commits, as when a row is recorded (``_people_of``): the match's two people
+    in its program, the people a row names in every program they are in. A deleted row leaves
+    nothing for an incremental program run to find (``enrollments.recompute_scope``), so the
+    queue is how the run learns of it. Returns the number of rows deleted."""
+    fields = rows.model._meta.concrete_fields
+    person_columns = [f.attname for f in fields if f.is_relation and f.related_model is Person]
+    match_columns = ["match__program_id", "match__participant_id", "match__buddy_id"]
+    names_match = any(f.is_relation and f.related_model is Match for f in fields)
+    by_program: dict[int, set[int]] = {}
+    people: set[int] = set()
+    for row in rows.values_list(*(match_columns if names_match else []), *person_columns):
+        if names_match:
+            program_id, *pair = row[:3]
+            row = row[3:]
+            if program_id is not None:
+                by_program.setdefault(program_id, set()).update(pair)
+        people.update(pk for pk in row if pk is not None)
+    deleted = rows.delete()[1].get(rows.model._meta.label, 0)
+    for program_id, pair in by_program.items():
+        people_changed(pair, program_id)
+    recompute_soon(person_ids=people)
+    return deleted

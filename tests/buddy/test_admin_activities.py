@@ -204,3 +204,27 @@ def test_concurrent_active_is_in_no_admin_form(rf, admin_user):
             forms.append(model_admin.get_form(request, match, change=True))
         for form in forms:
             assert "concurrent_active" not in form.base_fields, model.__name__
+
+
+@pytest.mark.parametrize("model", KINDS, ids=lambda m: m.__name__)
+def test_an_activity_deleted_in_admin_queues_the_recompute_of_its_people(admin_client, model):
+    obj, people = KINDS[model]()
+    obj.save()
+    PendingRecompute.objects.all().delete()
+    name = f"admin:buddy_{model._meta.model_name}_delete"
+    response = admin_client.post(reverse(name, args=[obj.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not model.objects.exists()
+    assert queued() == people
+
+
+def test_activities_deleted_together_in_admin_queue_each_ones_people(admin_client):
+    first, second = CheckInFactory(), CheckInFactory()
+    PendingRecompute.objects.all().delete()
+    response = admin_client.post(
+        reverse("admin:buddy_checkin_changelist"),
+        {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not CheckIn.objects.exists()
+    assert queued() == of_match(first.match) | of_match(second.match)
