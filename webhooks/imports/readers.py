@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import json
+import marshal
 import math
 import re
 import sys
@@ -577,8 +578,10 @@ class ZipSource(CsvSource):
 # --- JSON -------------------------------------------------------------------------------------
 
 
-#: Marks a spooled item that was rejected while spooling (no JSON line starts with NUL).
-_REJECTED = b"\x00"
+#: An item's text at most this many times as long as the row limit needs no compact
+#: form to know it is within it (a number's compact form is at most 4.5 times its text,
+#: "1e15" → "1000000000000000.0"; a character at most 4 bytes).
+_SURELY_SHORT = 8
 
 
 class JsonSource(ExportSource):
@@ -634,11 +637,11 @@ class JsonSource(ExportSource):
         spoolers = {spec.name: _Spooler(spec) for spec in ENTITIES}
         metadata: list = []
         try:
-            for name, item in _split_items(handle, set(spoolers), "export_metadata"):
+            for name, item, text in _split_items(handle, set(spoolers), "export_metadata"):
                 if name == "export_metadata":
                     metadata.append(item)
                 else:
-                    spoolers[name].add(item)
+                    spoolers[name].add(item, text)
         except _NeedsCare:
             for spooler in spoolers.values():
                 spooler.spool.close()
@@ -669,15 +672,16 @@ class JsonSource(ExportSource):
         return [spec for spec in ENTITIES if self.spools.get(spec.name, (None, 0))[1]]
 
     def _items(self, spec: EntitySpec) -> Iterator[RawRow]:
-        spool, _count = self.spools[spec.name]
+        spool, count = self.spools[spec.name]
         spool.seek(0)
-        for index, line in enumerate(spool):
+        read, loads = spool.read, marshal.loads
+        for index in range(count):
             ref = Ref(spec.name, index=index)
-            if line.startswith(_REJECTED):
-                path, message = line[1:].decode().rstrip("\n").split("\t", 1)
+            item = loads(read(int.from_bytes(read(4), "little")))  # as _Spooler.add wrote it
+            if type(item) is tuple:  # a rejection (items are JSON values: never tuples)
+                path, message = item
                 yield RawRow(ref, None, message, path)
                 continue
-            item = json.loads(line)
             if not isinstance(item, dict):
                 yield RawRow(ref, None, "must be an object")
             else:
@@ -695,10 +699,11 @@ class _Spooler:
     """One entity's JSON-lines spool, written item by item (both paths of ``JsonSource``).
 
     An item that is nested too deep, holds a NUL or a lone surrogate, or is over the row
-    limit is spooled as its rejection (``_REJECTED``). The entity's ``Scan`` (rows counted
-    as ``rows`` yields them, the keys of the objects among them that repeat) is taken here,
-    from the items in hand: the item ``rows`` reads back is the same value (``json.dumps``
-    and ``json.loads`` round-trip what the parser yields), so the spool is not parsed a
+    limit is spooled as its rejection, a ``(path, message)`` tuple. ``marshal`` writes the
+    items (each after its length) and reads them back at C speed; no JSON value is a tuple.
+    The entity's ``Scan`` (rows counted as ``rows`` yields them, the keys of the objects
+    among them that repeat) is taken here, from the items in hand: ``rows`` reads back the
+    same value (``marshal`` round-trips what the parsers yield), so the spool is not read a
     second time for the scan."""
 
     def __init__(self, spec: EntitySpec):
@@ -709,36 +714,46 @@ class _Spooler:
         self.seen: set[tuple] = set()
         self.last: dict[tuple, int] = {}
 
-    def add(self, item) -> None:
-        keyed = False
+    def add(self, item, text: str | None = None) -> None:
+        """Spool ``item``; ``text``: its JSON text in the file, when the reader has it."""
         limit = self.limit
-        try:
-            text = json.dumps(item, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-            if not surely_fine(text, MAX_DEPTH):  # an escape (maybe NUL) or deep nesting
-                check_json(item)
-            line = text.encode()
-            keyed = isinstance(item, dict)
-        except JsonRejected as exc:
-            line = _REJECTED + f"{exc.path}\t{exc.message}".encode()
-        except RecursionError:
-            line = _REJECTED + f"\tnested deeper than {MAX_DEPTH} levels".encode()
-        except UnicodeEncodeError:
-            line = _REJECTED + b"\tmust not contain a lone surrogate"
-        except ValueError:  # NaN or Infinity (use_float)
-            line = _REJECTED + b"\tnot a JSON number (NaN or Infinity)"
-        if len(line) > limit:
-            line = _REJECTED + f"\tthe row is longer than {limit} bytes".encode()
-            keyed = False
-        if keyed:
+        if text is not None and len(text) * _SURELY_SHORT <= limit and surely_fine(text, MAX_DEPTH):
+            # What the checks below find for such text (the one-pass reader has refused
+            # NaN, overflowing numbers and surrogate escapes): nothing.
+            record: object = item
+        else:
+            record = self._checked(item, limit)
+        if type(record) is not tuple and isinstance(item, dict):
             # trim_json works field by field: the key fields alone give the same key.
             key = row_key(self.spec, trim_json({n: item[n] for n in self.spec.key if n in item}))
             if key in self.seen:
                 self.last[key] = self.count
             else:
                 self.seen.add(key)
-        self.spool.write(line)
-        self.spool.write(b"\n")
+        data = marshal.dumps(record)
+        self.spool.write(len(data).to_bytes(4, "little"))
+        self.spool.write(data)
         self.count += 1
+
+    @staticmethod
+    def _checked(item, limit: int) -> object:
+        """``item``, or its rejection as a ``(path, message)`` tuple."""
+        try:
+            text = json.dumps(item, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+            if not surely_fine(text, MAX_DEPTH):  # an escape (maybe NUL) or deep nesting
+                check_json(item)
+            size = len(text.encode())
+        except JsonRejected as exc:
+            return (exc.path, exc.message)
+        except RecursionError:
+            return ("", f"nested deeper than {MAX_DEPTH} levels")
+        except UnicodeEncodeError:
+            return ("", "must not contain a lone surrogate")
+        except ValueError:  # NaN or Infinity (use_float)
+            return ("", "not a JSON number (NaN or Infinity)")
+        if size > limit:
+            return ("", f"the row is longer than {limit} bytes")
+        return item
 
     def done(self) -> tuple[tuple[IO[bytes], int], Scan]:
         self.spool.seek(0)
@@ -793,7 +808,7 @@ def _split_items(handle: IO[bytes], names: set[str], metadata: str) -> Iterator[
     for a ``RecursionError``."""
     decoder = codecs.getincrementaldecoder("utf-8")()  # a BOM: careful path
     window_limit = max_row_bytes() + 2 * SPLIT_READ_CHARS
-    buffer, at, eof = "", 0, False
+    buffer, at, began, eof = "", 0, 0, False
     scan = _ITEM_DECODER.raw_decode
     space = _SPACE.match
     surrogate = _SURROGATE_ESCAPE.search
@@ -825,9 +840,10 @@ def _split_items(handle: IO[bytes], names: set[str], metadata: str) -> Iterator[
                 return ""
 
     def value():
-        """The value at ``at``, complete: a number or literal must be followed by
-        something in the window (else it may go on in the next read)."""
-        nonlocal at
+        """The value at ``at``, complete (a number or literal must be followed by
+        something in the window, else it may go on in the next read); its text is
+        ``buffer[began:at]`` after the call."""
+        nonlocal at, began
         while True:
             try:
                 parsed, end = scan(buffer, at)
@@ -841,7 +857,7 @@ def _split_items(handle: IO[bytes], names: set[str], metadata: str) -> Iterator[
                 break
         if surrogate(buffer, at, end):
             raise _NeedsCare
-        at = end
+        began, at = at, end
         return parsed
 
     def expect(char: str) -> None:
@@ -868,7 +884,8 @@ def _split_items(handle: IO[bytes], names: set[str], metadata: str) -> Iterator[
                 else:
                     while True:
                         next_char()
-                        yield key, value()
+                        item = value()
+                        yield key, item, buffer[began:at]
                         char = next_char()
                         at += 1
                         if char == "]":
@@ -879,7 +896,7 @@ def _split_items(handle: IO[bytes], names: set[str], metadata: str) -> Iterator[
                 next_char()
                 found = value()
                 if key == metadata:
-                    yield key, found
+                    yield key, found, None
             char = next_char()
             at += 1
             if char == "}":
