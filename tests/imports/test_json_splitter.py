@@ -113,3 +113,15 @@ def test_rows_rejected_by_the_one_pass_keep_their_paths(
     ]
     assert InformalEvent.objects.count() == len(sample_rows["events"]) - 1
     assert Feedback.objects.count() == len(sample_rows["feedback"]) - 1
+
+
+@pytest.mark.parametrize("notes", [3000, 3 * 1024 * 1024], ids=["in the window", "beyond it"])
+def test_a_json_row_over_the_row_limit_rejects_only_itself(
+    run_import, export, sample_rows, settings, notes
+):
+    settings.BUDDY_IMPORT_MAX_ROW_BYTES = 2000
+    sample_rows["checkins"][0]["notes"] = "x" * notes
+    sample_rows["checkins"][1]["notes"] = "y" * 1500  # within the limit
+    report = run_import(export(sample_rows, form="json"))
+    assert report.rejections.as_list() == ["checkins[0]: the row is longer than 2000 bytes"]
+    assert report.entities["checkins"]["created"] == len(sample_rows["checkins"]) - 1
