@@ -2,8 +2,10 @@
 
 Every reader streams: CSV files are read with the csv module over a text stream
 (one record at a time, the physical line where it starts kept for the report);
-the JSON form is parsed with ``ijson`` and spooled, one entity at a time, to a
-temporary JSON-lines file, so no entity is ever held in memory as a whole.
+the JSON form is split in one pass (the json module's C scanner, one item at a time)
+into a temporary JSON-lines file per entity, so no entity is ever held in memory as a
+whole; a file that is not plain well-formed JSON of the export's shape is read with
+``ijson`` instead, one pass per entity (the careful path, which reports what is wrong).
 
 A reader yields ``RawRow``s: the record as a dict ready for the entity's schema
 (CSV cells trimmed, empty cells dropped, arrays split, JSON cells parsed), or an
@@ -11,9 +13,14 @@ error that rejects the row. Problems with a whole file raise ``FileRejected``;
 an export that cannot be read at all raises ``ExportUnreadable``.
 """
 
+import codecs
 import csv
 import io
 import json
+import marshal
+import math
+import re
+import sys
 import tempfile
 import zipfile
 from collections import deque
@@ -394,7 +401,7 @@ def csv_rows(
         if error is not None:
             yield RawRow(ref, None, error)
             continue
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # every cell blank (joined: one strip in C)
             continue
         if len(cells) > width:
             yield RawRow(ref, None, f"the row has {len(cells)} cells, the header {width}")
@@ -419,7 +426,7 @@ def csv_scan(binary: IO[bytes], spec: EntitySpec, *, reopen=None) -> Scan:
     seen: set[tuple] = set()
     last: dict[tuple, int] = {}
     for _line, cells, error in opened.records:
-        if error is None and not any(c.strip() for c in cells):
+        if error is None and not "".join(cells).strip():
             continue
         ordinal, scan.total = scan.total, scan.total + 1
         if error is not None or len(cells) > width:
@@ -571,12 +578,15 @@ class ZipSource(CsvSource):
 # --- JSON -------------------------------------------------------------------------------------
 
 
-#: Marks a spooled item that was rejected while spooling (no JSON line starts with NUL).
-_REJECTED = b"\x00"
+#: An item's text at most this many times as long as the row limit needs no compact
+#: form to know it is within it (a number's compact form is at most 4.5 times its text,
+#: "1e15" → "1000000000000000.0"; a character at most 4 bytes).
+_SURELY_SHORT = 8
 
 
 class JsonSource(ExportSource):
-    """One JSON file; each entity array is streamed once (ijson) into a JSON-lines spool."""
+    """One JSON file, split into one JSON-lines spool per entity (``_split``, or the careful
+    path: one ijson pass per entity)."""
 
     form = "json"
 
@@ -597,10 +607,12 @@ class JsonSource(ExportSource):
             )
         try:
             with open(path, "rb") as handle:
-                self.metadata = self._metadata(handle)
-                for spec in ENTITIES:
+                if not self._split(handle):
                     handle.seek(0)
-                    self.spools[spec.name], self.scans[spec.name] = self._spool(handle, spec)
+                    self.metadata = self._metadata(handle)
+                    for spec in ENTITIES:
+                        handle.seek(0)
+                        self.spools[spec.name], self.scans[spec.name] = self._spool(handle, spec)
         except (ijson.JSONError, ValueError, UnicodeDecodeError):
             self.close()
             raise ExportUnreadable("the JSON file cannot be parsed") from None
@@ -617,54 +629,36 @@ class JsonSource(ExportSource):
         found = next(ijson.items(handle, "export_metadata", use_float=True), None)
         return found if isinstance(found, dict) else None
 
+    def _split(self, handle) -> bool:
+        """The fast path: one pass over the file that splits it per entity (``_split_items``)
+        into the spools ``_spool`` would write. False, with nothing kept, when the file is
+        anything but plain well-formed JSON of the export's shape; the careful path (one
+        ijson pass per entity) then reads it and says what is wrong, as before."""
+        spoolers = {spec.name: _Spooler(spec) for spec in ENTITIES}
+        metadata: list = []
+        try:
+            for name, item, text in _split_items(handle, set(spoolers), "export_metadata"):
+                if name == "export_metadata":
+                    metadata.append(item)
+                else:
+                    spoolers[name].add(item, text)
+        except _NeedsCare:
+            for spooler in spoolers.values():
+                spooler.spool.close()
+            return False
+        found = metadata[0] if metadata else None
+        self.metadata = found if isinstance(found, dict) else None
+        for name, spooler in spoolers.items():
+            self.spools[name], self.scans[name] = spooler.done()
+        return True
+
     @staticmethod
     def _spool(handle, spec: EntitySpec) -> tuple[tuple[IO[bytes], int], Scan]:
-        """One JSON line per item; an item that is nested too deep, holds a NUL or a lone
-        surrogate, or is over the row limit is spooled as its rejection (``_REJECTED``).
-
-        The entity's ``Scan`` (rows counted as ``rows`` yields them, the keys of the objects
-        among them that repeat) is taken here, from the items in hand: the item ``rows``
-        reads back is the same value (``json.dumps`` and ``json.loads`` round-trip what
-        ijson yields), so the spool is not parsed a second time for the scan."""
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        count = 0
-        limit = max_row_bytes()
-        scan = Scan()
-        seen: set[tuple] = set()
-        last: dict[tuple, int] = {}
+        """The careful path: one ijson pass over the whole file for one entity's items."""
+        spooler = _Spooler(spec)
         for item in ijson.items(handle, f"{spec.name}.item", use_float=True):
-            keyed = False
-            try:
-                text = json.dumps(item, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-                if not surely_fine(
-                    text, MAX_DEPTH
-                ):  # an escape (maybe NUL) or deep nesting: look closer
-                    check_json(item)
-                line = text.encode()
-                keyed = isinstance(item, dict)
-            except JsonRejected as exc:
-                line = _REJECTED + f"{exc.path}\t{exc.message}".encode()
-            except RecursionError:
-                line = _REJECTED + f"\tnested deeper than {MAX_DEPTH} levels".encode()
-            except UnicodeEncodeError:
-                line = _REJECTED + b"\tmust not contain a lone surrogate"
-            except ValueError:  # NaN or Infinity (use_float)
-                line = _REJECTED + b"\tnot a JSON number (NaN or Infinity)"
-            if len(line) > limit:
-                line = _REJECTED + f"\tthe row is longer than {limit} bytes".encode()
-                keyed = False
-            if keyed:
-                key = row_key(spec, trim_json(item))
-                if key in seen:
-                    last[key] = count
-                else:
-                    seen.add(key)
-            spool.write(line)
-            spool.write(b"\n")
-            count += 1
-        spool.seek(0)
-        scan.total, scan.last_of_repeated = count, last
-        return (spool, count), scan
+            spooler.add(item)
+        return spooler.done()
 
     def close(self) -> None:
         for spool, _count in self.spools.values():
@@ -678,15 +672,16 @@ class JsonSource(ExportSource):
         return [spec for spec in ENTITIES if self.spools.get(spec.name, (None, 0))[1]]
 
     def _items(self, spec: EntitySpec) -> Iterator[RawRow]:
-        spool, _count = self.spools[spec.name]
+        spool, count = self.spools[spec.name]
         spool.seek(0)
-        for index, line in enumerate(spool):
+        read, loads = spool.read, marshal.loads
+        for index in range(count):
             ref = Ref(spec.name, index=index)
-            if line.startswith(_REJECTED):
-                path, message = line[1:].decode().rstrip("\n").split("\t", 1)
+            item = loads(read(int.from_bytes(read(4), "little")))  # as _Spooler.add wrote it
+            if type(item) is tuple:  # a rejection (items are JSON values: never tuples)
+                path, message = item
                 yield RawRow(ref, None, message, path)
                 continue
-            item = json.loads(line)
             if not isinstance(item, dict):
                 yield RawRow(ref, None, "must be an object")
             else:
@@ -698,6 +693,218 @@ class JsonSource(ExportSource):
 
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         yield from self._items(spec)
+
+
+class _Spooler:
+    """One entity's JSON-lines spool, written item by item (both paths of ``JsonSource``).
+
+    An item that is nested too deep, holds a NUL or a lone surrogate, or is over the row
+    limit is spooled as its rejection, a ``(path, message)`` tuple. ``marshal`` writes the
+    items (each after its length) and reads them back at C speed; no JSON value is a tuple.
+    The entity's ``Scan`` (rows counted as ``rows`` yields them, the keys of the objects
+    among them that repeat) is taken here, from the items in hand: ``rows`` reads back the
+    same value (``marshal`` round-trips what the parsers yield), so the spool is not read a
+    second time for the scan."""
+
+    def __init__(self, spec: EntitySpec):
+        self.spec = spec
+        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by JsonSource.close()
+        self.count = 0
+        self.limit = max_row_bytes()
+        self.seen: set[tuple] = set()
+        self.last: dict[tuple, int] = {}
+
+    def add(self, item, text: str | None = None) -> None:
+        """Spool ``item``; ``text``: its JSON text in the file, when the reader has it."""
+        limit = self.limit
+        if text is not None and len(text) * _SURELY_SHORT <= limit and surely_fine(text, MAX_DEPTH):
+            # What the checks below find for such text (the one-pass reader has refused
+            # NaN, overflowing numbers and surrogate escapes): nothing.
+            record: object = item
+        else:
+            record = self._checked(item, limit)
+        if type(record) is not tuple and isinstance(item, dict):
+            # trim_json works field by field: the key fields alone give the same key.
+            key = row_key(self.spec, trim_json({n: item[n] for n in self.spec.key if n in item}))
+            if key in self.seen:
+                self.last[key] = self.count
+            else:
+                self.seen.add(key)
+        data = marshal.dumps(record)
+        self.spool.write(len(data).to_bytes(4, "little"))
+        self.spool.write(data)
+        self.count += 1
+
+    @staticmethod
+    def _checked(item, limit: int) -> object:
+        """``item``, or its rejection as a ``(path, message)`` tuple."""
+        try:
+            text = json.dumps(item, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+            if not surely_fine(text, MAX_DEPTH):  # an escape (maybe NUL) or deep nesting
+                check_json(item)
+            size = len(text.encode())
+        except JsonRejected as exc:
+            return (exc.path, exc.message)
+        except RecursionError:
+            return ("", f"nested deeper than {MAX_DEPTH} levels")
+        except UnicodeEncodeError:
+            return ("", "must not contain a lone surrogate")
+        except ValueError:  # NaN or Infinity (use_float)
+            return ("", "not a JSON number (NaN or Infinity)")
+        if size > limit:
+            return ("", f"the row is longer than {limit} bytes")
+        return item
+
+    def done(self) -> tuple[tuple[IO[bytes], int], Scan]:
+        self.spool.seek(0)
+        return (self.spool, self.count), Scan(self.count, self.last)
+
+
+def _refuse_constant(name: str):
+    raise _NeedsCare  # NaN / Infinity: not JSON (the careful path says so)
+
+
+#: yajl (ijson's parser) refuses integers beyond 64 bits and floats that overflow or
+#: underflow, and reads a lone surrogate escape as "?": the careful path takes those.
+_INT64 = 2**63 - 1  # yajl refuses -2**63 too
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _yajl_int(text: str) -> int:
+    value = int(text)
+    if len(text) > 18 and abs(value) > _INT64:
+        raise _NeedsCare
+    return value
+
+
+def _yajl_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf) or (
+        abs(value) < sys.float_info.min and text.lstrip("-").split("e")[0].split("E")[0].strip("0.")
+    ):
+        raise _NeedsCare
+    return value
+
+
+#: The C scanner of the json module, held to what ijson's parser accepts.
+_ITEM_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_int=_yajl_int, parse_float=_yajl_float
+)
+_SPACE = re.compile(r"[ \t\n\r]*")
+#: Text read at a time by the splitter.
+SPLIT_READ_CHARS = 1 << 20
+
+
+def _split_items(handle: IO[bytes], names: set[str], metadata: str) -> Iterator[tuple[str, object]]:
+    """``(entity, item)`` for every item of the top-level arrays named in ``names``, and
+    ``(metadata, value)`` for that member, in one pass over the file: the top level (one
+    object, its keys, the arrays' brackets and commas) is walked here and every item or
+    other value is parsed by the json module's C scanner, in a window of the text that
+    slides over the file (a value is never longer than the row limit plus a read).
+
+    Raises ``_NeedsCare`` (the caller then takes the careful path) at anything else:
+    invalid UTF-8 or JSON, a byte-order mark, ``NaN``, trailing data, an entity member that
+    is not an array, a dotted key, a value too long for the window, nesting deep enough
+    for a ``RecursionError``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a BOM: careful path
+    window_limit = max_row_bytes() + 2 * SPLIT_READ_CHARS
+    buffer, at, began, eof = "", 0, 0, False
+    scan = _ITEM_DECODER.raw_decode
+    space = _SPACE.match
+    surrogate = _SURROGATE_ESCAPE.search
+
+    def more() -> bool:
+        nonlocal buffer, at, eof
+        if eof:
+            return False
+        try:
+            data = handle.read(SPLIT_READ_CHARS)
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError:
+            raise _NeedsCare from None
+        eof = not data
+        buffer = buffer[at:] + text
+        at = 0
+        if len(buffer) > window_limit:
+            raise _NeedsCare
+        return bool(data) or bool(text)
+
+    def next_char() -> str:
+        """The next character that is not white space (not consumed); "" at the end."""
+        nonlocal at
+        while True:
+            at = space(buffer, at).end()
+            if at < len(buffer):
+                return buffer[at]
+            if not more():
+                return ""
+
+    def value():
+        """The value at ``at``, complete (a number or literal must be followed by
+        something in the window, else it may go on in the next read); its text is
+        ``buffer[began:at]`` after the call."""
+        nonlocal at, began
+        while True:
+            try:
+                parsed, end = scan(buffer, at)
+            except (ValueError, RecursionError):
+                parsed, end = _NeedsCare, None
+            if end is not None and space(buffer, end).end() < len(buffer):
+                break
+            if not more():
+                if end is None:
+                    raise _NeedsCare
+                break
+        if surrogate(buffer, at, end):
+            raise _NeedsCare
+        began, at = at, end
+        return parsed
+
+    def expect(char: str) -> None:
+        nonlocal at
+        if next_char() != char:
+            raise _NeedsCare
+        at += 1
+
+    expect("{")
+    if next_char() == "}":
+        at += 1
+    else:
+        while True:
+            if next_char() != '"':
+                raise _NeedsCare
+            key = value()
+            expect(":")
+            if "." in key:
+                raise _NeedsCare  # ijson's prefixes are dotted: such a key may be one
+            if key in names:
+                expect("[")  # ijson takes items of an object's "item" key too: careful path
+                if next_char() == "]":
+                    at += 1
+                else:
+                    while True:
+                        next_char()
+                        item = value()
+                        yield key, item, buffer[began:at]
+                        char = next_char()
+                        at += 1
+                        if char == "]":
+                            break
+                        if char != ",":
+                            raise _NeedsCare
+            else:
+                next_char()
+                found = value()
+                if key == metadata:
+                    yield key, found, None
+            char = next_char()
+            at += 1
+            if char == "}":
+                break
+            if char != ",":
+                raise _NeedsCare
+    if next_char() != "":
+        raise _NeedsCare  # trailing data
 
 
 def open_export(path: str | Path) -> ExportSource:
