@@ -130,7 +130,8 @@ class MatchHealth(models.Model):
     match = models.OneToOneField(
         "buddy.Match", on_delete=models.CASCADE, primary_key=True, related_name="health"
     )
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: ``health_program_band`` (program, band) serves it.
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=10, choices=HealthBand.choices)
     parts = models.JSONField(default=dict, help_text="Part name → value 0–1.")
@@ -173,8 +174,13 @@ class MatchHealth(models.Model):
 class MatchHealthWeek(models.Model):
     """A match's health in one week (Monday): the last value computed that week."""
 
-    match = models.ForeignKey("buddy.Match", on_delete=models.CASCADE, related_name="health_weeks")
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    # No indexes of their own: ``health_week_one_per_match`` (match, week) serves the match's
+    # key, ``health_week_program`` (program, week) the program's (a program's first
+    # recompute writes a row per active match).
+    match = models.ForeignKey(
+        "buddy.Match", on_delete=models.CASCADE, related_name="health_weeks", db_index=False
+    )
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
     week = models.DateField(help_text="The Monday of the week.")
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=10, choices=HealthBand.choices)
