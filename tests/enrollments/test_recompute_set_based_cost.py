@@ -78,15 +78,15 @@ def test_the_program_run_reads_match_health_with_the_recompute_planner_settings(
 
     build_varied_program(program, now, seed=37, people=8)
     impl, seen = health.health_sql.impl, []
-    facts = impl.facts
+    fact_rows = impl.fact_rows
 
     def spy(**kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('jit')")
             seen.append(cursor.fetchone()[0])
-        return facts(**kwargs)
+        return fact_rows(**kwargs)
 
-    monkeypatch.setattr(impl, "facts", spy)
+    monkeypatch.setattr(impl, "fact_rows", spy)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
         before = cursor.fetchone()
