@@ -7,6 +7,7 @@ docs/architecture.md, "Match health".
 
 import gc
 import json
+import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -538,12 +539,21 @@ class GenericHealth:
 
     reads_match_facts = False
 
-    def facts(
+    def fact_rows(
         self, *, program_id: int, now: datetime, c: dict, person_ids=None, kept=False
     ) -> dict:
+        """What the facts are made of, read by the caller's connection (here the facts)."""
         return match_facts_set(program_id=program_id, now=now, c=c, person_ids=person_ids)
 
-    def write(self, *, program: Program, results: dict, now: datetime, person_ids=None):
+    def facts_of(self, rows: dict) -> dict:
+        return rows
+
+    def encode(self, results: dict):
+        return None
+
+    def write(
+        self, *, program: Program, results: dict, now: datetime, person_ids=None, encoded=None
+    ):
         return _write_orm(program=program, results=results, now=now, person_ids=person_ids)
 
 
@@ -556,11 +566,10 @@ class PostgresHealth:
 
     reads_match_facts = True
 
-    def facts(
+    def fact_rows(
         self, *, program_id: int, now: datetime, c: dict, person_ids=None, kept=False
-    ) -> dict:
-        # Instants as whole microseconds since the epoch (exact), turned into datetimes by
-        # one addition each: the driver's time-zone aware parser costs 20 µs a value.
+    ) -> list:
+        """The rows of the facts statement (``facts_of`` makes them facts)."""
         names = _sql_names()
         contact = _PG_CONTACT_KEPT if kept and person_ids is None else _PG_CONTACT.format(**names)
         sql = _PG_FACTS.format(
@@ -576,39 +585,56 @@ class PostgresHealth:
             "window": window_start(c, now),
             "depth": _mood_depth(c),
         }
-        facts = {}
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for (
-                i,
-                matched_at,
-                last_contact,
-                recent,
-                moods,
-                participant,
-                buddy,
-                last_feedback,
-                milestones,
-            ) in cursor.fetchall():
-                feedback = {}
-                for role, rows in (("participant", participant), ("buddy", buddy)):
-                    if rows:
-                        feedback[role] = [tuple(row) for row in rows]
-                facts[i] = HealthFacts(
-                    id=i,
-                    matched_at=_EPOCH + timedelta(microseconds=matched_at),
-                    last_contact_at=_EPOCH + timedelta(microseconds=last_contact),
-                    contacts_recent=recent,
-                    moods=moods or [],
-                    feedback=feedback,
-                    last_feedback_at=None
-                    if last_feedback is None
-                    else _EPOCH + timedelta(microseconds=last_feedback),
-                    milestones=milestones,
-                )
+            return cursor.fetchall()
+
+    def facts_of(self, rows: list) -> dict:
+        # Instants as whole microseconds since the epoch (exact), turned into datetimes by
+        # one addition each: the driver's time-zone aware parser costs 20 µs a value.
+        facts = {}
+        for (
+            i,
+            matched_at,
+            last_contact,
+            recent,
+            moods,
+            participant,
+            buddy,
+            last_feedback,
+            milestones,
+        ) in rows:
+            feedback = {}
+            for role, feedback_rows in (("participant", participant), ("buddy", buddy)):
+                if feedback_rows:
+                    feedback[role] = [tuple(row) for row in feedback_rows]
+            facts[i] = HealthFacts(
+                id=i,
+                matched_at=_EPOCH + timedelta(microseconds=matched_at),
+                last_contact_at=_EPOCH + timedelta(microseconds=last_contact),
+                contacts_recent=recent,
+                moods=moods or [],
+                feedback=feedback,
+                last_feedback_at=None
+                if last_feedback is None
+                else _EPOCH + timedelta(microseconds=last_feedback),
+                milestones=milestones,
+            )
         return facts
 
-    def write(self, *, program: Program, results: dict, now: datetime, person_ids=None):
+    def encode(self, results: dict) -> str:
+        """The rows of ``_PG_WRITE`` as one JSON document, in id order (one C-encoded dump
+        costs less than an array per column)."""
+        return json.dumps(
+            [
+                [i, h.score, h.band, h.parts, h.reasons, h.top_reason]
+                for i, h in sorted(results.items())
+            ]
+        )
+
+    def write(
+        self, *, program: Program, results: dict, now: datetime, person_ids=None, encoded=None
+    ):
         names = _sql_names()
         ids = sorted(results)
         rows = [results[i] for i in ids]
@@ -622,17 +648,9 @@ class PostgresHealth:
             old_bands = json.loads(old_bands) if isinstance(old_bands, str) else old_bands or {}
             if not ids:
                 return {"scored": 0, "written": 0, "entered_at_risk": 0, "removed": removed}
-            params.update(
-                now=now,
-                week=week_of(now),
-                # One document (one C-encoded dump) costs less than an array per column.
-                rows=json.dumps(
-                    [
-                        [i, h.score, h.band, h.parts, h.reasons, h.top_reason]
-                        for i, h in zip(ids, rows, strict=True)
-                    ]
-                ),
-            )
+            if encoded is None:
+                encoded = self.encode(results)
+            params.update(now=now, week=week_of(now), rows=encoded)
             cursor.execute(_PG_WRITE.format(**names), params)
             written, _weeks = cursor.fetchone()
         entered = sum(
@@ -696,18 +714,91 @@ def recompute(
     holds the contact facts (``window_start(conf(program), now)``). Returns counts:
     ``scored``, ``written``, ``entered_at_risk``, ``removed``.
     """
+    return start(
+        program=program,
+        now=now,
+        person_ids=person_ids,
+        per_match=per_match,
+        match_facts_kept=match_facts_kept,
+    ).finish()
+
+
+#: From this many matches the judgement runs on a thread (``start``); below it inline.
+JUDGE_ON_A_THREAD_FROM = 2000
+
+
+def start(
+    *,
+    program: Program,
+    now: datetime,
+    person_ids=None,
+    per_match: bool = False,
+    match_facts_kept: bool = False,
+) -> "PendingHealth":
+    """``recompute`` in two halves: the facts are read now, on the caller's connection,
+    and judged (``derive``, the rows encoded) on a thread of their own while the caller
+    runs its next statements; ``finish()`` waits for the judgement and writes. The program
+    run reads health's facts before the journey's writes, whose statement keeps the
+    database busy for seconds while Python would wait: Python's share of health (derive,
+    the JSON) then takes no time of its own (psycopg releases the GIL while it waits).
+    The thread touches no database and nothing shared: ``derive`` is pure."""
     c = conf(program)
     impl = health_sql.impl
     with _collector_paused():
         if per_match:
             matches = active_matches(program_id=program.pk, person_ids=person_ids).order_by("pk")
-            facts = {m.pk: match_facts_one(m, now=now, c=c) for m in matches}
+            rows = {m.pk: match_facts_one(m, now=now, c=c) for m in matches}
+            facts_of = dict
         else:
-            facts = impl.facts(
+            rows = impl.fact_rows(
                 program_id=program.pk, now=now, c=c, person_ids=person_ids, kept=match_facts_kept
             )
-        results = {i: derive(f, c=c, now=now) for i, f in facts.items()}
-        return impl.write(program=program, results=results, now=now, person_ids=person_ids)
+            facts_of = impl.facts_of
+
+    def judge() -> tuple[dict, object]:
+        with _collector_paused():
+            results = {i: derive(f, c=c, now=now) for i, f in facts_of(rows).items()}
+            return results, impl.encode(results)
+
+    return PendingHealth(
+        judge,
+        lambda results, encoded: impl.write(
+            program=program, results=results, now=now, person_ids=person_ids, encoded=encoded
+        ),
+        on_a_thread=len(rows) >= JUDGE_ON_A_THREAD_FROM,
+    )
+
+
+class PendingHealth:
+    """Match health judged (on a thread, or already), written by ``finish()``."""
+
+    def __init__(self, judge, write, *, on_a_thread: bool):
+        self._write = write
+        self._judged = None
+        self._error: BaseException | None = None
+        self._thread = None
+        if on_a_thread:
+            self._thread = threading.Thread(
+                target=self._run, args=(judge,), name="health-judge", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._judged = judge()
+
+    def _run(self, judge) -> None:
+        try:
+            self._judged = judge()
+        except BaseException as error:  # re-raised by finish() in the caller's thread
+            self._error = error
+
+    def finish(self) -> dict[str, int]:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            raise self._error
+        results, encoded = self._judged
+        return self._write(results, encoded)
 
 
 @contextmanager

@@ -10,6 +10,15 @@ from buddy.models import Enrollment, Program
 from buddy.models.base import choices_check
 from core.fields import PersonalCharField
 
+# Derived keys: the keys of the derived rows (journey flags, match health and its weeks)
+# have no database constraint. A program's first recompute writes ~150,000 of them in one
+# transaction, and PostgreSQL checks each key of each row at the commit, one statement per
+# key (1.2 s of the first run's ~6 s of database CPU, bench/recompute). They are written by
+# the recompute alone, from the enrollments and matches it reads in the same statement, and
+# removed with them by Django's cascade (``on_delete``); a row whose enrollment or match a
+# concurrent transaction removed is left behind (read by no one: every reader goes through
+# the enrollment or the match) where the constraint would have failed the whole run.
+
 
 class JourneyFlags(models.Model):
     """A person's journey in one program: counters and the flags coordinators act on.
@@ -18,8 +27,14 @@ class JourneyFlags(models.Model):
     edited by hand. ``changed_at`` is when any value last changed.
     """
 
+    # Derived rows without a database constraint ("Derived keys" above): Django's cascade
+    # removes them with the enrollment.
     enrollment = models.OneToOneField(
-        Enrollment, on_delete=models.CASCADE, primary_key=True, related_name="journey"
+        Enrollment,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="journey",
+        db_constraint=False,
     )
     matches_count = models.PositiveIntegerField(default=0)
     events_count = models.PositiveIntegerField(
@@ -127,10 +142,18 @@ class MatchHealth(models.Model):
     reason that moved the match into its band, ``band_since`` when it did.
     """
 
+    # Derived rows without database constraints ("Derived keys" above). ``program``: no index of
+    # its own, ``health_program_band`` (program, band) serves it.
     match = models.OneToOneField(
-        "buddy.Match", on_delete=models.CASCADE, primary_key=True, related_name="health"
+        "buddy.Match",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="health",
+        db_constraint=False,
     )
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=10, choices=HealthBand.choices)
     parts = models.JSONField(default=dict, help_text="Part name → value 0–1.")
@@ -173,8 +196,20 @@ class MatchHealth(models.Model):
 class MatchHealthWeek(models.Model):
     """A match's health in one week (Monday): the last value computed that week."""
 
-    match = models.ForeignKey("buddy.Match", on_delete=models.CASCADE, related_name="health_weeks")
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    # Derived rows without database constraints ("Derived keys" above). No indexes of their own:
+    # ``health_week_one_per_match`` (match, week) serves the match's key,
+    # ``health_week_program`` (program, week) the program's (a program's first recompute
+    # writes a row per active match).
+    match = models.ForeignKey(
+        "buddy.Match",
+        on_delete=models.CASCADE,
+        related_name="health_weeks",
+        db_index=False,
+        db_constraint=False,
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     week = models.DateField(help_text="The Monday of the week.")
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=10, choices=HealthBand.choices)

@@ -118,6 +118,8 @@ def enrollments_recompute(
                 )
                 for i in range(0, len(ids), SET_BASED_CHUNK)
             )
+            # (After the chunks: their row locks first, so that health reads what a
+            # concurrent recompute of the same people committed.)
             scored = health.recompute(program=program, now=now, person_ids=ids)
         path = "set_based"
     logger.info(
@@ -152,20 +154,33 @@ def enrollments_recompute_program(
             else recompute_scope.scope_since_mark(program=program, now=now, digest=digest)
         )
         people = scope.person_ids
+        # Match health's facts are read before the journey's writes (they read none of what
+        # those write; no other recompute runs: the exclusive lock) and judged on a thread
+        # while the writes run (``health.start``).
         if people is not None:  # only what changed (the set-based SQL for some people)
-            changed = recompute_set_based(program_id=program.pk, now=now, person_ids=people)
             health_people = None if scope.health_all else people
-            scored = {"scored": 0, "written": 0}
+            pending = None
             if health_people is None or health_people:
-                scored = health.recompute(program=program, now=now, person_ids=health_people)
+                pending = health.start(program=program, now=now, person_ids=health_people)
+            changed = recompute_set_based(program_id=program.pk, now=now, person_ids=people)
+            scored = pending.finish() if pending else {"scored": 0, "written": 0}
         elif health.reads_match_facts():  # the contact facts aggregated once for both
             since = health.window_start(health.conf(program), now)
-            changed = recompute_set_based(program_id=program.pk, now=now, contact_since=since)
-            scored = health.recompute(program=program, now=now, match_facts_kept=True)
+            started_health = []
+            changed = recompute_set_based(
+                program_id=program.pk,
+                now=now,
+                contact_since=since,
+                before_writes=lambda: started_health.append(
+                    health.start(program=program, now=now, match_facts_kept=True)
+                ),
+            )
+            scored = started_health[0].finish()
             drop_match_facts()  # (an error rolls back its creation with the rest)
         else:
+            pending = health.start(program=program, now=now)
             changed = recompute_set_based(program_id=program.pk, now=now)
-            scored = health.recompute(program=program, now=now)
+            scored = pending.finish()
     recompute_scope.save_mark(program=program, now=now, xid_mark=xid_mark, digest=digest)
     logger.info(
         "enrollments.recompute_program",

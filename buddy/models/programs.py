@@ -74,8 +74,15 @@ class Program(TimeStampedModel):
 class Enrollment(TimeStampedModel):
     """A person's participation in one program; at most one per person and program."""
 
-    person = models.ForeignKey("buddy.Person", on_delete=models.CASCADE, related_name="enrollments")
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrollments")
+    # No index of their own: the unique (person, program) serves the person's key and
+    # ``enroll_program_status`` (program, status) the program's; every status change writes
+    # each index of the table (36,658 in a program's first recompute).
+    person = models.ForeignKey(
+        "buddy.Person", on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="enrollments", db_index=False
+    )
     status = models.CharField(
         max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
     )
@@ -120,19 +127,25 @@ class EnrollmentStatusChange(models.Model):
     to_status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)
     at = models.DateTimeField()
     reason = models.CharField(max_length=200)
+    # Indexed where set only (``enroll_change_by``): the rules' changes, nearly all of them,
+    # name nobody, and a user's deletion looks up their own.
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
         help_text="The coordinator whose action made the change (empty: the rules).",
     )
 
     class Meta:
         db_table = "enrollments_enrollmentstatuschange"
         ordering = ["enrollment_id", "at", "id"]
-        indexes = [models.Index(fields=["enrollment", "at"], name="enroll_change_enrollment")]
+        indexes = [
+            models.Index(fields=["enrollment", "at"], name="enroll_change_enrollment"),
+            models.Index(fields=["by"], condition=Q(by__isnull=False), name="enroll_change_by"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"

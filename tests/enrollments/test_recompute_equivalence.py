@@ -4,6 +4,7 @@ implementation of the set-based SQL (portable, PostgreSQL) and of the health fac
 PostgreSQL)."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -162,3 +163,43 @@ def test_the_newest_moods_across_matches_and_on_one_day_agree_on_every_path(prog
     flags = JourneyFlags.objects.get(enrollment__person=first.participant)
     assert flags.struggling is True  # the two highest ids of that day, from two matches
     assert {h.match_id for h in MatchHealth.objects.all()} == {first.pk, second.pk}
+
+
+def test_health_judged_on_a_thread_gives_what_inline_judgement_gives(program, now, monkeypatch):
+    from enrollments import health
+
+    build_varied_program(program, now, seed=7)
+    initial, *_ = snapshot(program)
+    enrollments_recompute_program(program=program, now=now, full=True)
+    inline = snapshot(program)
+
+    reset(program, initial)
+    threads = set()
+    derive = health.derive
+
+    def spy(facts, **kwargs):
+        threads.add(threading.current_thread().name)
+        return derive(facts, **kwargs)
+
+    monkeypatch.setattr(health, "derive", spy)
+    monkeypatch.setattr(health, "JUDGE_ON_A_THREAD_FROM", 0)  # every run on a thread
+    enrollments_recompute_program(program=program, now=now, full=True)
+
+    assert threads == {"health-judge"}
+    assert snapshot(program) == inline
+
+
+def test_an_error_in_health_judged_on_a_thread_fails_the_whole_run(program, now, monkeypatch):
+    from enrollments import health
+
+    build_varied_program(program, now, seed=11, people=12)
+
+    def broken(facts, **kwargs):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(health, "derive", broken)
+    monkeypatch.setattr(health, "JUDGE_ON_A_THREAD_FROM", 0)
+    with pytest.raises(ZeroDivisionError):
+        enrollments_recompute_program(program=program, now=now)
+    assert not JourneyFlags.objects.filter(enrollment__program=program).exists()
+    assert not MatchHealth.objects.filter(program=program).exists()

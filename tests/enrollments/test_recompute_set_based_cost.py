@@ -78,15 +78,15 @@ def test_the_program_run_reads_match_health_with_the_recompute_planner_settings(
 
     build_varied_program(program, now, seed=37, people=8)
     impl, seen = health.health_sql.impl, []
-    facts = impl.facts
+    fact_rows = impl.fact_rows
 
     def spy(**kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('jit')")
             seen.append(cursor.fetchone()[0])
-        return facts(**kwargs)
+        return fact_rows(**kwargs)
 
-    monkeypatch.setattr(impl, "facts", spy)
+    monkeypatch.setattr(impl, "fact_rows", spy)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
         before = cursor.fetchone()
@@ -140,3 +140,52 @@ def test_health_recompute_statement_count_does_not_grow_with_matches(program, no
         small = _health_statements(program, now)
         build_varied_program(program, now, seed=31, people=36)
         assert _health_statements(program, now) == small
+
+
+@pytest.mark.postgres
+def test_the_program_run_reads_match_health_before_the_journeys_writes(program, now):
+    # Health is judged in Python while the writes' statement runs (``health.start``).
+    from django.test.utils import CaptureQueriesContext
+
+    build_varied_program(program, now, seed=41, people=12)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        enrollments_recompute_program(program=program, now=now)
+    statements = [q["sql"].lstrip() for q in queries]
+    facts = next(i for i, sql in enumerate(statements) if sql.startswith("WITH scope AS"))
+    writes = next(i for i, sql in enumerate(statements) if "new_rows AS MATERIALIZED" in sql)
+    health_write = next(i for i, sql in enumerate(statements) if "weekly AS" in sql)
+    assert facts < writes < health_write
+
+
+@pytest.mark.postgres
+def test_a_first_run_writes_few_index_entries_and_checks_no_derived_key(program):
+    # What a program's first recompute writes per row: the index entries of each table
+    # (an enrollment's status change is not HOT) and the keys PostgreSQL checks at the
+    # commit, one statement per key of each new row (the derived rows': none).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname,
+                (SELECT COUNT(*) FROM pg_index i WHERE i.indrelid = c.oid
+                   AND i.indpred IS NULL),
+                (SELECT COUNT(*) FROM pg_trigger t JOIN pg_constraint k ON k.oid = t.tgconstraint
+                   WHERE t.tgrelid = c.oid AND k.contype = 'f' AND k.conrelid = c.oid
+                   AND t.tgtype & 4 = 4)
+            FROM pg_class c WHERE c.relname = ANY(%s)""",
+            [
+                [
+                    "enrollments_enrollment",
+                    "enrollments_enrollmentstatuschange",
+                    "enrollments_journeyflags",
+                    "enrollments_matchhealth",
+                    "enrollments_matchhealthweek",
+                ]
+            ],
+        )
+        written = {name: (indexes, keys) for name, indexes, keys in cursor.fetchall()}
+    assert written == {
+        "enrollments_enrollment": (3, 2),  # key, (person, program), (program, status)
+        "enrollments_enrollmentstatuschange": (2, 2),  # key, (enrollment, at); by: where set
+        "enrollments_journeyflags": (1, 0),
+        "enrollments_matchhealth": (2, 0),  # key, (program, band)
+        "enrollments_matchhealthweek": (3, 0),  # key, (match, week), (program, week)
+    }
