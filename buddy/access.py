@@ -13,13 +13,14 @@ by it. A login holds one role at a time; a role without a grant gives nothing.
 - no role (or a role without scope): nothing (403 everywhere but logout).
 """
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
-from buddy.models import AccessRole, Company, Program, RoleGrant, User
+from buddy.models import AccessRole, ApiToken, Company, Program, RoleGrant, User
 from core.errors import RuleViolation
 
 SUPERUSER = "superuser"
@@ -83,50 +84,171 @@ def access_for(user) -> Access:
     cached = getattr(user, _CACHE, None)
     if cached is not None:
         return cached
-    if user.is_superuser:
-        access = Access(role=SUPERUSER)
-    else:
-        grants = _role_grants(user.pk)
-        groups = {role for role, _p, _c in grants}
-        access = NO_ACCESS
-        for role in _ROLE_ORDER:
-            if role not in groups:
-                continue
-            if role == AccessRole.COMPANY:
-                companies = [c for r, _p, c in grants if r == role]
-                if companies:
-                    access = Access(role=role, company_id=companies[0])
-                    break
-            else:
-                programs = frozenset(p for r, p, _c in grants if r == role)
-                if programs:
-                    access = Access(role=role, program_ids=programs)
-                    break
+    access = _access_of(user, lambda: _role_grants(user.pk))
     setattr(user, _CACHE, access)
     return access
+
+
+def _access_of(user, grants: Callable[[], list[tuple[str, int | None, int | None]]]) -> Access:
+    """The rule: a superuser's access, else the most restrictive role among the user's
+    ``grants()`` (role, program id, company id) that has a scope."""
+    if user.is_superuser:
+        return Access(role=SUPERUSER)
+    grants = grants()
+    groups = {role for role, _p, _c in grants}
+    for role in _ROLE_ORDER:
+        if role not in groups:
+            continue
+        if role == AccessRole.COMPANY:
+            companies = [c for r, _p, c in grants if r == role]
+            if companies:
+                return Access(role=role, company_id=companies[0])
+        else:
+            programs = frozenset(p for r, p, _c in grants if r == role)
+            if programs:
+                return Access(role=role, program_ids=programs)
+    return NO_ACCESS
+
+
+def _grant_columns(alias: str) -> list[str]:
+    """A role grant's (role, program id, company id) columns, ``alias``-qualified."""
+    grant, q = RoleGrant._meta, connection.ops.quote_name
+    return [f"{alias}.{q(grant.get_field(name).column)}" for name in ("role", "program", "company")]
+
+
+def _grants_held(alias: str, user: str) -> tuple[str, list[str]]:
+    """The condition on the role grant ``alias`` that makes it count for the login whose id is
+    the SQL expression ``user``: the grant is theirs and they are in its role's group (a
+    role needs both), and its parameters. The one statement of the rule for both readers:
+    ``_role_grants`` and the token look-up (``tokens_by_key``)."""
+    grant, group, q = RoleGrant._meta, Group._meta, connection.ops.quote_name
+    member = User.groups.through._meta
+    roles = list(AccessRole.values)
+    role = _grant_columns(alias)[0]
+    # table and column names of our models; the values are parameters
+    sql = (
+        f"{alias}.{q(grant.get_field('user').column)} = {user} AND {role} IN ("  # noqa: S608
+        f"SELECT g.{q('name')} FROM {q(group.db_table)} g JOIN {q(member.db_table)} m "
+        f"ON m.{q(member.get_field('group').column)} = g.{q('id')} "
+        f"WHERE m.{q(member.get_field('user').column)} = {user} "
+        f"AND g.{q('name')} IN ({', '.join(['%s'] * len(roles))}))"
+    )
+    return sql, roles
 
 
 def _role_grants(user_id: int) -> list[tuple[str, int | None, int | None]]:
     """(role, program id, company id) of the user's grants of the roles whose group they are
     in (a role needs both). One plain statement: the ORM took ~1 ms of CPU to compile it,
     on every API request and page (bench/README.md, API); the names come from the models."""
-    grant, group = RoleGrant._meta, Group._meta
-    member = User.groups.through._meta
-    q = connection.ops.quote_name
-    roles = list(AccessRole.values)
-    # table and column names of our models; the values are parameters
-    sql = (
-        f"SELECT {q('role')}, {q(grant.get_field('program').column)}, "  # noqa: S608
-        f"{q(grant.get_field('company').column)} FROM {q(grant.db_table)} "
-        f"WHERE {q(grant.get_field('user').column)} = %s AND {q('role')} IN ("
-        f"SELECT g.{q('name')} FROM {q(group.db_table)} g JOIN {q(member.db_table)} m "
-        f"ON m.{q(member.get_field('group').column)} = g.{q('id')} "
-        f"WHERE m.{q(member.get_field('user').column)} = %s "
-        f"AND g.{q('name')} IN ({', '.join(['%s'] * len(roles))}))"
-    )
+    sql, roles = _role_grants_statement(connection.vendor)
     with connection.cursor() as cursor:
+        # the user id is the expression's placeholder: it appears twice, before the roles
         cursor.execute(sql, [user_id, user_id, *roles])
         return [tuple(row) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _role_grants_statement(vendor: str) -> tuple[str, list[str]]:
+    held, roles = _grants_held("r", "%s")
+    sql = (
+        f"SELECT {', '.join(_grant_columns('r'))} "  # noqa: S608 - model names, placeholders
+        f"FROM {connection.ops.quote_name(RoleGrant._meta.db_table)} r WHERE {held}"
+    )
+    return sql, roles
+
+
+def tokens_by_key(token_key: str) -> list[ApiToken]:
+    """The API tokens stored under ``token_key`` (knox's look-up prefix; the newest first, as
+    ``ApiToken.Meta.ordering``), each with its owner as ``.user`` and the owner's access
+    already known to ``access_for``: token, owner and role grants in one plain statement.
+
+    Every API request by token reads this (``buddy.api.authentication``): knox's ORM query
+    (token ``select_related`` user) took ~1 ms of CPU to compile, and the grants were a
+    second round trip (bench/README.md, API: what every request costs)."""
+    statement = _token_statement(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [*statement.roles, token_key])
+        rows = cursor.fetchall()
+    tokens: dict[str, tuple[ApiToken, list]] = {}
+    for row in rows:
+        values = statement.convert(row[:-3])
+        digest = values[statement.digest]
+        if digest not in tokens:
+            token = ApiToken.from_db(
+                connection.alias, statement.token_names, values[: statement.split]
+            )
+            token.user = User.from_db(
+                connection.alias, statement.user_names, values[statement.split :]
+            )
+            tokens[digest] = (token, [])
+        if row[-3] is not None:  # a grant held (LEFT JOIN: none gives one row of NULLs)
+            tokens[digest][1].append(tuple(row[-3:]))
+    for token, grants in tokens.values():
+        setattr(token.user, _CACHE, _access_of(token.user, lambda g=grants: g))
+    return [token for token, _grants in tokens.values()]
+
+
+@dataclass(frozen=True)
+class _TokenStatement:
+    sql: str
+    roles: list[str]
+    token_names: list[str]  # attribute names of the row's token columns, in model order
+    user_names: list[str]  # the same of its user columns, after them
+    split: int  # where the user's columns start
+    digest: int  # where the token's digest (its primary key) is
+    convert: Callable[[tuple], list]
+
+
+@functools.cache
+def _token_statement(vendor: str) -> _TokenStatement:
+    """``tokens_by_key``'s statement, built once per database vendor."""
+    q = connection.ops.quote_name
+    token_meta, user_meta = ApiToken._meta, User._meta
+    token_fields, user_fields = list(token_meta.concrete_fields), list(user_meta.concrete_fields)
+    held, roles = _grants_held("r", f"t.{q(token_meta.get_field('user').column)}")
+    columns = [f"t.{q(f.column)}" for f in token_fields]
+    columns += [f"u.{q(f.column)}" for f in user_fields]
+    columns += _grant_columns("r")
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {q(token_meta.db_table)} t "  # noqa: S608 - model names, placeholders
+        f"JOIN {q(user_meta.db_table)} u ON u.{q(user_meta.pk.column)} = "
+        f"t.{q(token_meta.get_field('user').column)} "
+        f"LEFT JOIN {q(RoleGrant._meta.db_table)} r ON {held} "
+        f"WHERE t.{q(token_meta.get_field('token_key').column)} = %s "
+        f"ORDER BY t.{q(token_meta.get_field('created').column)} DESC"
+    )
+    return _TokenStatement(
+        sql=sql,
+        roles=roles,
+        token_names=[f.attname for f in token_fields],
+        user_names=[f.attname for f in user_fields],
+        split=len(token_fields),
+        digest=token_fields.index(token_meta.pk),
+        convert=_row_converter([*token_fields, *user_fields]),
+    )
+
+
+def _row_converter(fields) -> Callable[[tuple], list]:
+    """What the ORM does to a row's values before ``from_db``: the backend's and each
+    field's database converters (none for these fields on PostgreSQL; SQLite's dates and
+    booleans come as text and integers)."""
+    steps = []
+    for i, field in enumerate(fields):
+        col = field.get_col(field.model._meta.db_table)
+        functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        if functions:
+            steps.append((i, functions, col))
+    if not steps:
+        return list
+
+    def convert(row: tuple) -> list:
+        values = list(row)
+        for i, functions, col in steps:
+            for function in functions:
+                values[i] = function(values[i], col, connection)
+        return values
+
+    return convert
 
 
 # --- Granting (the admin, ``manage.py grant_role`` and tests call these) ---------------------

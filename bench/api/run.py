@@ -13,7 +13,7 @@ coordinator of the buddy program with a personal API token (knox) makes every re
 Server: gunicorn with ``config/gunicorn.py`` (its workers and threads: 2 processes per core,
 2 threads each) and the production settings (DEBUG off) plus the bench-only URLconf
 (``bench/api/settings.py``, ``bench/api/urls.py``: the product's URLs and
-``/bench/reference/``, 3 fields of 50 companies, with the same authentication, permission,
+``/api/bench/reference/``, 3 fields of 50 companies, with the same authentication, permission,
 throttle and middleware). Persistent database connections (``DJANGO_CONN_MAX_AGE=60``, the
 production default), the cache (and so the token throttle) in Redis
 (``BENCH_REDIS``, default db 3), the token rate raised so that the throttle counts but never
@@ -103,7 +103,7 @@ def endpoints() -> dict[str, str]:
     match = Match.objects.filter(status="active").order_by("-id").first()
     matches = Match.objects.count()
     return {
-        REFERENCE: "/bench/reference/",
+        REFERENCE: "/api/bench/reference/",
         "matches": "/api/matches/",
         "matches ?status=active": "/api/matches/?status=active",
         # the last page, reached by a cursor (the list is a keyset page: no OFFSET)

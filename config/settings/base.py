@@ -49,6 +49,9 @@ MIDDLEWARE = [
     # POST /webhooks/buddy-events goes from here straight to its view: it needs none of
     # the middleware below (webhooks/middleware.py; issue 23)
     "webhooks.middleware.ReceiverFastPath",
+    # /api/: the connection's health check by its socket, not a SELECT 1 per request
+    # (buddy/api/middleware.py: what API requests do differently, decided there)
+    "buddy.api.middleware.ApiConnectionCheck",
     # static files from the web process itself (gunicorn under `make serve`): no other server
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
