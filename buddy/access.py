@@ -140,7 +140,7 @@ def _role_grants(user_id: int) -> list[tuple[str, int | None, int | None]]:
     """(role, program id, company id) of the user's grants of the roles whose group they are
     in (a role needs both). One plain statement: the ORM took ~1 ms of CPU to compile it,
     on every API request and page (bench/README.md, API); the names come from the models."""
-    sql, roles = _role_grants_statement(connection.vendor)
+    sql, roles = _role_grants_statement()
     with connection.cursor() as cursor:
         # the user id is the expression's placeholder: it appears twice, before the roles
         cursor.execute(sql, [user_id, user_id, *roles])
@@ -148,7 +148,7 @@ def _role_grants(user_id: int) -> list[tuple[str, int | None, int | None]]:
 
 
 @functools.cache
-def _role_grants_statement(vendor: str) -> tuple[str, list[str]]:
+def _role_grants_statement() -> tuple[str, list[str]]:
     held, roles = _grants_held("r", "%s")
     sql = (
         f"SELECT {', '.join(_grant_columns('r'))} "  # noqa: S608 - model names, placeholders
@@ -165,7 +165,7 @@ def tokens_by_key(token_key: str) -> list[ApiToken]:
     Every API request by token reads this (``buddy.api.authentication``): knox's ORM query
     (token ``select_related`` user) took ~1 ms of CPU to compile, and the grants were a
     second round trip (bench/README.md, API: what every request costs)."""
-    statement = _token_statement(connection.vendor)
+    statement = _token_statement()
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, [*statement.roles, token_key])
         rows = cursor.fetchall()
@@ -200,8 +200,8 @@ class _TokenStatement:
 
 
 @functools.cache
-def _token_statement(vendor: str) -> _TokenStatement:
-    """``tokens_by_key``'s statement, built once per database vendor."""
+def _token_statement() -> _TokenStatement:
+    """``tokens_by_key``'s statement, built once per process (its names come from the models)."""
     q = connection.ops.quote_name
     token_meta, user_meta = ApiToken._meta, User._meta
     token_fields, user_fields = list(token_meta.concrete_fields), list(user_meta.concrete_fields)
