@@ -1,13 +1,17 @@
 """django-filter sets shared by the API and the coordinator lists."""
 
+import copy
 import json
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from buddy.access import access_for
@@ -134,16 +138,77 @@ class Ordering(django_filters.OrderingFilter):
 
 class ScopedFilterSet(django_filters.FilterSet):
     """A filter set that knows whether its login sees personal data (``masked``: from the
-    request's login unless given), for ``SearchFilter`` and ``Ordering``."""
+    request's login unless given), for ``SearchFilter`` and ``Ordering``.
+
+    Data that names none of its filters (``/api/matches/``, ``?cursor=…``, a detail) filters
+    nothing: the rows are the queryset's, without the form django-filter would build,
+    validate and apply for it (its fields made anew for every request: an eighth of a
+    matches request's instructions; bench/README.md, API). That is what the form would give: each
+    field is optional, and a filter given its field's empty value leaves the rows alone
+    (django-filter's filters and methods do, ``SearchFilter`` too;
+    tests/buddy/test_filtersets_without_data.py holds every filter set to it)."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, masked=None):
-        super().__init__(data, queryset, request=request, prefix=prefix)
+        # django-filter's BaseFilterSet.__init__, but each filter copied alone (``_own_copy``)
+        # instead of ``copy.deepcopy`` of them all (the matches list's 13: 2.4 M instructions
+        # on every request, a twelfth of it; bench/README.md, API)
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: _own_copy(f) for name, f in self.base_filters.items()}
+        for f in self.filters.values():
+            f.model = queryset.model
+            f.parent = self
         if masked is None:
             masked = request is None or access_for(request.user).masked
         self.masked = masked
         for f in self.filters.values():
             if isinstance(f, Ordering):
                 f.restrict(self._meta.model, masked)
+
+    @cached_property
+    def filters_nothing(self) -> bool:
+        """Bound to data that holds none of the filters' keys (each field optional)."""
+        if not self.is_bound:
+            return False
+        for name, f in self.filters.items():
+            widget = f.extra.get("widget", f.field_class.widget)
+            if f.extra.get("required") or _reads_several_keys(widget):
+                return False  # (not met by any filter set here: the form decides)
+            key = f"{self.form_prefix}-{name}" if self.form_prefix else name
+            if key in self.data:
+                return False
+        return True
+
+    def is_valid(self):
+        return self.filters_nothing or super().is_valid()
+
+    @property
+    def qs(self):
+        if self.filters_nothing and not hasattr(self, "_qs"):
+            self._qs = self.queryset.all()  # (django-filter keeps its result there too)
+        return super().qs
+
+
+def _own_copy(f: django_filters.Filter) -> django_filters.Filter:
+    """A filter set's own copy of a declared filter: what it may change (``model``,
+    ``parent``, its label, the ``extra`` its form field is made from: ``Ordering.restrict``)
+    is its own; a ``method`` is looked up on its own filter set."""
+    own = copy.copy(f)
+    own.extra = dict(f.extra)
+    if f.method is not None:
+        own.method = f.method  # a FilterMethod bound to the copy, not to the declared filter
+    return own
+
+
+def _reads_several_keys(widget) -> bool:
+    """A widget whose value is read from several keys (``name_min``, ``name_0``, …)."""
+    widget_class = widget if isinstance(widget, type) else type(widget)
+    return issubclass(widget_class, forms.MultiWidget)
 
 
 class PersonFilterSet(ScopedFilterSet):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from buddy.models.base import TimeStampedModel, choices_check
+from buddy.models.base import ProgramTyped, TimeStampedModel, choices_check
 from core.fields import PersonalCharField, PersonEntriesJSONField
 
 
@@ -141,7 +141,7 @@ class ProposalStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-class Proposal(TimeStampedModel):
+class Proposal(ProgramTyped, TimeStampedModel):
     """A suggested pair of a run, with its score, its parts and the reasons in words.
 
     Accepting creates a ``proposed`` match through ``buddy.services.matches``;

@@ -36,6 +36,17 @@ class TimestampFormField(forms.DateTimeField):
             raise forms.ValidationError(field_errors(exc)[0].message) from None
 
 
+class ProgramTypeField(serializers.ChoiceField):
+    """A row's program, by its type (read only): the row's ``program_type``
+    (``buddy.models.base.ProgramTyped``, read with the rows by the lists)."""
+
+    def __init__(self, **kwargs):
+        from buddy.models import ProgramType
+
+        kwargs.update(choices=ProgramType.choices, source="program_type", read_only=True)
+        super().__init__(**kwargs)
+
+
 class _BuddyProgramIfInScope:
     """The default of ``ProgramField``: the buddy program when the login reads it; otherwise
     the caller must name one (a default never reaches outside the login's programs)."""

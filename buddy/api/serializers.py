@@ -9,7 +9,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from buddy.access import access_for
-from buddy.api.fields import ProgramField, TimestampField
+from buddy.api.fields import ProgramField, ProgramTypeField, TimestampField
 from buddy.models import (
     CheckIn,
     Company,
@@ -79,6 +79,7 @@ _STATELESS = {
     serializers.SlugRelatedField,
     serializers.StringRelatedField,
     serializers.SerializerMethodField,  # its method is looked up on the page's serializer
+    ProgramTypeField,
 }
 _SHAPES: dict[type, tuple | None] = {}
 
@@ -275,7 +276,7 @@ _MATCH_EXAMPLE = {
 class MatchSerializer(MaskedModelSerializer):
     """A match of a participant and a buddy in a program."""
 
-    program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
+    program = ProgramTypeField()
 
     class Meta:
         model = Match

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from buddy.models.base import TimeStampedModel, choices_check
+from buddy.models.base import ProgramTyped, TimeStampedModel, choices_check
 from buddy.models.choices import DataSource, EndReason, MatchStatus
 from core.fields import PersonalTextField
 
@@ -49,7 +49,7 @@ class MatchQuerySet(models.QuerySet):
         return self.filter(Q(participant=person) | Q(buddy=person))
 
 
-class Match(TimeStampedModel):
+class Match(ProgramTyped, TimeStampedModel):
     """A participant paired with a buddy in a program.
 
     Matches arrive from the Buddy System (webhook, import) or are made here

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from buddy.models.base import TimeStampedModel, choices_check
+from buddy.models.base import ProgramTyped, TimeStampedModel, choices_check
 
 
 class ProgramType(models.TextChoices):
@@ -71,7 +71,7 @@ class Program(TimeStampedModel):
         return self.name
 
 
-class Enrollment(TimeStampedModel):
+class Enrollment(ProgramTyped, TimeStampedModel):
     """A person's participation in one program; at most one per person and program."""
 
     # No index of their own: the unique (person, program) serves the person's key and

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from buddy.api.fields import ProgramTypeField
 from buddy.api.serializers import LeanListSerializer, MaskedModelSerializer
 from buddy.models import Enrollment, EnrollmentStatusChange, Program
 from enrollments.journey import FLAG_FIELDS
@@ -34,7 +35,7 @@ class EnrollmentStatusChangeSerializer(MaskedModelSerializer):
 
 
 class EnrollmentSerializer(MaskedModelSerializer):
-    program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
+    program = ProgramTypeField()
 
     class Meta:
         model = Enrollment

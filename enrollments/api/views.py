@@ -16,6 +16,7 @@ from buddy.api.pagination import CursorPagination, LimitOffsetPagination
 from buddy.api.permissions import ImpactFigures
 from buddy.csv_output import csv_writer
 from buddy.models import Enrollment, EnrollmentStatusChange, Program
+from buddy.models.base import with_program_type
 from buddy.selectors import program_in_scope, scope_programs
 from core.errors import FieldError, ValidationFailed
 from enrollments import filtersets
@@ -158,8 +159,8 @@ def _programs_read(request):
 class EnrollmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Enrollments in the login's programs; the detail carries the status history."""
 
-    # the program by prefetch: one Program per page, not one per row (bench/README.md, API)
-    queryset = Enrollment.objects.prefetch_related("program").order_by("id")
+    # the program's type read with the rows (ProgramTyped): no Program per page or per row
+    queryset = with_program_type(Enrollment.objects.order_by("id"))
     filterset_class = filtersets.EnrollmentFilterSet
     pagination_class = CursorPagination  # no COUNT per page (bench/README.md, API)
 

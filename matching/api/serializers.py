@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from buddy.access import access_for
-from buddy.api.fields import ProgramField
+from buddy.api.fields import ProgramField, ProgramTypeField
 from buddy.api.serializers import MaskedModelSerializer
 from buddy.models import ProgramType
 from core.pii import mask
@@ -82,7 +82,7 @@ class UnmatchedSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(MaskedModelSerializer):
-    program = serializers.SlugRelatedField(slug_field="program_type", read_only=True)
+    program = ProgramTypeField()
 
     class Meta:
         model = Proposal

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from buddy.access import access_for
 from buddy.api.serializers import MatchSerializer
 from buddy.models import Person, Program
+from buddy.models.base import with_program_type
 from buddy.selectors import program_in_scope, scope_people, scope_programs
 from matching import filtersets, services
 from matching.api import serializers as api
@@ -68,8 +69,8 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     """The proposals of the runs, best score first."""
 
-    # the program by prefetch: one Program per page, not one per row (bench/README.md, API)
-    queryset = Proposal.objects.prefetch_related("program").order_by("run_id", "-score", "id")
+    # the program's type read with the rows (ProgramTyped): no Program per page or per row
+    queryset = with_program_type(Proposal.objects.order_by("run_id", "-score", "id"))
     serializer_class = api.ProposalSerializer
     filterset_class = filtersets.ProposalFilterSet
 

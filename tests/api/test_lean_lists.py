@@ -1,7 +1,9 @@
 """The lean list representation (``LeanListSerializer``) of people, matches and enrollments
-gives, row for row, the JSON of the row serializer (DRF field by field), for a coordinator
-and for a viewer (personal fields masked through ``core.pii``)."""
+gives, row for row, the JSON of the row serializer (DRF field by field), key for key and in
+its order, for a coordinator and for a viewer (personal fields masked through
+``core.pii``)."""
 
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -12,6 +14,7 @@ from rest_framework import serializers
 from buddy.api import serializers as api
 from buddy.api.serializers import LeanListSerializer, MatchSerializer, PersonSerializer
 from buddy.models import ExternalId, Match, Person
+from buddy.models.base import with_program_type
 from core.pii import MASK
 from enrollments.api.serializers import EnrollmentSerializer
 from tests.factories import (
@@ -47,18 +50,26 @@ def _rows():
     EnrollmentFactory(person=participant, program=program, completed_at=now - timedelta(days=1))
 
 
+def _json(data) -> str:
+    return json.dumps(data, default=str)
+
+
 CASES = [
     (PersonSerializer, lambda: Person.objects.select_related("company").order_by("id")),
+    # the program's type read with the rows (as the API's lists do) and from the program
+    (MatchSerializer, lambda: with_program_type(Match.objects.order_by("id"))),
     (MatchSerializer, lambda: Match.objects.prefetch_related("program").order_by("id")),
+    (EnrollmentSerializer, lambda: with_program_type(EnrollmentSerializer.Meta.model.objects)),
     (
         EnrollmentSerializer,
         lambda: EnrollmentSerializer.Meta.model.objects.prefetch_related("program"),
     ),
 ]
+CASE_IDS = ["people", "matches", "matches-program", "enrollments", "enrollments-program"]
 
 
 @pytest.mark.parametrize("login", ["coordinator", "viewer"])
-@pytest.mark.parametrize(("serializer", "rows"), CASES, ids=["people", "matches", "enrollments"])
+@pytest.mark.parametrize(("serializer", "rows"), CASES, ids=CASE_IDS)
 def test_a_lean_page_is_the_json_of_the_row_serializer(serializer, rows, login, request):
     _rows()
     context = {"request": SimpleNamespace(user=request.getfixturevalue(login))}
@@ -67,7 +78,7 @@ def test_a_lean_page_is_the_json_of_the_row_serializer(serializer, rows, login, 
     reference = serializers.ListSerializer(child=serializer(), context=context)
     assert isinstance(lean, LeanListSerializer)
     assert len(page) >= 2
-    assert lean.data == reference.to_representation(page)
+    assert _json(lean.data) == _json(reference.to_representation(page))
 
 
 def test_a_viewer_reads_the_lean_people_page_masked(viewer):
@@ -120,4 +131,24 @@ def test_a_lean_page_of_activities_is_the_json_of_the_row_serializer(serializer,
     reference = serializers.ListSerializer(child=serializer(), context=context)
     assert isinstance(lean, LeanListSerializer)
     assert len(page) >= 2
-    assert lean.data == reference.to_representation(page)
+    assert _json(lean.data) == _json(reference.to_representation(page))
+
+
+def _lean_serializers() -> list[type]:
+    import importlib
+
+    for name in ("buddy.api.serializers", "enrollments.api.serializers"):
+        importlib.import_module(name)
+    found, todo = [], [api.MaskedModelSerializer]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            declared = vars(getattr(sub, "Meta", object))  # (a detail inherits its list's Meta)
+            if declared.get("list_serializer_class") is LeanListSerializer:
+                found.append(sub)
+    return found
+
+
+@pytest.mark.parametrize("serializer", _lean_serializers(), ids=lambda s: s.__name__)
+def test_every_lean_list_is_rendered_lean_not_row_by_row(serializer):
+    assert api._shape(serializer) is not None

@@ -5,8 +5,10 @@ A change here is an N+1 (or a fix): update a figure only on purpose.
 Every count includes the login's role lookup (its grants of the roles whose group it is in:
 1). Limit/offset lists add their COUNT(*) and the page (3); the cursor-paginated lists (people,
 matches, enrollments, the activity tables, deliveries) read the page only (2); people add
-their external ids' prefetch (3, and the access-log row: 4), matches, enrollments, journey
-flags and proposals their program's (3; journey flags and proposals, limit/offset: 4)."""
+their external ids' prefetch (3, and the access-log row: 4), journey flags their program's
+(limit/offset: 4). Matches, enrollments and proposals read their program's type with the
+page (``buddy.models.base.ProgramTyped``): no statement of its own (proposals,
+limit/offset: 3)."""
 
 import pytest
 from django.db import connection
@@ -34,7 +36,7 @@ QUERIES = {
     "/api/people/": 4,  # + the access-log row of the people read (privacy); cursor: no COUNT
     "/api/companies/": 3,
     "/api/external-ids/": 3,
-    "/api/matches/": 3,  # + the program (one for the page); cursor: no COUNT
+    "/api/matches/": 2,  # cursor: no COUNT; the program's type read with the page
     "/api/informal-events/": 2,
     "/api/attendances/": 2,
     "/api/skill-sessions/": 2,
@@ -42,11 +44,11 @@ QUERIES = {
     "/api/feedback/": 2,
     "/api/milestones/": 2,
     "/api/programs/": 3,
-    "/api/enrollments/": 3,  # + the program (one for the page); cursor: no COUNT
+    "/api/enrollments/": 2,  # cursor: no COUNT; the program's type read with the page
     "/api/journey-flags/": 4,  # + the program (one for the page)
     "/api/recommendations/criteria/": 3,
     "/api/recommendations/runs/": 3,
-    "/api/recommendations/proposals/": 4,  # + the program (one for the page)
+    "/api/recommendations/proposals/": 3,  # the program's type read with the page
     "/api/webhooks/events/": 2,
     "/api/webhooks/deliveries/": 2,
 }
