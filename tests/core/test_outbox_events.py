@@ -146,3 +146,36 @@ def test_the_envelope_is_versioned_with_id_type_timestamp_and_data(program, coor
     envelope = match_events()[0].envelope()
     assert set(envelope) == {"id", "type", "version", "timestamp", "correlationId", "data"}
     assert envelope["version"] == 1 and envelope["timestamp"].endswith("Z")
+
+
+def _event(**kwargs) -> OutboxEvent:
+    return OutboxEvent.objects.create(
+        type="match.proposed", occurred_at=timezone.now(), data={}, **kwargs
+    )
+
+
+def test_two_published_events_cannot_share_a_feed_position():
+    from django.db import IntegrityError
+
+    _event(sequence=7)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _event(sequence=7)
+
+
+def test_any_number_of_events_wait_for_their_feed_position():
+    _event(), _event(), _event()
+    assert OutboxEvent.objects.filter(sequence__isnull=True).count() == 3
+
+
+@pytest.mark.postgres
+def test_an_event_not_yet_published_takes_no_entry_in_the_feeds_indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [OutboxEvent._meta.db_table, "%sequence%"],
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert len(definitions) == 2
+    assert all(d.endswith("WHERE (sequence IS NOT NULL)") for d in definitions), definitions
