@@ -16,15 +16,10 @@ from rest_framework.test import APIClient
 from buddy.access import access_for
 from buddy.models import ApiToken, Program, RoleGrant
 from buddy.services.tokens import token_create
+from tests.clients import token_client
 from tests.factories import CompanyFactory, UserFactory, coordinator_of
 
 pytestmark = pytest.mark.django_db
-
-
-def token_client(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
 
 
 # --- Tokens ---------------------------------------------------------------------------------

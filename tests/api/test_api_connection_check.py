@@ -15,6 +15,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
 from buddy.services.tokens import token_create
+from tests.clients import persistent_connection
 from tests.factories import buddy_program, coordinator_of
 
 application = WSGIHandler()
@@ -37,16 +38,7 @@ def _get(path: str, token: str) -> int:
 @pytest.fixture
 def persistent(transactional_db, monkeypatch):
     """A persistent connection (as in production), a token, and a count of ``SELECT 1``."""
-    connection.close()
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", None)
-    checks = []
-    is_usable = connection.is_usable
-
-    def counted():
-        checks.append(1)
-        return is_usable()
-
-    monkeypatch.setattr(connection, "is_usable", counted)
+    checks = persistent_connection(monkeypatch)
     _row, token = token_create(user=coordinator_of(buddy_program()), name="script")
     yield checks, token
     connection.close()

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
-from rest_framework.test import APIClient
 
 from buddy.access import access_for, grant_role, tokens_by_key
 from buddy.models import AccessRole, ApiToken, Program, RoleGrant, User
 from buddy.services.tokens import token_create
+from tests.clients import token_client
 from tests.factories import (
     CompanyFactory,
     UserFactory,
@@ -25,13 +25,6 @@ from tests.factories import (
     coordinator_of,
     viewer_of,
 )
-
-
-def token_client(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
-
 
 # --- The token statement ----------------------------------------------------------------------
 

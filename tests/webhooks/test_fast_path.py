@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.clients import persistent_connection
 from tests.factories import MatchFactory
 from tests.webhooks.conftest import MATCH_ID, URL, deliver, example, signed_headers
 from webhooks.models import EventStatus, WebhookEvent
@@ -68,16 +69,7 @@ def _post(payload: dict, delivery_id: str) -> tuple[int, dict]:
 @pytest.fixture
 def persistent(transactional_db, monkeypatch):
     """A persistent connection (as in production) and a count of Django's ``SELECT 1``."""
-    connection.close()
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", None)
-    checks = []
-    is_usable = connection.is_usable
-
-    def counted():
-        checks.append(1)
-        return is_usable()
-
-    monkeypatch.setattr(connection, "is_usable", counted)
+    checks = persistent_connection(monkeypatch)
     MatchFactory(external_id=MATCH_ID)
     yield checks
     connection.close()
