@@ -6,16 +6,13 @@ The WSGI application itself is called, as gunicorn does: Django's test client ne
 a connection's health check between requests."""
 
 import io
-import select
-import time
 
-import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
 from buddy.services.tokens import token_create
-from tests.clients import persistent_connection
+from tests.clients import end_from_the_server, persistent_connection
 from tests.factories import buddy_program, coordinator_of
 
 application = WSGIHandler()
@@ -61,12 +58,7 @@ def test_an_api_request_on_a_healthy_reused_connection_runs_no_select_1(persiste
 def test_an_api_request_on_a_connection_the_server_ended_gets_a_new_one(persistent):
     checks, token = persistent
     assert _get("/api/matches/", token) == 200
-    pid, socket = connection.connection.info.backend_pid, connection.connection.pgconn.socket
-    with psycopg.connect(connection.connection.info.dsn, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 5
-    while not select.select([socket], [], [], 0.05)[0] and time.monotonic() < deadline:
-        pass  # the server's goodbye reaches the socket
+    pid = end_from_the_server(connection)
     checks.clear()
     assert _get("/api/matches/", token) == 200
     assert checks == [1]  # Django's own check ran, failed, and the connection was replaced

@@ -16,7 +16,7 @@ from knox.settings import CONSTANTS
 from buddy.access import access_for, grant_role, tokens_by_key
 from buddy.models import AccessRole, ApiToken, Program, RoleGrant, User
 from buddy.services.tokens import token_create
-from tests.clients import token_client
+from tests.clients import queries_of_a_repeat_request, token_client
 from tests.factories import (
     CompanyFactory,
     UserFactory,
@@ -31,10 +31,7 @@ from tests.factories import (
 
 def test_a_token_request_reads_no_role_grants_after_its_token(coordinator):
     _row, token = token_create(user=coordinator, name="script")
-    client = token_client(token)
-    client.get("/api/matches/")  # the first use records last_used_at
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get("/api/matches/").status_code == 200
+    queries = queries_of_a_repeat_request(token)
     grants = [q["sql"] for q in queries if RoleGrant._meta.db_table in q["sql"]]
     assert grants == [queries[0]["sql"]]  # the token statement, nothing after it
     assert ApiToken._meta.db_table in grants[0]

@@ -7,17 +7,14 @@ resets a connection's health check between requests."""
 
 import io
 import json
-import select
-import time
 import uuid
 
-import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.clients import persistent_connection
+from tests.clients import end_from_the_server, persistent_connection
 from tests.factories import MatchFactory
 from tests.webhooks.conftest import MATCH_ID, URL, deliver, example, signed_headers
 from webhooks.models import EventStatus, WebhookEvent
@@ -90,12 +87,7 @@ def test_a_delivery_on_a_healthy_reused_connection_runs_no_select_1(persistent):
 @postgres
 def test_a_connection_the_server_ended_is_replaced_before_the_delivery_uses_it(persistent):
     assert _post(example("buddy.checkin.completed", new_id=True), "d-1")[0] == 200
-    pid, socket = connection.connection.info.backend_pid, connection.connection.pgconn.socket
-    with psycopg.connect(connection.connection.info.dsn, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 5
-    while not select.select([socket], [], [], 0.05)[0] and time.monotonic() < deadline:
-        pass  # the server's goodbye reaches the socket
+    pid = end_from_the_server(connection)
     persistent.clear()
     status, body = _post(example("buddy.checkin.completed", new_id=True), "d-2")
     assert (status, body["status"]) == (200, "success")
