@@ -28,7 +28,10 @@ class ApiTokenAuthentication(TokenAuthentication):
         the candidates with ``tokens_by_key``: token, owner and the owner's role grants in
         one plain statement instead of knox's ORM query and the role look-up's second one."""
         msg = _("Invalid token.")
-        token = token.decode("utf-8")
+        try:
+            token = token.decode("utf-8")
+        except UnicodeDecodeError:  # a header of other bytes: refused, not a 500
+            raise exceptions.AuthenticationFailed(msg) from None
         for auth_token in tokens_by_key(token[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if self._cleanup_token(auth_token):
                 continue

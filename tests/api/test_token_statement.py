@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
+from rest_framework.test import APIClient
 
 from buddy.access import access_for, grant_role, tokens_by_key
 from buddy.models import AccessRole, ApiToken, Program, RoleGrant, User
@@ -125,3 +126,15 @@ def test_an_inactive_owners_token_answers_401(coordinator):
     User.objects.filter(pk=coordinator.pk).update(is_active=False)
     response = token_client(token).get("/api/matches/")
     assert response.status_code == 401 and response.json()["status"] == "error"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header",
+    ["Token \xff\xfe" + "a" * 40, "Token " + "\xe9" * 20],
+    ids=["not-utf8", "latin-1-letters"],
+)
+def test_a_token_header_that_is_not_utf8_answers_401(header):
+    response = APIClient().get("/api/matches/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["status"] == "error"
