@@ -69,26 +69,27 @@ MATCH_REF_FIELDS = in_model_order(Match, (
 ))  # fmt: skip
 
 
-@functools.cache
-def _people_sql() -> str:
-    columns = ", ".join(f"p.{column(Person, f)}" for f in PERSON_REF_FIELDS)
+def _people_by_external_id_sql(person_fields: tuple[str, ...], keys: str) -> str:
+    """``external_id, <person columns>`` of the people whose external id (of a provider, the
+    first parameter) is in an array (the second, written ``keys``: ``%s`` or a cast)."""
     x = functools.partial(column, ExternalId)
+    p = functools.partial(column, Person)
+    columns = ", ".join(f"p.{p(f)}" for f in person_fields)
     return (
         f"SELECT x.{x('external_id')}, {columns} FROM {table(ExternalId)} x"  # noqa: S608 - model metadata
-        f" JOIN {table(Person)} p ON p.{column(Person, 'id')} = x.{x('person')}"
-        f" WHERE x.{x('provider')} = %s AND x.{x('external_id')} = ANY(%s)"
+        f" JOIN {table(Person)} p ON p.{p('id')} = x.{x('person')}"
+        f" WHERE x.{x('provider')} = %s AND x.{x('external_id')} = ANY({keys})"
     )
+
+
+@functools.cache
+def _people_sql() -> str:
+    return _people_by_external_id_sql(PERSON_REF_FIELDS, "%s")
 
 
 @functools.cache
 def _person_refs_sql() -> str:
-    x = functools.partial(column, ExternalId)
-    p = functools.partial(column, Person)
-    return (
-        f"SELECT x.{x('external_id')}, p.{p('id')}, p.{p('role')} FROM {table(ExternalId)} x"  # noqa: S608 - model metadata
-        f" JOIN {table(Person)} p ON p.{p('id')} = x.{x('person')}"
-        f" WHERE x.{x('provider')} = %s AND x.{x('external_id')} = ANY(%s::text[])"
-    )
+    return _people_by_external_id_sql(("id", "role"), "%s::text[]")
 
 
 @functools.cache
