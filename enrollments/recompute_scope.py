@@ -16,7 +16,8 @@ set-based SQL for some people (nothing restated here), the enrollments of:
   next turns with time alone), or without flags;
 - the people queued for a recompute (``PendingRecompute``): a deleted row leaves no
   ``xmin``, so whatever deletes activity queues its people (the admin's deletions go
-  through ``buddy.services.activities.activities_delete``);
+  through ``buddy.services.activities.activities_delete``, of people through
+  ``buddy.services.people.people_delete``);
 
 and match health of those people, or of every active match when time moved (each score
 names days since a contact, which change every day). Everything else is a full run: no

@@ -11,7 +11,7 @@ from buddy.admin.common import AuditReadOnlyMixin
 from buddy.models import ApiToken, Company, ExternalId, Person, Role, RoleGrant, User
 from buddy.models.people import email_digest, normalize_email
 from buddy.schemas import UserRecord, validate_fields
-from buddy.services.people import external_ids_linked
+from buddy.services.people import external_ids_linked, people_delete
 from core.errors import ValidationFailed
 
 #: Autocomplete fields that only make sense for one role: (model_name, field_name) → role.
@@ -169,6 +169,14 @@ class PersonAdmin(AccessLoggedAdmin, AuditReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("external_ids")
+
+    # Deleting queues the recompute of the other people their skill sessions named
+    # (``people_delete``).
+    def delete_model(self, request, obj):
+        people_delete(rows=Person.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        people_delete(rows=queryset)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

@@ -9,11 +9,13 @@ sets) and ``person_update_values`` (what a row may change on a known person).
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
-from buddy.models import Company, DataSource, ExternalId, Person, Program
+from buddy.models import Company, DataSource, ExternalId, Person, Program, SkillSession
 from buddy.models.people import email_digest, normalize_email
 from buddy.schemas import UserRecord
+from buddy.services.activities import activities_delete
 from buddy.services.arrivals import references_arrived
 from buddy.services.common import Outcome, Upserted, provider
 from buddy.services.enrollments import enrollment_ensure
@@ -151,3 +153,17 @@ def external_ids_linked(links: Iterable[ExternalId]) -> None:
     references_arrived(
         person_ids=[link.external_id for link in links if link.provider == provider()]
     )
+
+
+@transaction.atomic
+def people_delete(*, rows: QuerySet) -> int:
+    """Delete these people (a data fix in the admin; erasing a person's data is
+    ``privacy``'s). Their own rows go with them; a skill session also names another person,
+    whose journey changes with it, so the sessions go first as any activity row does
+    (``activities_delete``: the people they named are queued for a recompute). A person in
+    a match is protected (``ProtectedError``): then nothing is deleted. Returns the number
+    of people deleted."""
+    ids = list(rows.values_list("pk", flat=True))
+    sessions = SkillSession.objects.filter(among("teacher_id", ids) | among("learner_id", ids))
+    activities_delete(rows=sessions)
+    return Person.objects.filter(among("pk", ids)).delete()[1].get(Person._meta.label, 0)
