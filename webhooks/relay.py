@@ -221,18 +221,19 @@ def _record(attempts: list[Attempt]) -> tuple[int, int]:
 
 
 def relay_deliver_due(*, batch: int | None = None, now: datetime | None = None) -> RelayResult:
-    """Send every delivery due now, batch after batch, until none is due."""
+    """Send every delivery due now, batch after batch, until none is due. The HTTP client
+    (its TLS context costs milliseconds to build) and the sending threads exist only once a
+    delivery is claimed: most runs (woken by every commit that wrote an event) find none."""
     batch = batch or conf()["BATCH"]
     result = RelayResult()
-    timeout = conf()["TIMEOUT_SECONDS"]
+    claimed = _claim(batch=batch, now=now or timezone.now())
+    if not claimed:
+        return result
     with (
-        outbound_client(timeout=timeout) as client,
+        outbound_client(timeout=conf()["TIMEOUT_SECONDS"]) as client,
         ThreadPoolExecutor(max_workers=conf()["WORKERS"]) as pool,
     ):
-        while True:
-            claimed = _claim(batch=batch, now=now or timezone.now())
-            if not claimed:
-                return result
+        while claimed:
             refusals = {d.endpoint_id: url_refusal(d.endpoint.url) for d in claimed}
             attempts = list(
                 pool.map(
@@ -260,6 +261,8 @@ def relay_deliver_due(*, batch: int | None = None, now: datetime | None = None) 
                 )
             if len(claimed) < batch:
                 return result
+            claimed = _claim(batch=batch, now=now or timezone.now())
+    return result
 
 
 def relay_run(*, now: datetime | None = None) -> RelayResult:

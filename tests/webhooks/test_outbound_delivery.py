@@ -248,3 +248,15 @@ def test_a_host_that_starts_resolving_internally_after_the_check_is_not_called(
         relay_run()
     assert receiver.requests == []
     assert only_delivery().status != OutboundStatus.SUCCEEDED
+
+
+def test_a_relay_run_with_nothing_due_builds_no_http_client(subscriber, monkeypatch):
+    # every commit that wrote an event wakes a run; most find nothing to send, and the
+    # client's TLS context costs milliseconds to build
+    import webhooks.relay
+
+    def no_client(**kwargs):
+        raise AssertionError("an HTTP client was built with nothing to send")
+
+    monkeypatch.setattr(webhooks.relay, "outbound_client", no_client)
+    assert relay_run().sent == 0
