@@ -431,6 +431,15 @@ def match_record_ended(*, record: MatchEndedRecord, via: str = DataSource.WEBHOO
 _STATUS_RANK = {S.ACTIVE: 1, S.INACTIVE: 1, S.ENDED: 2}
 
 
+#: The columns of a stored match that ``export_match_values`` reads (and may set): with the
+#: match's ids, what the bulk import loads of the matches an export names (whole rows cost
+#: twice the CPU: timestamps, the personal end note).
+EXPORT_MATCH_FIELDS = (
+    "status", "matched_at", "ended_at", "end_reason", "duration_days", "sessions_completed",
+    "events_attended", "matching_criteria",
+)  # fmt: skip
+
+
 def export_match_values(match: Match | None, record: MatchRecord) -> dict:
     """The columns an export row sets on a match, under the reconciliation rules.
 

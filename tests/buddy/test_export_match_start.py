@@ -4,8 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from buddy.models import MatchStatus
-from buddy.services.matches import export_match_values, match_record_export
+from buddy.models import Match, MatchStatus
+from buddy.services.matches import (
+    EXPORT_MATCH_FIELDS,
+    export_match_values,
+    match_record_export,
+)
 from tests.buddy.test_reported_matches import export_row
 from tests.factories import MatchFactory
 
@@ -40,3 +44,21 @@ def test_an_export_start_before_the_kept_end_is_taken(program):
 
     assert (values["matched_at"], values["ended_at"]) == (earlier, match.ended_at)
     assert values["status"] == S.ENDED
+
+
+@pytest.mark.parametrize("ended", [False, True], ids=["active", "ended"])
+def test_the_reconciliation_reads_only_the_fields_the_bulk_import_loads(
+    ended, django_assert_num_queries
+):
+    """The bulk import loads ``EXPORT_MATCH_FIELDS`` of the stored matches: reading any
+    other field would cost a query per match."""
+    stored = MatchFactory(ended=ended, sessions_completed=None, events_attended=None)
+    match = Match.objects.only("id", "participant_id", "buddy_id", *EXPORT_MATCH_FIELDS).get(
+        pk=stored.pk
+    )
+    row = export_row(stored, status="ended", ended_at=stored.matched_at.isoformat())
+
+    with django_assert_num_queries(0):
+        values = export_match_values(match, row)
+
+    assert set(values) <= set(EXPORT_MATCH_FIELDS)

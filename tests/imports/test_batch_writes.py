@@ -89,3 +89,28 @@ def test_create_matches_writes_each_match_and_its_imported_transition(program):
     assert list(stored.transitions.values_list("from_status", "to_status", "reason")) == [
         ("", "active", "imported")
     ]
+
+
+JSON_VALUES = [
+    {},
+    {"mood_score": 4, "note": 'quoted "text", a back\\slash,\ttab and\nline', "ü": ["ß", None]},
+    {"nested": {"empty_list": [], "empty_object": {}, "number": 1.5, "flag": False}},
+]
+
+
+@pytest.mark.parametrize("responses", JSON_VALUES, ids=["empty", "escapes", "nested"])
+def test_json_columns_are_stored_as_given_and_compare_unchanged_on_a_second_upsert(responses):
+    """COPY sends JSON columns as text (``_json_text``): the stored value is the one the
+    ORM stores, and upserting it again finds it unchanged."""
+    match = MatchFactory()
+    external_id = uuid.uuid4()
+    values = {"match_id": match.pk, "checkin_date": timezone.now(), "question_responses": responses}
+    rows = [(_Item(), {"external_id": external_id}, values)]
+    existing = CheckIn.objects.filter(external_id=external_id)
+
+    first, again = BatchResult(), BatchResult()
+    _impl().upsert(CheckIn, rows, existing, first, via=DataSource.IMPORT)
+    _impl().upsert(CheckIn, rows, existing, again, via=DataSource.IMPORT)
+
+    assert CheckIn.objects.get(external_id=external_id).question_responses == responses
+    assert (first.counts["created"], again.counts["unchanged"]) == (1, 1)

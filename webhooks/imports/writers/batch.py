@@ -7,13 +7,13 @@ Table and column names come from the models' metadata (``core.db.table()/column(
 ``tests/imports`` runs the writers' behaviour tests over both.
 """
 
+import json
 from collections.abc import Iterable
 from operator import itemgetter
 
 from django.db import connection
 from django.db.models import JSONField, QuerySet
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from buddy.models import Match, MatchTransition
 from buddy.services.common import Outcome
@@ -98,6 +98,19 @@ class GenericBatchWrites:
 STAGE = "buddy_import_stage"
 
 
+def _json_text(value, _dumps=json.dumps) -> str:
+    """A JSON column's value as COPY text: what ``Jsonb(value)`` sends (``json.dumps``; the
+    server parses it into the same jsonb), without an adapter object per value, and the
+    empty list or object most rows hold (no unknown ids, no goals) not serialised at all."""
+    if not value:
+        kind = value.__class__
+        if kind is list:
+            return "[]"
+        if kind is dict:
+            return "{}"
+    return _dumps(value)
+
+
 def _int_array(numbers: list[int]) -> str:
     """An ``integer[]`` literal built in one pass (psycopg adapts a list item by item)."""
     return "{" + ",".join(map(str, numbers)) + "}"
@@ -177,7 +190,7 @@ class PostgresBatchWrites(GenericBatchWrites):
                     else:
                         value = row.get(name, defaults[name])
                         if name in json_columns:
-                            value = Jsonb(value)
+                            value = _json_text(value)
                     values.append(value)
                 copy.write_row(values)
 
@@ -243,7 +256,7 @@ class PostgresBatchWrites(GenericBatchWrites):
                 for ordinal, (key, values) in enumerate(final):
                     row = [ordinal, *key, *(pick(values) if len(names) > 1 else (pick(values),))]
                     for at in json_at:
-                        row[at] = Jsonb(row[at])
+                        row[at] = _json_text(row[at])
                     copy.write_row(row)
             cursor.execute(
                 f"SELECT s.ord, t.{pk} IS NOT NULL, {same} FROM {stage} s "  # noqa: S608

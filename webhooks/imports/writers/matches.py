@@ -19,6 +19,7 @@ from buddy.services.common import Outcome, person_refs
 from buddy.services.enrollments import enrollments_ensure
 from buddy.services.matches import (
     EVENT_FOR_STATUS,
+    EXPORT_MATCH_FIELDS,
     export_match_values,
     matches_refresh_concurrent,
 )
@@ -65,9 +66,12 @@ def write_matches(items: list[Item], ctx: Context) -> BatchResult:
     ended match stays ended with the end fields a webhook set)."""
     result = BatchResult()
     people = person_refs(i for it in items for i in (it.record.participant_id, it.record.buddy_id))
+    wanted = among("external_id", {it.record.match_id for it in items})
     existing = {
         m.external_id: m
-        for m in Match.objects.filter(among("external_id", {it.record.match_id for it in items}))
+        for m in Match.objects.filter(wanted).only(
+            "id", "external_id", "participant_id", "buddy_id", *EXPORT_MATCH_FIELDS
+        )
     }
     participants = {
         people[str(it.record.participant_id)][0]
