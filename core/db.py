@@ -14,6 +14,8 @@ which one runs (``db.implementation``). Tests run the same behaviour tests over 
 (``seam.forced("generic")``), so their equivalence is proven where it matters.
 """
 
+import datetime
+import functools
 import logging
 import select
 from collections.abc import Iterator
@@ -144,3 +146,60 @@ class PostgresHealthCheck:
 health_check: "Seam[GenericHealthCheck | PostgresHealthCheck]" = Seam(
     "core.health_check", generic=GenericHealthCheck(), postgresql=PostgresHealthCheck()
 )
+
+
+# --- timestamptz values parsed in C ---------------------------------------------------------
+
+
+def use_fast_timestamptz(sender=None, connection=None, **kwargs) -> None:
+    """``connection_created`` receiver (``core.apps``): a new PostgreSQL connection loads
+    ``timestamptz`` values with ``UtcTimestamptzLoader`` instead of Django's loader.
+
+    Django's psycopg 3 backend loads every ``timestamptz`` value through a Python subclass of
+    psycopg's pure-Python loader (``psycopg_any.BaseTzLoader``: the C loader cannot be
+    subclassed), ~37,000 instructions a value; a 50-row page of matches holds 150 of them
+    (bench/README.md, API). Only where Django's own result is an aware date-time in UTC
+    (``USE_TZ`` with the database's ``TIME_ZONE`` unset: the session's zone is UTC)."""
+    if connection is None or connection.vendor != POSTGRESQL:
+        return
+    if connection.timezone is not datetime.UTC or connection.connection is None:
+        return
+    connection.connection.adapters.register_loader("timestamptz", _utc_timestamptz_loader())
+
+
+@functools.cache
+def _utc_timestamptz_loader() -> type:
+    """The loader class (built on first use: psycopg is imported on PostgreSQL only)."""
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+    from psycopg.adapt import Loader
+
+    utc = datetime.UTC
+    parse = datetime.datetime.fromisoformat
+    careful_class = type("UtcTzLoader", (BaseTzLoader,), {"timezone": utc})
+
+    class UtcTimestamptzLoader(Loader):
+        """A ``timestamptz`` in PostgreSQL's ISO output (``2026-03-02 09:00:00.5+00``)
+        parsed by ``datetime.fromisoformat`` (C): the same value Django's loader gives, an
+        aware date-time whose ``tzinfo`` is ``datetime.UTC``. Anything else (another
+        ``DateStyle``, an offset other than UTC's, ``infinity``, a BC date) is Django's
+        loader's to load, as before."""
+
+        #: what Django's ``create_cursor`` compares with the connection's zone
+        timezone = utc
+
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self._context, self._careful = context, None
+
+        def load(self, data):
+            try:
+                value = parse(str(data, "ascii"))
+            except ValueError:
+                value = None
+            if value is None or value.tzinfo is not utc:
+                if self._careful is None:
+                    self._careful = careful_class(self.oid, self._context)
+                return self._careful.load(data)
+            return value
+
+    return UtcTimestamptzLoader

@@ -232,13 +232,15 @@ class PersonSerializer(MaskedModelSerializer):
             "external_ids",
         ]
 
-    #: where the people viewset prefetches a person's external ids (a list, in order)
-    EXTERNAL_IDS_ATTR = "external_ids_prefetched"
+    #: where the people viewset puts a person's external ids (``external_ids_by_person``)
+    EXTERNAL_IDS_ATTR = "external_ids_by_provider"
 
     def get_external_ids(self, person) -> dict[str, list[str]]:
+        read = getattr(person, self.EXTERNAL_IDS_ATTR, None)
+        if read is not None:
+            return read
         ids: dict[str, list[str]] = {}
-        links = getattr(person, self.EXTERNAL_IDS_ATTR, None)
-        for link in person.external_ids.all() if links is None else links:
+        for link in person.external_ids.all():
             ids.setdefault(link.provider, []).append(link.external_id)
         return ids
 

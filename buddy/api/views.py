@@ -1,6 +1,5 @@
 """REST API of the buddy app: plain reads via viewsets, each state change its own action."""
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -38,31 +37,34 @@ from buddy.models import (
     SkillSession,
 )
 from buddy.models.base import with_program_type
-from buddy.selectors import scope_companies, scope_matches, scope_people, scope_person_rows
+from buddy.selectors import (
+    external_ids_by_person,
+    scope_companies,
+    scope_matches,
+    scope_people,
+    scope_person_rows,
+)
 from buddy.services.matches import match_accept, match_end, match_propose, match_transition
 
 
 class PersonViewSet(AccessLoggedViewSet, viewsets.ReadOnlyModelViewSet):
     """People enrolled in the login's programs (personal data masked for viewers)."""
 
-    queryset = (
-        Person.objects.select_related("company")
-        .prefetch_related(
-            # into a list (to_attr): no related manager and queryset made per person
-            Prefetch(
-                "external_ids",
-                queryset=ExternalId.objects.order_by("provider", "external_id"),
-                to_attr=PersonSerializer.EXTERNAL_IDS_ATTR,
-            )
-        )
-        .order_by("id")
-    )
+    queryset = Person.objects.select_related("company").order_by("id")
     serializer_class = PersonSerializer
     pagination_class = CursorPagination  # no COUNT of 166,667 people per page (bench/README.md)
     filterset_class = PersonFilterSet
 
     def get_queryset(self):
         return scope_people(super().get_queryset(), access_for(self.request.user))
+
+    def get_serializer(self, *args, **kwargs):
+        if args and self.action in ("list", "retrieve"):  # the page's (or the person's) ids
+            people = args[0] if kwargs.get("many") else [args[0]]
+            found = external_ids_by_person(p.pk for p in people)
+            for person in people:
+                setattr(person, PersonSerializer.EXTERNAL_IDS_ATTR, found.get(person.pk, {}))
+        return super().get_serializer(*args, **kwargs)
 
 
 class MatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
+from buddy import selectors
 from buddy.api import serializers as api
 from buddy.api.serializers import LeanListSerializer, MatchSerializer, PersonSerializer
 from buddy.models import ExternalId, Match, Person
@@ -25,6 +26,7 @@ from tests.factories import (
     ParticipantFactory,
     buddy_program,
 )
+from tests.seams import implementations
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +154,38 @@ def _lean_serializers() -> list[type]:
 @pytest.mark.parametrize("serializer", _lean_serializers(), ids=lambda s: s.__name__)
 def test_every_lean_list_is_rendered_lean_not_row_by_row(serializer):
     assert api._shape(serializer) is not None
+
+
+external_ids = implementations(selectors._external_ids)
+
+
+def test_the_people_api_answers_each_person_s_external_ids_as_the_person_reads_them(
+    client, coordinator, external_ids
+):
+    """``external_ids_by_person`` (one statement a page) gives, person by person, what the
+    serializer reads from the person itself: providers and ids in order, none as ``{}``."""
+    program = buddy_program()
+    people = [ParticipantFactory(), BuddyFactory(), ParticipantFactory()]
+    for person in people:
+        EnrollmentFactory(person=person, program=program)
+    for provider, external_id in [
+        ("mentor_hub", "m-9"),
+        ("buddy_system", "usr_b"),
+        ("buddy_system", "usr_a"),
+    ]:
+        ExternalId.objects.create(person=people[1], provider=provider, external_id=external_id)
+    ExternalId.objects.create(person=people[0], provider="buddy_system", external_id="usr_c")
+    ExternalId.objects.filter(person=people[2]).delete()
+    client.force_login(coordinator)
+    listed = {
+        row["id"]: row["external_ids"] for row in client.get("/api/people/").json()["results"]
+    }
+    serializer = PersonSerializer()
+    expected = {p.pk: serializer.get_external_ids(Person.objects.get(pk=p.pk)) for p in people}
+    assert json.dumps(listed, sort_keys=False) == json.dumps(
+        {pk: expected[pk] for pk in listed}, sort_keys=False
+    )
+    assert expected[people[1].pk]["buddy_system"] == ["usr_a", "usr_b"]
+    assert expected[people[2].pk] == {}
+    detail = client.get(f"/api/people/{people[1].pk}/").json()
+    assert detail["external_ids"] == expected[people[1].pk]

@@ -2,10 +2,13 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from buddy.access_log import log_person_access
-from buddy.models import AccessLogEntry, Person
+from buddy.access_log import _insert, access_log_record, log_person_access
+from buddy.models import AccessKind, AccessLogEntry, Person
 from tests.factories import EnrollmentFactory, ParticipantFactory
+from tests.seams import implementations
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +82,21 @@ def test_the_log_holds_ids_only_and_is_for_superusers(client, admin_user, coordi
     assert client.get("/admin/buddy/accesslogentry/").status_code in (302, 403)
     client.force_login(admin_user)
     assert client.get("/admin/buddy/accesslogentry/").status_code == 200
+
+
+access_log_insert = implementations(_insert)
+
+
+@pytest.mark.parametrize("login", ["someone", None])
+def test_one_insert_records_each_person_once_in_order(django_user_model, access_log_insert, login):
+    user = django_user_model.objects.create(username=login) if login else None
+    people = [ParticipantFactory() for _ in range(3)]
+    ids = [people[2].pk, people[0].pk, people[2].pk, people[1].pk]
+    with CaptureQueriesContext(connection) as queries:
+        assert access_log_record(user=user, kind=AccessKind.API_LIST, person_ids=ids) == 3
+    assert len(queries) == 1
+    rows = list(AccessLogEntry.objects.order_by("id").values_list("person_id", "kind", "user_id"))
+    expected_user = user.pk if user else None
+    assert rows == [(pk, "api_list", expected_user) for pk in (ids[0], ids[1], ids[3])]
+    assert len(set(AccessLogEntry.objects.values_list("at", flat=True))) == 1
+    assert access_log_record(user=user, kind=AccessKind.API_LIST, person_ids=[]) == 0
