@@ -7,6 +7,7 @@ event".
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -211,6 +212,7 @@ def _run(
     transaction back whole and is recorded in a second one, under the lock again (no
     savepoint: two round trips less on every success, the common case)."""
     started = time.perf_counter()
+    eager = delivery_pk is not None and record is not None and not rerun and only_for is None
     processing = False
     committed: list[bool] = []
     try:
@@ -219,8 +221,16 @@ def _run(
             # task publish) comes out of this block after the commit and must not be
             # taken for a processing failure.
             transaction.on_commit(lambda: committed.append(True))
-            # the payload is read only when it has to be parsed (re-runs and replays)
-            event = _event_locked(event_pk, with_payload=record is None)
+            # A delivery's first processing marks the event and the delivery processed as it
+            # locks the event (one round trip): a failure below rolls the mark back with the
+            # rest. Re-runs and replays lock, then mark; the payload is read only when it has
+            # to be parsed.
+            marked_at = timezone.now() if eager else None
+            event = _event_locked(
+                event_pk,
+                with_payload=record is None,
+                mark=(delivery_pk, marked_at) if eager else None,
+            )
             if only_for is not None and not _awaits(event, only_for):
                 return Processed(ProcessingOutcome.SKIPPED, event)
             if event.status == EventStatus.PROCESSED and not rerun:
@@ -233,7 +243,7 @@ def _run(
             # what the processor publishes carries the inbound event's correlationId
             with outbox.correlation(event.correlation_id):
                 result = PROCESSORS[event.event_type](record)
-            _success(event, delivery_pk, weak_unknown_ids(result), had_references)
+            _success(event, delivery_pk, weak_unknown_ids(result), had_references, marked_at)
         delivery, outcome, reason = None, ProcessingOutcome.PROCESSED, ""
     except Exception as exc:  # every failure keeps the event for a retry
         if not processing:
@@ -277,9 +287,15 @@ def _duplicate(event: WebhookEvent, delivery_pk: int | None) -> Processed:
     return Processed(ProcessingOutcome.DUPLICATE, event)
 
 
-def _event_locked(event_pk: int, *, with_payload: bool) -> WebhookEvent:
+def _event_locked(
+    event_pk: int, *, with_payload: bool, mark: tuple[int, datetime] | None = None
+) -> WebhookEvent:
     """The event, locked for the processing transaction (without the payload unless it
-    must be parsed: ``event_statements``' fixed statement)."""
+    must be parsed: ``event_statements``' fixed statements), as it was. ``mark``: (the
+    delivery's pk, now): unless the event was processed, it and that delivery are marked
+    processed by the same statement (``lock_and_mark``)."""
+    if mark is not None:
+        return event_statements.impl.lock_and_mark(event_pk, *mark)
     if with_payload:
         return WebhookEvent.objects.select_for_update().get(pk=event_pk)
     return event_statements.impl.lock(event_pk)
@@ -291,10 +307,14 @@ def _locked(delivery_pk: int | None) -> WebhookDelivery | None:
     return WebhookDelivery.objects.select_for_update().get(pk=delivery_pk)
 
 
-def _success(event, delivery_pk, weak_ids: list[str], had_references: bool) -> None:
-    now = timezone.now()
-    event.status, event.processed_at, event.last_error = EventStatus.PROCESSED, now, ""
-    if delivery_pk is not None:
+def _success(event, delivery_pk, weak_ids: list[str], had_references: bool, marked_at) -> None:
+    """``marked_at``: when the lock marked the event and its delivery processed (None: mark
+    them here)."""
+    now = marked_at or timezone.now()
+    statements.set_processed(event, now)
+    if marked_at is not None:
+        event.updated_at = now
+    elif delivery_pk is not None:
         event_statements.impl.mark_processed(event, delivery_pk, now)
     else:
         event.save(update_fields=["status", "processed_at", "last_error", "attempts", "updated_at"])

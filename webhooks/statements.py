@@ -6,6 +6,7 @@ statements than PostgreSQL spends running them (bench/README.md, webhooks). Both
 same arguments and leave the same rows; ``webhooks.services`` decides what they mean.
 """
 
+import copy
 import functools
 import json
 from dataclasses import dataclass
@@ -82,6 +83,20 @@ class GenericEventStatements:
             status=D.PROCESSED, processed_at=now, last_attempt_at=now, last_error=""
         )
 
+    def lock_and_mark(self, event_pk: int, delivery_pk: int, now: datetime) -> WebhookEvent:
+        """The event locked as ``lock`` returns it (its status and attempts as they were),
+        and unless it was processed already, it and the delivery marked processed as
+        ``mark_processed`` does, with one attempt more, in the same transaction: the
+        caller's processing then commits or rolls back with the mark (one round trip less
+        than locking and marking apart)."""
+        event = self.lock(event_pk)
+        if event.status != EventStatus.PROCESSED:
+            marked = copy.copy(event)
+            marked.attempts += 1
+            set_processed(marked, now)
+            self.mark_processed(marked, delivery_pk, now)
+        return event
+
 
 class PostgresEventStatements:
     def store(self, event: WebhookEvent, delivery_id: str, now: datetime) -> FirstPass | None:
@@ -133,6 +148,18 @@ class PostgresEventStatements:
         with transaction.get_connection().cursor() as cursor:
             cursor.execute(_mark_processed_sql(), params)
         event.updated_at = now
+
+    def lock_and_mark(self, event_pk: int, delivery_pk: int, now: datetime) -> WebhookEvent:
+        """The lock and both marks in one round trip (``_lock_and_mark_sql``)."""
+        params = {"processed": EventStatus.PROCESSED.value, "now": now, "event": event_pk}
+        params["delivery"] = delivery_pk
+        conn = transaction.get_connection()
+        with conn.cursor() as cursor:
+            cursor.execute(_lock_and_mark_sql(), params)
+            row = cursor.fetchone()
+        if row is None:
+            raise WebhookEvent.DoesNotExist(f"No stored event {event_pk}.")
+        return WebhookEvent.from_db(conn.alias, LOCK_FIELDS, row)
 
 
 event_statements: Seam[GenericEventStatements | PostgresEventStatements] = Seam(
@@ -198,20 +225,63 @@ def _lock_sql() -> str:
     )
 
 
+def set_processed(event: WebhookEvent, now: datetime) -> None:
+    """What processing an event successfully sets on it (``_processed_sets``: the same in
+    SQL); its attempts are counted by the caller."""
+    event.status, event.processed_at, event.last_error = EventStatus.PROCESSED, now, ""
+
+
+def _processed_sets(attempts: str) -> tuple[str, str]:
+    """The SET lists marking an event (attempts from the SQL expression ``attempts``) and
+    its delivery processed: ``set_processed`` and ``GenericEventStatements.mark_processed``
+    in SQL."""
+    e = _names(WebhookEvent, ("status", "processed_at", "last_error", "attempts", "updated_at"))
+    d = _names(WebhookDelivery, ("status", "processed_at", "last_attempt_at", "last_error"))
+    event_sets = (
+        f"{e['status']} = %(processed)s, {e['processed_at']} = %(now)s, {e['last_error']} = '',"
+        f" {e['attempts']} = {attempts}, {e['updated_at']} = %(now)s"
+    )
+    delivery_sets = (
+        f"{d['status']} = %(processed)s, {d['processed_at']} = %(now)s,"
+        f" {d['last_attempt_at']} = %(now)s, {d['last_error']} = ''"
+    )
+    return event_sets, delivery_sets
+
+
 @functools.cache
 def _mark_processed_sql() -> str:
-    e = _names(WebhookEvent, ("id", "status", "processed_at", "last_error", "attempts"))
-    e["updated_at"] = column(WebhookEvent, "updated_at")
-    d = _names(WebhookDelivery, ("id", "status", "processed_at", "last_attempt_at", "last_error"))
+    event_sets, delivery_sets = _processed_sets("%(attempts)s")
+    e_id, d_id = column(WebhookEvent, "id"), column(WebhookDelivery, "id")
     return f"""
 WITH event AS (
-    UPDATE {table(WebhookEvent)}
-    SET {e["status"]} = %(processed)s, {e["processed_at"]} = %(now)s, {e["last_error"]} = '',
-        {e["attempts"]} = %(attempts)s, {e["updated_at"]} = %(now)s
-    WHERE {e["id"]} = %(event)s
+    UPDATE {table(WebhookEvent)} SET {event_sets} WHERE {e_id} = %(event)s
 )
-UPDATE {table(WebhookDelivery)}
-SET {d["status"]} = %(processed)s, {d["processed_at"]} = %(now)s,
-    {d["last_attempt_at"]} = %(now)s, {d["last_error"]} = ''
-WHERE {d["id"]} = %(delivery)s
+UPDATE {table(WebhookDelivery)} SET {delivery_sets} WHERE {d_id} = %(delivery)s
+"""  # noqa: S608 - model metadata
+
+
+# The event locked (FOR UPDATE: a concurrent processing of it is waited for, and the row
+# read as that one committed it) and returned as it was; unless it was processed, it and
+# the delivery marked processed in the same statement. The UPDATE's own scan may find the
+# version before a concurrent commit: PostgreSQL then re-checks it against the newest
+# version (READ COMMITTED), whose status the join to ``locked`` has already seen.
+@functools.cache
+def _lock_and_mark_sql() -> str:
+    e = _names(WebhookEvent, LOCK_FIELDS)
+    event_sets, delivery_sets = _processed_sets(f"locked.{e['attempts']} + 1")
+    locked_columns = ", ".join(f"locked.{e[name]}" for name in LOCK_FIELDS)
+    e_id, d_id = column(WebhookEvent, "id"), column(WebhookDelivery, "id")
+    return f"""
+WITH locked AS (
+    SELECT {", ".join(e[name] for name in LOCK_FIELDS)} FROM {table(WebhookEvent)}
+    WHERE {e_id} = %(event)s FOR UPDATE
+), marked AS (
+    UPDATE {table(WebhookEvent)} AS target SET {event_sets} FROM locked
+    WHERE target.{e_id} = locked.{e_id} AND locked.{e["status"]} <> %(processed)s
+    RETURNING target.{e_id}
+), marked_delivery AS (
+    UPDATE {table(WebhookDelivery)} SET {delivery_sets}
+    WHERE {d_id} = %(delivery)s AND EXISTS (SELECT FROM marked)
+)
+SELECT {locked_columns} FROM locked
 """  # noqa: S608 - model metadata

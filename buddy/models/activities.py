@@ -40,7 +40,11 @@ class InformalEvent(Activity):
     """An informal social activity of a match (hangout, activity, workshop, …)."""
 
     external_id = models.UUIDField(unique=True)
-    match = models.ForeignKey("buddy.Match", on_delete=models.CASCADE, related_name="events")
+    # db_index=False on a key that leads one of ``Meta.indexes``: that index serves its reads
+    # (and the cascades), so a second index of the key alone would only be written (issue 23)
+    match = models.ForeignKey(
+        "buddy.Match", on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     event_type = models.SlugField(
         max_length=60, help_text="Known: hangout, activity, workshop; new values are kept."
     )
@@ -69,13 +73,16 @@ class EventAttendance(Activity):
     """A person's attendance at a formal program event."""
 
     event_external_id = models.UUIDField(help_text="The Buddy System's id of the formal event.")
-    person = models.ForeignKey("buddy.Person", on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey(
+        "buddy.Person", on_delete=models.CASCADE, related_name="attendances", db_index=False
+    )
     match = models.ForeignKey(
         "buddy.Match",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="attendances",
+        db_index=False,
     )
     event_title = models.CharField(max_length=300)
     event_type = models.CharField(max_length=20, choices=FormalEventType.choices)
@@ -119,10 +126,10 @@ class SkillSession(Activity):
     skill_name = models.CharField(max_length=200)
     skill_category = models.CharField(max_length=60, blank=True)
     teacher = models.ForeignKey(
-        "buddy.Person", on_delete=models.CASCADE, related_name="sessions_taught"
+        "buddy.Person", on_delete=models.CASCADE, related_name="sessions_taught", db_index=False
     )
     learner = models.ForeignKey(
-        "buddy.Person", on_delete=models.CASCADE, related_name="sessions_learned"
+        "buddy.Person", on_delete=models.CASCADE, related_name="sessions_learned", db_index=False
     )
     match = models.ForeignKey(
         "buddy.Match",
@@ -130,6 +137,7 @@ class SkillSession(Activity):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="skill_sessions",
+        db_index=False,
     )
     completed_at = models.DateTimeField()
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -172,7 +180,9 @@ class CheckIn(Activity):
     """A wellness and progress check-in of a match, with the mood reported."""
 
     external_id = models.UUIDField(unique=True)
-    match = models.ForeignKey("buddy.Match", on_delete=models.CASCADE, related_name="checkins")
+    match = models.ForeignKey(
+        "buddy.Match", on_delete=models.CASCADE, related_name="checkins", db_index=False
+    )
     checkin_date = models.DateTimeField()
     mood = models.CharField(max_length=20, choices=Mood.choices, blank=True)
     notes = PersonalTextField(blank=True)
@@ -203,7 +213,9 @@ class Feedback(Activity):
     """A rating of a match by its participant or its buddy (0–1, optional categories)."""
 
     external_id = models.UUIDField(unique=True)
-    match = models.ForeignKey("buddy.Match", on_delete=models.CASCADE, related_name="feedback")
+    match = models.ForeignKey(
+        "buddy.Match", on_delete=models.CASCADE, related_name="feedback", db_index=False
+    )
     from_role = models.CharField(max_length=20, choices=FeedbackRole.choices)
     rating = models.FloatField()
     feedback_text = PersonalTextField(blank=True)
@@ -236,7 +248,9 @@ class MilestoneAchievement(Activity):
     """A milestone (badge) a person reached."""
 
     milestone_id = models.PositiveIntegerField(help_text="The milestone definition's id.")
-    person = models.ForeignKey("buddy.Person", on_delete=models.CASCADE, related_name="milestones")
+    person = models.ForeignKey(
+        "buddy.Person", on_delete=models.CASCADE, related_name="milestones", db_index=False
+    )
     milestone_title = models.CharField(max_length=200)
     milestone_category = models.CharField(max_length=30, choices=MilestoneCategory.choices)
     reached_at = models.DateTimeField()

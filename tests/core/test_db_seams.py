@@ -112,6 +112,56 @@ def test_the_locked_event_carries_what_processing_reads_but_not_the_payload(
 def test_locking_an_unknown_event_raises_does_not_exist(db, event_store):
     with pytest.raises(WebhookEvent.DoesNotExist):
         event_statements.impl.lock(0)
+    with pytest.raises(WebhookEvent.DoesNotExist), transaction.atomic():
+        event_statements.impl.lock_and_mark(0, 0, timezone.now())
+
+
+def test_lock_and_mark_returns_the_event_as_it_was_and_marks_both_rows(db, client, event_store):
+    deliver(client, example("buddy.checkin.completed"), delivery_id="d-1")  # waits for its match
+    stored, delivery = WebhookEvent.objects.get(), WebhookDelivery.objects.get()
+    now = timezone.now()
+    with transaction.atomic():
+        locked = event_statements.impl.lock_and_mark(stored.pk, delivery.pk, now)
+    assert (locked.pk, locked.status, locked.attempts) == (stored.pk, EventStatus.WAITING, 1)
+    event, delivery = WebhookEvent.objects.get(), WebhookDelivery.objects.get()
+    assert (event.status, event.attempts, event.last_error) == (EventStatus.PROCESSED, 2, "")
+    assert event.processed_at == now and event.updated_at >= now
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.PROCESSED, "")
+    assert delivery.processed_at == delivery.last_attempt_at == now
+
+
+def test_lock_and_mark_leaves_a_processed_event_and_the_delivery_as_they_are(
+    db, client, event_store
+):
+    MatchFactory(external_id=MATCH_ID)
+    deliver(client, example("buddy.checkin.completed"), delivery_id="d-1")
+    deliver(client, example("buddy.checkin.completed"), delivery_id="d-2")  # a duplicate
+    stored = WebhookEvent.objects.get()
+    second = WebhookDelivery.objects.get(delivery_id="d-2")
+    with transaction.atomic():
+        locked = event_statements.impl.lock_and_mark(stored.pk, second.pk, timezone.now())
+    assert (locked.status, locked.attempts) == (EventStatus.PROCESSED, 1)
+    event = WebhookEvent.objects.get()
+    assert (event.attempts, event.processed_at, event.updated_at) == (
+        1, stored.processed_at, stored.updated_at
+    )  # fmt: skip
+    assert WebhookDelivery.objects.get(pk=second.pk).status == DeliveryStatus.DUPLICATE
+
+
+def test_a_processing_failure_undoes_the_mark_made_with_the_lock(
+    db, client, event_store, monkeypatch
+):
+    MatchFactory(external_id=MATCH_ID)
+    monkeypatch.setattr(
+        "webhooks.processors.activities.checkin_record",
+        lambda **kwargs: (_ for _ in ()).throw(RuntimeError("bug")),
+    )
+    assert deliver(client, example("buddy.checkin.completed"), delivery_id="d-1").status_code == 500
+    event, delivery = WebhookEvent.objects.get(), WebhookDelivery.objects.get()
+    assert (event.status, event.processed_at, event.attempts) == (EventStatus.FAILED, None, 1)
+    assert (delivery.status, delivery.processed_at, delivery.retry_count) == (
+        DeliveryStatus.FAILED, None, 1
+    )  # fmt: skip
 
 
 # --- ``among`` (the bulk ``__in``) -----------------------------------------------------------

@@ -82,13 +82,13 @@ def test_a_failed_attempt_finding_the_event_processed_meanwhile_answers_202(
     )
     real_lock, locks = services._event_locked, []
 
-    def lock(event_pk, *, with_payload):
+    def lock(event_pk, **how):
         locks.append(event_pk)
         if len(locks) == 2:  # between the rollback and recording the failure
             WebhookEvent.objects.filter(pk=event_pk).update(
                 status=EventStatus.PROCESSED, processed_at=timezone.now()
             )
-        return real_lock(event_pk, with_payload=with_payload)
+        return real_lock(event_pk, **how)
 
     monkeypatch.setattr(services, "_event_locked", lock)
     response = deliver(client, example("buddy.checkin.completed"), delivery_id="d-1")

@@ -112,7 +112,7 @@ def test_other_urls_keep_djangos_health_check(persistent):
 
 
 @postgres
-def test_a_first_time_checkin_commits_two_transactions_and_runs_six_statements(persistent):
+def test_a_first_time_checkin_commits_two_transactions_and_runs_five_statements(persistent):
     """What the short path won, pinned with the health-check test above: on a reused
     connection the store (one statement, its own transaction) and the processing
     transaction, and no third transaction for a health check."""
@@ -125,6 +125,8 @@ def test_a_first_time_checkin_commits_two_transactions_and_runs_six_statements(p
     receiver = sql[: sql.index("COMMIT") + 1]
     assert receiver[0].startswith("WITH repeat AS")  # autocommit: the first transaction
     assert receiver[1:].count("BEGIN") == 1 and receiver[1] == "BEGIN"  # the second
-    # store; lock the event, its match, insert, queue the recompute, mark processed
-    assert len(receiver) - 2 == 6, receiver
+    # store; lock the event and mark it and the delivery processed (one statement: the
+    # mark commits with the processing or not at all), its match, insert, queue the recompute
+    assert receiver[2].startswith("WITH locked AS")
+    assert len(receiver) - 2 == 5, receiver
     assert persistent == []
