@@ -9,12 +9,13 @@ import gc
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -548,6 +549,10 @@ class GenericHealth:
     def facts_of(self, rows: dict) -> dict:
         return rows
 
+    def fact_rows_beside(self, **kwargs) -> None:
+        """No reader beside the caller's connection: the facts are read on it."""
+        return None
+
     def encode(self, results: dict):
         return None
 
@@ -588,6 +593,36 @@ class PostgresHealth:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def fact_rows_beside(
+        self, *, program_id: int, now: datetime, c: dict, person_ids=None
+    ) -> "Callable[[], list] | None":
+        """A function reading ``fact_rows`` on a connection of its own (that of the thread
+        calling it) while the caller's runs its own statements: what the caller would read
+        in a statement of its own then, as long as its transaction wrote nothing yet (its
+        own rows are visible to it alone) and reads committed rows per statement (each of
+        its statements sees the rows committed when it starts, as this one does).
+        ``None`` otherwise."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_current_xact_id_if_assigned() IS NULL"
+                " AND current_setting('transaction_isolation') = 'read committed'"
+            )
+            if not cursor.fetchone()[0]:
+                return None
+
+        def read() -> list:
+            from enrollments.recompute_sql import planner_session
+
+            try:
+                with transaction.atomic(), planner_session():
+                    return self.fact_rows(
+                        program_id=program_id, now=now, c=c, person_ids=person_ids
+                    )
+            finally:
+                connection.close()  # (the thread's own connection)
+
+        return read
 
     def facts_of(self, rows: list) -> dict:
         # Instants as whole microseconds since the epoch (exact), turned into datetimes by
@@ -734,6 +769,7 @@ def start(
     person_ids=None,
     per_match: bool = False,
     match_facts_kept: bool = False,
+    beside: bool = False,
 ) -> "PendingHealth":
     """``recompute`` in two halves: the facts are read now, on the caller's connection,
     and judged (``derive``, the rows encoded) on a thread of their own while the caller
@@ -741,7 +777,15 @@ def start(
     run reads health's facts before the journey's writes, whose statement keeps the
     database busy for seconds while Python would wait: Python's share of health (derive,
     the JSON) then takes no time of its own (psycopg releases the GIL while it waits).
-    The thread touches no database and nothing shared: ``derive`` is pure."""
+    The thread touches no database and nothing shared: ``derive`` is pure.
+
+    ``beside`` (a program run, before it writes): the thread reads the facts too, on a
+    connection of its own (``start_beside``), while the caller's connection runs the
+    journey's statements; where that cannot be they are read here."""
+    if beside and not per_match and not match_facts_kept:
+        pending = start_beside(program=program, now=now, person_ids=person_ids)
+        if pending is not None:
+            return pending
     c = conf(program)
     impl = health_sql.impl
     with _collector_paused():
@@ -766,6 +810,30 @@ def start(
             program=program, results=results, now=now, person_ids=person_ids, encoded=encoded
         ),
         on_a_thread=len(rows) >= JUDGE_ON_A_THREAD_FROM,
+    )
+
+
+def start_beside(*, program: Program, now: datetime, person_ids=None) -> "PendingHealth | None":
+    """``start`` with the facts read on the thread too, on a connection of its own
+    (``fact_rows_beside``); ``None`` where that cannot be (the caller's transaction wrote
+    already, or not PostgreSQL): nothing was read then."""
+    c = conf(program)
+    impl = health_sql.impl
+    read = impl.fact_rows_beside(program_id=program.pk, now=now, c=c, person_ids=person_ids)
+    if read is None:
+        return None
+
+    def read_and_judge() -> tuple[dict, object]:
+        with _collector_paused():
+            results = {i: derive(f, c=c, now=now) for i, f in impl.facts_of(read()).items()}
+            return results, impl.encode(results)
+
+    return PendingHealth(
+        read_and_judge,
+        lambda results, encoded: impl.write(
+            program=program, results=results, now=now, person_ids=person_ids, encoded=encoded
+        ),
+        on_a_thread=True,
     )
 
 

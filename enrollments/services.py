@@ -156,14 +156,23 @@ def enrollments_recompute_program(
         people = scope.person_ids
         # Match health's facts are read before the journey's writes (they read none of what
         # those write; no other recompute runs: the exclusive lock) and judged on a thread
-        # while the writes run (``health.start``).
+        # while the writes run (``health.start``); where it can, that thread reads them too,
+        # on a connection of its own (``beside``), while this one runs the journey's.
         if people is not None:  # only what changed (the set-based SQL for some people)
             health_people = None if scope.health_all else people
             pending = None
             if health_people is None or health_people:
-                pending = health.start(program=program, now=now, person_ids=health_people)
+                pending = health.start(
+                    program=program,
+                    now=now,
+                    person_ids=health_people,
+                    beside=health_people is None,  # (every active match: worth a connection)
+                )
             changed = recompute_set_based(program_id=program.pk, now=now, person_ids=people)
             scored = pending.finish() if pending else {"scored": 0, "written": 0}
+        elif (pending := health.start_beside(program=program, now=now)) is not None:
+            changed = recompute_set_based(program_id=program.pk, now=now)
+            scored = pending.finish()
         elif health.reads_match_facts():  # the contact facts aggregated once for both
             since = health.window_start(health.conf(program), now)
             started_health = []
