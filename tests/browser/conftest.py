@@ -43,6 +43,12 @@ def browser():
         )
         yield browser
         browser.close()
+        # Playwright's sync API gave the tests a context of their own (a greenlet's), and
+        # with it their own database connection: closed here, while that context is still
+        # the current one, or it outlives the test database's teardown.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
