@@ -68,8 +68,11 @@ def _load(name: str, relative: str):
 
 
 def coordinator_token() -> str:
-    """A coordinator of the buddy program and a fresh personal token of theirs (earlier
-    runs' tokens are revoked)."""
+    """A coordinator of the buddy program and a fresh personal token of theirs. Earlier
+    runs' tokens stay valid until they expire (a day), so that two runs at once do not
+    revoke each other's; the expired ones are deleted."""
+    from django.utils import timezone
+
     from buddy.access import grant_role
     from buddy.models import AccessRole, ApiToken, Program, User
     from buddy.services.tokens import token_create
@@ -80,7 +83,7 @@ def coordinator_token() -> str:
         role=AccessRole.COORDINATOR,
         programs=[Program.objects.get(program_type="buddy")],
     )
-    ApiToken.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     _, token = token_create(user=user, name="bench/api", expires_days=1)
     return token
 
