@@ -78,7 +78,7 @@ def test_the_explain_csv_has_every_eligible_pair_with_its_score_and_parts(
     buddy_in(), buddy_in(), buddy_in()
     path = tmp_path / "explain.csv"
     command("match_program", "--program", "buddy", "--dry-run", "--explain-csv", str(path))
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
     assert len(rows) == 6
     assert sum(int(r["proposed"]) for r in rows) == 2
     first = rows[0]
@@ -99,5 +99,5 @@ def test_the_explain_csv_neutralises_ids_a_spreadsheet_would_run(
     monkeypatch.setattr(selectors, "public_ids", lambda people: dict.fromkeys(people, "=1+1"))
     path = tmp_path / "explain.csv"
     command("match_program", "--program", "buddy", "--dry-run", "--explain-csv", str(path))
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
     assert [(r["participant"], r["buddy"]) for r in rows] == [("'=1+1", "'=1+1")]
