@@ -53,44 +53,86 @@ def django_on(url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def backend_cpu() -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend so far (when the server runs on
-    this machine and its /proc is readable): on a shared machine the CPU times are the
-    figure, wall times swing with the other load."""
+def backend_pid() -> int:
+    """The process id of this connection's PostgreSQL backend."""
     from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
+        return cur.fetchone()[0]
+
+
+def backend_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend so far (when the server runs on
+    this machine and its /proc is readable): on a shared machine the CPU times are the
+    figure, wall times swing with the other load."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{backend_pid()}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def cpu_wait(pid: int | str) -> float | None:
+    """Seconds the task ``pid`` (``"self"``: this process's main thread) has spent so far
+    runnable but waiting for a CPU (``/proc/<pid>/schedstat``, its second field: the
+    run-queue wait in nanoseconds); ``None`` where it cannot be read. On the shared
+    machine this is how much of a step's wall time was other processes' turn."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+#: Per label of ``timed``: the seconds its step waited for a CPU, (Python's main thread,
+#: the backend); ``None`` where not readable.
+WAITS: dict[str, tuple[float | None, float | None]] = {}
+
+
+def _delta(after, before):
+    return None if after is None or before is None else after - before
+
+
+def _figure(value: float | None) -> str:
+    return "    ?" if value is None else f"{value:5.2f}"
+
+
 def timed(label: str, fn, results: dict, *, width: int = 48):
-    """Run ``fn``, print its wall time beside the Python and backend CPU, keep the wall
-    time in ``results[label]``; ``fn``'s value."""
+    """Run ``fn``, print its wall time beside the Python and backend CPU and how long each
+    waited for a CPU (run-queue wait), keep the wall time in ``results[label]`` and the
+    waits in ``WAITS[label]``; ``fn``'s value."""
+    pid = backend_pid()
     db_before, cpu_before = backend_cpu(), time.process_time()
+    py_wait_before, db_wait_before = cpu_wait("self"), cpu_wait(pid)
     started = time.perf_counter()
     value = fn()
     results[label] = round(time.perf_counter() - started, 3)
+    py_wait, db_wait = (
+        _delta(cpu_wait("self"), py_wait_before),
+        _delta(cpu_wait(pid), db_wait_before),
+    )
     cpu = time.process_time() - cpu_before
-    db_after = backend_cpu()
-    db = f"{db_after - db_before:6.2f}" if db_before is not None else "     ?"
+    db = _delta(backend_cpu(), db_before)
+    WAITS[label] = (py_wait, db_wait)
     line = f"{label:<{width}} {results[label]:>8.3f} s"
-    print(f"{line}   (CPU: Python {cpu:5.2f} s, PostgreSQL {db} s)", flush=True)
+    print(
+        f"{line}   (CPU: Python {cpu:5.2f} s, PostgreSQL {_figure(db)} s;"
+        f" waited for a CPU: Python {_figure(py_wait)} s, PostgreSQL {_figure(db_wait)} s)",
+        flush=True,
+    )
     return value
 
 
 def vacuum_and_checkpoint(results: dict) -> None:
-    """``VACUUM ANALYZE``, then ``CHECKPOINT``: the load's dirty pages flushed now, so that
-    the checkpoint they trigger does not run (and compete for the disk) in a measured step."""
+    """``VACUUM (FREEZE, ANALYZE)``, then ``CHECKPOINT``: every page of the load frozen and
+    all-visible now (so that the first measured step does not pay the hint-bit and
+    visibility writes of reading fresh rows), and the dirty pages flushed now, so that
+    the checkpoint they trigger does not run (and compete for the disk) in a measured
+    step."""
     from django.db import connection
 
     with connection.cursor() as cur:
-        timed("VACUUM ANALYZE", lambda: cur.execute("VACUUM ANALYZE"), results)
+        timed("VACUUM (FREEZE, ANALYZE)", lambda: cur.execute("VACUUM (FREEZE, ANALYZE)"), results)
         timed("CHECKPOINT", lambda: cur.execute("CHECKPOINT"), results)
 
 

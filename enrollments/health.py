@@ -439,8 +439,9 @@ _PG_CONTACT = """
 
 
 # The health of the matches no longer active in scope is removed (their history stays),
-# and the current band of those in scope is read (who enters "at risk"), in one statement
-# (both read the snapshot before the removal).
+# the current band of those in scope is read (who enters "at risk"), and whether any of
+# them has a current row (of any program: the key is the match) or a row this week, in one
+# statement (all read the snapshot before the removal).
 _PG_REMOVE = """
 WITH removed AS (
     DELETE FROM {health} h WHERE h.program_id = %(program)s
@@ -449,14 +450,20 @@ WITH removed AS (
 )
 SELECT (SELECT COUNT(*) FROM removed), (
     SELECT jsonb_object_agg(h.match_id, h.band) FROM {health} h
-    WHERE h.program_id = %(program)s AND h.match_id = ANY(%(ids)s::bigint[]))
+    WHERE h.program_id = %(program)s AND h.match_id = ANY(%(ids)s::bigint[])), EXISTS (
+    SELECT 1 FROM {health} h WHERE h.match_id = ANY(%(ids)s::bigint[])
+    UNION ALL
+    SELECT 1 FROM {week} w WHERE w.week = %(week)s AND w.match_id = ANY(%(ids)s::bigint[]))
 """
 
 # The new health of every match in scope, written where it changed (``band_reason`` and
 # ``band_since`` kept while the band holds), this week's history row where its score
 # changed; the number of rows written. (No join with the old rows here: on a table analysed
-# while empty the planner would rescan them once per new row.)
-_PG_WRITE = """
+# while empty the planner would rescan them once per new row.) ``{health_conflict}`` and
+# ``{week_conflict}``: the ``ON CONFLICT`` clauses below, or nothing where no match in scope
+# has a current row or a row this week (``_PG_WRITE_FIRST``: a program's first run inserts
+# every row; the speculative insertion of ``ON CONFLICT`` would cost more).
+_PG_WRITE_ROWS = """
 WITH new AS (
     SELECT CAST(r->>0 AS bigint) AS match_id, CAST(r->>1 AS integer) AS score,
         r->>2 AS band, r->3 AS parts, r->4 AS reasons, r->5 AS top_reason
@@ -467,7 +474,18 @@ written AS (
         band_reason, band_since, computed_at)
     SELECT match_id, %(program)s, score, band, parts, reasons, top_reason, %(now)s, %(now)s
     FROM new
-    ON CONFLICT (match_id) DO UPDATE SET
+    {health_conflict}
+    RETURNING 1
+),
+weekly AS (
+    INSERT INTO {week} AS w (match_id, program_id, week, score, band)
+    SELECT match_id, %(program)s, %(week)s, score, band FROM new
+    {week_conflict}
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(*) FROM weekly)
+"""
+_PG_HEALTH_CONFLICT = """ON CONFLICT (match_id) DO UPDATE SET
         score = excluded.score, band = excluded.band, parts = excluded.parts,
         reasons = excluded.reasons,
         band_reason = CASE WHEN h.band = excluded.band THEN h.band_reason
@@ -476,18 +494,14 @@ written AS (
                           ELSE excluded.band_since END,
         computed_at = excluded.computed_at
     WHERE h.score <> excluded.score OR h.band <> excluded.band
-       OR h.parts <> excluded.parts OR h.reasons <> excluded.reasons
-    RETURNING 1
-),
-weekly AS (
-    INSERT INTO {week} AS w (match_id, program_id, week, score, band)
-    SELECT match_id, %(program)s, %(week)s, score, band FROM new
-    ON CONFLICT (match_id, week) DO UPDATE SET score = excluded.score, band = excluded.band
-    WHERE w.score <> excluded.score
-    RETURNING 1
+       OR h.parts <> excluded.parts OR h.reasons <> excluded.reasons"""
+_PG_WEEK_CONFLICT = """ON CONFLICT (match_id, week) DO UPDATE SET
+        score = excluded.score, band = excluded.band
+    WHERE w.score <> excluded.score"""
+_PG_WRITE = _PG_WRITE_ROWS.replace("{health_conflict}", _PG_HEALTH_CONFLICT).replace(
+    "{week_conflict}", _PG_WEEK_CONFLICT
 )
-SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(*) FROM weekly)
-"""
+_PG_WRITE_FIRST = _PG_WRITE_ROWS.replace("{health_conflict}", "").replace("{week_conflict}", "")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -673,20 +687,24 @@ class PostgresHealth:
         names = _sql_names()
         ids = sorted(results)
         rows = [results[i] for i in ids]
-        params = {"program": program.pk, "ids": ids}
+        params = {"program": program.pk, "ids": ids, "week": week_of(now)}
         with connection.cursor() as cursor:
             cursor.execute(
                 _PG_REMOVE.format(**names, people=_people_removed(names, person_ids)), params
             )
-            removed, old_bands = cursor.fetchone()
+            removed, old_bands, rows_kept = cursor.fetchone()
             # (Django has the driver hand JSON over as text)
             old_bands = json.loads(old_bands) if isinstance(old_bands, str) else old_bands or {}
             if not ids:
                 return {"scored": 0, "written": 0, "entered_at_risk": 0, "removed": removed}
             if encoded is None:
                 encoded = self.encode(results)
-            params.update(now=now, week=week_of(now), rows=encoded)
-            cursor.execute(_PG_WRITE.format(**names), params)
+            params.update(now=now, rows=encoded)
+            # A whole program's run (the exclusive program lock: nobody else writes its
+            # health meanwhile) whose matches have no current row and none this week: every
+            # row is new, inserted without ``ON CONFLICT`` (its first run).
+            first = person_ids is None and not rows_kept
+            cursor.execute((_PG_WRITE_FIRST if first else _PG_WRITE).format(**names), params)
             written, _weeks = cursor.fetchone()
         entered = sum(
             h.band == HealthBand.AT_RISK and old_bands.get(str(i)) != h.band

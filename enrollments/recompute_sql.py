@@ -58,11 +58,14 @@ WHERE {in_program}
 """
 
 # Per match of the scope: the match itself, each activity table aggregated once
-# (GROUP BY match_id: hash aggregates over a whole program) and its last contact.
+# (GROUP BY match_id: hash aggregates over a whole program) and its last contact. The
+# counts as integers: a person's sums of them (``_NEW``'s ``agg``) are then sums of
+# integers in a 64-bit state, not of bigints in a 128-bit one allocated per person
+# (PostgreSQL: the program's hash aggregate 60 → 48 MB for 76,829 people).
 _MATCH_FACTS = """
 SELECT m.id AS match_id, m.participant_id, m.buddy_id, m.status, m.matched_at, m.ended_at,
     m.end_reason,
-    COALESCE(ev.n, 0) AS events, COALESCE(ci.n, 0) AS checkins,
+    CAST(COALESCE(ev.n, 0) AS integer) AS events, CAST(COALESCE(ci.n, 0) AS integer) AS checkins,
     ci.last AS last_checkin, fb.last AS last_feedback,
     {last_contact} AS last_contact{health_columns}
 FROM {match} m

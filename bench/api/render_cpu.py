@@ -4,7 +4,7 @@ over the row serializer: what the API did before) and lean (``LeanListSerializer
 does now), next to the bench's trivial reference (3 fields of 50 companies), as a
 coordinator and as a viewer (masked).
 
-    DATABASE_URL=postgres://…/buddy_bench_recompute .venv/bin/python bench/api/render_cpu.py
+    DATABASE_URL=postgres://…/buddy_bench_ui_api .venv/bin/python bench/api/render_cpu.py
 
 The page's rows are read once (the database is not measured); each figure is the
 ``time.process_time`` of ``--renders`` (200) renders of the page, per render."""

@@ -5,7 +5,7 @@ gunicorn on PostgreSQL, beside a trivial DRF endpoint of the same run as the ref
         .venv/bin/python bench/api/run.py [--reuse] [--seconds 60] [--clients 20]
 
 Data: bench/ui's data set (its ``seed``: bench/recompute's COPY generator, ~100,000 matches
-and a year of activity in the database named by DATABASE_URL + ``_recompute``; ``--reuse``
+and a year of activity in the database named by DATABASE_URL + ``_ui_api``; ``--reuse``
 keeps it when it is there, so ``make bench`` generates it once for both benches;
 ``--database NAME`` uses a copy of it as it is, e.g. ``buddy_bench_apilist``). A
 coordinator of the buddy program with a personal API token (knox) makes every request.
@@ -292,7 +292,7 @@ def main() -> None:
         "--database",
         default="",
         help="the name of a database holding bench/ui's data, used as it is (no seed, no "
-        "_recompute suffix)",
+        "_ui_api suffix)",
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddy_bench")

@@ -10,8 +10,9 @@ beside the reference: the login page (a template, no data).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/buddy_bench \
        .venv/bin/python bench/ui/run.py [--people 166667] [--runs 5] [--reuse]
-The database named by DATABASE_URL gets the suffix ``_recompute`` and is re-created
-(``--reuse``: kept when it holds matches). bench/api imports ``seed`` for the same data.
+The database named by DATABASE_URL gets the suffix ``_ui_api`` and is re-created
+(``--reuse``: kept when it holds matches). bench/api imports ``seed`` for the same data;
+bench/recompute keeps its own ``_recompute`` (its ``--reuse`` resets and times 100,000 people).
 """
 
 import argparse
@@ -27,6 +28,11 @@ ROOT = Path(__file__).resolve().parents[1].parent
 sys.path.insert(0, str(ROOT))
 
 
+#: The database of bench/ui's and bench/api's data (DATABASE_URL's name + this): not
+#: bench/recompute's ``_recompute``, whose ``--reuse`` would then run on these 166,667 people.
+SUFFIX = "_ui_api"
+
+
 def _recompute_bench():
     spec = importlib.util.spec_from_file_location(
         "bench_recompute", ROOT / "bench/recompute/run.py"
@@ -37,14 +43,14 @@ def _recompute_bench():
 
 
 def seed(url: str, *, people: int, reuse: bool) -> str:
-    """The shared data set (bench/ui and bench/api): ``url``'s database name + ``_recompute``,
+    """The shared data set (bench/ui and bench/api): ``url``'s database name + ``_ui_api``,
     generated afresh (COPY, then VACUUM ANALYZE) unless ``reuse`` and it already holds the
     program's matches. Sets DATABASE_URL, sets Django up (DJANGO_SETTINGS_MODULE as the
     caller chose, else the test settings) and migrates; returns the database's URL."""
     generator = _recompute_bench()
-    target = url.rstrip("/") + "_recompute"
+    target = url.rstrip("/") + SUFFIX
     if not (reuse and _has_matches(target)):
-        target = generator.fresh_database(url, "_recompute")
+        target = generator.fresh_database(url, SUFFIX)
         reuse = False
     os.environ["DATABASE_URL"] = target
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")

@@ -125,6 +125,22 @@ def test_an_ended_match_loses_its_current_health(program, now):
     assert MatchHealthWeek.objects.filter(match=match).exists()  # the history stays
 
 
+def test_a_match_active_again_within_the_week_rewrites_its_week_row(program, now):
+    match = active_match(program, now, days=24)
+    enrollments_recompute_program(program=program, now=now)
+    match.status = "inactive"
+    match.save()
+    enrollments_recompute_program(program=program, now=now)  # its current row removed
+    match.status = "active"
+    match.save()
+    thriving(match, now)
+    enrollments_recompute_program(program=program, now=now)
+    health = MatchHealth.objects.get(match=match)
+    week = MatchHealthWeek.objects.get(match=match, week=week_of(now))
+    assert health.band == "healthy"
+    assert (week.score, week.band) == (health.score, health.band)
+
+
 def test_feedback_analysis_flags_a_negative_spike_and_disagreeing_sides(program, now):
     from enrollments.selectors import feedback_analysis
 
