@@ -131,6 +131,11 @@ class BatchResult:
     arrived_matches: list[str] = field(default_factory=list)
     #: Earlier rows of rejected rows' keys, to write in their place.
     fallbacks: list = field(default_factory=list)
+    #: PostgreSQL's staged upsert (``settled``): the keys it wrote, whether a key repeated
+    #: in the batch, the transaction ids (``xmin``) of the rows it inserted or updated.
+    keys: list = field(default_factory=list)
+    repeated: bool = False
+    xids: set[str] = field(default_factory=set)
 
     def count(self, outcome: Outcome | str, weight: int = 1) -> None:
         """``weight`` > 1: the row also stands for earlier rows of the same key in the export.
@@ -166,6 +171,9 @@ class BatchResult:
         self.arrived_people += other.arrived_people
         self.arrived_matches += other.arrived_matches
         self.fallbacks += other.fallbacks
+        self.keys += other.keys
+        self.repeated = self.repeated or other.repeated
+        self.xids |= other.xids
 
 
 @dataclass

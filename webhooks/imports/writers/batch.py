@@ -34,6 +34,10 @@ class GenericBatchWrites:
     def analyze(self, models: Iterable) -> None:
         """Only PostgreSQL's planner needs telling that a table grew (``ANALYZE``)."""
 
+    def fingerprint(self, models: Iterable, *, since: int = 0, ours: Iterable[str] = ()):
+        """Row versions are PostgreSQL's: without them no section is settled (``settled``)."""
+        return None
+
     def update_rows(self, model, rows: dict[int, dict], fields: Iterable[str]) -> None:
         """Write ``fields`` of these rows (pk → column values) and move their ``updated_at``."""
         fields = sorted(fields)
@@ -138,6 +142,35 @@ class PostgresBatchWrites(GenericBatchWrites):
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {', '.join(names)}")
 
+    def fingerprint(self, models: Iterable, *, since: int = 0, ours: Iterable[str] = ()):
+        """``(tables, next_xid, foreign)`` for ``settled``: per table its row count and the sum
+        of a hash of each row's (id, ``xmin``) (any insert, update or delete changes one of
+        them); the first transaction id not yet assigned; with ``since`` (an earlier
+        ``next_xid``), how many rows were written from then on by a transaction not in
+        ``ours``. One statement, one snapshot."""
+        since32 = since % 2**32
+        parts, params = [], []
+        for position, model in enumerate(models):
+            pk = column(model, model._meta.pk.name)
+            foreign = "0"
+            if since:
+                # 32-bit transaction ids compared modulo 2**32 (as PostgreSQL does).
+                foreign = (
+                    "count(*) FILTER (WHERE ((xmin::text::bigint - %s + 4294967296) "
+                    "%% 4294967296) < 2147483648 AND NOT xmin::text = ANY(%s::text[]))"
+                )
+                params += [since32, list(ours)]
+            parts.append(
+                f"SELECT {position}, count(*), "  # noqa: S608
+                f"coalesce(sum(hashtextextended({pk}::text || ':' || xmin::text, 0)), 0)::text, "
+                f"{foreign}, pg_snapshot_xmax(pg_current_snapshot())::text FROM {table(model)}"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            rows = sorted(cursor.fetchall())
+        tables = [(count, hashed) for _p, count, hashed, _f, _x in rows]
+        return tables, int(rows[0][4]), sum(f for _p, _c, _h, f, _x in rows)
+
     def update_rows(self, model, rows: dict[int, dict], fields: Iterable[str]) -> None:
         """One ``UPDATE … FROM UNNEST(<one array per column>)``: a handful of parameters
         whatever the number of rows (``bulk_update`` builds a CASE per field and row)."""
@@ -225,6 +258,8 @@ class PostgresBatchWrites(GenericBatchWrites):
                 same = all(earlier[n] == values[n] for n in names)
                 final[position] = (key, values)
                 outcomes.append((item, None, Outcome.UNCHANGED if same else Outcome.UPDATED))
+                result.repeated = True
+        result.keys += staged
 
         keys = [meta.get_field(n) for n in key_names]
         fields = [meta.get_field(n) for n in names]
@@ -285,17 +320,21 @@ class PostgresBatchWrites(GenericBatchWrites):
                     ]
                 )
                 cursor.execute(
-                    f"INSERT INTO {target} ({columns}) SELECT {selected} "  # noqa: S608
-                    f"FROM {stage} s WHERE s.ord = ANY(%s::integer[])",
+                    f"WITH w AS (INSERT INTO {target} ({columns}) SELECT {selected} "  # noqa: S608
+                    f"FROM {stage} s WHERE s.ord = ANY(%s::integer[]) RETURNING xmin) "
+                    "SELECT DISTINCT xmin::text FROM w",
                     [*extra_values, _int_array(new)],
                 )
+                result.xids.update(x for (x,) in cursor.fetchall())
             if changed:
                 assignments = ", ".join(f"{c} = s.{c}" for c in field_columns)
                 cursor.execute(
-                    f"UPDATE {target} t SET {assignments}, {updated_at} = %s "  # noqa: S608
-                    f"FROM {stage} s WHERE {join} AND s.ord = ANY(%s::integer[])",
+                    f"WITH w AS (UPDATE {target} t SET {assignments}, {updated_at} = %s "  # noqa: S608
+                    f"FROM {stage} s WHERE {join} AND s.ord = ANY(%s::integer[]) "
+                    "RETURNING t.xmin) SELECT DISTINCT xmin::text FROM w",
                     [now, _int_array(changed)],
                 )
+                result.xids.update(x for (x,) in cursor.fetchall())
             cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
         for item, position, fixed in outcomes:
             if fixed is None:
