@@ -149,16 +149,16 @@ class Section:
     spec: EntitySpec
     digest: bytes
     models: tuple
-    #: Per table (row count, sum of row hashes) at the section's start; the first unassigned
-    #: transaction id then.
-    before: list[tuple[int, str]]
-    since: int
+    #: Per table (row count, sum of row versions) at the section's start.
+    before: list[tuple[int, int]]
     record: ImportedSection | None
     warnings: _Lines = field(default_factory=_Lines)
     rejections: _Lines = field(default_factory=_Lines)
     merges: _Lines = field(default_factory=_Lines)
     person_ids: set[int] = field(default_factory=set)
-    xids: set[str] = field(default_factory=set)
+    #: What the section's own writes did to its table: rows added, the versions' sum moved.
+    added: int = 0
+    versions: int = 0
     keys: set = field(default_factory=set)
     unsettled: bool = False
 
@@ -193,7 +193,8 @@ class Section:
         self.saw(warnings=result.warnings, rejections=result.rejections)
         self.merges.extend(result.merges)
         self.person_ids |= result.person_ids
-        self.xids |= result.xids
+        self.added += result.added
+        self.versions += result.versions
         written = len(self.keys) + len(result.keys)
         self.keys.update(result.keys)
         if refused or result.repeated or len(self.keys) != written:
@@ -204,12 +205,11 @@ class Section:
         record when a replay could differ from a full run."""
         after = None
         if not self.unsettled:
-            after, _next, foreign = batch_writes.impl.fingerprint(
-                self.models, since=self.since, ours=self.xids
-            )
-            unchanged_reads = after[1:] == self.before[1:]
-            written_count = after[0][0] == self.before[0][0] + counts["created"]
-            if foreign or not unchanged_reads or not written_count:
+            after = batch_writes.impl.fingerprint(self.models)
+            (count, versions), *read = self.before
+            # Nobody else wrote: the tables only read are as they were, and the written one
+            # is exactly what it was plus the section's own writes.
+            if read != after[1:] or after[0] != (count + self.added, versions + self.versions):
                 after = None
         with transaction.atomic():
             if after is None:
@@ -265,10 +265,9 @@ def begin(
     models = DEPENDS.get(spec.name)
     if models is None or dry_run:
         return None
-    taken = batch_writes.impl.fingerprint(models)
-    if taken is None:
+    before = batch_writes.impl.fingerprint(models)
+    if before is None:
         return None
-    before, since, _foreign = taken
     digest = section_digest(source, spec)
     record = ImportedSection.objects.filter(program=program, entity=spec.name).first()
-    return Section(program, spec, digest, models, before, since, record)
+    return Section(program, spec, digest, models, before, record)
