@@ -8,6 +8,9 @@ transaction, so a crash leaves whole batches only and re-running the import
 completes it (every write is an upsert by the contract's key). A batch the
 database refuses is retried row by row, so one bad row never stops the import.
 
+An activity section imported again unchanged into unchanged tables is not read again: its
+last import's report is replayed (``settled``; PostgreSQL only).
+
 A key repeated in one export: the last row wins and stands for the earlier ones
 (counted created + updated the first time, unchanged on a re-import), so
 importing the same export twice changes nothing.
