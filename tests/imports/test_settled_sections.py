@@ -13,8 +13,9 @@ from bench.exportgen import ProgramHistory
 from buddy.models import CheckIn, ImportedSection
 from buddy.schemas import CheckInRecord, validate_record
 from buddy.services.activities import checkin_record
-from tests.imports.state import db_state, last_update
-from webhooks.imports import settled
+from tests.imports.state import db_state, last_update, wipe
+from tests.imports.test_batch_queries import _queries, _with_activities
+from webhooks.imports import pipeline, settled
 from webhooks.imports.writers.batch import batch_writes
 
 pytestmark = pytest.mark.postgres
@@ -73,6 +74,22 @@ def test_an_unchanged_reimport_stages_no_activity_and_changes_nothing(run_import
     assert db_state() == state
     assert last_update() == updated
     assert report == _full_reimport(run_import, path)[0]
+
+
+def test_a_replayed_reimport_costs_the_same_queries_whatever_its_rows(
+    run_import, export, sample_rows, monkeypatch
+):
+    monkeypatch.setattr(pipeline._Import, "finish", lambda self: None)  # the recompute's own
+    small, large = (
+        export(_with_activities(sample_rows, 5)),
+        export(_with_activities(sample_rows, 40)),
+    )
+    run_import(small)
+    few = _queries(run_import, small)
+    wipe()
+    run_import(large)
+
+    assert _queries(run_import, large) == few
 
 
 def test_a_replayed_report_has_the_full_runs_warnings_and_rejections(
