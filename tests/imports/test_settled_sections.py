@@ -10,12 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench.exportgen import ProgramHistory
-from buddy.models import CheckIn, ImportedSection
+from buddy.models import CheckIn, ImportedSection, Match
 from buddy.schemas import CheckInRecord, validate_record
 from buddy.services.activities import checkin_record
 from tests.imports.state import db_state, last_update, wipe
 from tests.imports.test_batch_queries import _queries, _with_activities
 from webhooks.imports import pipeline, settled
+from webhooks.imports.writers import WRITERS
 from webhooks.imports.writers.batch import batch_writes
 
 pytestmark = pytest.mark.postgres
@@ -202,6 +203,27 @@ def test_a_row_refused_for_a_future_date_is_validated_again(run_import, export, 
 
     assert "buddy_checkin" in staged
     assert "buddy_feedback" not in staged
+
+
+@pytest.mark.parametrize("meddled", ["written table", "read table"])
+def test_a_section_another_writer_wrote_beside_is_not_recorded(
+    run_import, export, sample_rows, monkeypatch, meddled
+):
+    original = WRITERS["checkins"]
+
+    def writer_and_another(items, ctx):
+        result = original(items, ctx)
+        if meddled == "written table":
+            CheckIn.objects.filter(external_id=CHECKIN).update(notes="meanwhile")
+        else:
+            Match.objects.update(updated_at=datetime.now(UTC))
+        return result
+
+    monkeypatch.setitem(WRITERS, "checkins", writer_and_another)
+    run_import(export(sample_rows))
+
+    assert not ImportedSection.objects.filter(entity="checkins").exists()
+    assert ImportedSection.objects.filter(entity="feedback").exists()
 
 
 def test_a_dry_run_neither_records_nor_replays(run_import, export, sample_rows):

@@ -20,11 +20,11 @@ run would validate the same rows to the same values and find each already stored
 A section gets no record (the next import runs it in full) when replaying could differ from
 a full run: a batch the database refused (the row-by-row retry), a row refused for a date in
 the future (time may make it valid), two rows written under one key (their second write is
-an update a re-run repeats), a table the section only reads that changed while it ran, or a
-row of its tables written by another transaction while it ran (rows with a version newer
-than the section's start that are not the section's own; a delete by another transaction
-shows in the row count). Not seen: a transaction that started before the section and wrote
-during it (its version is older than the section's start).
+an update a re-run repeats), or another writer while it ran: the tables it only reads must
+be as they were at its start, and the table it writes exactly as it was plus its own writes
+(the staged upsert returns the sum of the versions it replaced and of those it wrote).
+A ``VACUUM FREEZE`` of a table changes its fingerprint (frozen rows read ``xmin`` 2): the
+next import of the section then runs in full, once.
 
 Only on PostgreSQL (``batch_writes.impl.fingerprint``); the generic path (SQLite) always
 runs in full. Never in a dry run.
@@ -32,10 +32,12 @@ runs in full. Never in a dry run.
 
 import functools
 import hashlib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pydantic
 from django.conf import settings
 from django.db import transaction
 
@@ -103,8 +105,10 @@ CODE = (
 
 @functools.cache
 def code_fingerprint() -> bytes:
+    """The importer's code (``CODE``) and the versions of Python and the validator."""
     root = Path(settings.BASE_DIR)
     digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{sys.version}\0{pydantic.VERSION}\0".encode())
     for name in CODE:
         path = root / name
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
