@@ -23,6 +23,8 @@ the future (time may make it valid), two rows written under one key (their secon
 an update a re-run repeats), or another writer while it ran: the tables it only reads must
 be as they were at its start, and the table it writes exactly as it was plus its own writes
 (the staged upsert returns the sum of the versions it replaced and of those it wrote).
+A version names the transaction that wrote it, so this sees other transactions only: a
+write inside a batch's own transaction after the upsert would go unseen (none is made).
 A ``VACUUM FREEZE`` of a table changes its fingerprint (frozen rows read ``xmin`` 2): the
 next import of the section then runs in full, once.
 
