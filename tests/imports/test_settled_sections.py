@@ -16,6 +16,7 @@ from buddy.services.activities import checkin_record
 from tests.imports.state import db_state, last_update, wipe
 from tests.imports.test_batch_queries import _queries, _with_activities
 from webhooks.imports import pipeline, settled
+from webhooks.imports.writers import TABLES
 from webhooks.imports.writers.batch import batch_writes
 
 pytestmark = pytest.mark.postgres
@@ -248,3 +249,8 @@ def _target(export, form):
     if path.is_file():
         path.unlink()
     return path
+
+
+def test_each_settled_entity_names_the_table_its_writer_fills_first():
+    for name, models in settled.DEPENDS.items():
+        assert models[0] in TABLES[name], name
