@@ -70,6 +70,10 @@ def _bare_date_is_midnight_utc(value: Any) -> Any:
     return value
 
 
+#: The refusal of a date after now (plus the tolerance): the one rule whose verdict on the
+#: same value changes with time (``webhooks.imports.settled`` does not replay it).
+FUTURE_MESSAGE = "must not be in the future"
+
 #: (POSIX second it was computed in, tolerance, latest accepted instant). It runs for every
 #: date of every imported row, so "now + tolerance" is built at most once a second, not per
 #: value; the tolerance setting is re-read each second too (tests override it).
@@ -92,7 +96,7 @@ def _in_accepted_range(value: datetime) -> datetime:
         tolerance = settings.BUDDY_FUTURE_TOLERANCE_SECONDS
         _future_limit = (second, tolerance, datetime.fromtimestamp(second + 1 + tolerance, UTC))
     if value > _future_limit[2]:
-        raise ValueError("must not be in the future")
+        raise ValueError(FUTURE_MESSAGE)
     return value
 
 

@@ -24,7 +24,7 @@ from buddy.models.choices import (
     Role,
     TargetRole,
 )
-from buddy.models.imports import ImportRun, ImportStatus
+from buddy.models.imports import ImportedSection, ImportRun, ImportStatus
 from buddy.models.matches import Match, MatchTransition
 from buddy.models.people import Company, ExternalId, Person
 from buddy.models.programs import (
@@ -57,6 +57,7 @@ __all__ = [
     "FormalEventType",
     "ImportRun",
     "ImportStatus",
+    "ImportedSection",
     "InformalEvent",
     "LearnerProgress",
     "Match",

@@ -80,3 +80,33 @@ class ImportRun(TimeStampedModel):
     @property
     def rows_total(self) -> int:
         return sum(p.get("total", 0) for p in self.progress.values())
+
+
+class ImportedSection(models.Model):
+    """What importing one entity of an export into a program last gave, to replay when the
+    same section is imported again into an unchanged database (``webhooks.imports.settled``).
+
+    ``digest``: the section's raw bytes, the export's form, the importer's code and
+    settings. ``fingerprint``: the tables the section reads and writes, as they were right
+    after it (PostgreSQL row versions). ``report``: what a full re-import of the section
+    into that state reports (counts, warnings, rejections, the people it names).
+    """
+
+    program = models.ForeignKey(
+        "buddy.Program", on_delete=models.CASCADE, related_name="imported_sections"
+    )
+    entity = models.CharField(max_length=40)
+    digest = models.BinaryField(max_length=32)
+    fingerprint = models.BinaryField(max_length=32)
+    report = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "entity"], name="imported_section_program_entity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} of program {self.program_id}"

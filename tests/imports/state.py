@@ -117,9 +117,10 @@ def last_update() -> dict[str, object]:
 
 def wipe() -> None:
     """Delete everything an import writes (to compare two imports in one test)."""
-    from buddy.models import Company, EnrollmentStatusChange
+    from buddy.models import Company, EnrollmentStatusChange, ImportedSection
 
     for model in (
+        ImportedSection,
         MilestoneAchievement,
         Feedback,
         CheckIn,

@@ -475,6 +475,11 @@ class ExportSource:
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         raise NotImplementedError
 
+    def section_bytes(self, spec: EntitySpec) -> Iterator[bytes]:
+        """The entity's raw bytes, in blocks: everything its scan and rows are read from
+        (``settled``: equal bytes read as equal rows)."""
+        raise NotImplementedError
+
 
 class CsvSource(ExportSource):
     """The folder and zip forms: one CSV file per entity."""
@@ -505,6 +510,11 @@ class CsvSource(ExportSource):
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         with self._binary(spec) as binary:
             yield from csv_rows(binary, spec, reopen=lambda: self._open(spec))
+
+    def section_bytes(self, spec: EntitySpec) -> Iterator[bytes]:
+        with self._binary(spec) as binary:
+            while block := binary.read(1 << 20):
+                yield block
 
 
 def _ignored(names) -> list[str]:
@@ -693,6 +703,14 @@ class JsonSource(ExportSource):
 
     def rows(self, spec: EntitySpec) -> Iterator[RawRow]:
         yield from self._items(spec)
+
+    def section_bytes(self, spec: EntitySpec) -> Iterator[bytes]:
+        """The entity's spool (its items as read, rejections included)."""
+        spool, count = self.spools[spec.name]
+        yield count.to_bytes(8, "little")
+        spool.seek(0)
+        while block := spool.read(1 << 20):
+            yield block
 
 
 class _Spooler:

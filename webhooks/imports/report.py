@@ -131,6 +131,13 @@ class BatchResult:
     arrived_matches: list[str] = field(default_factory=list)
     #: Earlier rows of rejected rows' keys, to write in their place.
     fallbacks: list = field(default_factory=list)
+    #: PostgreSQL's staged upsert (``settled``): the keys it wrote, whether a key repeated
+    #: in the batch, how many rows it inserted and by how much it moved the sum of the
+    #: table's row versions (``batch._row_version``: new versions in, replaced ones out).
+    keys: list = field(default_factory=list)
+    repeated: bool = False
+    added: int = 0
+    versions: int = 0
 
     def count(self, outcome: Outcome | str, weight: int = 1) -> None:
         """``weight`` > 1: the row also stands for earlier rows of the same key in the export.
@@ -166,6 +173,10 @@ class BatchResult:
         self.arrived_people += other.arrived_people
         self.arrived_matches += other.arrived_matches
         self.fallbacks += other.fallbacks
+        self.keys += other.keys
+        self.repeated = self.repeated or other.repeated
+        self.added += other.added
+        self.versions += other.versions
 
 
 @dataclass

@@ -34,6 +34,10 @@ class GenericBatchWrites:
     def analyze(self, models: Iterable) -> None:
         """Only PostgreSQL's planner needs telling that a table grew (``ANALYZE``)."""
 
+    def fingerprint(self, models: Iterable):
+        """Row versions are PostgreSQL's: without them no section is settled (``settled``)."""
+        return None
+
     def update_rows(self, model, rows: dict[int, dict], fields: Iterable[str]) -> None:
         """Write ``fields`` of these rows (pk → column values) and move their ``updated_at``."""
         fields = sorted(fields)
@@ -111,6 +115,13 @@ def _json_text(value, _dumps=json.dumps) -> str:
     return _dumps(value)
 
 
+def _row_version(model, alias: str) -> str:
+    """A row's version as a number: a hash of its id and ``xmin`` (the transaction that wrote
+    this version of it; an update writes a new version)."""
+    pk = column(model, model._meta.pk.name)
+    return f"hashtextextended({alias}.{pk}::text || ':' || {alias}.xmin::text, 0)"
+
+
 def _int_array(numbers: list[int]) -> str:
     """An ``integer[]`` literal built in one pass (psycopg adapts a list item by item)."""
     return "{" + ",".join(map(str, numbers)) + "}"
@@ -137,6 +148,19 @@ class PostgresBatchWrites(GenericBatchWrites):
         if names:
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {', '.join(names)}")
+
+    def fingerprint(self, models: Iterable) -> list[tuple[int, int]]:
+        """For ``settled``: per table its row count and the sum of ``row_version`` over its
+        rows (any insert, update or delete changes one of them). One statement, one
+        snapshot."""
+        parts = [
+            f"SELECT {position}, count(*), "  # noqa: S608
+            f"coalesce(sum({_row_version(model, 't')}), 0)::text FROM {table(model)} t"
+            for position, model in enumerate(models)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts))
+            return [(count, int(total)) for _p, count, total in sorted(cursor.fetchall())]
 
     def update_rows(self, model, rows: dict[int, dict], fields: Iterable[str]) -> None:
         """One ``UPDATE … FROM UNNEST(<one array per column>)``: a handful of parameters
@@ -225,6 +249,8 @@ class PostgresBatchWrites(GenericBatchWrites):
                 same = all(earlier[n] == values[n] for n in names)
                 final[position] = (key, values)
                 outcomes.append((item, None, Outcome.UNCHANGED if same else Outcome.UPDATED))
+                result.repeated = True
+        result.keys += staged
 
         keys = [meta.get_field(n) for n in key_names]
         fields = [meta.get_field(n) for n in names]
@@ -259,12 +285,18 @@ class PostgresBatchWrites(GenericBatchWrites):
                         row[at] = _json_text(row[at])
                     copy.write_row(row)
             cursor.execute(
-                f"SELECT s.ord, t.{pk} IS NOT NULL, {same} FROM {stage} s "  # noqa: S608
-                f"LEFT JOIN {target} t ON {join}"
+                f"SELECT s.ord, t.{pk} IS NOT NULL, {same}, "  # noqa: S608
+                f"CASE WHEN {same} THEN 0 ELSE {_row_version(model, 't')} END "
+                f"FROM {stage} s LEFT JOIN {target} t ON {join}"
             )
-            found = {o: (exists, unchanged) for o, exists, unchanged in cursor.fetchall()}
+            found, replaced = {}, 0
+            for o, exists, unchanged, version in cursor.fetchall():
+                found[o] = (exists, unchanged)
+                if exists and not unchanged:
+                    replaced += version
             new = [o for o, (exists, _same) in found.items() if not exists]
             changed = [o for o, (exists, unchanged) in found.items() if exists and not unchanged]
+            result.versions -= replaced
             now = timezone.now()
             if new:
                 constant = {"created_at": now, "updated_at": now, "source": via}
@@ -285,17 +317,25 @@ class PostgresBatchWrites(GenericBatchWrites):
                     ]
                 )
                 cursor.execute(
-                    f"INSERT INTO {target} ({columns}) SELECT {selected} "  # noqa: S608
-                    f"FROM {stage} s WHERE s.ord = ANY(%s::integer[])",
+                    f"WITH w AS (INSERT INTO {target} ({columns}) SELECT {selected} "  # noqa: S608
+                    f"FROM {stage} s WHERE s.ord = ANY(%s::integer[]) "
+                    f"RETURNING {_row_version(model, target)} AS v) "
+                    "SELECT count(*), coalesce(sum(v), 0)::text FROM w",
                     [*extra_values, _int_array(new)],
                 )
+                added, version = cursor.fetchone()
+                result.added += added
+                result.versions += int(version)
             if changed:
                 assignments = ", ".join(f"{c} = s.{c}" for c in field_columns)
                 cursor.execute(
-                    f"UPDATE {target} t SET {assignments}, {updated_at} = %s "  # noqa: S608
-                    f"FROM {stage} s WHERE {join} AND s.ord = ANY(%s::integer[])",
+                    f"WITH w AS (UPDATE {target} t SET {assignments}, {updated_at} = %s "  # noqa: S608
+                    f"FROM {stage} s WHERE {join} AND s.ord = ANY(%s::integer[]) "
+                    f"RETURNING {_row_version(model, 't')} AS v) "
+                    "SELECT count(*), coalesce(sum(v), 0)::text FROM w",
                     [now, _int_array(changed)],
                 )
+                result.versions += int(cursor.fetchone()[1])
             cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
         for item, position, fixed in outcomes:
             if fixed is None:
