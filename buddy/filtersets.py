@@ -171,21 +171,55 @@ class ScopedFilterSet(django_filters.FilterSet):
                 f.restrict(self._meta.model, masked)
 
     @cached_property
-    def filters_nothing(self) -> bool:
-        """Bound to data that holds none of the filters' keys (each field optional)."""
+    def named_filters(self) -> tuple[str, ...] | None:
+        """The filters whose keys the bound data holds, in declaration order (each field
+        optional); None when the form must decide (unbound, a required field, or a widget
+        that reads several keys: not met by any filter set here)."""
         if not self.is_bound:
-            return False
+            return None
+        named = []
         for name, f in self.filters.items():
             widget = f.extra.get("widget", f.field_class.widget)
             if f.extra.get("required") or _reads_several_keys(widget):
-                return False  # (not met by any filter set here: the form decides)
+                return None
             key = f"{self.form_prefix}-{name}" if self.form_prefix else name
             if key in self.data:
-                return False
-        return True
+                named.append(name)
+        return tuple(named)
+
+    @property
+    def filters_nothing(self) -> bool:
+        """Bound to data that holds none of the filters' keys (each field optional)."""
+        return self.named_filters == ()
+
+    @property
+    def _checking_form(self) -> forms.Form:
+        """The form that validates the data and gives the filters' values: the form of the
+        named filters alone (``named_form_class``) unless the whole form is built already
+        (a page that renders it, and may have changed its fields) or the form must decide.
+        The fields left out would clean to their empty values, which filter nothing, and
+        raise no error (tests/buddy/test_filtersets_without_data.py), so the errors and the
+        rows are the whole form's; django-filter's form deep-copied all the filters' fields
+        for every filtered page (a fifth of a ``?status=active`` matches request)."""
+        if "_form" in self.__dict__ or self.named_filters is None:
+            return self.form
+        if "_named_form" not in self.__dict__:
+            form_class = self.named_form_class(self.named_filters)
+            self._named_form = form_class(self.data, prefix=self.form_prefix)
+        return self._named_form
 
     def is_valid(self):
-        return self.filters_nothing or super().is_valid()
+        return self.filters_nothing or (self.is_bound and self._checking_form.is_valid())
+
+    @property
+    def errors(self):
+        return self._checking_form.errors
+
+    def filter_queryset(self, queryset):
+        # django-filter's, over the values of the form that checked the data
+        for name, value in self._checking_form.cleaned_data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     def get_form_class(self):
         """django-filter's form class, made once per filter set class, masking and language:
@@ -199,6 +233,21 @@ class ScopedFilterSet(django_filters.FilterSet):
             form_class = _FORM_CLASSES.setdefault(key, super().get_form_class())
         return form_class
 
+    def named_form_class(self, names: tuple[str, ...]) -> type[forms.Form]:
+        """``get_form_class``'s form with only the fields of ``names`` (the same field
+        objects: each form deep-copies its own), kept like it (a bounded number of them)."""
+        whole = self.get_form_class()
+        if names == tuple(whole.base_fields):
+            return whole
+        key = (type(self), self.masked, translation.get_language(), names)
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            fields = {name: whole.base_fields[name] for name in names}
+            form_class = type(whole.__name__, (self._meta.form,), fields)
+            if len(_FORM_CLASSES) < _MOST_FORM_CLASSES:
+                _FORM_CLASSES[key] = form_class
+        return form_class
+
     @property
     def qs(self):
         if self.filters_nothing and not hasattr(self, "_qs"):
@@ -208,6 +257,8 @@ class ScopedFilterSet(django_filters.FilterSet):
 
 #: ``ScopedFilterSet.get_form_class``'s classes by (filter set class, masked, language)
 _FORM_CLASSES: dict[tuple, type[forms.Form]] = {}
+#: at most so many classes kept (a client may name any combination of filters)
+_MOST_FORM_CLASSES = 2_000
 
 
 def _own_copy(f: django_filters.Filter) -> django_filters.Filter:
