@@ -35,6 +35,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="", help="endpoint labels separated by |")
     parser.add_argument("--profile", default="", help="one endpoint's label: print a cProfile")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind: each endpoint's requests inside one libc qsort call (see below)",
+    )
     args = parser.parse_args()
     import importlib.util
 
@@ -89,6 +94,26 @@ def main() -> None:
             request(path)
         profile.disable()
         pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+        return
+    if args.callgrind:
+        # valgrind --tool=callgrind --collect-atstart=no --toggle-collect=ffi_call
+        #   --dump-after=ffi_call: one dump per endpoint (the last ones), of its --requests
+        # requests alone, called through ctypes (libffi), which the requests do not use
+        import ctypes
+
+        call = ctypes.pythonapi.PyEval_CallObjectWithKeywords
+        call.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_void_p]
+        call.restype = ctypes.py_object
+        for label, path in paths.items():
+            for _ in range(10):
+                assert request(path) == 200, label
+
+            def measured(path=path):
+                for _ in range(args.requests):
+                    request(path)
+
+            call(measured, (), None)
+            print(f"measured {label}", flush=True)
         return
     for label, path in paths.items():
         code = request(path)
