@@ -119,12 +119,40 @@ def _reader(field, serializer):
     if field.source == "*":
         return _same, field.to_representation
     (name,) = field.source_attrs
-    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
-        column = serializer.Meta.model._meta.get_field(name).attname  # the id, no join
-        return operator.attrgetter(column), _same
+    read = operator.attrgetter(_attribute(field, serializer.Meta.model) or name)
     if type(field) in _DATETIMES:
-        return operator.attrgetter(name), _iso_datetime(field)
-    return operator.attrgetter(name), _SCALARS.get(type(field), field.to_representation)
+        return read, _iso_datetime(field)
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        return read, _same
+    return read, _SCALARS.get(type(field), field.to_representation)
+
+
+def _attribute(field, model) -> str | None:
+    """The one attribute of a row a lean page's field reads (a foreign key's id column for
+    a related id, no join), None for a field that reads the whole row (a method, ``*``) or
+    a related row."""
+    if isinstance(field, serializers.SerializerMethodField) or field.source == "*":
+        return None
+    (name,) = field.source_attrs
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        return model._meta.get_field(name).attname
+    if isinstance(field, serializers.RelatedField):
+        return None  # (its representation reads the related row: StringRelatedField…)
+    return name
+
+
+def lean_row_attributes(serializer_class) -> tuple[str, ...] | None:
+    """The attributes of a row that a lean page of ``serializer_class`` reads (columns and
+    the list's annotations), or None when a field needs more than one plain value of the
+    row (a method, a related row, a class not rendered lean). A page of such rows may be
+    read as named tuples of these attributes (``CursorPagination``: no model instances)
+    and renders the same JSON, each value read by the same reader."""
+    shape = _shape(serializer_class)
+    if shape is None:
+        return None
+    model = serializer_class.Meta.model
+    names = [_attribute(field, model) for field in shape[0]]
+    return None if None in names else tuple(dict.fromkeys(names))
 
 
 #: date-time fields rendered by ``_iso_datetime`` (DRF's ISO 8601 output, its time zone)
