@@ -167,13 +167,24 @@ def _iso_datetime(field):
     if zone is None or not isinstance(output, str) or output.lower() != ISO_8601:
         return field.to_representation
 
+    in_utc = _is_utc(zone)
+
     def convert(value):
+        if in_utc and value.__class__ is datetime.datetime and value.tzinfo is datetime.UTC:
+            # (the database's values: already in the zone; ``astimezone`` would give the
+            # same digits and offset, +00:00, which DRF writes as Z)
+            return value.isoformat()[:-6] + "Z"
         if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
             return field.to_representation(value)
         text = value.astimezone(zone).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return convert
+
+
+def _is_utc(zone) -> bool:
+    """``zone`` is UTC itself (not merely at offset 0 today): no value's offset moves."""
+    return zone is datetime.UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
 
 
 def _same(value):

@@ -243,3 +243,20 @@ def test_a_list_whose_fields_read_more_than_a_plain_value_reads_model_instances(
     assert api.lean_row_attributes(PersonSerializer) is None  # a method, a related name
     attributes = api.lean_row_attributes(MatchSerializer)
     assert {"program_type", "participant_id", "buddy_id", "matched_at"} <= set(attributes)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_a_lean_page_writes_each_date_time_as_drf_does_in_the_current_zone(zone):
+    """Values read from the database are in UTC: written as they are (Z) when the current
+    zone is UTC, converted to it otherwise; with and without a fraction of a second."""
+    import datetime
+
+    values = [
+        datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.UTC),  # Berlin's DST switch
+        datetime.datetime(2026, 7, 1, 12, 0, 0, 5, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 7, 1, 12, 0, tzinfo=datetime.timezone(timedelta(hours=2))),
+    ]
+    field = serializers.DateTimeField()
+    with timezone.override(zone):
+        convert = api._iso_datetime(field)
+        assert [convert(v) for v in values] == [field.to_representation(v) for v in values]
