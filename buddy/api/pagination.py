@@ -6,7 +6,9 @@ no request reads a whole table; the maximum is in the OpenAPI schema. A ``limit`
 """
 
 import base64
+import collections
 import datetime
+import functools
 import json
 import uuid
 from decimal import Decimal
@@ -14,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
+from django.db.models.query import BaseIterable
 from rest_framework import pagination
 from rest_framework.utils.urls import replace_query_param
 
@@ -99,17 +102,21 @@ class CursorPagination(pagination.CursorPagination):
         return self.page
 
     def _rows(self, queryset, view):
-        """The page's rows as named tuples of what its representation and its cursor read,
-        when the view's serializer says what that is (``lean_row_attributes``: a lean page
-        of plain values, read by the same readers), else as model instances. A model
+        """The page's rows as named tuples of their columns and annotations (``PlainRows``)
+        when the view's serializer reads nothing else (``lean_row_attributes``: a lean
+        page of plain values, read by the same readers), else as model instances. A model
         instance costs more than its row's values (Django's ``Model.__init__``, a
         descriptor per foreign key: a sixth of a matches request)."""
         serializer_class = view.get_serializer_class() if view is not None else None
         attributes = serializer_class and lean_row_attributes(serializer_class)
-        if not attributes or queryset.query.distinct_fields or queryset._prefetch_related_lookups:
+        if not attributes or not PlainRows.can_read(queryset):
             return queryset
-        keys = [key.name for key in self.keys]
-        return queryset.values_list(*dict.fromkeys([*attributes, *keys]), named=True)
+        columns = {field.attname for field in queryset.model._meta.concrete_fields}
+        if not set(attributes) <= columns | set(queryset.query.annotation_select):
+            return queryset
+        plain = queryset._chain()
+        plain._iterable_class = PlainRows
+        return plain
 
     def get_next_link(self):
         return self._link(self.page[-1], reverse=False) if self.has_next else None
@@ -177,6 +184,45 @@ class CursorPagination(pagination.CursorPagination):
                     f"at most {self.max_page_size})."
                 )
         return parameters
+
+
+class PlainRows(BaseIterable):
+    """A queryset's rows as named tuples of its model's columns (by attribute name:
+    ``participant_id``) and its annotations, converted as for its model instances (the
+    same compiler, the same converters) but without making them: what Django's
+    ``ModelIterable`` reads, less ``Model.__init__``. For a queryset of the model's own
+    columns (``can_read``: no related rows, deferred columns, extra or distinct columns)."""
+
+    @staticmethod
+    def can_read(queryset) -> bool:
+        query = queryset.query
+        return (
+            queryset._fields is None
+            and not queryset._prefetch_related_lookups
+            and not query.select_related
+            and not query.extra_select
+            and not query.distinct
+            and query.deferred_loading == (frozenset(), True)
+        )
+
+    def __iter__(self):
+        queryset = self.queryset
+        compiler = queryset.query.get_compiler(queryset.db)
+        results = compiler.execute_sql(chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
+        names = [None] * len(compiler.select)
+        for index in compiler.klass_info["select_fields"]:
+            names[index] = compiler.select[index][0].target.attname
+        for name, index in compiler.annotation_col_map.items():
+            names[index] = name
+        row_class = _row_class(tuple(names))
+        make = tuple.__new__
+        for row in compiler.results_iter(results):
+            yield make(row_class, row)
+
+
+@functools.lru_cache(maxsize=256)
+def _row_class(names: tuple[str, ...]) -> type:
+    return collections.namedtuple("Row", names)
 
 
 def cursor_for(row, ordering, *, reverse: bool = False, model=None) -> str:
