@@ -149,9 +149,8 @@ class ScopedFilterSet(django_filters.FilterSet):
     tests/buddy/test_filtersets_without_data.py holds every filter set to it)."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, masked=None):
-        # django-filter's BaseFilterSet.__init__, but each filter copied alone (``_own_copy``)
-        # instead of ``copy.deepcopy`` of them all (the matches list's 13: 2.4 M instructions
-        # on every request, a twelfth of it; bench/README.md, API)
+        # django-filter's BaseFilterSet.__init__, but the filters copied when first asked
+        # for (``filters``)
         if queryset is None:
             queryset = self._meta.model._default_manager.all()
         self.is_bound = data is not None
@@ -159,16 +158,31 @@ class ScopedFilterSet(django_filters.FilterSet):
         self.queryset = queryset
         self.request = request
         self.form_prefix = prefix
-        self.filters = {name: _own_copy(f) for name, f in self.base_filters.items()}
-        for f in self.filters.values():
-            f.model = queryset.model
-            f.parent = self
         if masked is None:
             masked = request is None or access_for(request.user).masked
         self.masked = masked
-        for f in self.filters.values():
-            if isinstance(f, Ordering):
-                f.restrict(self._meta.model, masked)
+
+    @cached_property
+    def filters(self) -> dict[str, django_filters.Filter]:
+        """The filter set's own filters: each copied alone (``_own_copy``) instead of
+        ``copy.deepcopy`` of them all (the matches list's 13: 2.4 M instructions on every
+        request, a twelfth of it; bench/README.md, API), and only when asked for, which a
+        request naming no filter never does (its 13 copies: ~3 % of a matches page)."""
+        return {name: self._own(f) for name, f in self.base_filters.items()}
+
+    def _own(self, declared: django_filters.Filter) -> django_filters.Filter:
+        f = _own_copy(declared)
+        f.model = self.queryset.model
+        f.parent = self
+        if isinstance(f, Ordering):
+            f.restrict(self._meta.model, self.masked)
+        return f
+
+    def _filter(self, name: str) -> django_filters.Filter:
+        """The filter set's filter of that name: copied alone unless all are already."""
+        if "filters" in self.__dict__:
+            return self.filters[name]
+        return self._own(self.base_filters[name])
 
     @cached_property
     def named_filters(self) -> tuple[str, ...] | None:
@@ -178,7 +192,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         if not self.is_bound:
             return None
         named = []
-        for name, f in self.filters.items():
+        for name, f in self.base_filters.items():  # (what is read here is as declared)
             widget = f.extra.get("widget", f.field_class.widget)
             if f.extra.get("required") or _reads_several_keys(widget):
                 return None
@@ -218,7 +232,7 @@ class ScopedFilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         # django-filter's, over the values of the form that checked the data
         for name, value in self._checking_form.cleaned_data.items():
-            queryset = self.filters[name].filter(queryset, value)
+            queryset = self._filter(name).filter(queryset, value)
         return queryset
 
     def get_form_class(self):
