@@ -93,7 +93,8 @@ def main() -> None:
         for _ in range(args.requests):
             request(path)
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+        order = os.environ.get("PROFILE_SORT", "cumulative")
+        pstats.Stats(profile).sort_stats(order).print_stats(60)
         return
     if args.callgrind:
         # valgrind --tool=callgrind --collect-atstart=no --toggle-collect=ffi_call

@@ -124,7 +124,25 @@ def _reader(field, serializer):
         return read, _iso_datetime(field)
     if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
         return read, _same
+    if type(field) in _CHOICES:
+        return read, _choice(field)
     return read, _SCALARS.get(type(field), field.to_representation)
+
+
+#: choice fields whose representation is DRF's ``ChoiceField.to_representation``
+_CHOICES = {serializers.ChoiceField, ProgramTypeField}
+
+
+def _choice(field):
+    """DRF's ``ChoiceField.to_representation`` of a value that is not None: a plain string
+    (a column's value) looked up directly (``''`` is ``''`` either way: a choice maps to
+    itself), anything else (an enum member) by the field."""
+    get, represent = field.choice_strings_to_values.get, field.to_representation
+
+    def convert(value):
+        return get(value, value) if value.__class__ is str else represent(value)
+
+    return convert
 
 
 def _attribute(field, model) -> str | None:

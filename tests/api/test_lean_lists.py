@@ -260,3 +260,12 @@ def test_a_lean_page_writes_each_date_time_as_drf_does_in_the_current_zone(zone)
     with timezone.override(zone):
         convert = api._iso_datetime(field)
         assert [convert(v) for v in values] == [field.to_representation(v) for v in values]
+
+
+def test_a_lean_page_writes_each_choice_as_drf_does():
+    from buddy.models import MatchStatus
+
+    field = serializers.ChoiceField(choices=MatchStatus.choices)
+    convert = api._choice(field)
+    values = ["active", "", "not-a-choice", MatchStatus.ENDED]
+    assert [convert(v) for v in values] == [field.to_representation(v) for v in values]
