@@ -149,9 +149,8 @@ class ScopedFilterSet(django_filters.FilterSet):
     tests/buddy/test_filtersets_without_data.py holds every filter set to it)."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, masked=None):
-        # django-filter's BaseFilterSet.__init__, but each filter copied alone (``_own_copy``)
-        # instead of ``copy.deepcopy`` of them all (the matches list's 13: 2.4 M instructions
-        # on every request, a twelfth of it; bench/README.md, API)
+        # django-filter's BaseFilterSet.__init__, but the filters copied when first asked
+        # for (``filters``)
         if queryset is None:
             queryset = self._meta.model._default_manager.all()
         self.is_bound = data is not None
@@ -159,33 +158,82 @@ class ScopedFilterSet(django_filters.FilterSet):
         self.queryset = queryset
         self.request = request
         self.form_prefix = prefix
-        self.filters = {name: _own_copy(f) for name, f in self.base_filters.items()}
-        for f in self.filters.values():
-            f.model = queryset.model
-            f.parent = self
         if masked is None:
             masked = request is None or access_for(request.user).masked
         self.masked = masked
-        for f in self.filters.values():
-            if isinstance(f, Ordering):
-                f.restrict(self._meta.model, masked)
 
     @cached_property
-    def filters_nothing(self) -> bool:
-        """Bound to data that holds none of the filters' keys (each field optional)."""
+    def filters(self) -> dict[str, django_filters.Filter]:
+        """The filter set's own filters: each copied alone (``_own_copy``) instead of
+        ``copy.deepcopy`` of them all (the matches list's 13: 2.4 M instructions on every
+        request, a twelfth of it; bench/README.md, API), and only when asked for, which a
+        request naming no filter never does (its 13 copies: ~3 % of a matches page)."""
+        return {name: self._own(f) for name, f in self.base_filters.items()}
+
+    def _own(self, declared: django_filters.Filter) -> django_filters.Filter:
+        f = _own_copy(declared)
+        f.model = self.queryset.model
+        f.parent = self
+        if isinstance(f, Ordering):
+            f.restrict(self._meta.model, self.masked)
+        return f
+
+    def _filter(self, name: str) -> django_filters.Filter:
+        """The filter set's filter of that name: copied alone unless all are already."""
+        if "filters" in self.__dict__:
+            return self.filters[name]
+        return self._own(self.base_filters[name])
+
+    @cached_property
+    def named_filters(self) -> tuple[str, ...] | None:
+        """The filters whose keys the bound data holds, in declaration order (each field
+        optional); None when the form must decide (unbound, a required field, or a widget
+        that reads several keys: not met by any filter set here)."""
         if not self.is_bound:
-            return False
-        for name, f in self.filters.items():
+            return None
+        named = []
+        for name, f in self.base_filters.items():  # (what is read here is as declared)
             widget = f.extra.get("widget", f.field_class.widget)
             if f.extra.get("required") or _reads_several_keys(widget):
-                return False  # (not met by any filter set here: the form decides)
+                return None
             key = f"{self.form_prefix}-{name}" if self.form_prefix else name
             if key in self.data:
-                return False
-        return True
+                named.append(name)
+        return tuple(named)
+
+    @property
+    def filters_nothing(self) -> bool:
+        """Bound to data that holds none of the filters' keys (each field optional)."""
+        return self.named_filters == ()
+
+    @property
+    def _checking_form(self) -> forms.Form:
+        """The form that validates the data and gives the filters' values: the form of the
+        named filters alone (``named_form_class``) unless the whole form is built already
+        (a page that renders it, and may have changed its fields) or the form must decide.
+        The fields left out would clean to their empty values, which filter nothing, and
+        raise no error (tests/buddy/test_filtersets_without_data.py), so the errors and the
+        rows are the whole form's; django-filter's form deep-copied all the filters' fields
+        for every filtered page (a fifth of a ``?status=active`` matches request)."""
+        if "_form" in self.__dict__ or self.named_filters is None:
+            return self.form
+        if "_named_form" not in self.__dict__:
+            form_class = self.named_form_class(self.named_filters)
+            self._named_form = form_class(self.data, prefix=self.form_prefix)
+        return self._named_form
 
     def is_valid(self):
-        return self.filters_nothing or super().is_valid()
+        return self.filters_nothing or (self.is_bound and self._checking_form.is_valid())
+
+    @property
+    def errors(self):
+        return self._checking_form.errors
+
+    def filter_queryset(self, queryset):
+        # django-filter's, over the values of the form that checked the data
+        for name, value in self._checking_form.cleaned_data.items():
+            queryset = self._filter(name).filter(queryset, value)
+        return queryset
 
     def get_form_class(self):
         """django-filter's form class, made once per filter set class, masking and language:
@@ -199,6 +247,21 @@ class ScopedFilterSet(django_filters.FilterSet):
             form_class = _FORM_CLASSES.setdefault(key, super().get_form_class())
         return form_class
 
+    def named_form_class(self, names: tuple[str, ...]) -> type[forms.Form]:
+        """``get_form_class``'s form with only the fields of ``names`` (the same field
+        objects: each form deep-copies its own), kept like it (a bounded number of them)."""
+        whole = self.get_form_class()
+        if names == tuple(whole.base_fields):
+            return whole
+        key = (type(self), self.masked, translation.get_language(), names)
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            fields = {name: whole.base_fields[name] for name in names}
+            form_class = type(whole.__name__, (self._meta.form,), fields)
+            if len(_FORM_CLASSES) < _MOST_FORM_CLASSES:
+                _FORM_CLASSES[key] = form_class
+        return form_class
+
     @property
     def qs(self):
         if self.filters_nothing and not hasattr(self, "_qs"):
@@ -208,6 +271,8 @@ class ScopedFilterSet(django_filters.FilterSet):
 
 #: ``ScopedFilterSet.get_form_class``'s classes by (filter set class, masked, language)
 _FORM_CLASSES: dict[tuple, type[forms.Form]] = {}
+#: at most so many classes kept (a client may name any combination of filters)
+_MOST_FORM_CLASSES = 2_000
 
 
 def _own_copy(f: django_filters.Filter) -> django_filters.Filter:

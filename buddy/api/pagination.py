@@ -6,7 +6,9 @@ no request reads a whole table; the maximum is in the OpenAPI schema. A ``limit`
 """
 
 import base64
+import collections
 import datetime
+import functools
 import json
 import uuid
 from decimal import Decimal
@@ -14,9 +16,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
+from django.db.models.query import BaseIterable
 from rest_framework import pagination
 from rest_framework.utils.urls import replace_query_param
 
+from buddy.api.serializers import lean_row_attributes
 from core.errors import FieldError, ValidationFailed
 from core.pii import personal_field_names
 
@@ -90,12 +94,29 @@ class CursorPagination(pagination.CursorPagination):
         queryset = queryset.order_by(*(key.order(self.reverse) for key in self.keys))
         if values is not None:
             queryset = queryset.filter(_after(self.keys, values, self.reverse))
-        rows = list(queryset[: self.page_size + 1])
+        rows = list(self._rows(queryset, view)[: self.page_size + 1])
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size][:: -1 if self.reverse else 1]
         self.has_next = more if not self.reverse else bool(self.page)
         self.has_previous = more if self.reverse else values is not None and bool(self.page)
         return self.page
+
+    def _rows(self, queryset, view):
+        """The page's rows as named tuples of their columns and annotations (``PlainRows``)
+        when the view's serializer reads nothing else (``lean_row_attributes``: a lean
+        page of plain values, read by the same readers), else as model instances. A model
+        instance costs more than its row's values (Django's ``Model.__init__``, a
+        descriptor per foreign key: a sixth of a matches request)."""
+        serializer_class = view.get_serializer_class() if view is not None else None
+        attributes = serializer_class and lean_row_attributes(serializer_class)
+        if not attributes or not PlainRows.can_read(queryset):
+            return queryset
+        columns = {field.attname for field in queryset.model._meta.concrete_fields}
+        if not set(attributes) <= columns | set(queryset.query.annotation_select):
+            return queryset
+        plain = queryset._chain()
+        plain._iterable_class = PlainRows
+        return plain
 
     def get_next_link(self):
         return self._link(self.page[-1], reverse=False) if self.has_next else None
@@ -104,7 +125,7 @@ class CursorPagination(pagination.CursorPagination):
         return self._link(self.page[0], reverse=True) if self.has_previous else None
 
     def _link(self, row, *, reverse: bool) -> str:
-        token = cursor_for(row, self.ordering, reverse=reverse)
+        token = cursor_for(row, self.ordering, reverse=reverse, model=self.model)
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
     def _values_of(self, pk) -> list:
@@ -165,13 +186,55 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
 
-def cursor_for(row, ordering, *, reverse: bool = False) -> str:
+class PlainRows(BaseIterable):
+    """A queryset's rows as named tuples of its model's columns (by attribute name:
+    ``participant_id``) and its annotations, converted as for its model instances (the
+    same compiler, the same converters) but without making them: what Django's
+    ``ModelIterable`` reads, less ``Model.__init__``. For a queryset of the model's own
+    columns (``can_read``: no related rows, deferred columns, extra or distinct columns)."""
+
+    @staticmethod
+    def can_read(queryset) -> bool:
+        query = queryset.query
+        return (
+            queryset._fields is None
+            and not queryset._prefetch_related_lookups
+            and not query.select_related
+            and not query.extra_select
+            and not query.distinct
+            and query.deferred_loading == (frozenset(), True)
+        )
+
+    def __iter__(self):
+        queryset = self.queryset
+        compiler = queryset.query.get_compiler(queryset.db)
+        results = compiler.execute_sql(chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
+        names = [None] * len(compiler.select)
+        for index in compiler.klass_info["select_fields"]:
+            names[index] = compiler.select[index][0].target.attname
+        for name, index in compiler.annotation_col_map.items():
+            names[index] = name
+        row_class = _row_class(tuple(names))
+        make = tuple.__new__
+        for row in compiler.results_iter(results):
+            yield make(row_class, row)
+
+
+@functools.lru_cache(maxsize=256)
+def _row_class(names: tuple[str, ...]) -> type:
+    return collections.namedtuple("Row", names)
+
+
+def cursor_for(row, ordering, *, reverse: bool = False, model=None) -> str:
     """The cursor of the page after ``row`` (before it: ``reverse``) in ``ordering`` (the
-    paginator's: the id last), e.g. for a client or a benchmark that starts deep."""
-    keys = [_Key.of(type(row), name) for name in ordering]
+    paginator's: the id last), e.g. for a client or a benchmark that starts deep. ``row``
+    is a model instance or, with its ``model``, a row of its ordering columns."""
+    model = model or type(row)
+    keys = [_Key.of(model, name) for name in ordering]
     payload = {"o": list(ordering), "v": [key.dump(row) for key in keys], "r": int(reverse)}
     if any(key.personal for key in keys):  # a name in a URL would be in every access log
-        payload = {"o": list(ordering), "v": None, "id": row.pk, "r": int(reverse)}
+        pk = getattr(row, model._meta.pk.attname)
+        payload = {"o": list(ordering), "v": None, "id": pk, "r": int(reverse)}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 

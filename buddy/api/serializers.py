@@ -119,12 +119,58 @@ def _reader(field, serializer):
     if field.source == "*":
         return _same, field.to_representation
     (name,) = field.source_attrs
-    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
-        column = serializer.Meta.model._meta.get_field(name).attname  # the id, no join
-        return operator.attrgetter(column), _same
+    read = operator.attrgetter(_attribute(field, serializer.Meta.model) or name)
     if type(field) in _DATETIMES:
-        return operator.attrgetter(name), _iso_datetime(field)
-    return operator.attrgetter(name), _SCALARS.get(type(field), field.to_representation)
+        return read, _iso_datetime(field)
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        return read, _same
+    if type(field) in _CHOICES:
+        return read, _choice(field)
+    return read, _SCALARS.get(type(field), field.to_representation)
+
+
+#: choice fields whose representation is DRF's ``ChoiceField.to_representation``
+_CHOICES = {serializers.ChoiceField, ProgramTypeField}
+
+
+def _choice(field):
+    """DRF's ``ChoiceField.to_representation`` of a value that is not None: a plain string
+    (a column's value) looked up directly (``''`` is ``''`` either way: a choice maps to
+    itself), anything else (an enum member) by the field."""
+    get, represent = field.choice_strings_to_values.get, field.to_representation
+
+    def convert(value):
+        return get(value, value) if value.__class__ is str else represent(value)
+
+    return convert
+
+
+def _attribute(field, model) -> str | None:
+    """The one attribute of a row a lean page's field reads (a foreign key's id column for
+    a related id, no join), None for a field that reads the whole row (a method, ``*``) or
+    a related row."""
+    if isinstance(field, serializers.SerializerMethodField) or field.source == "*":
+        return None
+    (name,) = field.source_attrs
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        return model._meta.get_field(name).attname
+    if isinstance(field, serializers.RelatedField):
+        return None  # (its representation reads the related row: StringRelatedField…)
+    return name
+
+
+def lean_row_attributes(serializer_class) -> tuple[str, ...] | None:
+    """The attributes of a row that a lean page of ``serializer_class`` reads (columns and
+    the list's annotations), or None when a field needs more than one plain value of the
+    row (a method, a related row, a class not rendered lean). A page of such rows may be
+    read as named tuples of these attributes (``CursorPagination``: no model instances)
+    and renders the same JSON, each value read by the same reader."""
+    shape = _shape(serializer_class)
+    if shape is None:
+        return None
+    model = serializer_class.Meta.model
+    names = [_attribute(field, model) for field in shape[0]]
+    return None if None in names else tuple(dict.fromkeys(names))
 
 
 #: date-time fields rendered by ``_iso_datetime`` (DRF's ISO 8601 output, its time zone)
@@ -139,13 +185,24 @@ def _iso_datetime(field):
     if zone is None or not isinstance(output, str) or output.lower() != ISO_8601:
         return field.to_representation
 
+    in_utc = _is_utc(zone)
+
     def convert(value):
+        if in_utc and value.__class__ is datetime.datetime and value.tzinfo is datetime.UTC:
+            # (the database's values: already in the zone; ``astimezone`` would give the
+            # same digits and offset, +00:00, which DRF writes as Z)
+            return value.isoformat()[:-6] + "Z"
         if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
             return field.to_representation(value)
         text = value.astimezone(zone).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return convert
+
+
+def _is_utc(zone) -> bool:
+    """``zone`` is UTC itself (not merely at offset 0 today): no value's offset moves."""
+    return zone is datetime.UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
 
 
 def _same(value):

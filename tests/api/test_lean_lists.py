@@ -189,3 +189,83 @@ def test_the_people_api_answers_each_person_s_external_ids_as_the_person_reads_t
     assert expected[people[2].pk] == {}
     detail = client.get(f"/api/people/{people[1].pk}/").json()
     assert detail["external_ids"] == expected[people[1].pk]
+
+
+def _model_rows(model, ids: list[int]) -> list:
+    rows = model.objects.in_bulk(ids)
+    if hasattr(model, "program_type"):  # (ProgramTyped: read from its program)
+        rows = with_program_type(model.objects.all()).in_bulk(ids)
+    return [rows[pk] for pk in ids]
+
+
+PLAIN_ROW_LISTS = [
+    ("/api/matches/", MatchSerializer),
+    ("/api/enrollments/", EnrollmentSerializer),
+    ("/api/check-ins/", api.CheckInSerializer),
+    ("/api/feedback/", api.FeedbackSerializer),
+    ("/api/informal-events/", api.InformalEventSerializer),
+    ("/api/attendances/", api.EventAttendanceSerializer),
+    ("/api/milestones/", api.MilestoneSerializer),
+    ("/api/skill-sessions/", api.SkillSessionSerializer),
+]
+
+
+@pytest.mark.parametrize("login", ["coordinator", "viewer"])
+@pytest.mark.parametrize(("path", "serializer"), PLAIN_ROW_LISTS, ids=lambda v: str(v))
+def test_a_page_read_as_plain_rows_is_the_json_of_the_row_serializer_of_its_models(
+    client, path, serializer, login, request
+):
+    """A list whose lean representation reads one plain value per field gets its page as
+    named tuples of those values (``lean_row_attributes``), not model instances: the same
+    bytes as the row serializer gives for the rows' model instances."""
+    from rest_framework.renderers import JSONRenderer
+
+    _rows()
+    _activities()
+    for person in Person.objects.filter(enrollments__isnull=True):  # in the login's scope
+        EnrollmentFactory(person=person, program=buddy_program())
+    user = request.getfixturevalue(login)
+    client.force_login(user)
+    assert api.lean_row_attributes(serializer) is not None
+    page = client.get(path, {"limit": 3}).json()
+    results = page["results"]
+    assert len(results) >= 2
+    rows = _model_rows(serializer.Meta.model, [row["id"] for row in results])
+    context = {"request": SimpleNamespace(user=user)}
+    reference = serializers.ListSerializer(child=serializer(), context=context)
+    render = JSONRenderer().render
+    assert render(results) == render(reference.to_representation(rows))
+    following = client.get(client.get(path, {"limit": 1}).json()["next"])  # a plain row's cursor
+    assert following.json()["results"][0] == results[1]
+
+
+def test_a_list_whose_fields_read_more_than_a_plain_value_reads_model_instances():
+    assert api.lean_row_attributes(PersonSerializer) is None  # a method, a related name
+    attributes = api.lean_row_attributes(MatchSerializer)
+    assert {"program_type", "participant_id", "buddy_id", "matched_at"} <= set(attributes)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_a_lean_page_writes_each_date_time_as_drf_does_in_the_current_zone(zone):
+    """Values read from the database are in UTC: written as they are (Z) when the current
+    zone is UTC, converted to it otherwise; with and without a fraction of a second."""
+    import datetime
+
+    values = [
+        datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.UTC),  # Berlin's DST switch
+        datetime.datetime(2026, 7, 1, 12, 0, 0, 5, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 7, 1, 12, 0, tzinfo=datetime.timezone(timedelta(hours=2))),
+    ]
+    field = serializers.DateTimeField()
+    with timezone.override(zone):
+        convert = api._iso_datetime(field)
+        assert [convert(v) for v in values] == [field.to_representation(v) for v in values]
+
+
+def test_a_lean_page_writes_each_choice_as_drf_does():
+    from buddy.models import MatchStatus
+
+    field = serializers.ChoiceField(choices=MatchStatus.choices)
+    convert = api._choice(field)
+    values = ["active", "", "not-a-choice", MatchStatus.ENDED]
+    assert [convert(v) for v in values] == [field.to_representation(v) for v in values]

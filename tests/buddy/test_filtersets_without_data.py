@@ -124,3 +124,60 @@ def test_a_label_set_on_a_filter_set_s_filter_stays_there():
 
     PersonListFilterSet(QueryDict(""), queryset=Person.objects.all())
     assert PersonListFilterSet.base_filters["company"]._label is None
+
+
+def _whole_form(filter_set, query: str):
+    """The filter set as django-filter checks it: the whole form of every filter."""
+    made = _made(filter_set, query)
+    made.form  # noqa: B018 - built first, so that it is the form that checks the data
+    return made
+
+
+def _some_data(filter_set) -> list[str]:
+    """For each filter, a query naming it alone with a value its field refuses (when it
+    refuses any) and with its empty value."""
+    queries = []
+    for name in _made(filter_set).filters:
+        queries += [f"{name}=", f"{name}=%00nonsense%00", f"{name}=1&cursor=abc"]
+    return queries
+
+
+@pytest.mark.parametrize("filter_set", FILTER_SETS, ids=lambda cls: cls.__name__)
+def test_data_naming_some_filters_is_checked_by_their_fields_alone_as_by_the_whole_form(
+    filter_set,
+):
+    for query in _some_data(filter_set):
+        named = _made(filter_set, query)
+        whole = _whole_form(filter_set, query)
+        assert named.is_valid() == whole.is_valid(), query
+        assert named.errors == whole.errors, query
+        if whole.is_valid():
+            assert str(named.qs.query) == str(whole.qs.query), query
+        assert not hasattr(named, "_form"), query  # the whole form was not built
+
+
+def test_data_naming_a_filter_builds_only_that_filter_s_field():
+    from buddy.filtersets import MatchFilterSet
+
+    made = _made(MatchFilterSet, "status=active&cursor=abc")
+    assert made.is_valid()
+    assert list(made._checking_form.fields) == ["status"]
+    assert not hasattr(made, "_form")
+
+
+def test_errors_of_several_named_filters_are_in_the_filters_order():
+    from buddy.filtersets import MatchFilterSet
+
+    query = "matched_after=yesterday&status=nonsense"
+    named, whole = _made(MatchFilterSet, query), _whole_form(MatchFilterSet, query)
+    assert not named.is_valid()
+    assert list(named.errors) == list(whole.errors) == ["status", "matched_after"]
+
+
+def test_a_page_that_changed_its_whole_form_is_filtered_by_it():
+    from buddy.filtersets import MatchFilterSet
+
+    made = _made(MatchFilterSet, "status=active")
+    made.form.fields.pop("status")  # as a UI list does with a filter it does not offer
+    assert made.is_valid()
+    assert " WHERE " not in str(made.qs.query)
