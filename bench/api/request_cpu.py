@@ -2,7 +2,7 @@
 Django's WSGI handler with bench/api's settings (production's, DEBUG off) and a
 coordinator's token, on bench/api's data (run bench/api/run.py once first).
 
-    DATABASE_URL=postgres://…/buddy_bench_recompute .venv/bin/python bench/api/request_cpu.py \
+    DATABASE_URL=postgres://…/buddy_bench_ui_api .venv/bin/python bench/api/request_cpu.py \
         [--requests 200] [--rounds 5] [--only 'matches|people'] [--profile matches]
 
 For each endpoint the figure is the minimum over ``--rounds`` of the mean CPU ms of
