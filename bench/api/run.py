@@ -21,8 +21,14 @@ refuses, gunicorn's access log to a file.
 
 Load: CLIENTS keep-alive connections from a raw asyncio HTTP/1.1 client (no HTTP library, so
 it takes little of the CPU the server needs; its CPU per request is printed) send GETs one
-after the other for SECONDS per endpoint, after a 2-second warm-up of each. The reference is
-measured first and again last; an endpoint's ratio is its requests/s over the mean of the two.
+after the other for SECONDS per endpoint, after a 2-second warm-up of each (and every
+endpoint for 3 s once, when the server has started: its workers' first requests are
+slower). Each page and detail endpoint is measured paired with the reference, ABBA: the
+reference for SECONDS / 2, the
+endpoint twice for SECONDS / 2, the reference again; its ratio (``× ref``) is its
+requests/s over those two reference slices' (this machine's speed drifts by up to 1.5×
+within a run, and a pair's slices are seconds apart); ``× run`` is the same over the mean
+of every reference slice of the run.
 The whole-program aggregates (the attention queue, the impact figures: seconds a request
 at this size) run with AGGREGATE_CLIENTS (default 2) so that their queue does not run into
 gunicorn's timeout; their target is the p99 alone. For each endpoint: requests/s, p50 / p99
@@ -40,7 +46,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,12 +226,16 @@ def backend_pids(database_url: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def measure(port, path, token, clients, args, server, database_url, cpu) -> dict:
-    asyncio.run(load(port, path, token, clients, min(2.0, args.seconds)))  # warm-up
+def measure(
+    port, path, token, clients, args, server, database_url, cpu, *, seconds=None, warm=True
+) -> dict:
+    seconds = args.seconds if seconds is None else seconds
+    if warm:
+        asyncio.run(load(port, path, token, clients, min(2.0, seconds)))  # warm-up
     pids = cpu.server_pids(server)
     server_before, db_before = cpu.cpu_seconds(pids), cpu.cpu_seconds(backend_pids(database_url))
     client_before = time.process_time()
-    run = asyncio.run(load(port, path, token, clients, args.seconds))
+    run = asyncio.run(load(port, path, token, clients, seconds))
     client = time.process_time() - client_before
     server_cpu = cpu.cpu_spent(server_before, cpu.cpu_seconds(pids))
     db_cpu = cpu.cpu_spent(db_before, cpu.cpu_seconds(backend_pids(database_url)))
@@ -236,6 +245,8 @@ def measure(port, path, token, clients, args, server, database_url, cpu) -> dict
         "path": path,
         "clients": clients,
         "requests": n,
+        "elapsed": run["elapsed"],
+        "latencies_ms": ms,
         "rps": n / run["elapsed"],
         "p50_ms": cpu.percentile(ms, 50),
         "p99_ms": cpu.percentile(ms, 99),
@@ -248,15 +259,47 @@ def measure(port, path, token, clients, args, server, database_url, cpu) -> dict
     }
 
 
+def combined(slices: list[dict], percentile) -> dict:
+    """One figure of several slices of the same endpoint: requests over their time, the
+    percentiles of all their latencies, CPU per request weighted by their requests."""
+    n = sum(r["requests"] for r in slices)
+    ms = sorted(v for r in slices for v in r["latencies_ms"])
+    codes: dict = {}
+    for r in slices:
+        for code, count in r["codes"].items():
+            codes[code] = codes.get(code, 0) + count
+
+    def per_request(key):
+        return sum(r[key] * r["requests"] for r in slices) / n if n else 0.0
+
+    return {
+        **slices[0],
+        "requests": n,
+        "elapsed": sum(r["elapsed"] for r in slices),
+        "latencies_ms": ms,
+        "rps": n / sum(r["elapsed"] for r in slices),
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "codes": codes,
+        "bytes": slices[-1]["bytes"],
+        "server_cpu_ms": per_request("server_cpu_ms"),
+        "db_cpu_ms": per_request("db_cpu_ms"),
+        "client_cpu_ms": max(r["client_cpu_ms"] for r in slices),
+        "load": max(r["load"] for r in slices),
+    }
+
+
 def table(results: dict[str, dict], reference_rps: float) -> list[str]:
     head = (
         f"{'endpoint':<30} {'C':>3} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× ref':>6} "
-        f"{'target':>7} {'non-200':>8} {'CPU ms srv/db':>14} {'KiB':>5} {'load':>5}"
+        f"{'× run':>6} {'target':>7} {'non-200':>8} {'CPU ms srv/db':>14} {'KiB':>5} {'load':>5}"
     )
     lines = [head, "-" * len(head)]
     for label, r in results.items():
         bad = sum(v for code, v in r["codes"].items() if code != 200)
-        ratio = r["rps"] / reference_rps if reference_rps else 0.0
+        run_ratio = r["rps"] / reference_rps if reference_rps else 0.0
+        paired = r.get("reference_rps")
+        ratio = r["rps"] / paired if paired else run_ratio
         if label.startswith("reference"):
             verdict = ""
         elif label in AGGREGATES:
@@ -267,7 +310,7 @@ def table(results: dict[str, dict], reference_rps: float) -> list[str]:
         lines.append(
             f"{label:<30} {r['clients']:>3} {r['rps']:>7.1f} {r['p50_ms']:>8.1f} "
             f"{r['p99_ms']:>8.1f} "
-            f"{ratio:>6.2f} {verdict:>7} {bad:>8} "
+            f"{ratio:>6.2f} {run_ratio:>6.2f} {verdict:>7} {bad:>8} "
             f"{r['server_cpu_ms']:>7.1f}/{r['db_cpu_ms']:<6.1f} {r['bytes'] / 1024:>5.1f} "
             f"{r['load']:>5.1f}"
         )
@@ -347,35 +390,64 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "gunicorn.log", "w+") as log:
         server = start_gunicorn({**env, "PROMETHEUS_MULTIPROC_DIR": tmp}, port, log)
         try:
-            order = [*paths, REFERENCE]  # the reference first and last
-            for i, label in enumerate(order):
-                key = "reference, again" if i == len(order) - 1 else label
+            references: list[dict] = []
+
+            def run(label, *, seconds=None, warm=True, clients=args.clients):
+                return measure(
+                    port, paths[label], token, clients, args, server, database_url, cpu,
+                    seconds=seconds, warm=warm,
+                )  # fmt: skip
+
+            half = args.seconds / 2
+            # every endpoint once first, in each worker and thread (first connections, lazy
+            # imports, per-class caches): else the first endpoints measured pay the warm-up
+            for label in paths:
                 clients = args.aggregate_clients if label in AGGREGATES else args.clients
-                results[key] = measure(
-                    port, paths[label], token, clients, args, server, database_url, cpu
+                asyncio.run(load(port, paths[label], token, clients, min(3.0, args.seconds)))
+            for label in paths:
+                if label == REFERENCE:
+                    continue
+                if label in AGGREGATES:  # the p99 alone is their target: not paired
+                    results[label] = run(label, clients=args.aggregate_clients)
+                else:  # ABBA: the reference, the endpoint twice, the reference
+                    before = run(REFERENCE, seconds=half)
+                    slices = [run(label, seconds=half), run(label, seconds=half, warm=False)]
+                    after = run(REFERENCE, seconds=half)
+                    references += [before, after]
+                    results[label] = combined(slices, cpu.percentile)
+                    results[label]["reference_rps"] = combined([before, after], cpu.percentile)[
+                        "rps"
+                    ]
+                r = results[label]
+                paired = (
+                    f"  (its reference {r['reference_rps']:.1f})" if "reference_rps" in r else ""
                 )
-                r = results[key]
                 print(
-                    f"  {key:<30} {r['rps']:7.1f} req/s  p50 {r['p50_ms']:7.1f}  "
-                    f"p99 {r['p99_ms']:7.1f} ms  codes {r['codes']}",
+                    f"  {label:<30} {r['rps']:7.1f} req/s  p50 {r['p50_ms']:7.1f}  "
+                    f"p99 {r['p99_ms']:7.1f} ms  codes {r['codes']}{paired}",
                     flush=True,
                 )
+            results = {REFERENCE: combined(references, cpu.percentile), **results}
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         log.seek(0)
         errors = [line for line in log if '"level": "ERROR"' in line or "[ERROR]" in line]
-    reference_rps = statistics.mean([results[REFERENCE]["rps"], results["reference, again"]["rps"]])
+    reference_rps = results[REFERENCE]["rps"]
+    spread = [r["rps"] for r in references]
     print()
     print("\n".join(table(results, reference_rps)))
     print(
-        f"\nreference: {reference_rps:.1f} req/s (mean of first and last); targets: p99 < "
+        f"\nreference: {reference_rps:.1f} req/s over the run ({len(spread)} slices of "
+        f"{half:g} s, {min(spread):.1f}–{max(spread):.1f}); × ref: an endpoint over the two "
+        f"reference slices beside it (ABBA); targets: p99 < "
         f"{P99_TARGET_MS:g} ms and ≥ {RATIO_TARGET} × the reference; load generator "
         f"{max(r['client_cpu_ms'] for r in results.values()):.2f} CPU ms per request at most; "
         f"server log errors: {len(errors)}"
     )
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        kept = {k: {n: v for n, v in r.items() if n != "latencies_ms"} for k, r in results.items()}
+        Path(args.json).write_text(json.dumps(kept, indent=1))
     failed = [k for k, r in results.items() if set(r["codes"]) - {200}]
     sys.exit(1 if failed else 0)
 
