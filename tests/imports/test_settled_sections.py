@@ -254,3 +254,17 @@ def _target(export, form):
 def test_each_settled_entity_names_the_table_its_writer_fills_first():
     for name, models in settled.DEPENDS.items():
         assert models[0] in TABLES[name], name
+
+
+def test_the_admin_lists_settled_sections_and_deleting_one_runs_it_in_full_next_time(
+    run_import, export, sample_rows, client, admin_user
+):
+    path = export(sample_rows)
+    run_import(path)
+    section = ImportedSection.objects.get(entity="checkins")
+    client.force_login(admin_user)
+    assert client.get("/admin/buddy/importedsection/").status_code == 200
+    deleted = client.post(f"/admin/buddy/importedsection/{section.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    _, staged = _import(run_import, path)
+    assert "buddy_checkin" in staged and "buddy_feedback" not in staged

@@ -1,7 +1,9 @@
 """Admin list of import runs: who, when, which file, counts, warnings, rejections, flags.
 
 Registered with ``@admin.register``; ``webhooks/admin.py`` imports this module. Runs are
-read-only here: imports start from the upload API or the management command.
+read-only here: imports start from the upload API or the management command. Settled
+sections (``webhooks.imports.settled``) are listed read-only too; deleting one makes the next
+import of that section run in full.
 """
 
 import json
@@ -9,7 +11,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from buddy.models import ImportRun
+from buddy.models import ImportedSection, ImportRun
 from webhooks.imports.report import flag_lines, rejection_text
 
 
@@ -94,3 +96,25 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 def _pre(text: str) -> str:
     return format_html("<pre>{}</pre>", text)
+
+
+@admin.register(ImportedSection)
+class ImportedSectionAdmin(admin.ModelAdmin):
+    """What the last import of each section gave (read only). Delete a record to make the
+    next import of that section validate and write every row again."""
+
+    list_display = ("program", "entity", "updated_at", "rows")
+    list_filter = ("program", "entity")
+    list_select_related = ("program",)
+    fields = ("program", "entity", "updated_at", "rows")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="rows")
+    def rows(self, section: ImportedSection) -> int:
+        return section.report.get("counts", {}).get("total", 0)
